@@ -1,0 +1,5 @@
+import sys
+
+from phitray.cli import main
+
+sys.exit(main())

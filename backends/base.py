@@ -1,0 +1,115 @@
+"""The backend protocol and the frozen records that cross threads and processes.
+
+A backend wraps one inference library on one device. It is created cheaply,
+`probe()`d without loading anything heavy, then `load()`ed once by the model
+host and asked to `stream()` many times. Heavy imports live inside `probe()`
+and `load()` so that the daemon never pays for libraries it does not use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from phitray.errors import ContextOverflow
+
+Progress = Callable[[str], None]
+
+# Below this an answer is not worth starting.
+MIN_ANSWER_TOKENS = 16
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a backend found without loading a model."""
+
+    backend_id: str
+    installed: bool
+    device_present: bool
+    reason: str = ""  # why it cannot run, in one sentence; empty when it can
+    detail: str = ""  # library version, devices seen
+
+    @property
+    def available(self) -> bool:
+        return self.installed and self.device_present
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Prepared model files for one backend, as found in the store."""
+
+    model_id: str
+    path: Path  # a folder, or a single .gguf file
+    model_format: str  # "openvino" | "onnx" | "gguf" | "hf"
+    quantization: str
+    context_length: int
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """What is loaded, for the tray tooltip, `devices` and stats."""
+
+    backend_id: str
+    device: str
+    model_id: str
+    quantization: str
+    context_length: int
+    max_prompt_tokens: int  # the NPU compiles a smaller prompt window than the context
+    library: str
+    load_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Request:
+    """One generation: a user prompt, an optional system prompt, options."""
+
+    prompt: str
+    system: str | None = None
+    max_new_tokens: int = 512
+    temperature: float = 0.0
+
+    def messages(self) -> list[dict[str, str]]:
+        messages = []
+        if self.system:
+            messages.append({"role": "system", "content": self.system})
+        messages.append({"role": "user", "content": self.prompt})
+        return messages
+
+
+class Backend(Protocol):
+    id: str
+
+    def probe(self) -> Probe: ...
+
+    def load(self, model: ModelRef, progress: Progress) -> BackendInfo: ...
+
+    def stream(self, request: Request, cancel: threading.Event) -> Iterator[str]: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def unload(self) -> None: ...
+
+
+def answer_budget(prompt_tokens: int, request: Request, info: BackendInfo) -> int:
+    """How many tokens the answer may take; refuses a prompt that would be cut.
+
+    Small models silently drop the start of an over-long prompt, so an
+    oversized prompt is an error; the answer budget is only ever shortened to
+    what the context has left.
+    """
+    room = min(info.max_prompt_tokens, info.context_length - MIN_ANSWER_TOKENS)
+    if prompt_tokens > room:
+        raise ContextOverflow(
+            f"The prompt is {prompt_tokens} tokens but {info.model_id} on {info.backend_id} "
+            f"takes at most {room}; shorten the text or split it."
+        )
+    return max(1, min(request.max_new_tokens, info.context_length - prompt_tokens))
+
+
+def first_line(error: BaseException) -> str:
+    """Library errors carry pages of C++ context; a notice needs the first line."""
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:300]

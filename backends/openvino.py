@@ -1,0 +1,157 @@
+"""OpenVINO GenAI `LLMPipeline` on the NPU, an Intel GPU or any CPU.
+
+Ids: ``openvino-npu``, ``openvino-gpu``, ``openvino-cpu``. Takes an OpenVINO IR
+folder (optimum-cli export) or a GGUF file, which LLMPipeline reads directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from phitray.backends.base import (
+    BackendInfo,
+    ModelRef,
+    Probe,
+    Progress,
+    Request,
+    answer_budget,
+    first_line,
+)
+from phitray.errors import BackendLoadError, BackendUnavailable
+
+DEVICES = {"openvino-npu": "NPU", "openvino-gpu": "GPU", "openvino-cpu": "CPU"}
+INSTALL_HINT = "pip install openvino-genai"
+# The NPU compiles a fixed prompt window; the rest of the context is kept for the answer.
+NPU_MIN_RESPONSE_TOKENS = 1024
+_END = object()
+
+
+def npu_prompt_window(context_length: int) -> tuple[int, int]:
+    """(MAX_PROMPT_LEN, MIN_RESPONSE_LEN) for a model of this context length."""
+    response = min(NPU_MIN_RESPONSE_TOKENS, context_length // 4)
+    return context_length - response, response
+
+
+class OpenVINOBackend:
+    def __init__(self, backend_id: str, cache_dir: Path) -> None:
+        self.id = backend_id
+        self.device = DEVICES[backend_id]
+        self._cache_dir = cache_dir
+        self._pipeline: Any = None
+        self._tokenizer: Any = None
+        self._info: BackendInfo | None = None
+
+    def probe(self) -> Probe:
+        try:
+            import openvino
+            import openvino_genai  # noqa: F401
+        except ImportError as error:
+            return Probe(self.id, False, False, f"openvino-genai not installed ({error}): {INSTALL_HINT}")
+        devices = list(openvino.Core().available_devices)
+        detail = f"openvino {openvino.get_version()}; available_devices {devices}"
+        if not any(d == self.device or d.startswith(self.device + ".") for d in devices):
+            reason = f"no {self.device} in openvino.Core().available_devices ({devices})"
+            return Probe(self.id, True, False, reason, detail)
+        return Probe(self.id, True, True, "", detail)
+
+    def load(self, model: ModelRef, progress: Progress) -> BackendInfo:
+        import openvino_genai
+
+        if model.model_format not in ("openvino", "gguf"):
+            raise BackendUnavailable(f"{self.id} cannot run {model.model_format} models ({model.path})")
+        properties: dict[str, Any] = {}
+        max_prompt = model.context_length
+        if self.device in ("NPU", "GPU"):
+            # Compiling for NPU/GPU takes seconds to minutes; the cache makes the next start fast.
+            cache = self._cache_dir / self.id
+            cache.mkdir(parents=True, exist_ok=True)
+            properties["CACHE_DIR"] = str(cache)
+        if self.device == "NPU":
+            max_prompt, min_response = npu_prompt_window(model.context_length)
+            properties["MAX_PROMPT_LEN"] = max_prompt
+            properties["MIN_RESPONSE_LEN"] = min_response
+        progress(f"loading {model.model_id} on OpenVINO {self.device}")
+        started = time.perf_counter()
+        try:
+            self._pipeline = openvino_genai.LLMPipeline(str(model.path), self.device, **properties)
+            self._tokenizer = self._pipeline.get_tokenizer()
+            self._info = BackendInfo(
+                backend_id=self.id,
+                device=self.device,
+                model_id=model.model_id,
+                quantization=model.quantization,
+                context_length=model.context_length,
+                max_prompt_tokens=max_prompt,
+                library=f"openvino-genai {openvino_genai.__version__}",
+            )
+            # The first generate after a load is several times slower: pay it now, not on a hotkey.
+            progress("warming up")
+            for _ in self.stream(Request("Hi", max_new_tokens=1), threading.Event()):
+                pass
+        except Exception as error:  # the library raises bare RuntimeError for every failure
+            self.unload()
+            raise BackendLoadError(
+                f"{self.id}: LLMPipeline could not load {model.path} on {self.device}: {first_line(error)}"
+            ) from error
+        self._info = dataclasses.replace(self._info, load_seconds=time.perf_counter() - started)
+        return self._info
+
+    def _prompt(self, request: Request) -> str:
+        return str(self._tokenizer.apply_chat_template(request.messages(), add_generation_prompt=True))
+
+    def count_tokens(self, text: str) -> int:
+        return int(self._tokenizer.encode(text, add_special_tokens=False).input_ids.get_shape()[1])
+
+    def stream(self, request: Request, cancel: threading.Event) -> Iterator[str]:
+        import openvino_genai
+
+        assert self._pipeline is not None and self._info is not None, "load() first"
+        prompt = self._prompt(request)
+        config = self._pipeline.get_generation_config()
+        config.max_new_tokens = answer_budget(self.count_tokens(prompt), request, self._info)
+        config.apply_chat_template = False  # already applied above; twice would nest the template
+        if request.temperature > 0:
+            config.do_sample = True
+            config.temperature = request.temperature
+        else:
+            config.do_sample = False
+        chunks: queue.Queue[object] = queue.Queue()
+        abandoned = threading.Event()
+
+        def on_chunk(text: str) -> openvino_genai.StreamingStatus:
+            """Called on the generate thread for each decoded chunk."""
+            chunks.put(text)
+            if cancel.is_set() or abandoned.is_set():
+                return openvino_genai.StreamingStatus.CANCEL
+            return openvino_genai.StreamingStatus.RUNNING
+
+        def generate() -> None:
+            try:
+                self._pipeline.generate([prompt], config, on_chunk)
+            except BaseException as error:  # handed to the consumer, raised there
+                chunks.put(error)
+            finally:
+                chunks.put(_END)
+
+        worker = threading.Thread(target=generate, name=f"{self.id}-generate", daemon=True)
+        worker.start()
+        try:
+            while (item := chunks.get()) is not _END:
+                if isinstance(item, BaseException):
+                    raise item
+                if cancel.is_set():
+                    continue  # drain until generate returns, yield nothing more
+                yield str(item)
+        finally:
+            abandoned.set()
+            worker.join()
+
+    def unload(self) -> None:
+        self._pipeline = None
+        self._tokenizer = None
