@@ -1,0 +1,149 @@
+"""The `phitray` command line: `devices`, `ask`, and `model …`.
+
+Every PhiTrayError ends the command with its one-sentence message on stderr
+and exit code 1; usage errors exit 2; an interrupted answer exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from phitray import __version__
+from phitray.backends.base import Request
+from phitray.backends.catalog import DEFAULT_MODEL
+from phitray.backends.chain import ChainOptions, survey
+from phitray.backends.registry import DEFAULT_CHAIN, OPT_IN, parse_chain
+from phitray.backends.store import ModelStore
+from phitray.errors import PhiTrayError
+from phitray.paths import Paths
+from phitray.supervisor import HostEvent, ModelHost
+
+EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def say(text: str) -> None:
+    print(f"phitray: {text}", file=sys.stderr, flush=True)
+
+
+def chain_options(args: argparse.Namespace, paths: Paths) -> ChainOptions:
+    return ChainOptions(
+        chain=parse_chain(args.backend) if args.backend else DEFAULT_CHAIN,
+        model_id=args.model,
+        cache_dir=paths.compile_cache_dir,
+        allow_pull=not getattr(args, "no_pull", False),
+    )
+
+
+def cmd_devices(args: argparse.Namespace, paths: Paths) -> int:
+    decisions = survey(chain_options(args, paths), ModelStore(paths.models_dir), extra=OPT_IN)
+    if args.json:
+        print(json.dumps([asdict(d) for d in decisions], indent=2))
+        return 0
+    print(f"{'backend':<14}{'library':<9}{'device':<8}{'decision':<14}why")
+    for d in decisions:
+        yes_no = lambda flag: "yes" if flag else "no"  # noqa: E731
+        print(f"{d.backend_id:<14}{yes_no(d.installed):<9}{yes_no(d.device_present):<8}{d.outcome:<14}{d.reason}")
+    return 0
+
+
+def read_text(argument: str | None) -> str:
+    return argument if argument is not None else sys.stdin.read()
+
+
+def cmd_ask(args: argparse.Namespace, paths: Paths) -> int:
+    prompt = read_text(args.prompt)
+    if not prompt.strip():
+        say("nothing to ask: give a prompt as an argument or on stdin.")
+        return EXIT_USAGE
+    request = Request(prompt, system=args.system, max_new_tokens=args.max_new_tokens, temperature=args.temperature)
+
+    def on_event(event: HostEvent) -> None:
+        """Called on the supervisor thread."""
+        if not args.quiet and event.kind != "ready":
+            say(event.text)
+
+    with ModelHost(chain_options(args, paths), paths, on_event) as host:
+        info = host.start()
+        generation = host.generate(request)
+        parts = []
+        try:
+            for text in generation:
+                parts.append(text)
+                if not args.json:
+                    sys.stdout.write(text)
+                    sys.stdout.flush()
+        except KeyboardInterrupt:
+            generation.cancel()
+            for _ in generation:
+                pass
+            say("cancelled.")
+            return EXIT_INTERRUPTED
+        stats = generation.stats
+        assert stats is not None
+        summary = {
+            "backend": info.backend_id,
+            "device": info.device,
+            "model": info.model_id,
+            "load_seconds": round(info.load_seconds, 3),
+            "ttft_seconds": round(stats.ttft_seconds, 3),
+            "tokens": stats.tokens,
+            "tokens_per_second": round(stats.tokens_per_second, 1),
+        }
+        if args.json:
+            print(json.dumps({"text": "".join(parts), **summary}, ensure_ascii=False))
+        else:
+            print()
+            if args.stats:
+                say(" · ".join(f"{key} {value}" for key, value in summary.items()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from phitray.model_cli import add_model_commands
+
+    parser = argparse.ArgumentParser(prog="phitray", description="Private writing help from a local model.")
+    parser.add_argument("--version", action="version", version=f"phitray {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def engine_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--backend", help=f"a backend or a comma-separated chain (default: {','.join(DEFAULT_CHAIN)})")
+        command.add_argument("--model", default=DEFAULT_MODEL, help=f"model id (default: {DEFAULT_MODEL})")
+
+    devices = commands.add_parser("devices", help="which backends can run here, and which one would")
+    engine_options(devices)
+    devices.add_argument("--json", action="store_true", help="print the decisions as JSON")
+    devices.set_defaults(handler=cmd_devices)
+
+    ask = commands.add_parser("ask", help="stream the model's answer to a prompt (argument or stdin)")
+    ask.add_argument("prompt", nargs="?", help="the prompt; read from stdin when absent")
+    engine_options(ask)
+    ask.add_argument("--system", help="a system prompt")
+    ask.add_argument("--max-new-tokens", type=int, default=512)
+    ask.add_argument("--temperature", type=float, default=0.0)
+    ask.add_argument("--no-pull", action="store_true", help="never download; use what is installed")
+    ask.add_argument("--stats", action="store_true", help="print load time, TTFT and tokens/s to stderr")
+    ask.add_argument("--json", action="store_true", help="print the answer and timings as one JSON object")
+    ask.add_argument("--quiet", action="store_true", help="no progress messages")
+    ask.set_defaults(handler=cmd_ask)
+
+    add_model_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args, Paths.from_environment()))
+    except PhiTrayError as error:
+        say(str(error))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED

@@ -1,0 +1,120 @@
+"""The model host: a child process that owns one loaded backend and serves requests.
+
+Started by `supervisor.ModelHost` with the spawn method. Its main thread reads
+the pipe (so a Cancel arrives while a generation runs); one generation thread
+at a time streams chunks back. A crash here (driver fault, OOM kill) costs the
+daemon nothing but a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from multiprocessing.connection import Connection
+
+from phitray import errors
+from phitray.backends.base import Backend, BackendInfo
+from phitray.backends.chain import ChainLoader, ChainOptions
+from phitray.backends.store import ModelStore
+from phitray.paths import Paths
+from phitray.protocol import (
+    Cancel,
+    Chunk,
+    CountTokens,
+    Failed,
+    Finished,
+    Generate,
+    GenerationStats,
+    LoadFailed,
+    Ready,
+    Shutdown,
+    Status,
+    TokenCount,
+)
+
+
+class _Sender:
+    """Connection.send from two threads needs a lock: messages would interleave."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._lock = threading.Lock()
+
+    def __call__(self, message: object) -> None:
+        with self._lock:
+            self._connection.send(message)
+
+
+def _error_type(error: BaseException) -> str:
+    return type(error).__name__ if isinstance(error, errors.PhiTrayError) else "BackendError"
+
+
+def _generate(backend: Backend, info: BackendInfo, job: Generate, cancel: threading.Event, send: _Sender) -> None:
+    """Runs on the host's generation thread, one request at a time."""
+    started = time.perf_counter()
+    first = None
+    parts = []
+    try:
+        for text in backend.stream(job.request, cancel):
+            if first is None:
+                first = time.perf_counter()
+            parts.append(text)
+            send(Chunk(job.request_id, text))
+        ended = time.perf_counter()
+        answer = "".join(parts)
+        tokens = backend.count_tokens(answer) if answer else 0
+        stats = GenerationStats(
+            ttft_seconds=(first or ended) - started,
+            seconds=ended - started,
+            tokens=tokens,
+            cancelled=cancel.is_set(),
+        )
+        send(Finished(job.request_id, stats))
+    except Exception as error:
+        message = str(error) if isinstance(error, errors.PhiTrayError) else f"{info.backend_id}: {error}"
+        send(Failed(job.request_id, _error_type(error), message))
+
+
+def host_main(connection: Connection, options: ChainOptions, paths: Paths) -> None:
+    """Entry point of the host process (its main thread)."""
+    send = _Sender(connection)
+    loader = ChainLoader(options, ModelStore(paths.models_dir), lambda text: send(Status(text)))
+    try:
+        backend, info = loader.load()
+    except errors.PhiTrayError as error:
+        send(LoadFailed(str(error), tuple(loader.decisions)))
+        return
+    send(Ready(info, tuple(loader.decisions)))
+
+    worker: threading.Thread | None = None
+    cancels: dict[int, threading.Event] = {}
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):
+            break  # the daemon is gone: nobody to answer
+        if isinstance(message, Shutdown):
+            break
+        if isinstance(message, Cancel):
+            if message.request_id in cancels:
+                cancels[message.request_id].set()
+        elif isinstance(message, CountTokens):
+            try:
+                send(TokenCount(message.request_id, backend.count_tokens(message.text)))
+            except Exception as error:
+                send(Failed(message.request_id, _error_type(error), str(error)))
+        elif isinstance(message, Generate):
+            if worker is not None and worker.is_alive():
+                send(Failed(message.request_id, "HostError", "The model is busy with another request."))
+                continue
+            cancels.clear()
+            cancel = cancels[message.request_id] = threading.Event()
+            worker = threading.Thread(
+                target=_generate, args=(backend, info, message, cancel, send), name="host-generate", daemon=True
+            )
+            worker.start()
+    for event in cancels.values():
+        event.set()
+    if worker is not None:
+        worker.join(timeout=5)
+    backend.unload()

@@ -1,0 +1,120 @@
+"""`phitray model list | pull | prepare | import | remove`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+from phitray.backends.chain import survey
+from phitray.backends.prepare import WEIGHT_FORMATS, PrepareOptions, prepare
+from phitray.backends.pull import pull
+from phitray.backends.registry import BACKEND_IDS
+from phitray.backends.store import ModelStore
+from phitray.errors import NoBackendLoaded
+from phitray.paths import Paths
+
+
+def _size(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return ""
+
+
+def cmd_list(args: argparse.Namespace, paths: Paths) -> int:
+    models = ModelStore(paths.models_dir).installed()
+    if args.json:
+        rows = [{"model": m.model_id, "folder": str(m.folder), "format": m.model_format,
+                 "quantization": m.quantization, "context_length": m.context_length,
+                 "backends": list(m.backends), "size_bytes": m.size_bytes, "source": m.source} for m in models]
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not models:
+        print(f"No models installed in {paths.models_dir}. Try `phitray model pull starter`.")
+        return 0
+    print(f"{'model':<26}{'format':<10}{'size':>10}  {'backends':<38}source")
+    for m in models:
+        print(f"{m.model_id:<26}{m.model_format:<10}{_size(m.size_bytes):>10}  {', '.join(m.backends):<38}{m.source}")
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace, paths: Paths) -> int:
+    from phitray.cli import chain_options, say
+
+    store = ModelStore(paths.models_dir)
+    backend_id = args.backend
+    if backend_id is None:
+        chosen = [d for d in survey(chain_options(args, paths), store) if d.outcome == "chosen"]
+        if not chosen:
+            raise NoBackendLoaded(f"No backend here can run {args.model}; see `phitray devices`.")
+        backend_id = chosen[0].backend_id
+    model = pull(store, args.model, backend_id, say)
+    print(model.folder)
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace, paths: Paths) -> int:
+    from phitray.cli import say
+
+    options = PrepareOptions(args.source, args.backend, args.weight_format, args.group_size)
+    name = args.name or Path(args.source.rstrip("/")).name
+    store = ModelStore(paths.models_dir)
+    with tempfile.TemporaryDirectory(prefix="phitray-prepared-", dir=_ensure(paths.models_dir)) as work:
+        staged = prepare(options, Path(work) / "model", say)
+        folder = f"{'openvino' if args.backend.startswith('openvino-') else 'onnx'}-{args.weight_format}"
+        model = store.add(name, staged, folder, source=f"prepared from {args.source}",
+                          quantization=f"{args.weight_format} ({args.backend})")
+    print(model.folder)
+    return 0
+
+
+def _ensure(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
+    model = ModelStore(paths.models_dir).import_path(Path(args.path), args.name)
+    print(f"{model.model_id}: {model.model_format} for {', '.join(model.backends)} in {model.folder}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, paths: Paths) -> int:
+    for folder in ModelStore(paths.models_dir).remove(args.model, args.backend):
+        print(f"removed {folder}")
+    return 0
+
+
+def add_model_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    model = commands.add_parser("model", help="list, pull, prepare, import or remove models")
+    actions = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="installed models")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_list)
+
+    pulling = actions.add_parser("pull", help="download a catalog model for a backend")
+    pulling.add_argument("model", help="a catalog id: phi-3-mini-4k-instruct or starter")
+    pulling.add_argument("--backend", choices=BACKEND_IDS, help="default: the backend the chain picks here")
+    pulling.set_defaults(handler=cmd_pull)
+
+    preparing = actions.add_parser("prepare", help="convert a Hugging Face checkpoint for a backend")
+    preparing.add_argument("source", help="a checkpoint folder (or a hub id when online)")
+    preparing.add_argument("--backend", required=True, choices=[b for b in BACKEND_IDS if b != "npu-legacy"])
+    preparing.add_argument("--weight-format", choices=WEIGHT_FORMATS, default="int4")
+    preparing.add_argument("--group-size", type=int, help="INT4 group size (-1: channel-wise)")
+    preparing.add_argument("--name", help="model id in the store (default: the folder's name)")
+    preparing.set_defaults(handler=cmd_prepare)
+
+    importing = actions.add_parser("import", help="copy a prepared model folder or .gguf file into the store")
+    importing.add_argument("path")
+    importing.add_argument("--name", help="model id in the store (default: the folder's or file's name)")
+    importing.set_defaults(handler=cmd_import)
+
+    removing = actions.add_parser("remove", help="delete an installed model")
+    removing.add_argument("model")
+    removing.add_argument("--backend", choices=BACKEND_IDS, help="only the files this backend uses")
+    removing.set_defaults(handler=cmd_remove)

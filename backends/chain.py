@@ -1,0 +1,133 @@
+"""Walk the fallback chain: the first backend that probes, finds its model and loads, wins.
+
+Every backend passed over gets a recorded reason, so `phitray devices` and the
+tray can say exactly why the agent is on the CPU and not the NPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from phitray.backends.base import Backend, BackendInfo, Probe, Progress
+from phitray.backends.catalog import CATALOG, STARTER_MODEL
+from phitray.backends.pull import pull
+from phitray.backends.registry import create_backend
+from phitray.backends.store import ModelStore
+from phitray.errors import BackendError, ModelError, NoBackendLoaded
+
+
+@dataclass(frozen=True)
+class Decision:
+    backend_id: str
+    model_id: str
+    installed: bool  # the backend's library imports
+    device_present: bool
+    outcome: str  # "chosen" | "skipped" | "not tried" | "available"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ChainOptions:
+    chain: tuple[str, ...]
+    model_id: str
+    cache_dir: Path
+    allow_pull: bool = True
+    fallback_model: str | None = STARTER_MODEL
+
+
+class ChainLoader:
+    """Loads the first usable backend of a chain; remembers probes across models."""
+
+    def __init__(self, options: ChainOptions, store: ModelStore, progress: Progress) -> None:
+        self.options = options
+        self.store = store
+        self.progress = progress
+        self.decisions: list[Decision] = []
+        self._probes: dict[str, tuple[Backend, Probe]] = {}
+        self._reported: set[tuple[str, str]] = set()  # say each reason once, not once per model
+
+    def probe(self, backend_id: str) -> tuple[Backend, Probe]:
+        if backend_id not in self._probes:
+            backend = create_backend(backend_id, self.options.cache_dir)
+            self._probes[backend_id] = (backend, backend.probe())
+        return self._probes[backend_id]
+
+    def load(self) -> tuple[Backend, BackendInfo]:
+        models = [self.options.model_id]
+        fallback = self.options.fallback_model
+        if fallback and fallback != self.options.model_id:
+            models.append(fallback)
+        for index, model_id in enumerate(models):
+            if index:
+                self.progress(
+                    f"{self.options.model_id} could not be loaded on any backend; "
+                    f"falling back to the {model_id} model."
+                )
+            loaded = self._load_model(model_id)
+            if loaded:
+                return loaded
+        reasons = "; ".join(f"{d.backend_id} ({d.model_id}): {d.reason}" for d in self.decisions)
+        raise NoBackendLoaded(f"No backend could load a model. {reasons}")
+
+    def _load_model(self, model_id: str) -> tuple[Backend, BackendInfo] | None:
+        for position, backend_id in enumerate(self.options.chain):
+            backend, probe = self.probe(backend_id)
+
+            def skip(reason: str) -> None:
+                self.decisions.append(
+                    Decision(backend_id, model_id, probe.installed, probe.device_present, "skipped", reason)
+                )
+                if (backend_id, reason) not in self._reported:
+                    self._reported.add((backend_id, reason))
+                    self.progress(f"skipped {backend_id}: {reason}")
+
+            if not probe.available:
+                skip(probe.reason)
+                continue
+            try:
+                model = self._find_or_pull(model_id, backend_id)
+                info = backend.load(model, self.progress)
+            except (ModelError, BackendError) as error:
+                backend.unload()
+                skip(str(error))
+                continue
+            self.decisions.append(Decision(backend_id, model_id, True, True, "chosen", info.library))
+            for later in self.options.chain[position + 1 :]:
+                self.decisions.append(Decision(later, model_id, False, False, "not tried"))
+            return backend, info
+        return None
+
+    def _find_or_pull(self, model_id: str, backend_id: str):  # -> ModelRef
+        if self.store.find(model_id, backend_id) is None and self.options.allow_pull and model_id in CATALOG:
+            if backend_id in CATALOG[model_id].sources:
+                pull(self.store, model_id, backend_id, self.progress)
+        return self.store.resolve(model_id, backend_id)
+
+
+def survey(options: ChainOptions, store: ModelStore, extra: tuple[str, ...] = ()) -> list[Decision]:
+    """What `devices` shows: every backend probed, none loaded; the one the chain would pick marked."""
+    loader = ChainLoader(options, store, lambda message: None)
+    decisions = []
+    picked = False
+    for backend_id in options.chain + tuple(b for b in extra if b not in options.chain):
+        _, probe = loader.probe(backend_id)
+        in_chain = backend_id in options.chain
+        if not probe.available:
+            outcome, reason = ("skipped" if in_chain else "not in chain"), probe.reason
+        else:
+            has_model = store.find(options.model_id, backend_id) is not None
+            catalog = CATALOG.get(options.model_id)
+            can_pull = bool(catalog and backend_id in catalog.sources)
+            if not in_chain:
+                outcome, reason = "not in chain", probe.detail
+            elif picked:
+                outcome, reason = "not tried", probe.detail
+            elif has_model or can_pull:
+                picked = True
+                outcome = "chosen"
+                reason = f"{probe.detail}; {options.model_id} " + ("installed" if has_model else "will be pulled")
+            else:
+                outcome, reason = "skipped", f"{options.model_id} has no files for {backend_id}"
+        decisions.append(Decision(backend_id, options.model_id, probe.installed, probe.device_present, outcome, reason))
+    return decisions
