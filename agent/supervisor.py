@@ -121,6 +121,12 @@ class ModelHost:
             raise errors.NoBackendLoaded(self.failure or "The model host did not start.")
         return self.info
 
+    def wait_ready(self, timeout: float | None = None) -> BackendInfo:
+        """Block until a (re)started host has loaded a model. Any thread but the supervisor's."""
+        if not self._settled.wait(timeout) or self.info is None:
+            raise errors.HostError(self.failure or f"The model host is not ready after {timeout} s.")
+        return self.info
+
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None

@@ -18,7 +18,7 @@ from pathlib import Path
 from phitray.backends.base import Progress
 from phitray.errors import BackendUnavailable, ConfigError, ModelError
 
-WEIGHT_FORMATS = ("int4", "int8", "fp16")
+WEIGHT_FORMATS = ("int4", "int8", "fp16", "fp32")
 PREPARE_HINT = "pip install phitray[prepare]"
 
 

@@ -1,0 +1,138 @@
+"""The backends on the real libraries: OpenVINO GenAI and onnxruntime-genai on this CPU."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from phitray.backends.base import Request
+from phitray.backends.chain import ChainOptions, survey
+from phitray.backends.registry import DEFAULT_CHAIN, OPT_IN, create_backend
+from phitray.backends.store import ModelStore
+from phitray.errors import BackendLoadError, ContextOverflow
+from phitray.paths import Paths
+
+from helpers.env import UNREACHABLE_HUB  # noqa: F401  (the autouse fixture sets it)
+
+TINY = "tiny-phi3"
+GREETING = Request("Tell me about the string module.", system="You are terse.", max_new_tokens=24)
+
+
+def loaded(backend_id: str, paths: Paths, model: str = TINY):
+    backend = create_backend(backend_id, paths.compile_cache_dir)
+    info = backend.load(ModelStore(paths.models_dir).resolve(model, backend_id), lambda text: None)
+    return backend, info
+
+
+@pytest.fixture(scope="module")
+def openvino_cpu(shared_paths: Paths):
+    backend, info = loaded("openvino-cpu", shared_paths)
+    yield backend, info
+    backend.unload()
+
+
+@pytest.fixture(scope="module")
+def onnx_cpu(shared_paths: Paths):
+    backend, info = loaded("onnx-cpu", shared_paths)
+    yield backend, info
+    backend.unload()
+
+
+def test_openvino_streams_greedy_and_repeatably(openvino_cpu) -> None:
+    backend, info = openvino_cpu
+    assert (info.backend_id, info.device, info.context_length) == ("openvino-cpu", "CPU", 256)
+    first = list(backend.stream(GREETING, threading.Event()))
+    second = list(backend.stream(GREETING, threading.Event()))
+    assert len(first) > 1, "the answer arrives in several chunks"
+    assert "".join(first) == "".join(second)
+    assert len(first) <= GREETING.max_new_tokens  # a chunk holds at least one token
+
+
+def test_openvino_applies_the_chat_template_once(openvino_cpu) -> None:
+    backend, _ = openvino_cpu
+    prompt = backend._prompt(GREETING)
+    assert prompt == "<|system|>\nYou are terse.<|end|>\n<|user|>\nTell me about the string module.<|end|>\n<|assistant|>\n"
+
+
+def test_onnx_matches_transformers_token_for_token(tiny_phi3: Path, paths: Paths) -> None:
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    ModelStore(paths.models_dir).import_path(tiny_phi3 / "onnx-fp32", TINY)
+    backend, _ = loaded("onnx-cpu", paths)
+    answer = "".join(backend.stream(GREETING, threading.Event()))
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tiny_phi3 / "hf")
+    model = transformers.AutoModelForCausalLM.from_pretrained(tiny_phi3 / "hf")
+    ids = tokenizer.apply_chat_template(GREETING.messages(), add_generation_prompt=True, return_tensors="pt",
+                                        return_dict=True)["input_ids"]
+    with torch.no_grad():
+        output = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=GREETING.max_new_tokens, do_sample=False)
+    expected = tokenizer.decode(output[0, ids.shape[1]:], skip_special_tokens=True)
+    assert answer == expected
+
+
+def test_cancel_stops_both_backends_mid_stream(openvino_cpu, onnx_cpu) -> None:
+    for backend, _ in (openvino_cpu, onnx_cpu):
+        cancel = threading.Event()
+        chunks = []
+        long_answer = Request("Write a long essay about files.", max_new_tokens=200)
+        for text in backend.stream(long_answer, cancel):
+            chunks.append(text)
+            if len(chunks) == 3:
+                cancel.set()
+        assert 3 <= len(chunks) <= 4, backend.id
+
+
+def test_a_prompt_longer_than_the_context_is_refused(openvino_cpu, onnx_cpu) -> None:
+    for backend, _ in (openvino_cpu, onnx_cpu):
+        with pytest.raises(ContextOverflow, match="takes at most 240"):
+            list(backend.stream(Request("word " * 400), threading.Event()))
+
+
+def test_the_starter_model_summarizes_in_english(shared_paths: Paths) -> None:
+    backend, info = loaded("openvino-cpu", shared_paths, "starter")
+    paragraph = (
+        "The city council met on Tuesday to discuss the new bicycle lanes. Several residents spoke in favour, "
+        "saying the lanes would make the streets safer for children. Shop owners worried about losing parking "
+        "spaces in front of their stores. After two hours of debate the council voted to build the lanes on "
+        "three streets first and to review the results after one year."
+    )
+    request = Request(f"Summarize this text in one sentence:\n\n{paragraph}", max_new_tokens=60)
+    answer = "".join(backend.stream(request, threading.Event())).strip()
+    backend.unload()
+    assert info.model_id == "starter" and info.quantization == "Q4_1 (GGUF)"
+    words = answer.split()
+    assert 3 <= len(words) < len(paragraph.split())
+    assert sum(word.strip(".,").isascii() for word in words) >= 0.9 * len(words)
+    assert any(word.lower().strip(".,") in {"council", "lanes", "bicycle", "bike", "residents"} for word in words)
+
+
+@pytest.mark.parametrize(
+    "backend_id, model_format, message",
+    [
+        ("openvino-npu", "openvino-int4", "LLMPipeline could not load"),
+        ("openvino-gpu", "openvino-int4", "LLMPipeline could not load"),
+        ("directml", "onnx-int4", "DML provider requested, but the installed GenAI has not been built with DML support"),
+    ],
+)
+def test_forcing_an_absent_device_gives_the_libraries_real_error(
+    backend_id: str, model_format: str, message: str, tiny_phi3: Path, paths: Paths
+) -> None:
+    store = ModelStore(paths.models_dir)
+    store.import_path(tiny_phi3 / model_format, TINY)
+    backend = create_backend(backend_id, paths.compile_cache_dir)
+    with pytest.raises(BackendLoadError, match=message):
+        backend.load(store.resolve(TINY, backend_id), lambda text: None)
+
+
+def test_the_survey_gives_the_real_reasons_here(shared_paths: Paths) -> None:
+    decisions = {d.backend_id: d for d in survey(
+        ChainOptions(DEFAULT_CHAIN, TINY, shared_paths.compile_cache_dir), ModelStore(shared_paths.models_dir), OPT_IN
+    )}
+    assert decisions["openvino-npu"].reason == "no NPU in openvino.Core().available_devices (['CPU'])"
+    assert decisions["openvino-gpu"].reason == "no GPU in openvino.Core().available_devices (['CPU'])"
+    assert "has no DirectML support (og.is_dml_available() is False)" in decisions["directml"].reason
+    assert decisions["npu-legacy"].reason.startswith("intel-npu-acceleration-library not usable")
+    assert decisions["npu-legacy"].outcome == "not in chain"
+    assert decisions["openvino-cpu"].outcome == "chosen"

