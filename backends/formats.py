@@ -70,8 +70,8 @@ def context_length(path: Path, model_format: str, default: int = 2048) -> int:
     if model_format == "gguf":
         metadata = read_gguf_metadata(model_file(path, model_format), wanted_suffix=".context_length")
         for key, value in metadata.items():
-            if key.endswith(".context_length"):
-                return int(value)
+            if key.endswith(".context_length") and isinstance(value, int):
+                return value
         return default
     if model_format == "onnx":
         config = _read_json(path / "genai_config.json")

@@ -94,6 +94,14 @@ class ONNXBackend:
         return len(self._tokenizer.encode(text))
 
     def stream(self, request: Request, cancel: threading.Event) -> Iterator[str]:
+        decoder = self._tokenizer.create_stream()
+        for token in self.token_ids(request, cancel):
+            text = decoder.decode(token)
+            if text:
+                yield text
+
+    def token_ids(self, request: Request, cancel: threading.Event) -> Iterator[int]:
+        """The answer's token ids, one at a time; cancel is checked between tokens."""
         import onnxruntime_genai as og
 
         assert self._model is not None and self._info is not None, "load() first"
@@ -110,12 +118,9 @@ class ONNXBackend:
         generator = og.Generator(self._model, params)
         try:
             generator.append_tokens(prompt_ids)
-            decoder = self._tokenizer.create_stream()
             while not generator.is_done() and not cancel.is_set():
                 generator.generate_next_token()
-                text = decoder.decode(generator.get_next_tokens()[0])
-                if text:
-                    yield text
+                yield int(generator.get_next_tokens()[0])
         finally:
             del generator  # frees the KV cache now, not at the next collection
 

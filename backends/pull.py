@@ -66,6 +66,10 @@ def _pull_hub(store: ModelStore, model_id: str, source: HubSource, progress: Pro
     except RepositoryNotFoundError as error:
         raise DownloadError(f"{where} was not found on {endpoint} ({_status(error)}).") from error
     except LocalEntryNotFoundError as error:
+        # snapshot_download wraps a server's refusal of one file in the same error as no network.
+        refused = _cause(error, HfHubHTTPError)
+        if refused is not None:
+            raise DownloadError(f"Downloading {where} from {endpoint} failed: {_status(refused)}.") from error
         raise OfflineError(
             f"Cannot reach the model hub at {endpoint} to download {where}; check the connection, "
             "or bring the files yourself with `phitray model import PATH`."
@@ -81,7 +85,13 @@ def _pull_hub(store: ModelStore, model_id: str, source: HubSource, progress: Pro
     return model
 
 
-def _status(error: Exception) -> str:
+def _cause(error: BaseException, kind: type[BaseException]) -> BaseException | None:
+    while error is not None and not isinstance(error, kind):
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+    return error
+
+
+def _status(error: BaseException) -> str:
     response = getattr(error, "response", None)
     code = getattr(response, "status_code", None)
     return f"HTTP {code}" if code else str(error).splitlines()[0]

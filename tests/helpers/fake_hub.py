@@ -23,7 +23,7 @@ class FakeHub:
         self.requests: Counter[str] = Counter()
         self.ranges: list[str] = []
         self.cut_first_get: dict[str, int] = {}  # file path -> bytes to send before dropping the connection
-        self.fail_files: set[str] = set()  # answer 500 for these
+        self.fail_files: set[str] = set()  # answer 403 for these (a status huggingface_hub does not retry)
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -66,7 +66,7 @@ class FakeHub:
                 if name not in files:
                     return self._send(handler, 404, b"", {"X-Error-Code": "EntryNotFound"})
                 if name in self.fail_files:
-                    return self._send(handler, 500, b"", {})
+                    return self._send(handler, 403, b"", {})
                 return self._file(handler, name, files[name], body)
         self._send(handler, 404, b"", {})
 

@@ -1,0 +1,90 @@
+"""The `phitray` command as a person runs it: a real process, output to files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from phitray.paths import Paths
+
+from helpers.env import environment_for
+
+
+def phitray(paths: Paths, tmp_path: Path, *args: str, stdin: str = "") -> tuple[int, str, str]:
+    # Files, not pipes: a process that touches the clipboard can hold a pipe open forever.
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        done = subprocess.run([sys.executable, "-m", "phitray", *args], input=stdin, text=True,
+                              stdout=stdout, stderr=stderr, env=environment_for(paths), timeout=300)
+    return done.returncode, out.read_text(), err.read_text()
+
+
+def test_devices_shows_the_decision(shared_paths: Paths, tmp_path: Path) -> None:
+    code, out, _ = phitray(shared_paths, tmp_path, "devices", "--json")
+    assert code == 0
+    decisions = {row["backend_id"]: row for row in json.loads(out)}
+    assert list(decisions) == ["openvino-npu", "directml", "openvino-gpu", "openvino-cpu", "npu-legacy", "onnx-cpu"]
+    assert decisions["openvino-cpu"]["outcome"] == "chosen"
+    code, table, _ = phitray(shared_paths, tmp_path, "devices")
+    assert code == 0 and "no NPU in openvino.Core().available_devices (['CPU'])" in table
+
+
+def test_ask_streams_from_the_starter_when_the_hub_is_unreachable(shared_paths: Paths, tmp_path: Path) -> None:
+    code, out, err = phitray(shared_paths, tmp_path, "ask", "--stats", "--max-new-tokens", "40",
+                             stdin="Name three colours of the rainbow.")
+    assert code == 0, err
+    assert out.strip()
+    assert "Cannot reach the model hub" in err
+    assert err.count("falling back to the starter model") == 1
+    assert "backend openvino-cpu" in err and "model starter" in err and "tokens_per_second" in err
+
+
+def test_ask_json_with_an_explicit_backend_and_model(shared_paths: Paths, tmp_path: Path) -> None:
+    code, out, err = phitray(shared_paths, tmp_path, "ask", "--json", "--quiet", "--backend", "onnx-cpu",
+                             "--model", "tiny-phi3", "--max-new-tokens", "8", "Hello")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["backend"] == "onnx-cpu" and result["model"] == "tiny-phi3" and result["text"]
+    assert result["ttft_seconds"] > 0 and err == ""
+
+
+def test_ask_with_nothing_to_ask_is_a_clear_usage_error(shared_paths: Paths, tmp_path: Path) -> None:
+    code, out, err = phitray(shared_paths, tmp_path, "ask", stdin="  \n\t ")
+    assert (code, out) == (2, "")
+    assert err == "phitray: nothing to ask: give a prompt as an argument or on stdin.\n"
+
+
+def test_an_unknown_backend_is_named(shared_paths: Paths, tmp_path: Path) -> None:
+    code, _, err = phitray(shared_paths, tmp_path, "ask", "--backend", "openvino-cpu,tpu", "hi")
+    assert code == 1 and "Unknown backend 'tpu'" in err and "Traceback" not in err
+
+
+def test_model_import_list_remove(paths: Paths, tiny_phi3: Path, tmp_path: Path) -> None:
+    code, out, _ = phitray(paths, tmp_path, "model", "list")
+    assert code == 0 and "No models installed" in out
+    code, out, _ = phitray(paths, tmp_path, "model", "import", str(tiny_phi3 / "openvino-int4"), "--name", "mine")
+    assert code == 0 and "mine: openvino for openvino-npu, openvino-gpu, openvino-cpu" in out
+    code, out, _ = phitray(paths, tmp_path, "model", "list", "--json")
+    assert [row["model"] for row in json.loads(out)] == ["mine"]
+    code, out, _ = phitray(paths, tmp_path, "model", "remove", "mine")
+    assert code == 0 and out.startswith("removed ")
+    code, _, err = phitray(paths, tmp_path, "model", "remove", "mine")
+    assert code == 1 and err == "phitray: mine is not installed.\n"
+
+
+def test_model_pull_offline_is_one_line(paths: Paths, tmp_path: Path) -> None:
+    code, _, err = phitray(paths, tmp_path, "model", "pull", "phi-3-mini-4k-instruct", "--backend", "openvino-cpu")
+    assert code == 1
+    lines = [line for line in err.splitlines() if line.startswith("phitray:")]
+    assert lines[-1].startswith("phitray: Cannot reach the model hub") and "Traceback" not in err
+
+
+def test_model_prepare_builds_an_openvino_model(paths: Paths, tiny_phi3: Path, tmp_path: Path) -> None:
+    code, out, err = phitray(paths, tmp_path, "model", "prepare", str(tiny_phi3 / "hf"), "--backend", "openvino-cpu",
+                             "--weight-format", "int8", "--name", "tiny-int8")
+    assert code == 0, err
+    code, out, err = phitray(paths, tmp_path, "ask", "--quiet", "--no-pull", "--backend", "openvino-cpu",
+                             "--model", "tiny-int8", "--max-new-tokens", "4", "Hi")
+    assert code == 0 and out.strip(), err
