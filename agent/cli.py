@@ -1,4 +1,4 @@
-"""The `phitray` command line: `devices`, `ask`, and `model …`.
+"""The `phitray` command line: `devices`, `ask`, `act`, `actions …` and `model …`.
 
 Every PhiTrayError ends the command with its one-sentence message on stderr
 and exit code 1; usage errors exit 2; an interrupted answer exits 130.
@@ -7,9 +7,10 @@ and exit code 1; usage errors exit 2; an interrupted answer exits 130.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 
 from phitray import __version__
@@ -54,20 +55,29 @@ def read_text(argument: str | None) -> str:
     return argument if argument is not None else sys.stdin.read()
 
 
+@contextlib.contextmanager
+def running_host(args: argparse.Namespace, paths: Paths) -> Iterator[ModelHost]:
+    """A started model host for one command; progress goes to stderr unless --quiet."""
+
+    def on_event(event: HostEvent) -> None:
+        """Called on the supervisor thread."""
+        if not getattr(args, "quiet", False) and event.kind != "ready":
+            say(event.text)
+
+    with ModelHost(chain_options(args, paths), paths, on_event) as host:
+        host.start()
+        yield host
+
+
 def cmd_ask(args: argparse.Namespace, paths: Paths) -> int:
     prompt = read_text(args.prompt)
     if not prompt.strip():
         say("nothing to ask: give a prompt as an argument or on stdin.")
         return EXIT_USAGE
     request = Request(prompt, system=args.system, max_new_tokens=args.max_new_tokens, temperature=args.temperature)
-
-    def on_event(event: HostEvent) -> None:
-        """Called on the supervisor thread."""
-        if not args.quiet and event.kind != "ready":
-            say(event.text)
-
-    with ModelHost(chain_options(args, paths), paths, on_event) as host:
-        info = host.start()
+    with running_host(args, paths) as host:
+        info = host.info
+        assert info is not None
         generation = host.generate(request)
         parts = []
         try:
@@ -103,6 +113,7 @@ def cmd_ask(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from phitray.actions_cli import add_action_commands
     from phitray.model_cli import add_model_commands
 
     parser = argparse.ArgumentParser(prog="phitray", description="Private writing help from a local model.")
@@ -110,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def engine_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--quiet", action="store_true", help="no progress messages")
+        command.add_argument("--no-pull", action="store_true", help="never download; use what is installed")
         command.add_argument("--backend", help=f"a backend or a comma-separated chain (default: {','.join(DEFAULT_CHAIN)})")
         command.add_argument("--model", default=DEFAULT_MODEL, help=f"model id (default: {DEFAULT_MODEL})")
 
@@ -124,12 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--system", help="a system prompt")
     ask.add_argument("--max-new-tokens", type=int, default=512)
     ask.add_argument("--temperature", type=float, default=0.0)
-    ask.add_argument("--no-pull", action="store_true", help="never download; use what is installed")
     ask.add_argument("--stats", action="store_true", help="print load time, TTFT and tokens/s to stderr")
     ask.add_argument("--json", action="store_true", help="print the answer and timings as one JSON object")
-    ask.add_argument("--quiet", action="store_true", help="no progress messages")
     ask.set_defaults(handler=cmd_ask)
 
+    add_action_commands(commands, engine_options)
     add_model_commands(commands)
     return parser
 

@@ -49,8 +49,14 @@ def _error_type(error: BaseException) -> str:
     return type(error).__name__ if isinstance(error, errors.PhiTrayError) else "BackendError"
 
 
-def _generate(backend: Backend, info: BackendInfo, job: Generate, cancel: threading.Event, send: _Sender) -> None:
-    """Runs on the host's generation thread, one request at a time."""
+def _generate(
+    backend: Backend, info: BackendInfo, job: Generate, cancel: threading.Event, idle: threading.Event, send: _Sender
+) -> None:
+    """Runs on the host's generation thread, one request at a time.
+
+    `idle` is set before the final message goes out, so the daemon's next
+    request, sent as soon as it reads that message, never finds the host busy.
+    """
     started = time.perf_counter()
     first = None
     parts = []
@@ -69,10 +75,12 @@ def _generate(backend: Backend, info: BackendInfo, job: Generate, cancel: thread
             tokens=tokens,
             cancelled=cancel.is_set(),
         )
-        send(Finished(job.request_id, stats))
+        final: object = Finished(job.request_id, stats)
     except Exception as error:
         message = str(error) if isinstance(error, errors.PhiTrayError) else f"{info.backend_id}: {error}"
-        send(Failed(job.request_id, _error_type(error), message))
+        final = Failed(job.request_id, _error_type(error), message)
+    idle.set()
+    send(final)
 
 
 def host_main(connection: Connection, options: ChainOptions, paths: Paths) -> None:
@@ -87,6 +95,8 @@ def host_main(connection: Connection, options: ChainOptions, paths: Paths) -> No
     send(Ready(info, tuple(loader.decisions)))
 
     worker: threading.Thread | None = None
+    idle = threading.Event()
+    idle.set()
     cancels: dict[int, threading.Event] = {}
     while True:
         try:
@@ -104,13 +114,14 @@ def host_main(connection: Connection, options: ChainOptions, paths: Paths) -> No
             except Exception as error:
                 send(Failed(message.request_id, _error_type(error), str(error)))
         elif isinstance(message, Generate):
-            if worker is not None and worker.is_alive():
+            if not idle.is_set():
                 send(Failed(message.request_id, "HostError", "The model is busy with another request."))
                 continue
             cancels.clear()
             cancel = cancels[message.request_id] = threading.Event()
+            idle.clear()
             worker = threading.Thread(
-                target=_generate, args=(backend, info, message, cancel, send), name="host-generate", daemon=True
+                target=_generate, args=(backend, info, message, cancel, idle, send), name="host-generate", daemon=True
             )
             worker.start()
     for event in cancels.values():

@@ -1,0 +1,51 @@
+"""Strip what small models wrap around an answer, and keep the selection's own edges.
+
+Small models add "Here is the rewritten text:" preambles, put the answer in
+quotes or code fences, and reasoning models emit <think> blocks. None of that
+belongs in a person's document.
+"""
+
+from __future__ import annotations
+
+import re
+
+THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
+PREAMBLE = re.compile(
+    r"^\s*(sure|certainly|of course|okay|ok|here('s| is| are)|below is|the (rewritten|corrected|proofread|translated|"
+    r"revised|shortened|summarized)\b)[^\n]{0,120}:\s*\n",
+    re.IGNORECASE,
+)
+FENCE = re.compile(r"^\s*```[\w-]*\n(.*?)\n```\s*$", re.DOTALL)
+QUOTES = (('"', '"'), ("“", "”"), ("'", "'"), ("«", "»"))
+DELIMITER = re.compile(r"^\s*<text>\s*\n?|\n?\s*</text>\s*$")
+
+
+def clean_answer(answer: str, original: str) -> str:
+    """The answer without wrappers the original did not have."""
+    text = THINK.sub("", answer)
+    text = DELIMITER.sub("", text)
+    text = PREAMBLE.sub("", text, count=1)
+    stripped = text.strip()
+    if "```" not in original:
+        fenced = FENCE.match(stripped)
+        if fenced:
+            stripped = fenced.group(1).strip()
+    original_core = original.strip()
+    for opening, closing in QUOTES:
+        if (
+            len(stripped) >= 2
+            and stripped.startswith(opening)
+            and stripped.endswith(closing)
+            and not original_core.startswith(opening)
+            and stripped.count(opening) + stripped.count(closing) <= 2 * (opening == closing) + 2
+        ):
+            stripped = stripped[len(opening) : -len(closing)].strip()
+            break
+    return stripped
+
+
+def keep_edges(result: str, original: str) -> str:
+    """Put back the selection's leading and trailing whitespace (a selected line usually ends in a newline)."""
+    lead = original[: len(original) - len(original.lstrip())]
+    trail = original[len(original.rstrip()) :]
+    return f"{lead}{result}{trail}" if result else result

@@ -1,0 +1,150 @@
+"""Run an action on a text through the model: render, split if needed, stream, clean.
+
+The engine is anything with `generate(Request)` and `count_tokens(str)` and an
+`info` — the resident `ModelHost` in the daemon and CLI.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from phitray.actions.cleanup import clean_answer, keep_edges
+from phitray.actions.longtext import plan_chunks
+from phitray.actions.model import Action
+from phitray.backends.base import MIN_ANSWER_TOKENS, BackendInfo, Request
+from phitray.errors import ConfigError, ContextOverflow
+
+DEFAULT_MAX_CHARACTERS = 200_000
+# Chat-template tokens and the rounding of counting pieces apart: kept free in every prompt.
+PROMPT_MARGIN_TOKENS = 32
+
+
+class Streaming(Protocol):
+    stats: object
+
+    def __iter__(self) -> Iterator[str]: ...
+
+
+class Engine(Protocol):
+    info: BackendInfo | None
+
+    def generate(self, request: Request) -> Streaming: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    action_id: str
+    text: str  # cleaned, with the selection's own leading/trailing whitespace
+    chunks: int  # pieces the input was split into
+    model_calls: int
+    seconds: float
+    ttft_seconds: float  # to the first streamed character of the final answer
+
+
+class NothingToDo(ConfigError):
+    """Empty or whitespace-only input: no model call is made."""
+
+
+def run_action(
+    engine: Engine,
+    action: Action,
+    text: str,
+    values: dict[str, str] | None = None,
+    on_text: Callable[[str], None] = lambda chunk: None,
+    max_characters: int = DEFAULT_MAX_CHARACTERS,
+) -> ActionResult:
+    """`on_text` receives the final answer as it streams (on the calling thread)."""
+    if not text.strip():
+        raise NothingToDo("There is no text to work on: the selection is empty or only whitespace.")
+    if len(text) > max_characters:
+        raise ContextOverflow(
+            f"The text is {len(text):,} characters; {action.title} takes at most {max_characters:,}. "
+            "Select less, or raise max_characters in the settings."
+        )
+    action.values(values)  # unknown placeholders fail before any model call
+    assert engine.info is not None, "the engine has no model loaded"
+    run = _Run(engine, action, values or {}, on_text)
+    core = text.strip()
+    spans = plan_chunks(core, run.text_budget(), engine.count_tokens)
+    pieces = [core[s.start : s.end] for s in spans]
+    if len(pieces) == 1:
+        answer = run.call(core, stream=True)
+    elif action.long_text == "map-reduce":
+        answer = run.map_reduce(pieces)
+    else:
+        answer = run.piecewise(pieces)
+    return ActionResult(
+        action_id=action.id,
+        text=keep_edges(answer, text),
+        chunks=len(pieces),
+        model_calls=run.calls,
+        seconds=time.perf_counter() - run.started,
+        ttft_seconds=run.ttft,
+    )
+
+
+class _Run:
+    def __init__(self, engine: Engine, action: Action, values: dict[str, str], on_text: Callable[[str], None]) -> None:
+        self.engine, self.action, self.values, self.on_text = engine, action, values, on_text
+        self.calls = 0
+        self.started = time.perf_counter()
+        self.ttft = 0.0
+
+    def text_budget(self, reduce: bool = False) -> int:
+        """Tokens left for the text once the template, margins and the answer are accounted for."""
+        info = self.engine.info
+        assert info is not None
+        system, prompt = self.action.render("", self.values, reduce=reduce)
+        template = self.engine.count_tokens(system) + self.engine.count_tokens(prompt)
+        answer = min(self.action.max_new_tokens, info.context_length // 2)
+        room = min(info.max_prompt_tokens, info.context_length - answer) - template - PROMPT_MARGIN_TOKENS
+        if room < MIN_ANSWER_TOKENS:
+            raise ContextOverflow(
+                f"{self.action.id}'s template leaves no room for text in {info.model_id}'s {info.context_length}-token context."
+            )
+        return room
+
+    def call(self, text: str, stream: bool, reduce: bool = False) -> str:
+        system, prompt = self.action.render(text, self.values, reduce=reduce)
+        request = Request(prompt, system=system or None, max_new_tokens=self.action.max_new_tokens,
+                          temperature=self.action.temperature)
+        self.calls += 1
+        parts = []
+        for chunk in self.engine.generate(request):
+            if stream:
+                if not self.ttft:
+                    self.ttft = time.perf_counter() - self.started
+                self.on_text(chunk)
+            parts.append(chunk)
+        return clean_answer("".join(parts), text)
+
+    def piecewise(self, pieces: list[str]) -> str:
+        """Rewrite-style: each piece in order, streamed, joined with the text's own separators."""
+        answers = []
+        for index, piece in enumerate(pieces):
+            core = piece.strip()
+            if not core:
+                answers.append(piece)
+                continue
+            if index:
+                self.on_text("\n\n")
+            answers.append(keep_edges(self.call(core, stream=True), piece))
+        return "".join(answers).strip()
+
+    def map_reduce(self, pieces: list[str]) -> str:
+        """Summary-style: each piece on its own, then the partial answers combined, until one fits."""
+        partials = [self.call(piece.strip(), stream=False) for piece in pieces if piece.strip()]
+        while True:
+            joined = "\n\n".join(p for p in partials if p)
+            budget = self.text_budget(reduce=True)
+            spans = plan_chunks(joined, budget, self.engine.count_tokens)
+            if len(spans) == 1:
+                return self.call(joined, stream=True, reduce=True)
+            if len(spans) >= len(partials):
+                raise ContextOverflow("The partial results do not get shorter; the model cannot condense this text.")
+            partials = [self.call(joined[s.start : s.end].strip(), stream=False, reduce=True) for s in spans]

@@ -1,0 +1,100 @@
+"""`phitray act ACTION [TEXT]` and `phitray actions list | check`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+from phitray.actions.library import load_actions
+from phitray.actions.runner import NothingToDo, run_action
+from phitray.errors import ConfigError
+from phitray.paths import Paths
+
+EXIT_NOTHING_TO_DO = 3
+
+
+def parse_values(pairs: list[str]) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name.strip():
+            raise ConfigError(f"--set takes name=value, not {pair!r}.")
+        values[name.strip()] = value
+    return values
+
+
+def cmd_act(args: argparse.Namespace, paths: Paths) -> int:
+    from phitray.cli import read_text, running_host, say
+
+    library = load_actions(paths.user_actions_dir)
+    action = library.get(args.action)
+    values = parse_values(args.set or [])
+    action.values(values)
+    text = read_text(args.text)
+    if not text.strip():
+        say(str(NothingToDo("There is no text to work on: the input is empty or only whitespace.")))
+        return EXIT_NOTHING_TO_DO
+    with running_host(args, paths) as host:
+        info = host.info
+        assert info is not None
+
+        def show(chunk: str) -> None:
+            """Called on this (the main) thread as the answer streams."""
+            if not args.json:
+                sys.stdout.write(chunk)
+                sys.stdout.flush()
+
+        result = run_action(host, action, text, values, show)
+    if args.json:
+        print(json.dumps({
+            "action": result.action_id, "text": result.text, "backend": info.backend_id, "model": info.model_id,
+            "chunks": result.chunks, "model_calls": result.model_calls,
+            "ttft_seconds": round(result.ttft_seconds, 3), "seconds": round(result.seconds, 3),
+        }, ensure_ascii=False))
+    else:
+        print()
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, paths: Paths) -> int:
+    library = load_actions(paths.user_actions_dir)
+    if args.json:
+        print(json.dumps([{"id": a.id, "title": a.title, "output": a.output, "hotkey": a.hotkey,
+                           "placeholders": a.placeholders, "source": a.source} for a in library.ordered()], indent=2))
+        return 0
+    print(f"{'id':<16}{'title':<24}{'output':<11}{'hotkey':<18}source")
+    for a in library.ordered():
+        print(f"{a.id:<16}{a.title:<24}{a.output:<11}{a.hotkey or '-':<18}{a.source}")
+    for problem in library.problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, paths: Paths) -> int:
+    library = load_actions(paths.user_actions_dir)
+    for problem in library.problems:
+        print(problem)
+    print(f"{len(library.actions)} actions loaded, {len(library.problems)} problems.")
+    return 1 if library.problems else 0
+
+
+def add_action_commands(
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    engine_options: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    act = commands.add_parser("act", help="run an action on a text (argument or stdin) and stream the result")
+    act.add_argument("action", help="an action id, see `phitray actions list`")
+    act.add_argument("text", nargs="?", help="the text; read from stdin when absent")
+    engine_options(act)
+    act.add_argument("--set", action="append", metavar="NAME=VALUE", help="fill a placeholder, e.g. language=French")
+    act.add_argument("--json", action="store_true", help="print the result and timings as one JSON object")
+    act.set_defaults(handler=cmd_act)
+
+    actions = commands.add_parser("actions", help="list or check the actions")
+    which = actions.add_subparsers(dest="actions_command", metavar="ACTION", required=True)
+    listing = which.add_parser("list", help="ids, titles, outputs and hotkeys")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_list)
+    which.add_parser("check", help="print every problem in the action files; exit 1 if any").set_defaults(handler=cmd_check)
