@@ -17,13 +17,16 @@ PREAMBLE = re.compile(
 )
 FENCE = re.compile(r"^\s*```[\w-]*\n(.*?)\n```\s*$", re.DOTALL)
 QUOTES = (('"', '"'), ("“", "”"), ("'", "'"), ("«", "»"))
-DELIMITER = re.compile(r"^\s*<text>\s*\n?|\n?\s*</text>\s*$")
+ENCLOSED = re.compile(r"<text>[ \t]*\n?(.*?)\n?[ \t]*</text>", re.DOTALL)
+STRAY_TAG = re.compile(r"^\s*<text>[ \t]*\n?|\n?[ \t]*</text>\s*$")
 
 
 def clean_answer(answer: str, original: str) -> str:
     """The answer without wrappers the original did not have."""
     text = THINK.sub("", answer)
-    text = DELIMITER.sub("", text)
+    # Small models often echo the delimiters around their answer, then comment on it.
+    enclosed = ENCLOSED.search(text)
+    text = enclosed.group(1) if enclosed else STRAY_TAG.sub("", text)
     text = PREAMBLE.sub("", text, count=1)
     stripped = text.strip()
     if "```" not in original:

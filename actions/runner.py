@@ -13,7 +13,7 @@ from typing import Protocol
 
 from phitray.actions.cleanup import clean_answer, keep_edges
 from phitray.actions.longtext import plan_chunks
-from phitray.actions.model import Action
+from phitray.actions.model import TEXT_CLOSE, Action
 from phitray.backends.base import MIN_ANSWER_TOKENS, BackendInfo, Request
 from phitray.errors import ConfigError, ContextOverflow
 
@@ -111,8 +111,9 @@ class _Run:
 
     def call(self, text: str, stream: bool, reduce: bool = False) -> str:
         system, prompt = self.action.render(text, self.values, reduce=reduce)
+        # Small models echo the closing delimiter after the answer, then start commenting on it.
         request = Request(prompt, system=system or None, max_new_tokens=self.action.max_new_tokens,
-                          temperature=self.action.temperature)
+                          temperature=self.action.temperature, stop=(TEXT_CLOSE,))
         self.calls += 1
         parts = []
         for chunk in self.engine.generate(request):

@@ -70,6 +70,7 @@ class Request:
     system: str | None = None
     max_new_tokens: int = 512
     temperature: float = 0.0
+    stop: tuple[str, ...] = ()  # generation ends when the answer would contain one of these
 
     def messages(self) -> list[dict[str, str]]:
         messages = []

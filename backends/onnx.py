@@ -95,10 +95,20 @@ class ONNXBackend:
 
     def stream(self, request: Request, cancel: threading.Event) -> Iterator[str]:
         decoder = self._tokenizer.create_stream()
+        held = ""  # text that might be the start of a stop string
         for token in self.token_ids(request, cancel):
-            text = decoder.decode(token)
-            if text:
-                yield text
+            held += decoder.decode(token)
+            cut = min((held.find(s) for s in request.stop if s in held), default=-1)
+            if cut >= 0:
+                if held[:cut]:
+                    yield held[:cut]
+                return
+            keep = max((len(s) - 1 for s in request.stop), default=0)
+            ready, held = (held[: len(held) - keep], held[len(held) - keep :]) if keep else (held, "")
+            if ready:
+                yield ready
+        if held:
+            yield held
 
     def token_ids(self, request: Request, cancel: threading.Event) -> Iterator[int]:
         """The answer's token ids, one at a time; cancel is checked between tokens."""

@@ -116,6 +116,8 @@ class OpenVINOBackend:
         config = self._pipeline.get_generation_config()
         config.max_new_tokens = answer_budget(self.count_tokens(prompt), request, self._info)
         config.apply_chat_template = False  # already applied above; twice would nest the template
+        config.stop_strings = set(request.stop)
+        config.include_stop_str_in_output = False
         if request.temperature > 0:
             config.do_sample = True
             config.temperature = request.temperature

@@ -105,6 +105,8 @@ def test_a_non_utf8_file_is_reported(tmp_path: Path) -> None:
         ("```python\nprint(1)\n```", "```python\nprint 1\n```", "```python\nprint(1)\n```"),
         ("<think>the user wants…</think>\nFixed text.", "fixd text", "Fixed text."),
         ("<text>\nFixed.\n</text>", "fixd", "Fixed."),
+        ("<text>\nFixed.\n</text>\n\nI made these changes:\n* spelling", "fixd", "Fixed."),
+        ("<text>\nFixed, then cut off", "fixd", "Fixed, then cut off"),
         ("Plain answer.", "plain", "Plain answer."),
     ],
 )
@@ -114,3 +116,16 @@ def test_wrappers_small_models_add_are_removed(answer: str, original: str, expec
 
 def test_the_selections_own_edges_are_kept() -> None:
     assert keep_edges("Fixed.", "  fixd\n") == "  Fixed.\n"
+
+
+def test_the_json_schema_describes_the_same_fields() -> None:
+    import json
+    from importlib import resources
+
+    from phitray.actions.model import LONG_TEXT_MODES, OUTPUTS, RAW_FIELDS
+
+    schema = json.loads(resources.files("phitray.actions").joinpath("action.schema.json").read_text())
+    assert set(schema["properties"]) == set(RAW_FIELDS)
+    assert set(schema["required"]) == {name for name, (_, required) in RAW_FIELDS.items() if required}
+    assert schema["properties"]["output"]["enum"] == list(OUTPUTS)
+    assert schema["properties"]["long_text"]["enum"] == list(LONG_TEXT_MODES)

@@ -137,3 +137,12 @@ def test_the_survey_gives_the_real_reasons_here(shared_paths: Paths) -> None:
     assert decisions["npu-legacy"].reason.startswith("intel-npu-acceleration-library not usable")
     assert decisions["npu-legacy"].outcome == "not in chain"
     assert decisions["openvino-cpu"].outcome == "chosen"
+
+
+def test_a_stop_string_ends_the_answer_on_both_backends(openvino_cpu, onnx_cpu) -> None:
+    for backend, _ in (openvino_cpu, onnx_cpu):
+        full = "".join(backend.stream(GREETING, threading.Event()))
+        stop = full[8:12]
+        cut = "".join(backend.stream(Request(GREETING.prompt, GREETING.system, GREETING.max_new_tokens, stop=(stop,)),
+                                     threading.Event()))
+        assert stop not in cut and full.startswith(cut.rstrip()) and len(cut) < len(full), backend.id
