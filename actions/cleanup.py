@@ -26,7 +26,11 @@ def clean_answer(answer: str, original: str) -> str:
     text = THINK.sub("", answer)
     # Small models often echo the delimiters around their answer, then comment on it.
     enclosed = ENCLOSED.search(text)
-    text = enclosed.group(1) if enclosed else STRAY_TAG.sub("", text)
+    if enclosed:
+        text = enclosed.group(1)
+    elif "<text>" in text:  # the closing tag was the stop string: the answer is what follows the opening one
+        text = text.split("<text>", 1)[1]
+    text = STRAY_TAG.sub("", text)
     text = PREAMBLE.sub("", text, count=1)
     stripped = text.strip()
     if "```" not in original:

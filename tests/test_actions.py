@@ -107,6 +107,7 @@ def test_a_non_utf8_file_is_reported(tmp_path: Path) -> None:
         ("<text>\nFixed.\n</text>", "fixd", "Fixed."),
         ("<text>\nFixed.\n</text>\n\nI made these changes:\n* spelling", "fixd", "Fixed."),
         ("<text>\nFixed, then cut off", "fixd", "Fixed, then cut off"),
+        ("Here's a corrected version of the text:\n\n<text>\nFixed.\n", "fixd", "Fixed."),
         ("Plain answer.", "plain", "Plain answer."),
     ],
 )
