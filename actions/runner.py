@@ -16,6 +16,7 @@ from phitray.actions.longtext import plan_chunks
 from phitray.actions.model import TEXT_CLOSE, Action
 from phitray.backends.base import MIN_ANSWER_TOKENS, BackendInfo, Request
 from phitray.errors import ConfigError, ContextOverflow
+from phitray.protocol import GenerationStats
 
 DEFAULT_MAX_CHARACTERS = 200_000
 # Chat-template tokens and the rounding of counting pieces apart: kept free in every prompt.
@@ -23,7 +24,8 @@ PROMPT_MARGIN_TOKENS = 32
 
 
 class Streaming(Protocol):
-    stats: object
+    @property
+    def stats(self) -> GenerationStats | None: ...
 
     def __iter__(self) -> Iterator[str]: ...
 
@@ -44,6 +46,9 @@ class ActionResult:
     model_calls: int
     seconds: float
     ttft_seconds: float  # to the first streamed character of the final answer
+    tokens: int  # generated over all model calls
+    tokens_per_second: float  # generated tokens over the time spent generating them
+
 
 
 class NothingToDo(ConfigError):
@@ -85,6 +90,8 @@ def run_action(
         model_calls=run.calls,
         seconds=time.perf_counter() - run.started,
         ttft_seconds=run.ttft,
+        tokens=run.tokens,
+        tokens_per_second=run.tokens / run.decode_seconds if run.decode_seconds else 0.0,
     )
 
 
@@ -94,6 +101,8 @@ class _Run:
         self.calls = 0
         self.started = time.perf_counter()
         self.ttft = 0.0
+        self.tokens = 0
+        self.decode_seconds = 0.0
 
     def text_budget(self, reduce: bool = False) -> int:
         """Tokens left for the text once the template, margins and the answer are accounted for."""
@@ -116,12 +125,17 @@ class _Run:
                           temperature=self.action.temperature, stop=(TEXT_CLOSE,))
         self.calls += 1
         parts = []
-        for chunk in self.engine.generate(request):
+        generation = self.engine.generate(request)
+        for chunk in generation:
             if stream:
                 if not self.ttft:
                     self.ttft = time.perf_counter() - self.started
                 self.on_text(chunk)
             parts.append(chunk)
+        stats = generation.stats
+        if stats is not None:
+            self.tokens += stats.tokens
+            self.decode_seconds += stats.seconds - stats.ttft_seconds
         return clean_answer("".join(parts), text)
 
     def piecewise(self, pieces: list[str]) -> str:

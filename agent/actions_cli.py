@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from phitray.actions.library import load_actions
-from phitray.actions.runner import NothingToDo, run_action
+from phitray.actions.runner import DEFAULT_MAX_CHARACTERS, NothingToDo, run_action
 from phitray.errors import ConfigError
 from phitray.paths import Paths
 
@@ -46,12 +46,13 @@ def cmd_act(args: argparse.Namespace, paths: Paths) -> int:
                 sys.stdout.write(chunk)
                 sys.stdout.flush()
 
-        result = run_action(host, action, text, values, show)
+        result = run_action(host, action, text, values, show, max_characters=args.max_characters)
     if args.json:
         print(json.dumps({
             "action": result.action_id, "text": result.text, "backend": info.backend_id, "model": info.model_id,
             "chunks": result.chunks, "model_calls": result.model_calls,
             "ttft_seconds": round(result.ttft_seconds, 3), "seconds": round(result.seconds, 3),
+            "tokens": result.tokens, "tokens_per_second": round(result.tokens_per_second, 1),
         }, ensure_ascii=False))
     else:
         print()
@@ -90,6 +91,8 @@ def add_action_commands(
     engine_options(act)
     act.add_argument("--set", action="append", metavar="NAME=VALUE", help="fill a placeholder, e.g. language=French")
     act.add_argument("--json", action="store_true", help="print the result and timings as one JSON object")
+    act.add_argument("--max-characters", type=int, default=DEFAULT_MAX_CHARACTERS,
+                     help=f"refuse longer text (default {DEFAULT_MAX_CHARACTERS:,})")
     act.set_defaults(handler=cmd_act)
 
     actions = commands.add_parser("actions", help="list or check the actions")

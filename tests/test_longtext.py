@@ -144,6 +144,7 @@ def test_act_streams_json_and_a_dropped_in_action_appears(paths: Paths, shared_p
     assert code == 0
     result = json.loads(out)
     assert result["action"] == "shout" and result["model_calls"] == 1 and result["backend"] == "openvino-cpu"
+    assert 1 <= result["tokens"] and result["tokens_per_second"] > 0
     (mine.user_actions_dir / "broken.toml").write_text('id = "broken"\ntitle = "B"\nprompt = "$txt"\n')
     code, out = run("actions", "check")
     assert code == 1 and "broken.toml: prompt: unknown placeholder $txt" in out
