@@ -148,7 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # argparse gives an optional positional nothing when options stand between it and the
+    # one before it (`act translate --set language=French "Hallo"`): take it back.
+    if len(extra) == 1 and not extra[0].startswith("-") and getattr(args, "text", "") is None:
+        args.text = extra[0]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0

@@ -130,3 +130,10 @@ def test_the_json_schema_describes_the_same_fields() -> None:
     assert set(schema["required"]) == {name for name, (_, required) in RAW_FIELDS.items() if required}
     assert schema["properties"]["output"]["enum"] == list(OUTPUTS)
     assert schema["properties"]["long_text"]["enum"] == list(LONG_TEXT_MODES)
+
+
+def test_act_takes_its_text_after_options() -> None:
+    from phitray.cli import build_parser
+
+    args, extra = build_parser().parse_known_args(["act", "translate", "--set", "language=French", "Hallo"])
+    assert (args.text, extra) == (None, ["Hallo"]), "argparse's own behaviour, which main() corrects"
