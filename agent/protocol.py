@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from phitray import errors
 from phitray.backends.base import BackendInfo, Request
 from phitray.backends.chain import Decision
 
@@ -88,3 +89,8 @@ class Failed:
     request_id: int
     error_type: str  # the name of a class in phitray.errors
     message: str
+
+    def error(self) -> errors.PhiTrayError:
+        """The exception the host raised, rebuilt on this side of the pipe."""
+        error_class = getattr(errors, self.error_type, errors.HostError)
+        return error_class(self.message)

@@ -69,8 +69,7 @@ class Generation:
                     self.stats = message.stats
                     return
                 elif isinstance(message, Failed):
-                    error_class = getattr(errors, message.error_type, errors.HostError)
-                    raise error_class(message.message)
+                    raise message.error()
                 elif isinstance(message, BaseException):
                     raise message
         finally:
@@ -169,7 +168,7 @@ class ModelHost:
         if isinstance(message, TokenCount):
             return message.tokens
         if isinstance(message, Failed):
-            raise getattr(errors, message.error_type, errors.HostError)(message.message)
+            raise message.error()
         raise message if isinstance(message, BaseException) else errors.HostError(repr(message))
 
     def _open(self) -> tuple[int, "queue.Queue[object]"]:
