@@ -112,10 +112,11 @@ class OpenVINOBackend:
         import openvino_genai
 
         assert self._pipeline is not None and self._info is not None, "load() first"
-        prompt = self._prompt(request)
+        # Tokenized once, here: the count sets the answer budget and the ids go to generate as they are
+        # (the same ids generate makes of the string itself, so the chat template is applied once).
+        inputs = self._tokenizer.encode(self._prompt(request))
         config = self._pipeline.get_generation_config()
-        config.max_new_tokens = answer_budget(self.count_tokens(prompt), request, self._info)
-        config.apply_chat_template = False  # already applied above; twice would nest the template
+        config.max_new_tokens = answer_budget(int(inputs.input_ids.get_shape()[1]), request, self._info)
         config.stop_strings = set(request.stop)
         config.include_stop_str_in_output = False
         if request.temperature > 0:
@@ -135,7 +136,7 @@ class OpenVINOBackend:
 
         def generate() -> None:
             try:
-                self._pipeline.generate([prompt], config, on_chunk)
+                self._pipeline.generate(inputs, config, on_chunk)
             except BaseException as error:  # handed to the consumer, raised there
                 chunks.put(error)
             finally:
