@@ -14,8 +14,6 @@ from phitray.backends.store import ModelStore
 from phitray.errors import BackendLoadError, ContextOverflow
 from phitray.paths import Paths
 
-from helpers.env import UNREACHABLE_HUB  # noqa: F401  (the autouse fixture sets it)
-
 TINY = "tiny-phi3"
 GREETING = Request("Tell me about the string module.", system="You are terse.", max_new_tokens=24)
 
