@@ -39,14 +39,11 @@ def clean_answer(answer: str, original: str) -> str:
             stripped = fenced.group(1).strip()
     original_core = original.strip()
     for opening, closing in QUOTES:
-        if (
-            len(stripped) >= 2
-            and stripped.startswith(opening)
-            and stripped.endswith(closing)
-            and not original_core.startswith(opening)
-            and stripped.count(opening) + stripped.count(closing) <= 2 * (opening == closing) + 2
-        ):
-            stripped = stripped[len(opening) : -len(closing)].strip()
+        inner = stripped[len(opening) : -len(closing)]
+        # Only a wrapper: quotes inside mean the answer quotes someone, and the original decides too.
+        wrapped = len(stripped) >= 2 and stripped.startswith(opening) and stripped.endswith(closing)
+        if wrapped and opening not in inner and closing not in inner and not original_core.startswith(opening):
+            stripped = inner.strip()
             break
     return stripped
 

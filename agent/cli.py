@@ -45,9 +45,9 @@ def cmd_devices(args: argparse.Namespace, paths: Paths) -> int:
         print(json.dumps([asdict(d) for d in decisions], indent=2))
         return 0
     print(f"{'backend':<14}{'library':<9}{'device':<8}{'decision':<14}why")
+    yes_no = {True: "yes", False: "no"}
     for d in decisions:
-        yes_no = lambda flag: "yes" if flag else "no"  # noqa: E731
-        print(f"{d.backend_id:<14}{yes_no(d.installed):<9}{yes_no(d.device_present):<8}{d.outcome:<14}{d.reason}")
+        print(f"{d.backend_id:<14}{yes_no[d.installed]:<9}{yes_no[d.device_present]:<8}{d.outcome:<14}{d.reason}")
     return 0
 
 

@@ -17,11 +17,14 @@ from phitray.paths import Paths
 
 
 def _size(size: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
-    return ""
+    if size < 1024:
+        return f"{size} B"
+    scaled = float(size)
+    for unit in ("KB", "MB", "GB"):
+        scaled /= 1024
+        if scaled < 1024 or unit == "GB":
+            break
+    return f"{scaled:.1f} {unit}"
 
 
 def cmd_list(args: argparse.Namespace, paths: Paths) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from phitray.backends.base import Backend, BackendInfo, Probe, Progress
+from phitray.backends.base import Backend, BackendInfo, ModelRef, Probe, Progress
 from phitray.backends.catalog import CATALOG, STARTER_MODEL
 from phitray.backends.pull import pull
 from phitray.backends.registry import create_backend
@@ -98,7 +98,7 @@ class ChainLoader:
             return backend, info
         return None
 
-    def _find_or_pull(self, model_id: str, backend_id: str):  # -> ModelRef
+    def _find_or_pull(self, model_id: str, backend_id: str) -> ModelRef:
         if self.store.find(model_id, backend_id) is None and self.options.allow_pull and model_id in CATALOG:
             if backend_id in CATALOG[model_id].sources:
                 pull(self.store, model_id, backend_id, self.progress)
