@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from phitray.errors import ConfigError
+from phitray.hotkeys import HotkeyError, parse_combo
 
 OUTPUTS = ("replace", "popup", "clipboard")
 LONG_TEXT_MODES = ("map-reduce", "chunks")
@@ -149,14 +150,19 @@ def parse_action(raw: dict[str, Any], source: str) -> Action:
             )
         if name in ("prompt", "reduce_prompt") and "text" not in used:
             raise ActionFileError(source, name, "must contain $text, where the selected text goes")
-    hotkey = raw.get("hotkey")
+    hotkey = raw.get("hotkey", "").strip()
+    if hotkey:
+        try:
+            hotkey = str(parse_combo(hotkey))
+        except HotkeyError as error:
+            raise ActionFileError(source, "hotkey", str(error)) from None
     return Action(
         id=raw["id"],
         title=raw["title"].strip(),
         prompt=raw["prompt"],
         system=raw.get("system", ""),
         output=output,
-        hotkey=hotkey.strip().lower() if hotkey and hotkey.strip() else None,
+        hotkey=hotkey or None,
         order=raw.get("order", 100),
         max_new_tokens=max_new_tokens,
         temperature=temperature,

@@ -114,6 +114,7 @@ def cmd_ask(args: argparse.Namespace, paths: Paths) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from phitray.actions_cli import add_action_commands
+    from phitray.daemon_cli import add_daemon_commands
     from phitray.model_cli import add_model_commands
 
     parser = argparse.ArgumentParser(prog="phitray", description="Private writing help from a local model.")
@@ -141,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer and timings as one JSON object")
     ask.set_defaults(handler=cmd_ask)
 
+    add_daemon_commands(commands)
     add_action_commands(commands, engine_options)
     add_model_commands(commands)
     return parser
@@ -156,8 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "handler", None):
-        parser.print_help()
-        return 0
+        args = parser.parse_args(["run"])  # plain `phitray` starts the tray agent
     try:
         return int(args.handler(args, Paths.from_environment()))
     except PhiTrayError as error:

@@ -1,0 +1,124 @@
+"""Taking the selected text and putting a result back: the sequence, once for every platform.
+
+Capture: note the focused window, snapshot the clipboard (while the person may
+still hold the hotkey), wait until the hotkey's modifiers are let go (a held
+Alt or Shift turns Ctrl+C into another shortcut in GTK and Tk), send Ctrl+C
+and wait for the clipboard to change. No change in time means nothing is
+selected: the clipboard then still holds older content, which is never used.
+The snapshot goes back right after the copy, so the person's clipboard is
+theirs again while the model works.
+
+Replace: offer the result, send Ctrl+V, wait until the target has read it (X11
+sees the request; elsewhere a bound), then put the snapshot back.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from phitray.desktop import Clipboard, Desktop, Keys, Snapshot
+from phitray.errors import PhiTrayError
+
+POLL_SECONDS = 0.005  # only while a job waits for key-ups, never when idle
+
+
+class NothingSelected(PhiTrayError):
+    """Ctrl+C did not change the clipboard, or what it copied is not text."""
+
+
+@dataclass(frozen=True)
+class CaptureOptions:
+    copy_timeout: float = 0.6
+    release_timeout: float = 2.0
+    paste_timeout: float = 1.5
+    use_primary: bool = False
+
+
+@dataclass
+class Timeline:
+    """Named moments of one job (perf_counter seconds), reported in ms from the first."""
+
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, name: str, at: float | None = None) -> None:
+        self.marks.setdefault(name, time.perf_counter() if at is None else at)
+
+    def milliseconds(self) -> dict[str, float]:
+        if not self.marks:
+            return {}
+        start = min(self.marks.values())
+        return {name: round((at - start) * 1000, 1) for name, at in sorted(self.marks.items(), key=lambda i: i[1])}
+
+    def between(self, first: str, second: str) -> float | None:
+        if first in self.marks and second in self.marks:
+            return (self.marks[second] - self.marks[first]) * 1000
+        return None
+
+
+@dataclass(frozen=True)
+class Captured:
+    text: str
+    snapshot: Snapshot  # the person's clipboard before the copy; already restored
+    window: int | None  # where the selection was, for a later paste
+
+
+def wait_for_release(keys: Keys, timeout: float) -> bool:
+    """True once no key is held; after `timeout`, release the modifiers ourselves and return False.
+
+    Every key, not only the modifiers: on X11 the hotkey's own key keeps the
+    keyboard grabbed by the agent until it is let go, and a Ctrl+C sent before
+    that would come back to the agent instead of reaching the application.
+    """
+    deadline = time.monotonic() + timeout
+    while keys.any_key_held():
+        if time.monotonic() >= deadline:
+            keys.release_modifiers()
+            return False
+        time.sleep(POLL_SECONDS)
+    return True
+
+
+def capture_selection(desktop: Desktop, options: CaptureOptions, timeline: Timeline) -> Captured:
+    clipboard, keys = desktop.clipboard, desktop.keys
+    window = desktop.focus.current()
+    snapshot = clipboard.snapshot()
+    timeline.mark("snapshot_taken")
+    if options.use_primary:
+        primary = clipboard.read_selection()
+        if primary and primary.strip():
+            timeline.mark("modifiers_released")
+            timeline.mark("text_captured")
+            return Captured(primary, snapshot, window)
+    wait_for_release(keys, options.release_timeout)
+    timeline.mark("modifiers_released")
+    mark = clipboard.change_mark()
+    keys.send_copy()
+    if not clipboard.wait_for_change(mark, options.copy_timeout):
+        raise NothingSelected(
+            f"No text is selected (nothing was copied within {options.copy_timeout * 1000:.0f} ms). "
+            "Select some text, then press the hotkey again."
+        )
+    try:
+        text = clipboard.read_text()
+    finally:
+        clipboard.restore(snapshot)
+        timeline.mark("clipboard_restored_after_copy")
+    timeline.mark("text_captured")
+    if text is None:
+        raise NothingSelected("The selection is not text (an image or a file?); Phi Tray works on text.")
+    return Captured(text, snapshot, window)
+
+
+def paste_text(desktop: Desktop, text: str, snapshot: Snapshot, options: CaptureOptions, timeline: Timeline) -> bool:
+    """Paste `text` where the keyboard focus is, then restore `snapshot`. True if the paste was seen."""
+    clipboard: Clipboard = desktop.clipboard
+    offer = clipboard.offer_text(text)
+    wait_for_release(desktop.keys, options.release_timeout)
+    timeline.mark("paste_sent")
+    desktop.keys.send_paste()
+    taken = offer.wait_taken(options.paste_timeout)
+    timeline.mark("paste_taken" if taken else "paste_not_seen")
+    clipboard.restore(snapshot)
+    timeline.mark("clipboard_restored")
+    return taken

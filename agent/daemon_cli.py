@@ -1,0 +1,85 @@
+"""`phitray run`, `phitray stop`, `phitray status` and `phitray autostart on|off|status`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import replace
+from typing import Any
+
+from phitray import autostart
+
+from phitray.instance import InstanceLock, instance_address, send_to_running
+from phitray.logs import setup_logging
+from phitray.paths import Paths
+from phitray.settings import LoadedSettings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
+    from phitray.cli import say
+
+    address = instance_address(paths)
+    lock = InstanceLock(address)
+    if not lock.acquire():
+        send_to_running(address, "show")
+        say("Phi Tray is already running; it shows a notice. (`phitray stop` ends it.)")
+        return 0
+    try:
+        loaded = load_settings(paths.settings_file)
+        settings = loaded.settings
+        if args.log_text:
+            settings = replace(settings, log_text=True, log_level="debug")
+        setup_logging(paths, "debug" if args.debug else settings.log_level)
+        log.info("phitray run: settings %s, log %s", settings.source, paths.log_file)
+        for problem in loaded.problems:
+            log.warning("%s", problem)
+        from phitray.daemon import Daemon
+
+        return Daemon(paths, LoadedSettings(settings, loaded.problems), lock).run()
+    finally:
+        lock.release()
+
+
+def cmd_stop(args: argparse.Namespace, paths: Paths) -> int:
+    from phitray.cli import say
+
+    answer = send_to_running(instance_address(paths), "quit")
+    say("stopping the running agent." if answer is not None else "no agent is running.")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, paths: Paths) -> int:
+    answer = send_to_running(instance_address(paths), "status")
+    print(answer if answer is not None else "not running")
+    return 0 if answer is not None else 3
+
+
+def cmd_autostart(args: argparse.Namespace, paths: Paths) -> int:
+    entry = autostart.for_this_platform()
+    if args.state == "on":
+        status = entry.enable()
+    elif args.state == "off":
+        status = entry.disable()
+    else:
+        status = entry.status()
+    print(f"start on login: {status.describe()}")
+    return 0
+
+
+def add_daemon_commands(commands: Any) -> None:
+    run = commands.add_parser("run", help="start the tray agent (the default when no command is given)")
+    run.add_argument("--debug", action="store_true", help="log at debug level")
+    run.add_argument("--log-text", action="store_true", help="also log selected text and answers (debugging only)")
+    run.set_defaults(handler=cmd_run)
+    stop = commands.add_parser("stop", help="end the running tray agent")
+    stop.set_defaults(handler=cmd_stop)
+    status = commands.add_parser("status", help="is the agent running, and on which backend")
+    status.set_defaults(handler=cmd_status)
+    start = commands.add_parser("autostart", help="start the agent when you log in: on, off or status")
+    start.add_argument("state", choices=("on", "off", "status"), nargs="?", default="status")
+    start.set_defaults(handler=cmd_autostart)
+
+
+

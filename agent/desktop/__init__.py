@@ -1,0 +1,107 @@
+"""The desktop seams: clipboard, keys, hotkeys, focus. One module per platform, one selector.
+
+The capture/delivery sequence (`phitray.capture`) and the job engine speak only
+these protocols; `open_desktop()` picks the platform's module, the way pystray
+and pynput pick theirs. Tests of the pure logic use a scripted desktop; the
+end-to-end tests use the real X11 module on Xvfb.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from phitray.errors import PhiTrayError
+from phitray.hotkeys import Combo
+
+
+class DesktopError(PhiTrayError):
+    """The desktop cannot be reached (no display, no clipboard tool…)."""
+
+
+class Snapshot(Protocol):
+    """Everything the clipboard held before the agent touched it."""
+
+    @property
+    def is_empty(self) -> bool: ...
+
+    def describe(self) -> str: ...  # "text, 42 characters" — never the content
+
+
+class Offer(Protocol):
+    """Text the agent put on the clipboard for one paste."""
+
+    def wait_taken(self, timeout: float) -> bool: ...  # True once the target read it
+
+
+class Clipboard(Protocol):
+    def snapshot(self) -> Snapshot: ...
+
+    def restore(self, snapshot: Snapshot) -> None: ...
+
+    def change_mark(self) -> int: ...  # a counter that moves whenever anyone writes the clipboard
+
+    def wait_for_change(self, mark: int, timeout: float) -> bool: ...
+
+    def read_text(self) -> str | None: ...  # None: the clipboard holds no text
+
+    def read_selection(self) -> str | None: ...  # X11's PRIMARY; None where there is none
+
+    def offer_text(self, text: str) -> Offer: ...
+
+    def close(self) -> None: ...
+
+
+class Keys(Protocol):
+    def modifiers_held(self) -> tuple[str, ...]: ...  # physically held now, canonical names
+
+    def any_key_held(self) -> bool: ...  # a grabbed hotkey's own key counts too
+
+    def release_modifiers(self) -> None: ...  # send key-ups for any still held
+
+    def send_copy(self) -> None: ...
+
+    def send_paste(self) -> None: ...
+
+    def send_undo(self) -> None: ...
+
+
+class Focus(Protocol):
+    def current(self) -> int | None: ...  # an opaque window handle
+
+    def activate(self, window: int) -> bool: ...
+
+    def alive(self, window: int) -> bool: ...
+
+
+class HotkeyListener(Protocol):
+    def start(self, bindings: dict[Combo, Callable[[], None]]) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Desktop:
+    clipboard: Clipboard
+    keys: Keys
+    focus: Focus
+    hotkeys: HotkeyListener
+
+    def close(self) -> None:
+        self.hotkeys.stop()
+        self.clipboard.close()
+
+
+def open_desktop() -> Desktop:
+    """The running platform's adapters. Raises DesktopError when there is no desktop to talk to."""
+    if sys.platform == "win32":
+        from phitray.desktop import windows
+
+        return windows.open_desktop()
+    if sys.platform.startswith("linux"):
+        from phitray.desktop import x11
+
+        return x11.open_desktop()
+    raise DesktopError(f"Phi Tray has no desktop adapters for {sys.platform} yet; the CLI works.")

@@ -1,0 +1,297 @@
+"""X11: keys through XTEST, modifier state through the keymap, hotkeys through key grabs.
+
+Nothing marks XTEST events as the agent's own, so its Ctrl+C / Ctrl+V could
+complete a combo while the person still holds, say, Alt. `SyntheticGuard` is
+the shared flag: `X11Keys` raises it while it sends, and `X11Hotkeys` fires
+no binding while it is up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from Xlib import X, XK, display as xdisplay
+from Xlib.error import BadAccess, BadWindow, CatchError, DisplayError
+from Xlib.ext import xtest
+from Xlib.protocol import event as xevent
+
+from phitray.desktop import Desktop, DesktopError
+from phitray.desktop.x11_clipboard import X11Clipboard
+from phitray.hotkeys import MODIFIERS, Combo
+
+log = logging.getLogger(__name__)
+
+MODIFIER_KEYSYMS = {
+    "ctrl": ("Control_L", "Control_R"),
+    "alt": ("Alt_L", "Alt_R", "Meta_L", "Meta_R", "ISO_Level3_Shift"),
+    "shift": ("Shift_L", "Shift_R"),
+    "super": ("Super_L", "Super_R", "Hyper_L", "Hyper_R"),
+}
+# Our own key events come back through XRecord a few ms after XTEST sends them.
+GUARD_TAIL_SECONDS = 0.15
+
+
+class SyntheticGuard:
+    """Up while the agent sends keys, and a moment after. Shared by X11Keys and X11Hotkeys."""
+
+    def __init__(self) -> None:
+        self._until = 0.0
+        self._depth = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def sending(self) -> Iterator[None]:
+        with self._lock:
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                self._until = time.monotonic() + GUARD_TAIL_SECONDS
+
+    def active(self) -> bool:
+        return self._depth > 0 or time.monotonic() < self._until
+
+
+class X11Keys:
+    """Key injection and the physical key state. Calls may come from any thread (one lock)."""
+
+    def __init__(self, guard: SyntheticGuard, display_name: str | None = None) -> None:
+        self._display = _open(display_name)
+        if not self._display.has_extension("XTEST"):
+            raise DesktopError("The X server lacks the XTEST extension; the agent cannot send Ctrl+C / Ctrl+V.")
+        self._guard = guard
+        self._lock = threading.Lock()
+        self._modifier_codes = {
+            name: {code for sym in syms if (code := self._keycode(sym))} for name, syms in MODIFIER_KEYSYMS.items()
+        }
+
+    def _keycode(self, name: str) -> int:
+        return int(self._display.keysym_to_keycode(XK.string_to_keysym(name)))
+
+    def _held_codes(self) -> set[int]:
+        keymap = self._display.query_keymap()
+        return {byte * 8 + bit for byte, bits in enumerate(keymap) for bit in range(8) if bits & (1 << bit)}
+
+    def modifiers_held(self) -> tuple[str, ...]:
+        with self._lock:
+            held = self._held_codes()
+        return tuple(name for name in MODIFIERS if self._modifier_codes[name] & held)
+
+    def any_key_held(self) -> bool:
+        with self._lock:
+            return bool(self._held_codes())
+
+    def release_modifiers(self) -> None:
+        with self._lock, self._guard.sending():
+            for name in MODIFIERS:
+                for code in self._modifier_codes[name] & self._held_codes():
+                    xtest.fake_input(self._display, X.KeyRelease, code)
+            self._display.sync()
+
+    def _chord(self, modifier: str, key: str) -> None:
+        with self._lock, self._guard.sending():
+            codes = [self._keycode(modifier), self._keycode(key)]
+            if not all(codes):
+                raise DesktopError(f"The keyboard layout has no {modifier}+{key} key.")
+            for code in codes:
+                xtest.fake_input(self._display, X.KeyPress, code)
+            for code in reversed(codes):
+                xtest.fake_input(self._display, X.KeyRelease, code)
+            self._display.sync()
+
+    def send_copy(self) -> None:
+        self._chord("Control_L", "c")
+
+    def send_paste(self) -> None:
+        self._chord("Control_L", "v")
+
+    def send_undo(self) -> None:
+        self._chord("Control_L", "z")
+
+
+class X11Focus:
+    def __init__(self, display_name: str | None = None) -> None:
+        self._display = _open(display_name)
+        self._lock = threading.Lock()
+
+    def current(self) -> int | None:
+        with self._lock:
+            focus = self._display.get_input_focus().focus
+        window = int(getattr(focus, "id", focus))
+        return window if window > X.PointerRoot else None
+
+    def alive(self, window: int) -> bool:
+        with self._lock:
+            try:
+                self._display.create_resource_object("window", window).get_geometry()
+                return True
+            except BadWindow:
+                return False
+
+    def activate(self, window: int) -> bool:
+        """Give `window` the keyboard: through the window manager when there is one (EWMH), else directly."""
+        with self._lock:
+            target = self._display.create_resource_object("window", window)
+            root = self._display.screen().root
+            try:
+                supported = root.get_full_property(self._display.get_atom("_NET_SUPPORTED"), X.AnyPropertyType)
+                active = self._display.get_atom("_NET_ACTIVE_WINDOW")
+                if supported is not None and active in supported.value:
+                    message = xevent.ClientMessage(window=_toplevel(target, root), client_type=active, data=(32, [2, X.CurrentTime, 0, 0, 0]))
+                    root.send_event(message, event_mask=X.SubstructureRedirectMask | X.SubstructureNotifyMask)
+                target.set_input_focus(X.RevertToParent, X.CurrentTime)
+                self._display.sync()
+                return True
+            except BadWindow:
+                return False
+
+
+def _toplevel(window: Any, root: Any) -> Any:
+    while True:
+        parent = window.query_tree().parent
+        if parent is None or parent.id == root.id:
+            return window
+        window = parent
+
+
+# Our key names -> X keysym names, where they differ.
+KEYSYM_NAMES = {
+    "space": "space", "enter": "Return", "tab": "Tab", "esc": "Escape", "backspace": "BackSpace",
+    "delete": "Delete", "insert": "Insert", "home": "Home", "end": "End", "page_up": "Prior",
+    "page_down": "Next", "up": "Up", "down": "Down", "left": "Left", "right": "Right", "pause": "Pause",
+    "`": "grave", "-": "minus", "=": "equal", "[": "bracketleft", "]": "bracketright", "\\": "backslash",
+    ";": "semicolon", "'": "apostrophe", ",": "comma", ".": "period", "/": "slash",
+}
+
+
+class X11Hotkeys:
+    """Global hotkeys as passive key grabs on the root window (XGrabKey).
+
+    A grab keeps the combo from the focused application (Tk moves its cursor on
+    Ctrl+Alt+P otherwise, and loses the selection), which a listener such as
+    pynput's cannot do. Each combo is grabbed with every mix of Caps Lock and
+    Num Lock, so those do not disable it.
+    """
+
+    def __init__(self, guard: SyntheticGuard, display_name: str | None = None) -> None:
+        self._guard = guard
+        self._display_name = display_name
+        self._display: Any = None
+        self._thread: threading.Thread | None = None
+        self._wake_read, self._wake_write = os.pipe()
+        self._stopping = False
+        self.problems: list[str] = []
+
+    def start(self, bindings: dict[Combo, Callable[[], None]]) -> None:
+        self.stop()
+        display = _open(self._display_name)
+        root = display.screen().root
+        masks = _modifier_masks(display)
+        ignored = [0, X.LockMask, masks["num_lock"], X.LockMask | masks["num_lock"]]
+        grabs: dict[tuple[int, int], Callable[[], None]] = {}
+        self.problems = []
+        for combo, callback in bindings.items():
+            keysym = XK.string_to_keysym(_keysym_name(combo.key))
+            keycode = display.keysym_to_keycode(keysym)
+            if not keycode:
+                self.problems.append(f"{combo}: the keyboard layout has no {combo.key!r} key")
+                continue
+            state = 0
+            for modifier in combo.modifiers:
+                state |= masks[modifier]
+            catcher = CatchError(BadAccess)
+            for extra in set(ignored):
+                root.grab_key(keycode, state | extra, False, X.GrabModeAsync, X.GrabModeAsync, onerror=catcher)
+            display.sync()
+            if catcher.get_error():
+                self.problems.append(f"{combo} is already taken by another program")
+                root.ungrab_key(keycode, state)
+                continue
+            grabs[(keycode, state)] = callback
+        display.sync()
+        self._display, self._grabs = display, grabs
+        self._ignored_mask = X.LockMask | masks["num_lock"]
+        self._stopping = False
+        self._thread = threading.Thread(target=self._loop, name="x11-hotkeys", daemon=True)
+        self._thread.start()
+        for problem in self.problems:
+            log.warning("hotkey %s", problem)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._stopping = True
+            os.write(self._wake_write, b"q")
+            self._thread.join(timeout=2)
+            self._thread = None
+        if self._display is not None:
+            self._display.screen().root.ungrab_key(X.AnyKey, X.AnyModifier)
+            self._display.close()
+            self._display = None
+
+    def _loop(self) -> None:
+        """The "x11-hotkeys" thread: waits for grabbed key presses and calls their bindings."""
+        display = self._display
+        fd = display.fileno()
+        last_release: dict[int, int] = {}
+        while not self._stopping:
+            while display.pending_events():
+                event = display.next_event()
+                if event.type == X.KeyRelease:
+                    last_release[event.detail] = event.time
+                elif event.type == X.KeyPress:
+                    # Auto-repeat sends a release and a press with one timestamp: not a new press.
+                    if last_release.get(event.detail) == event.time:
+                        continue
+                    callback = self._grabs.get((event.detail, event.state & ~self._ignored_mask & 0xFF))
+                    if callback is not None and not self._guard.active():
+                        try:
+                            callback()
+                        except Exception:  # one bad binding must not end the listener
+                            log.exception("hotkey callback failed")
+            readable, _, _ = select.select([fd, self._wake_read], [], [])
+            if self._wake_read in readable:
+                os.read(self._wake_read, 64)
+
+
+def _keysym_name(key: str) -> str:
+    if key.startswith("f") and key[1:].isdigit():
+        return key.upper()  # f5 -> F5
+    return KEYSYM_NAMES.get(key, key)
+
+
+def _modifier_masks(display: Any) -> dict[str, int]:
+    """Which X modifier bit carries Alt, Super and Num Lock on this server (they vary)."""
+    masks = {"ctrl": X.ControlMask, "shift": X.ShiftMask, "alt": X.Mod1Mask, "super": X.Mod4Mask, "num_lock": X.Mod2Mask}
+    wanted = {"alt": ("Alt_L", "Alt_R", "Meta_L"), "super": ("Super_L", "Super_R"), "num_lock": ("Num_Lock",)}
+    codes = {name: {display.keysym_to_keycode(XK.string_to_keysym(sym)) for sym in syms} for name, syms in wanted.items()}
+    for index, keycodes in enumerate(display.get_modifier_mapping()):
+        if index < 3:  # Shift, Lock, Control are fixed
+            continue
+        for name, wanted_codes in codes.items():
+            if wanted_codes & set(keycodes) - {0}:
+                masks[name] = 1 << index
+    return masks
+
+
+def _open(display_name: str | None) -> Any:
+    try:
+        return xdisplay.Display(display_name)
+    except (DisplayError, Exception) as error:  # Xlib raises several kinds for "no display"
+        shown = display_name or os.environ.get("DISPLAY", "")
+        raise DesktopError(f"Cannot open the X display {shown!r} ({error}). Phi Tray needs an X11 session.") from error
+
+
+def open_desktop() -> Desktop:
+    if not os.environ.get("DISPLAY"):
+        raise DesktopError("DISPLAY is not set: Phi Tray needs an X11 session (Wayland-only desktops are not supported yet).")
+    guard = SyntheticGuard()
+    return Desktop(clipboard=X11Clipboard(), keys=X11Keys(guard), focus=X11Focus(), hotkeys=X11Hotkeys(guard))

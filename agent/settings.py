@@ -1,0 +1,227 @@
+"""The settings file: its raw TOML schema, and the validated `Settings` the agent runs on.
+
+`settings.toml` lives in the user config dir. Every field is optional. A field
+with a wrong type or value is reported (file, field, problem) and that one
+field keeps its default; a file that is not TOML at all is reported once and
+every default applies. Loading never raises: a typo must not stop the tray.
+
+    [hotkeys]
+    picker = "ctrl+alt+space"      # the list of actions
+    cancel = "ctrl+alt+x"          # stops the running action
+    [hotkeys.actions]              # per action; "" removes an action file's own hotkey
+    proofread = "ctrl+alt+p"
+
+    [engine]
+    chain = ["openvino-npu", "directml", "openvino-gpu", "openvino-cpu"]
+    model = "phi-3-mini-4k-instruct"
+    allow_pull = true
+    max_characters = 200000
+
+    [output.actions]               # replace | popup | clipboard, per action
+    summarize = "popup"
+
+    [translate]
+    language = "English"
+
+    [capture]
+    timeout_ms = 600               # wait this long for Ctrl+C to change the clipboard
+    release_timeout_ms = 2000      # wait this long for the hotkey's keys to be let go
+    paste_timeout_ms = 1500        # restore the clipboard after this if the paste is not seen
+    use_primary = false            # X11: read the PRIMARY selection instead of sending Ctrl+C
+
+    [log]
+    level = "info"                 # debug | info | warning
+    include_text = false           # write selected text and answers to the log (debugging only)
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from phitray.actions.model import ID_PATTERN, OUTPUTS
+from phitray.backends.catalog import DEFAULT_MODEL
+from phitray.backends.registry import DEFAULT_CHAIN, parse_chain
+from phitray.errors import ConfigError
+from phitray.hotkeys import parse_combo
+
+Check = Callable[[Any], Any]  # returns the validated value or raises ValueError with the problem
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, not {type(value).__name__}")
+    return value
+
+
+def _combo_or_empty(value: Any) -> str:
+    spelling = _text(value).strip()
+    if not spelling:
+        return ""
+    try:
+        return str(parse_combo(spelling))
+    except ConfigError as error:
+        raise ValueError(str(error)) from None
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, not {value!r}")
+    return value
+
+
+def _milliseconds(low: int, high: int) -> Check:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"must be a whole number of milliseconds, not {value!r}")
+        if not low <= value <= high:
+            raise ValueError(f"{value} is not between {low} and {high}")
+        return value
+    return check
+
+
+def _positive(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"must be a positive whole number, not {value!r}")
+    return value
+
+
+def _chain(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value) or not value:
+        raise ValueError("must be a list of backend names")
+    try:
+        return parse_chain(",".join(value))
+    except ConfigError as error:
+        raise ValueError(str(error)) from None
+
+
+def _model(value: Any) -> str:
+    text = _text(value).strip()
+    if not text:
+        raise ValueError("is empty")
+    return text
+
+
+def _level(value: Any) -> str:
+    text = _text(value).lower()
+    if text not in ("debug", "info", "warning"):
+        raise ValueError(f"{value!r} is not one of debug, info, warning")
+    return text
+
+
+def _per_action(check: Check) -> Check:
+    def table(value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValueError(f"must be a table of action = value, not {type(value).__name__}")
+        result = {}
+        for action_id, item in value.items():
+            if not ID_PATTERN.match(action_id):
+                raise ValueError(f"{action_id!r} is not an action id")
+            try:
+                result[action_id] = check(item)
+            except ValueError as error:
+                raise ValueError(f"{action_id}: {error}") from None
+        return result
+    return table
+
+
+def _output(value: Any) -> str:
+    text = _text(value)
+    if text not in OUTPUTS:
+        raise ValueError(f"{value!r} is not one of {', '.join(OUTPUTS)}")
+    return text
+
+
+# "section.key" -> (attribute, default, check)
+RAW_SETTINGS: dict[str, tuple[str, Any, Check]] = {
+    "hotkeys.picker": ("picker_hotkey", "ctrl+alt+space", _combo_or_empty),
+    "hotkeys.cancel": ("cancel_hotkey", "ctrl+alt+x", _combo_or_empty),
+    "hotkeys.actions": ("action_hotkeys", {}, _per_action(_combo_or_empty)),
+    "engine.chain": ("chain", DEFAULT_CHAIN, _chain),
+    "engine.model": ("model_id", DEFAULT_MODEL, _model),
+    "engine.allow_pull": ("allow_pull", True, _bool),
+    "engine.max_characters": ("max_characters", 200_000, _positive),
+    "output.actions": ("action_outputs", {}, _per_action(_output)),
+    "translate.language": ("translate_language", "English", _model),
+    "capture.timeout_ms": ("capture_timeout_ms", 600, _milliseconds(50, 10_000)),
+    "capture.release_timeout_ms": ("release_timeout_ms", 2000, _milliseconds(0, 30_000)),
+    "capture.paste_timeout_ms": ("paste_timeout_ms", 1500, _milliseconds(50, 30_000)),
+    "capture.use_primary": ("use_primary", False, _bool),
+    "log.level": ("log_level", "info", _level),
+    "log.include_text": ("log_text", False, _bool),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    picker_hotkey: str = "ctrl+alt+space"
+    cancel_hotkey: str = "ctrl+alt+x"
+    action_hotkeys: dict[str, str] = field(default_factory=dict)
+    chain: tuple[str, ...] = DEFAULT_CHAIN
+    model_id: str = DEFAULT_MODEL
+    allow_pull: bool = True
+    max_characters: int = 200_000
+    action_outputs: dict[str, str] = field(default_factory=dict)
+    translate_language: str = "English"
+    capture_timeout_ms: int = 600
+    release_timeout_ms: int = 2000
+    paste_timeout_ms: int = 1500
+    use_primary: bool = False
+    log_level: str = "info"
+    log_text: bool = False
+    source: str = "defaults"
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: Settings
+    problems: tuple[ConfigError, ...]
+
+
+def parse_settings(raw: dict[str, Any], source: str) -> LoadedSettings:
+    """Validate a raw TOML table field by field; a bad field keeps its default."""
+    values: dict[str, Any] = {}
+    problems: list[ConfigError] = []
+    for section, content in raw.items():
+        if not isinstance(content, dict):
+            problems.append(ConfigError(f"{source}: {section}: must be a [{section}] table; ignored"))
+            continue
+        for key, value in content.items():
+            name = f"{section}.{key}"
+            if name not in RAW_SETTINGS:
+                known = ", ".join(k for k in RAW_SETTINGS if k.startswith(f"{section}.")) or "none in this section"
+                problems.append(ConfigError(f"{source}: {name}: unknown setting (known: {known}); ignored"))
+                continue
+            attribute, default, check = RAW_SETTINGS[name]
+            try:
+                values[attribute] = check(value)
+            except ValueError as error:
+                problems.append(ConfigError(f"{source}: {name}: {error}; using the default {_show(default)}"))
+    return LoadedSettings(Settings(**values, source=source), tuple(problems))
+
+
+def load_settings(path: Path) -> LoadedSettings:
+    """The settings in `path`; a missing file is all defaults with no problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return LoadedSettings(Settings(), ())
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+        return LoadedSettings(Settings(), (ConfigError(f"{path}: cannot be read ({reason}); using the defaults"),))
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        return LoadedSettings(Settings(), (ConfigError(f"{path}: not valid TOML ({error}); using the defaults"),))
+    return parse_settings(raw, str(path))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)

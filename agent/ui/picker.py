@@ -1,0 +1,101 @@
+"""The action picker: type to filter, Enter to run, or write a custom instruction.
+
+Opened by the picker hotkey once the selection has been captured, so it can
+take the keyboard without losing the selection. Every method runs on the Tk
+(main) thread.
+"""
+
+from __future__ import annotations
+
+import tkinter
+from collections.abc import Callable
+from tkinter import ttk
+
+from phitray.ui.popup import place_near_pointer
+
+WIDTH, HEIGHT = 320, 340
+CUSTOM_ACTION = "custom"
+
+
+class Picker:
+    def __init__(
+        self,
+        root: tkinter.Tk,
+        actions: list[tuple[str, str]],
+        on_choose: Callable[[str, dict[str, str]], None],
+        preview: str = "",
+    ) -> None:
+        """`on_choose(action_id, values)`; a custom instruction comes as ("custom", {"instruction": …})."""
+        self.actions = [(action_id, title) for action_id, title in actions if action_id != CUSTOM_ACTION]
+        self.has_custom = any(action_id == CUSTOM_ACTION for action_id, _ in actions)
+        self.on_choose = on_choose
+        self.shown: list[tuple[str, str]] = []
+        self.window = tkinter.Toplevel(root)
+        self.window.title("Phi Tray — pick an action")
+        self.window.attributes("-topmost", True)
+        self.window.geometry(place_near_pointer(self.window, WIDTH, HEIGHT))
+        frame = ttk.Frame(self.window, padding=6)
+        frame.pack(fill="both", expand=True)
+        if preview:
+            shown = " ".join(preview.split())
+            ttk.Label(frame, text=shown[:60] + ("…" if len(shown) > 60 else ""), foreground="#555").pack(fill="x")
+        self.filter = ttk.Entry(frame)
+        self.filter.pack(fill="x", pady=(4, 4))
+        self.listbox = tkinter.Listbox(frame, height=10, activestyle="dotbox", exportselection=False)
+        self.listbox.pack(fill="both", expand=True)
+        self.custom = ttk.Entry(frame)
+        if self.has_custom:
+            ttk.Label(frame, text="Or tell it what to do:").pack(fill="x", pady=(6, 0))
+            self.custom.pack(fill="x")
+            self.custom.bind("<Return>", lambda event: self._choose_custom())
+        self.filter.bind("<KeyRelease>", self._refilter)
+        self.filter.bind("<Return>", lambda event: self._choose_listed())
+        self.filter.bind("<Down>", lambda event: self._move(1))
+        self.filter.bind("<Up>", lambda event: self._move(-1))
+        self.listbox.bind("<Return>", lambda event: self._choose_listed())
+        self.listbox.bind("<Double-Button-1>", lambda event: self._choose_listed())
+        self.window.bind("<Escape>", lambda event: self.close())
+        self._refilter()
+        self.window.focus_force()
+        self.filter.focus_set()
+
+    def _refilter(self, event: object = None) -> None:
+        if event is not None and getattr(event, "keysym", "") in ("Up", "Down", "Return", "Escape"):
+            return
+        words = self.filter.get().lower().split()
+        self.shown = [(a, t) for a, t in self.actions if all(w in f"{t} {a}".lower() for w in words)]
+        self.listbox.delete(0, "end")
+        for _, title in self.shown:
+            self.listbox.insert("end", title)
+        if self.shown:
+            self.listbox.selection_set(0)
+
+    def _move(self, step: int) -> str:
+        if self.shown:
+            current = (self.listbox.curselection() or (0,))[0]
+            index = max(0, min(len(self.shown) - 1, current + step))
+            self.listbox.selection_clear(0, "end")
+            self.listbox.selection_set(index)
+            self.listbox.see(index)
+        return "break"
+
+    def _choose_listed(self) -> None:
+        selected = self.listbox.curselection()
+        if not self.shown:
+            if self.has_custom and self.filter.get().strip():  # no action matched: treat it as an instruction
+                self._finish(CUSTOM_ACTION, {"instruction": self.filter.get().strip()})
+            return
+        self._finish(self.shown[selected[0] if selected else 0][0], {})
+
+    def _choose_custom(self) -> None:
+        instruction = self.custom.get().strip()
+        if instruction:
+            self._finish(CUSTOM_ACTION, {"instruction": instruction})
+
+    def _finish(self, action_id: str, values: dict[str, str]) -> None:
+        self.close()
+        self.on_choose(action_id, values)
+
+    def close(self) -> None:
+        if self.window.winfo_exists():
+            self.window.destroy()

@@ -1,0 +1,108 @@
+"""The result popup: a small always-on-top window near the pointer that streams the answer.
+
+Copy, Replace (pastes into the window that had the selection), Retry, Close;
+Esc cancels while the answer streams and closes afterwards. Every method runs
+on the Tk (main) thread; the buttons only call `PopupCommands`.
+"""
+
+from __future__ import annotations
+
+import tkinter
+from collections.abc import Callable
+from dataclasses import dataclass
+from tkinter import ttk
+
+WIDTH, HEIGHT = 460, 260
+
+
+@dataclass(frozen=True)
+class PopupCommands:
+    copy: Callable[[str], None]
+    replace: Callable[[str], None]
+    retry: Callable[[], None]
+    cancel: Callable[[], None]
+
+
+def place_near_pointer(window: tkinter.Misc, width: int, height: int) -> str:
+    """A geometry string that keeps the window on screen, just below and right of the pointer."""
+    x, y = window.winfo_pointerxy()
+    screen_w, screen_h = window.winfo_screenwidth(), window.winfo_screenheight()
+    x = max(0, min(x + 12, screen_w - width))
+    y = max(0, min(y + 16, screen_h - height))
+    return f"{width}x{height}+{x}+{y}"
+
+
+class ResultPopup:
+    def __init__(self, root: tkinter.Tk, title: str, commands: PopupCommands, can_replace: bool) -> None:
+        self.commands = commands
+        self.streaming = True
+        self.text = ""
+        self.window = tkinter.Toplevel(root)
+        self.window.title(f"Phi Tray — {title}")
+        self.window.attributes("-topmost", True)
+        self.window.geometry(place_near_pointer(self.window, WIDTH, HEIGHT))
+        self.window.protocol("WM_DELETE_WINDOW", self.escape)
+        frame = ttk.Frame(self.window, padding=6)
+        frame.pack(fill="both", expand=True)
+        self.status = ttk.Label(frame, text="Writing…")
+        self.status.pack(fill="x")
+        self.body = tkinter.Text(frame, wrap="word", height=8, relief="flat", font=("TkDefaultFont", 11))
+        self.body.pack(fill="both", expand=True, pady=4)
+        buttons = ttk.Frame(frame)
+        buttons.pack(fill="x")
+        self.copy_button = ttk.Button(buttons, text="Copy", command=self._copy, state="disabled")
+        self.replace_button = ttk.Button(buttons, text="Replace", command=self._replace, state="disabled")
+        self.retry_button = ttk.Button(buttons, text="Retry", command=self._retry, state="disabled")
+        self.close_button = ttk.Button(buttons, text="Close", command=self.escape)
+        for button in (self.copy_button, self.replace_button, self.retry_button, self.close_button):
+            button.pack(side="left", padx=2)
+        self.can_replace = can_replace
+        self.window.bind("<Escape>", lambda event: self.escape())
+        self.window.focus_force()
+
+    def append(self, piece: str) -> None:
+        self.text += piece
+        self.body.insert("end", piece)
+        self.body.see("end")
+
+    def finish(self, text: str, message: str) -> None:
+        """The final, cleaned answer replaces what streamed."""
+        self.streaming = False
+        self.text = text
+        self.body.delete("1.0", "end")
+        self.body.insert("1.0", text)
+        self.status.configure(text=message)
+        self.copy_button.configure(state="normal")
+        self.retry_button.configure(state="normal")
+        if self.can_replace:
+            self.replace_button.configure(state="normal")
+
+    def fail(self, message: str) -> None:
+        self.streaming = False
+        self.status.configure(text=message)
+        self.retry_button.configure(state="normal")
+        if self.text:
+            self.copy_button.configure(state="normal")
+
+    def escape(self) -> None:
+        """Esc, Close or the window's close box: cancel while streaming, else close."""
+        if self.streaming:
+            self.commands.cancel()
+        self.close()
+
+    def close(self) -> None:
+        if self.window.winfo_exists():
+            self.window.destroy()
+
+    def _copy(self) -> None:
+        self.commands.copy(self.text)
+        self.status.configure(text="Copied to the clipboard.")
+
+    def _replace(self) -> None:
+        text = self.text
+        self.close()  # first, so the keyboard can go back to the window that had the selection
+        self.commands.replace(text)
+
+    def _retry(self) -> None:
+        self.close()
+        self.commands.retry()

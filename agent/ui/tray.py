@@ -1,0 +1,166 @@
+"""The tray icon and its menu (pystray), drawn from a `TrayView` the daemon hands over.
+
+The menu is a function of the view, rebuilt on every `show()` — pystray on
+Windows builds menus once, so dynamic text and state must come from callables
+plus `update_menu()`. Menu callbacks run on pystray's thread and only call
+`TrayCommands`, which never block.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from phitray.ui.icons import state_icon
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrayView:
+    state: str  # loading | ready | busy | paused | error
+    status: str  # "Ready · openvino-cpu · CPU · phi-3-mini-4k-instruct", or the reason for an error
+    actions: tuple[tuple[str, str], ...] = ()  # (id, title)
+    busy: bool = False
+    can_undo: bool = False
+    paused: bool = False
+    autostart: bool | None = None  # None: this platform has none
+    backend_choice: str = "auto"
+    backends: tuple[str, ...] = ()
+    model_id: str = ""
+    models: tuple[str, ...] = ()
+    picker_hotkey: str = ""
+
+
+class TrayCommands(Protocol):
+    """What the menu can ask for. Each is called on the tray thread and must return at once."""
+
+    def run_on_clipboard(self, action_id: str) -> None: ...
+    def open_picker(self) -> None: ...
+    def cancel(self) -> None: ...
+    def undo(self) -> None: ...
+    def choose_backend(self, backend: str) -> None: ...
+    def choose_model(self, model_id: str) -> None: ...
+    def toggle_pause(self) -> None: ...
+    def toggle_autostart(self) -> None: ...
+    def open_actions_folder(self) -> None: ...
+    def reload_actions(self) -> None: ...
+    def open_log(self) -> None: ...
+    def quit(self) -> None: ...
+
+
+def choose_backend_library() -> None:
+    """On Linux prefer pystray's gtk backend: xorg has no menu; appindicator needs a StatusNotifier host."""
+    if sys.platform.startswith("linux") and "PYSTRAY_BACKEND" not in os.environ:
+        try:
+            import gi  # noqa: F401
+
+            os.environ["PYSTRAY_BACKEND"] = "gtk"
+        except ImportError:
+            log.warning("PyGObject is not installed: the tray icon will have no menu (pip install 'PyGObject<3.51').")
+
+
+class Tray:
+    def __init__(self, commands: TrayCommands, view: TrayView) -> None:
+        choose_backend_library()
+        import pystray
+
+        self._pystray = pystray
+        self._commands = commands
+        self._view = view
+        self._icons = {state: state_icon(state) for state in ("loading", "ready", "busy", "paused", "error")}
+        self._icon = pystray.Icon("phitray", self._icons[view.state], title=_tooltip(view), menu=pystray.Menu(self._items))
+        self._thread: threading.Thread | None = None
+        self.visible = threading.Event()
+
+    @property
+    def has_menu(self) -> bool:
+        return bool(getattr(self._icon, "HAS_MENU", False))
+
+    def start(self) -> None:
+        """Show the icon at once; pystray's loop runs on the "tray" thread."""
+
+        def setup(icon: Any) -> None:
+            """Called by pystray on its setup thread once the icon exists."""
+            icon.visible = True
+            self.visible.set()
+
+        self._thread = threading.Thread(target=self._icon.run, kwargs={"setup": setup}, name="tray", daemon=True)
+        self._thread.start()
+
+    def show(self, view: TrayView) -> None:
+        """Bring icon, tooltip and menu up to date. Any thread."""
+        old, self._view = self._view, view
+        if view.state != old.state:
+            self._icon.icon = self._icons[view.state]
+        if _tooltip(view) != _tooltip(old):
+            self._icon.title = _tooltip(view)
+        if view != old:
+            self._icon.update_menu()
+
+    def notify(self, message: str, title: str = "Phi Tray") -> None:
+        """A desktop notification through the tray icon; logged when the platform has none. Any thread."""
+        log.info("notice: %s", message)
+        try:
+            self._icon.notify(message, title)
+        except Exception as error:  # a missing notification service must not break a job
+            log.warning("could not show a notification: %s", error)
+
+    def stop(self) -> None:
+        self._icon.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=6)
+
+    # --- the menu, rebuilt from the view -------------------------------------------------
+
+    def _items(self) -> tuple[Any, ...]:
+        Item, Menu, view, commands = self._pystray.MenuItem, self._pystray.Menu, self._view, self._commands
+
+        def call(command: Callable[..., None], *args: str) -> Callable[..., None]:
+            def run(icon: Any = None, item: Any = None) -> None:
+                """Called on the tray thread when the item is clicked."""
+                try:
+                    command(*args)
+                except Exception:
+                    log.exception("tray command failed")
+            return run
+
+        picker_text = "Pick an action…" + (f"  ({view.picker_hotkey})" if view.picker_hotkey else "")
+        on_clipboard = Menu(*(Item(title, call(commands.run_on_clipboard, action_id)) for action_id, title in view.actions))
+        backends = Menu(
+            Item("Automatic (best available)", call(commands.choose_backend, "auto"),
+                 checked=lambda item: self._view.backend_choice == "auto", radio=True),
+            *(Item(backend, call(commands.choose_backend, backend),
+                   checked=lambda item, b=backend: self._view.backend_choice == b, radio=True) for backend in view.backends),
+        )
+        models = Menu(*(Item(model, call(commands.choose_model, model),
+                             checked=lambda item, m=model: self._view.model_id == m, radio=True) for model in view.models))
+        ready = view.state in ("ready", "busy", "paused")
+        return (
+            Item(view.status, None, enabled=False),
+            Menu.SEPARATOR,
+            Item(picker_text, call(commands.open_picker), default=True, enabled=ready),
+            Item("Run on clipboard text", on_clipboard, enabled=ready and bool(view.actions)),
+            Item("Cancel", call(commands.cancel), enabled=view.busy),
+            Item("Undo last replace", call(commands.undo), enabled=view.can_undo and not view.busy),
+            Menu.SEPARATOR,
+            Item("Backend", backends),
+            Item("Model", models, enabled=bool(view.models)),
+            Item("Pause hotkeys", call(commands.toggle_pause), checked=lambda item: self._view.paused),
+            Item("Start on login", call(commands.toggle_autostart), checked=lambda item: bool(self._view.autostart),
+                 enabled=view.autostart is not None),
+            Menu.SEPARATOR,
+            Item("Open actions folder", call(commands.open_actions_folder)),
+            Item("Reload actions", call(commands.reload_actions)),
+            Item("Open log", call(commands.open_log)),
+            Item("Quit", call(commands.quit)),
+        )
+
+
+def _tooltip(view: TrayView) -> str:
+    return f"Phi Tray — {view.status}"[:127]  # Windows cuts tooltips at 128 characters

@@ -1,0 +1,218 @@
+"""A real X11 desktop for end-to-end tests: Xvfb, a session D-Bus, dunst, trayer, a Tk text widget.
+
+Nothing here is faked: Xvfb is started with `-displayfd` (it picks a free
+display), the session bus is private to the session, and every program writes
+its output to files under the session folder, never to pipes (xclip keeps its
+caller's pipes open after it forks).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REQUIRED_TOOLS = ("Xvfb", "xdotool", "xclip", "trayer", "dbus-daemon", "dunst", "import")
+WIDGET_SCRIPT = Path(__file__).with_name("textwidget.py")
+
+
+def missing_tools() -> list[str]:
+    return [tool for tool in REQUIRED_TOOLS if shutil.which(tool) is None]
+
+
+@dataclass
+class DesktopSession:
+    folder: Path
+    env: dict[str, str]
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def display(self) -> str:
+        return self.env["DISPLAY"]
+
+    def spawn(self, args: list[str], name: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        log = open(self.folder / f"{name}.log", "ab")
+        process = subprocess.Popen(
+            args, env={**self.env, **(extra_env or {})}, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def run(self, *args: str, input_text: str | None = None, check: bool = True, timeout: float = 20) -> str:
+        """Run a short X tool; its output goes through a file (see the module docstring)."""
+        out_path = self.folder / "tool.out"
+        stdin = subprocess.DEVNULL
+        if input_text is not None:
+            (self.folder / "tool.in").write_bytes(input_text.encode("utf-8", "surrogatepass"))
+            stdin = open(self.folder / "tool.in", "rb")  # type: ignore[assignment]
+        with open(out_path, "wb") as out, open(self.folder / "tools.log", "ab") as err:
+            result = subprocess.run(args, env=self.env, stdin=stdin, stdout=out, stderr=err, timeout=timeout)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} exited {result.returncode}; see {self.folder / 'tools.log'}")
+        return out_path.read_bytes().decode("utf-8", "replace")
+
+    def xdotool(self, *args: str) -> str:
+        return self.run("xdotool", *args)
+
+    def clipboard(self, selection: str = "clipboard") -> str:
+        """The clipboard's text as a reader sees it; '' when nobody owns it."""
+        return self.run("xclip", "-o", "-selection", selection, check=False, timeout=5)
+
+    def set_clipboard(self, text: str, target: str | None = None) -> None:
+        args = ["xclip", "-i", "-selection", "clipboard"] + (["-t", target] if target else [])
+        self.run(*args, input_text=text)
+
+    def clipboard_targets(self) -> list[str]:
+        return self.run("xclip", "-o", "-selection", "clipboard", "-t", "TARGETS", check=False, timeout=5).split()
+
+    def keys_down(self) -> list[int]:
+        """Keycodes the X server holds down right now (a stuck modifier shows up here)."""
+        from Xlib import display
+
+        connection = display.Display(self.display)
+        try:
+            keymap = connection.query_keymap()
+        finally:
+            connection.close()
+        return [byte * 8 + bit for byte, bits in enumerate(keymap) for bit in range(8) if bits & (1 << bit)]
+
+    def screenshot(self, path: Path, window: str = "root") -> Path:
+        self.run("import", "-window", window, str(path))
+        return path
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for process in reversed(self.processes):
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def start_session(folder: Path, tray: bool = True) -> DesktopSession:
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "WAYLAND_DISPLAY")}
+    session = DesktopSession(folder, env)
+    try:
+        read_end, write_end = os.pipe()
+        xvfb_log = open(folder / "xvfb.log", "ab")
+        xvfb = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+            pass_fds=(write_end,), stdin=subprocess.DEVNULL, stdout=xvfb_log, stderr=xvfb_log, start_new_session=True,
+        )
+        session.processes.append(xvfb)
+        os.close(write_end)
+        number = _read_line(read_end, timeout=20)
+        os.close(read_end)
+        env["DISPLAY"] = f":{number}"
+        read_end, write_end = os.pipe()
+        bus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", "--nopidfile", f"--print-address={write_end}"],
+            pass_fds=(write_end,), env=env, stdin=subprocess.DEVNULL,
+            stdout=open(folder / "dbus.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        session.processes.append(bus)
+        os.close(write_end)
+        env["DBUS_SESSION_BUS_ADDRESS"] = _read_line(read_end, timeout=10)
+        os.close(read_end)
+        session.spawn(["dunst"], "dunst")
+        if tray:
+            session.spawn(
+                ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request", "--height", "32",
+                 "--transparent", "false", "--tint", "0xffffff", "--SetDockType", "true"],
+                "trayer",
+            )
+            _wait_for(lambda: bool(session.run("xdotool", "search", "--class", "trayer", check=False).strip()), 10, "trayer")
+    except BaseException:
+        session.stop()
+        raise
+    return session
+
+
+@dataclass
+class TextWidget:
+    """The Tk text widget in `textwidget.py`, a separate process a test types into."""
+
+    session: DesktopSession
+    process: subprocess.Popen[bytes]
+    content_file: Path
+    window: str
+
+    def text(self) -> str:
+        return self.content_file.read_text(encoding="utf-8") if self.content_file.exists() else ""
+
+    def wait_text(self, predicate: object, timeout: float = 20) -> str:
+        assert callable(predicate)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.text()
+            if predicate(text):
+                return text
+            time.sleep(0.05)
+        return self.text()
+
+    def focus(self) -> None:
+        self.session.xdotool("windowfocus", "--sync", self.window)
+
+    def fill(self, text: str) -> None:
+        """Replace the content as a person would: select all, then type."""
+        self.focus()
+        self.session.xdotool("key", "--clearmodifiers", "ctrl+a", "Delete")
+        self.session.xdotool("type", "--delay", "2", text)
+        self.wait_text(lambda current: current == text, 10)
+
+    def select_all(self) -> None:
+        self.focus()
+        self.session.xdotool("key", "ctrl+a")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=5)
+
+
+def open_text_widget(session: DesktopSession, name: str = "widget") -> TextWidget:
+    content = session.folder / f"{name}.txt"
+    content.unlink(missing_ok=True)
+    process = session.spawn([sys.executable, str(WIDGET_SCRIPT), str(content), name], name)
+    _wait_for(lambda: content.exists(), 15, "the text widget")
+    window = session.xdotool("search", "--sync", "--name", f"^{name}$").split()[0]
+    return TextWidget(session, process, content, window)
+
+
+def _read_line(fd: int, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    data = b""
+    while b"\n" not in data:
+        if time.monotonic() > deadline:
+            raise RuntimeError("a desktop program did not report its address in time")
+        import select
+
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            chunk = os.read(fd, 1024)
+            if not chunk:
+                break
+            data += chunk
+    return data.decode().strip()
+
+
+def _wait_for(condition: object, timeout: float, what: str) -> None:
+    assert callable(condition)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not come up within {timeout} s")

@@ -1,0 +1,55 @@
+"""A plain Tk text editor for the end-to-end tests: `python textwidget.py CONTENT_FILE TITLE`.
+
+It behaves like a modern editor: Tk's own Ctrl+C and Ctrl+Z, Ctrl+A selects
+everything, and Ctrl+V replaces the selection as one undo step (Tk's X11
+default inserts beside the selection). It writes its whole content to
+CONTENT_FILE after every change, which is how a test reads what a paste did.
+"""
+
+import sys
+import tkinter
+from pathlib import Path
+
+
+def main() -> None:
+    content_file, title = Path(sys.argv[1]), sys.argv[2]
+    root = tkinter.Tk(className=title)
+    root.title(title)
+    root.geometry("600x300+40+80")
+    text = tkinter.Text(root, undo=True, autoseparators=True, font=("DejaVu Sans", 12))
+    text.pack(fill="both", expand=True)
+
+    def save(_event: object = None) -> None:
+        temporary = content_file.with_suffix(".tmp")
+        temporary.write_text(text.get("1.0", "end-1c"), encoding="utf-8")
+        temporary.replace(content_file)
+        text.edit_modified(False)
+
+    def select_all(_event: object) -> str:
+        text.tag_add("sel", "1.0", "end-1c")
+        return "break"
+
+    def paste(_event: object) -> str:
+        try:
+            pasted = text.tk.call("::tk::GetSelection", text, "CLIPBOARD")
+        except tkinter.TclError:
+            return "break"
+        text.configure(autoseparators=False)
+        text.edit_separator()
+        if text.tag_ranges("sel"):
+            text.delete("sel.first", "sel.last")
+        text.insert("insert", pasted)
+        text.edit_separator()
+        text.configure(autoseparators=True)
+        return "break"
+
+    text.bind("<<Modified>>", save)
+    text.bind("<Control-a>", select_all)
+    text.bind("<<Paste>>", paste)
+    text.focus_set()
+    save()
+    root.mainloop()
+
+
+if __name__ == "__main__":
+    main()
