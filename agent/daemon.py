@@ -1,7 +1,7 @@
 """`phitray run`: the tray agent. Wires the tray, hotkeys, engine thread and model host together.
 
 Threads (see DESIGN.md): Tk's main loop owns the main thread and every window;
-pystray runs on "tray"; pynput on its listener thread; jobs on "engine"; the
+pystray runs on "tray"; hotkeys on "x11-hotkeys" (keyboard's hook on Windows); jobs on "engine"; the
 model host is a child process read by "model-host-supervisor". Other threads
 reach Tk only through `UiQueue.call_soon`, which never calls Tk itself: it
 queues the function and wakes the main loop through a pipe (on Windows, Tk's

@@ -39,26 +39,32 @@ GUARD_TAIL_SECONDS = 0.15
 
 
 class SyntheticGuard:
-    """Up while the agent sends keys, and a moment after. Shared by X11Keys and X11Hotkeys."""
+    """The keys the agent is sending (and sent a moment ago). Shared by X11Keys and X11Hotkeys.
+
+    Only the keys themselves are guarded: a person's Ctrl+Alt+P right after the
+    agent's Ctrl+C still counts, while the agent's own "c" can never complete a
+    Ctrl+Alt+C the person is holding.
+    """
 
     def __init__(self) -> None:
-        self._until = 0.0
-        self._depth = 0
+        self._until: dict[int, float] = {}
         self._lock = threading.Lock()
 
     @contextmanager
-    def sending(self) -> Iterator[None]:
+    def sending(self, keycodes: set[int]) -> Iterator[None]:
         with self._lock:
-            self._depth += 1
+            for code in keycodes:
+                self._until[code] = float("inf")
         try:
             yield
         finally:
             with self._lock:
-                self._depth -= 1
-                self._until = time.monotonic() + GUARD_TAIL_SECONDS
+                for code in keycodes:
+                    self._until[code] = time.monotonic() + GUARD_TAIL_SECONDS
 
-    def active(self) -> bool:
-        return self._depth > 0 or time.monotonic() < self._until
+    def covers(self, keycode: int) -> bool:
+        with self._lock:
+            return time.monotonic() < self._until.get(keycode, 0.0)
 
 
 class X11Keys:
@@ -91,17 +97,18 @@ class X11Keys:
             return bool(self._held_codes())
 
     def release_modifiers(self) -> None:
-        with self._lock, self._guard.sending():
-            for name in MODIFIERS:
-                for code in self._modifier_codes[name] & self._held_codes():
+        with self._lock:
+            held = {code for name in MODIFIERS for code in self._modifier_codes[name]} & self._held_codes()
+            with self._guard.sending(held):
+                for code in held:
                     xtest.fake_input(self._display, X.KeyRelease, code)
-            self._display.sync()
+                self._display.sync()
 
     def _chord(self, modifier: str, key: str) -> None:
-        with self._lock, self._guard.sending():
-            codes = [self._keycode(modifier), self._keycode(key)]
-            if not all(codes):
-                raise DesktopError(f"The keyboard layout has no {modifier}+{key} key.")
+        codes = [self._keycode(modifier), self._keycode(key)]
+        if not all(codes):
+            raise DesktopError(f"The keyboard layout has no {modifier}+{key} key.")
+        with self._lock, self._guard.sending(set(codes)):
             for code in codes:
                 xtest.fake_input(self._display, X.KeyPress, code)
             for code in reversed(codes):
@@ -252,7 +259,7 @@ class X11Hotkeys:
                     if last_release.get(event.detail) == event.time:
                         continue
                     callback = self._grabs.get((event.detail, event.state & ~self._ignored_mask & 0xFF))
-                    if callback is not None and not self._guard.active():
+                    if callback is not None and not self._guard.covers(event.detail):
                         try:
                             callback()
                         except Exception:  # one bad binding must not end the listener

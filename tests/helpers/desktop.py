@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REQUIRED_TOOLS = ("Xvfb", "xdotool", "xclip", "trayer", "dbus-daemon", "dunst", "import")
+REQUIRED_TOOLS = ("Xvfb", "xdotool", "xclip", "trayer", "dbus-daemon", "dbus-monitor", "dunst", "import")
 WIDGET_SCRIPT = Path(__file__).with_name("textwidget.py")
 
 
@@ -70,6 +70,18 @@ class DesktopSession:
 
     def clipboard_targets(self) -> list[str]:
         return self.run("xclip", "-o", "-selection", "clipboard", "-t", "TARGETS", check=False, timeout=5).split()
+
+    def notifications(self) -> str:
+        """Everything sent to the notification service so far (dbus-monitor's record)."""
+        return (self.folder / "notifications.log").read_text(encoding="utf-8", errors="replace")
+
+    def wait_notification(self, fragment: str, timeout: float = 10) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if fragment in self.notifications():
+                return True
+            time.sleep(0.05)
+        return False
 
     def keys_down(self) -> list[int]:
         """Keycodes the X server holds down right now (a stuck modifier shows up here)."""
@@ -127,6 +139,9 @@ def start_session(folder: Path, tray: bool = True) -> DesktopSession:
         env["DBUS_SESSION_BUS_ADDRESS"] = _read_line(read_end, timeout=10)
         os.close(read_end)
         session.spawn(["dunst"], "dunst")
+        # Every notification any program sends, as the session bus carries it.
+        session.spawn(["dbus-monitor", "--session", "interface='org.freedesktop.Notifications',member='Notify'"],
+                      "notifications")
         if tray:
             session.spawn(
                 ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request", "--height", "32",

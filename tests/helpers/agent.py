@@ -1,0 +1,103 @@
+"""`phitray run` as its own process on a test desktop, and what its log says about each job."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from phitray.paths import Paths
+
+from helpers.desktop import DesktopSession
+from helpers.env import environment_for
+
+JOB_LINE = re.compile(r"job (\d+) (\w+) (\S+) from (\w+): (\w+); timings (\{.*\})")
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    number: int
+    kind: str
+    action_id: str
+    source: str
+    outcome: str
+    timings: dict[str, float]
+
+
+@dataclass
+class RunningAgent:
+    process: subprocess.Popen[bytes]
+    paths: Paths
+    env: dict[str, str]
+    folder: Path
+
+    def log(self) -> str:
+        return self.paths.log_file.read_text(encoding="utf-8") if self.paths.log_file.exists() else ""
+
+    def wait_log(self, pattern: str, timeout: float = 60, count: int = 1) -> list[re.Match[str]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = list(re.finditer(pattern, self.log()))
+            if len(found) >= count:
+                return found
+            if self.process.poll() is not None:
+                raise AssertionError(f"the agent exited ({self.process.returncode}) waiting for {pattern!r}:\n{self.output()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {pattern!r} in the agent's log within {timeout} s:\n{self.log()[-3000:]}")
+            time.sleep(0.05)
+
+    def jobs(self) -> list[JobRecord]:
+        return [
+            JobRecord(int(m[1]), m[2], m[3], m[4], m[5], ast.literal_eval(m[6]))
+            for m in JOB_LINE.finditer(self.log())
+        ]
+
+    def wait_job(self, number: int, timeout: float = 60) -> JobRecord:
+        self.wait_log(rf"job {number} ", timeout)
+        return next(job for job in self.jobs() if job.number == number)
+
+    def output(self) -> str:
+        return (self.folder / "agent.out").read_text(errors="replace")
+
+    def command(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+        """Another `phitray` command in the same environment (a second launch, `stop`, `autostart`)."""
+        with open(self.folder / "command.out", "w+") as out:
+            result = subprocess.run([sys.executable, "-m", "phitray", *args], env=self.env, stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=subprocess.STDOUT, timeout=timeout)
+            out.seek(0)
+            return subprocess.CompletedProcess(result.args, result.returncode, out.read(), "")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.command("stop")
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def start_agent(session: DesktopSession, paths: Paths, settings: str, actions: dict[str, str] | None = None,
+                ready_timeout: float = 90) -> RunningAgent:
+    """Write the settings and action files, start `phitray run`, wait until its model is loaded."""
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    paths.settings_file.write_text(settings, encoding="utf-8")
+    paths.user_actions_dir.mkdir(exist_ok=True)
+    for name, text in (actions or {}).items():
+        (paths.user_actions_dir / f"{name}.toml").write_text(text, encoding="utf-8")
+    folder = paths.config_dir.parent
+    env = environment_for(paths, XDG_CONFIG_HOME=str(folder / "xdg-config"), XDG_RUNTIME_DIR=str(folder / "runtime"),
+                          PYTHONUNBUFFERED="1", **{k: session.env[k] for k in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS")})
+    (folder / "runtime").mkdir(mode=0o700, exist_ok=True)
+    out = open(folder / "agent.out", "wb")
+    # Output to a file: xclip and friends keep inherited pipes open (FACTS.md).
+    process = subprocess.Popen([sys.executable, "-m", "phitray", "run"], env=env, stdin=subprocess.DEVNULL,
+                               stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    agent = RunningAgent(process, paths, env, folder)
+    agent.wait_log("model ready", ready_timeout)
+    return agent

@@ -1,0 +1,321 @@
+"""End to end on a real X server: the agent as its own process, driven with xdotool as a person would.
+
+Xvfb, a session bus with dunst, trayer and a Tk editor (helpers/desktop.py);
+the starter model on openvino-cpu. Expected answers come from the same action
+run through an in-process model host: greedy decoding gives the same text.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from phitray.actions.library import load_actions
+from phitray.actions.runner import run_action
+from phitray.backends.chain import ChainOptions
+from phitray.paths import Paths
+from phitray.supervisor import ModelHost
+from phitray.ui.icons import STATE_COLOURS
+
+from helpers.agent import RunningAgent, start_agent
+from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget, start_session
+
+pytestmark = pytest.mark.slow
+
+SETTINGS = """
+[engine]
+chain = ["openvino-cpu"]
+model = "starter"
+allow_pull = false
+
+[hotkeys.actions]
+proofread = "ctrl+alt+p"
+
+[capture]
+timeout_ms = "soon"   # wrong on purpose: reported, and the default applies
+"""
+RAMBLE = '''
+id = "ramble"
+title = "Ramble"
+output = "popup"
+hotkey = "ctrl+alt+r"
+max_new_tokens = 300
+prompt = """Write a long story that begins with the text between <text> and </text>.
+
+$text"""
+'''
+TEXT = "i has went to the store yesterday and buyed three apple."
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DesktopSession]:
+    missing = missing_tools()
+    if missing:
+        pytest.fail(f"missing desktop tools {missing}: run scripts/desktop-deps.sh (scripts/test.sh does)")
+    desktop = start_session(tmp_path_factory.mktemp("desktop"))
+    yield desktop
+    desktop.stop()
+
+
+@pytest.fixture(scope="module")
+def agent_paths(shared_paths: Paths, tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    folder = tmp_path_factory.mktemp("agent")
+    return replace(shared_paths, config_dir=folder / "config", cache_dir=folder / "cache", log_dir=folder / "log")
+
+
+@pytest.fixture(scope="module")
+def agent(session: DesktopSession, agent_paths: Paths) -> Iterator[RunningAgent]:
+    running = start_agent(session, agent_paths, SETTINGS, {"ramble": RAMBLE})
+    yield running
+    assert running.stop() == 0, running.output()
+
+
+@pytest.fixture(scope="module")
+def widget(session: DesktopSession, agent: RunningAgent) -> Iterator[TextWidget]:
+    editor = open_text_widget(session)
+    yield editor
+    editor.close()
+
+
+@pytest.fixture(scope="module")
+def expected(agent_paths: Paths) -> Iterator[object]:
+    """expected(action_id, text) -> the answer the agent must deliver for it."""
+    actions = load_actions(agent_paths.user_actions_dir)
+    options = ChainOptions(chain=("openvino-cpu",), model_id="starter", cache_dir=agent_paths.cache_dir, allow_pull=False)
+    with ModelHost(options, agent_paths) as host:
+        host.start()
+        yield lambda action_id, text: run_action(host, actions.get(action_id), text).text
+
+
+def hold_hotkey(session: DesktopSession, combo: str, seconds: float = 0.3) -> None:
+    """Press the combo and keep it down a moment, as people do."""
+    session.xdotool("keydown", combo)
+    time.sleep(seconds)
+    session.xdotool("keyup", combo)
+
+
+def popup_window(session: DesktopSession, title: str, timeout: float = 15) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = session.run("xdotool", "search", "--onlyvisible", "--name", f"^Phi Tray.*{title}$", check=False).split()
+        if found:
+            return found[-1]
+        time.sleep(0.05)
+    raise AssertionError(f"no popup titled {title!r}")
+
+
+def wait_gone(session: DesktopSession, window: str, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while window in session.run("xdotool", "search", "--onlyvisible", "--name", "^Phi Tray", check=False).split():
+        assert time.monotonic() < deadline, "the popup did not close"
+        time.sleep(0.05)
+
+
+def click_button(session: DesktopSession, window: str, index: int) -> None:
+    """Click the index-th button of the popup's bottom row (Copy, Replace, Retry, Close)."""
+    geometry = session.xdotool("getwindowgeometry", "--shell", window)
+    height = int(dict(line.split("=") for line in geometry.split())["HEIGHT"])
+    session.xdotool("mousemove", "--window", window, str(52 + 96 * index), str(height - 20), "click", "1")
+
+
+def test_a_bad_setting_is_reported_and_the_rest_works(session: DesktopSession, agent: RunningAgent) -> None:
+    assert session.wait_notification("capture.timeout_ms: must be a whole number of milliseconds")
+    assert "using the default 600" in session.notifications()
+
+
+def test_hotkey_replaces_the_selection_and_gives_the_clipboard_back(
+    session: DesktopSession, agent: RunningAgent, widget: TextWidget, expected: object
+) -> None:
+    assert callable(expected)
+    answer = expected("proofread", TEXT)
+    assert answer.strip() and answer != TEXT
+    session.set_clipboard("the person's own clipboard ✓ 42")
+    widget.fill(TEXT)
+    widget.select_all()
+    jobs_before = len(agent.jobs())
+    hold_hotkey(session, "ctrl+alt+p")
+    record = agent.wait_job(jobs_before + 1)
+    assert record.outcome == "done", agent.log()[-2000:]
+    assert widget.wait_text(lambda text: text != TEXT) == answer
+    assert session.clipboard() == "the person's own clipboard ✓ 42"
+    assert session.keys_down() == [], "a key is stuck down after the action"
+    assert record.timings["prompt_sent"] > record.timings["modifiers_released"] > record.timings["pressed"]
+    assert record.timings["clipboard_restored"] >= record.timings["paste_taken"]
+
+
+def test_a_clipboard_with_html_comes_back_with_every_format(
+    session: DesktopSession, agent: RunningAgent, widget: TextWidget
+) -> None:
+    session.set_clipboard("<p>rich <b>text</b></p>", target="text/html")
+    widget.fill("Short line to proofread .")
+    widget.select_all()
+    jobs_before = len(agent.jobs())
+    hold_hotkey(session, "ctrl+alt+p")
+    assert agent.wait_job(jobs_before + 1).outcome == "done"
+    assert "text/html" in session.clipboard_targets()
+    assert session.run("xclip", "-o", "-selection", "clipboard", "-t", "text/html") == "<p>rich <b>text</b></p>"
+
+
+def test_nothing_selected_leaves_text_and_clipboard_alone(
+    session: DesktopSession, agent: RunningAgent, widget: TextWidget
+) -> None:
+    widget.fill("nothing here is selected")
+    session.xdotool("key", "End")  # typing leaves no selection
+    session.set_clipboard("older clipboard content that must not be used")
+    jobs_before = len(agent.jobs())
+    hold_hotkey(session, "ctrl+alt+p")
+    assert agent.wait_job(jobs_before + 1).outcome == "NothingSelected"
+    assert session.wait_notification("No text is selected")
+    time.sleep(0.3)
+    assert widget.text() == "nothing here is selected"
+    assert session.clipboard() == "older clipboard content that must not be used"
+
+
+def test_popup_streams_the_answer_and_copy_puts_it_on_the_clipboard(
+    session: DesktopSession, agent: RunningAgent, widget: TextWidget, expected: object, tmp_path: Path
+) -> None:
+    assert callable(expected)
+    text = "The old lighthouse keeper heard a knock at midnight."
+    answer = expected("ramble", text)
+    widget.fill(text)
+    widget.select_all()
+    jobs_before = len(agent.jobs())
+    session.xdotool("key", "ctrl+alt+r")
+    window = popup_window(session, "Ramble")
+    # While the answer streams, the popup's text area fills up: count its dark pixels over time.
+    inked = []
+    while len(agent.jobs()) == jobs_before and len(inked) < 40:
+        shot = session.screenshot(tmp_path / f"popup-{len(inked)}.png", window)
+        with Image.open(shot) as image:
+            grey = image.convert("L")
+            body = grey.crop((8, 30, grey.width - 8, grey.height - 40))
+            inked.append(sum(1 for value in body.tobytes() if value < 100))
+    record = agent.wait_job(jobs_before + 1)
+    assert record.outcome == "done"
+    streaming = [count for count in inked[:-1] if count > 0]
+    assert len(set(streaming)) >= 2, f"the popup did not fill while streaming: {inked}"
+    assert record.timings["first_chunk"] < record.timings["answer_done"]
+    session.set_clipboard("before copy")
+    click_button(session, window, 0)  # Copy
+    deadline = time.monotonic() + 5
+    while session.clipboard() != answer and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session.clipboard() == answer
+    assert widget.text() == text  # a popup never touches the document
+    click_button(session, window, 3)  # Close
+    wait_gone(session, window)
+
+
+def test_a_press_while_busy_runs_one_job_and_says_so(
+    session: DesktopSession, agent: RunningAgent, widget: TextWidget
+) -> None:
+    widget.fill("A quiet town by the sea.")
+    widget.select_all()
+    jobs_before = len(agent.jobs())
+    session.xdotool("key", "ctrl+alt+r")
+    agent.wait_log(r"Ramble|ramble", 10)
+    popup_window(session, "Ramble")
+    session.xdotool("key", "ctrl+alt+p")
+    session.xdotool("key", "ctrl+alt+p")
+    assert session.wait_notification("Still working on the last action")
+    agent.wait_job(jobs_before + 1)
+    time.sleep(0.5)
+    assert len(agent.jobs()) == jobs_before + 1, "a second job ran while the first was busy"
+    assert widget.text() == "A quiet town by the sea."
+
+
+@pytest.mark.parametrize("how", ["cancel hotkey", "Esc in the popup"])
+def test_cancel_stops_a_streaming_answer(session: DesktopSession, agent: RunningAgent, widget: TextWidget, how: str) -> None:
+    widget.fill("Once upon a time in a city of glass.")
+    widget.select_all()
+    jobs_before = len(agent.jobs())
+    session.xdotool("key", "ctrl+alt+r")
+    window = popup_window(session, "Ramble")
+    if how == "cancel hotkey":
+        session.xdotool("key", "ctrl+alt+x")
+    else:
+        session.xdotool("windowfocus", "--sync", window, "key", "Escape")
+    record = agent.wait_job(jobs_before + 1)
+    assert record.outcome == "cancelled"
+    assert record.timings["answer_done"] if "answer_done" in record.timings else True
+    assert widget.text() == "Once upon a time in a city of glass."
+
+
+def tray_icon_position(session: DesktopSession, tmp_path: Path, state: str = "ready") -> tuple[int, int]:
+    """Centre of the agent's icon in the tray, found by its state colour in a screenshot."""
+    colour = STATE_COLOURS[state]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with Image.open(session.screenshot(tmp_path / "screen.png")) as image:
+            rgb = image.convert("RGB")
+            top = rgb.crop((rgb.width - 200, 0, rgb.width, 40))
+            hits = [(x, y) for y in range(top.height) for x in range(top.width)
+                    if all(abs(a - b) < 12 for a, b in zip(top.getpixel((x, y)), colour))]
+        if len(hits) > 20:
+            xs, ys = zip(*hits)
+            return rgb.width - 200 + sum(xs) // len(xs), sum(ys) // len(ys)
+        time.sleep(0.2)
+    raise AssertionError(f"no {state} tray icon in {tmp_path / 'screen.png'}")
+
+
+def test_the_tray_icon_shows_and_its_menu_runs_an_action_on_the_clipboard(
+    session: DesktopSession, agent: RunningAgent, widget: TextWidget, expected: object, tmp_path: Path
+) -> None:
+    assert callable(expected)
+    x, y = tray_icon_position(session, tmp_path)
+    clipboard_text = "their is a error in this sentense."
+    session.set_clipboard(clipboard_text)
+    with Image.open(session.screenshot(tmp_path / "before.png")) as image:
+        before = image.convert("L").crop((x - 300, y + 10, x, y + 300)).tobytes()
+        before_light = sum(1 for value in before if value > 150)
+    session.xdotool("mousemove", str(x), str(y), "click", "3")
+    time.sleep(0.8)
+    with Image.open(session.screenshot(tmp_path / "menu.png")) as image:
+        after = image.convert("L").crop((x - 300, y + 10, x, y + 300)).tobytes()
+        after_light = sum(1 for value in after if value > 150)
+    assert after_light > before_light + 5000, "no menu appeared under the tray icon"
+    jobs_before = len(agent.jobs())
+    # First enabled item is "Pick an action…"; the next one opens "Run on clipboard text"; its first item is Proofread.
+    for key in ("Down", "Down", "Right", "Return"):
+        session.xdotool("key", key)
+        time.sleep(0.15)
+    record = agent.wait_job(jobs_before + 1)
+    assert (record.action_id, record.source, record.outcome) == ("proofread", "tray", "done")
+    window = popup_window(session, "Proofread")
+    session.set_clipboard("something else")
+    click_button(session, window, 0)
+    answer = expected("proofread", clipboard_text)
+    deadline = time.monotonic() + 5
+    while session.clipboard() != answer and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session.clipboard() == answer
+    click_button(session, window, 3)
+    wait_gone(session, window)
+
+
+def test_a_second_launch_notifies_the_first_and_exits(session: DesktopSession, agent: RunningAgent) -> None:
+    result = agent.command("run", timeout=30)
+    assert result.returncode == 0
+    assert "already running" in result.stdout
+    assert session.wait_notification("Phi Tray is running")
+    assert agent.process.poll() is None
+
+
+def test_autostart_on_and_off_writes_and_removes_the_desktop_file(agent: RunningAgent) -> None:
+    entry = Path(agent.env["XDG_CONFIG_HOME"]) / "autostart" / "phitray.desktop"
+    assert agent.command("autostart", "on").returncode == 0
+    text = entry.read_text()
+    assert "[Desktop Entry]" in text and "-m phitray run" in text
+    validate = agent.command("autostart", "status")
+    assert "on (" in validate.stdout
+    import subprocess
+
+    assert subprocess.run(["desktop-file-validate", str(entry)], capture_output=True).returncode == 0
+    assert agent.command("autostart", "off").returncode == 0
+    assert not entry.exists()
+    assert "off" in agent.command("autostart", "status").stdout
