@@ -31,7 +31,8 @@ class Streaming(Protocol):
 
 
 class Engine(Protocol):
-    info: BackendInfo | None
+    @property
+    def info(self) -> BackendInfo | None: ...
 
     def generate(self, request: Request) -> Streaming: ...
 

@@ -344,7 +344,7 @@ class Daemon:
 
         commands = PopupCommands(
             copy=self._copy_to_clipboard, replace=replace_text, retry=retry,
-            cancel=lambda: self.engine.cancel() if self.engine else None,
+            cancel=self.cancel,
         )
         self.popup = ResultPopup(self.root, event.title or job.action_id, commands, can_replace=window is not None)
 
@@ -383,7 +383,8 @@ class Daemon:
         self.ui.call_soon(run)
 
     def open_picker(self) -> None:
-        self.ui.call_soon(lambda: self.engine.submit(Job("capture", "tray")) if self.engine else None)
+        if self.engine is not None:
+            self.engine.submit(Job("capture", "tray"))
 
     def cancel(self) -> None:
         if self.engine is not None:

@@ -232,8 +232,8 @@ class JobEngine:
         else:
             text, snapshot = job.text, None
             timeline.mark("text_captured")
-            if output == "replace":
-                output = "popup"  # text from the tray has nowhere to be pasted back
+            if output == "replace" and window is None:
+                output = "popup"  # text from the tray's clipboard item has nowhere to be pasted back
         if self.log_text:
             log.debug("job %d input: %r", job_id, text)
         values = {**self.placeholder_defaults.get(action.id, {}), **dict(job.values)}
@@ -259,7 +259,8 @@ class JobEngine:
             raise errors.PhiTrayError(f"{action.title}: the model gave an empty answer; nothing was changed.")
         message = f"{result.tokens} tokens, {result.tokens_per_second:.0f} tokens/s"
         if output == "replace":
-            assert snapshot is not None
+            if snapshot is None:  # the text came from the picker: the clipboard is the person's own now
+                snapshot = self.desktop.clipboard.snapshot()
             if window is not None and self.desktop.focus.current() != window:
                 self.desktop.focus.activate(window)
             if not paste_text(self.desktop, result.text, snapshot, options, timeline):

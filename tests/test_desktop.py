@@ -102,7 +102,7 @@ def hold_hotkey(session: DesktopSession, combo: str, seconds: float = 0.3) -> No
 def popup_window(session: DesktopSession, title: str, timeout: float = 15) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = session.run("xdotool", "search", "--onlyvisible", "--name", f"^Phi Tray.*{title}$", check=False).split()
+        found = session.run("xdotool", "search", "--onlyvisible", "--name", f"^Phi Tray.*{title}", check=False).split()
         if found:
             return found[-1]
         time.sleep(0.05)
@@ -319,3 +319,70 @@ def test_autostart_on_and_off_writes_and_removes_the_desktop_file(agent: Running
     assert agent.command("autostart", "off").returncode == 0
     assert not entry.exists()
     assert "off" in agent.command("autostart", "status").stdout
+
+
+def test_the_picker_runs_the_filtered_action_on_the_selection(
+    session: DesktopSession, agent: RunningAgent, widget: TextWidget, expected: object
+) -> None:
+    assert callable(expected)
+    widget.fill(TEXT)
+    widget.select_all()
+    session.set_clipboard("clipboard before the picker")
+    jobs_before = len(agent.jobs())
+    hold_hotkey(session, "ctrl+alt+space")
+    picker = popup_window(session, "pick an action")
+    session.xdotool("windowfocus", "--sync", picker)
+    session.xdotool("type", "--delay", "20", "proof")
+    session.xdotool("key", "Return")
+    capture, action = agent.wait_job(jobs_before + 1), agent.wait_job(jobs_before + 2)
+    assert (capture.kind, action.action_id, action.source, action.outcome) == ("capture", "proofread", "picker", "done")
+    assert widget.wait_text(lambda text: text != TEXT) == expected("proofread", TEXT)
+    assert session.clipboard() == "clipboard before the picker"
+
+
+def test_a_custom_instruction_from_the_picker_answers_in_a_popup(
+    session: DesktopSession, agent: RunningAgent, widget: TextWidget, expected: object
+) -> None:
+    widget.fill("Seven cats sat on a wall.")
+    widget.select_all()
+    jobs_before = len(agent.jobs())
+    hold_hotkey(session, "ctrl+alt+space")
+    picker = popup_window(session, "pick an action")
+    session.xdotool("windowfocus", "--sync", picker)
+    session.xdotool("type", "--delay", "10", "count the cats")  # matches no action: an instruction
+    session.xdotool("key", "Return")
+    record = agent.wait_job(jobs_before + 2)
+    assert (record.action_id, record.outcome) == ("custom", "done")
+    window = popup_window(session, "Custom instruction")
+    click_button(session, window, 3)
+    wait_gone(session, window)
+    assert widget.text() == "Seven cats sat on a wall."
+
+
+def test_popup_replace_pastes_into_the_editor_and_tray_undo_takes_it_back(
+    session: DesktopSession, agent: RunningAgent, widget: TextWidget, expected: object, tmp_path: Path
+) -> None:
+    assert callable(expected)
+    text = "The rain stopped at noon."
+    answer = expected("ramble", text)
+    widget.fill(text)
+    widget.select_all()
+    session.set_clipboard("keep me")
+    jobs_before = len(agent.jobs())
+    session.xdotool("key", "ctrl+alt+r")
+    agent.wait_job(jobs_before + 1)
+    window = popup_window(session, "Ramble")
+    click_button(session, window, 1)  # Replace
+    paste = agent.wait_job(jobs_before + 2)
+    assert (paste.kind, paste.outcome) == ("paste", "done")
+    assert widget.wait_text(lambda current: current != text) == answer
+    assert session.clipboard() == "keep me"
+    x, y = tray_icon_position(session, tmp_path)
+    session.xdotool("mousemove", str(x), str(y), "click", "3")
+    time.sleep(0.8)
+    for key in ("Down", "Down", "Down", "Return"):  # Pick…, Run on clipboard text, (Cancel is off), Undo
+        session.xdotool("key", key)
+        time.sleep(0.15)
+    undo = agent.wait_job(jobs_before + 3)
+    assert (undo.kind, undo.outcome) == ("undo", "done")
+    assert widget.wait_text(lambda current: current == text) == text
