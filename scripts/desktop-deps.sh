@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Install the X11 desktop the end-to-end tests run on (Xvfb, a tray host, a notification
-# daemon, xdotool, xclip) and the headers PyGObject builds against. Debian/Ubuntu, root or sudo.
+# System packages for the tray agent on Linux/X11, and with --test for the end-to-end tests
+# (Xvfb, a tray host, a notification daemon, xdotool, xclip). Debian/Ubuntu; root or sudo.
 # Does nothing when every package is already there.
 set -euo pipefail
-packages=(xvfb xdotool xclip trayer imagemagick dbus dbus-x11 dunst libnotify-bin
-          gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 libgirepository1.0-dev libcairo2-dev
-          pkg-config python3-tk tk-dev desktop-file-utils)
+packages=(xclip python3-tk gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 libgirepository1.0-dev
+          libcairo2-dev pkg-config)
+if [ "${1:-}" = "--test" ]; then
+    packages+=(xvfb xdotool trayer imagemagick dbus dbus-x11 dunst libnotify-bin desktop-file-utils)
+fi
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

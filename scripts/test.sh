@@ -6,10 +6,13 @@ cd "$(dirname "$0")/.."
 venv="${PHITRAY_VENV:-.venv}"
 python="${PYTHON:-python3}"
 
+# The desktop the end-to-end tests run on (Xvfb, trayer, dunst, xdotool…) and the tray's GTK.
+bash scripts/desktop-deps.sh --test
+
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 pip=("$venv/bin/python" -m pip --disable-pip-version-check)
 "${pip[@]}" install -q --upgrade pip
-"${pip[@]}" install -q -c .ci/constraints.txt -e ".[test,onnx,prepare]"
+"${pip[@]}" install -q -c .ci/constraints.txt -e ".[test,onnx,prepare,gtk]"
 # optimum-intel pulls a torchvision that breaks beside CPU torch ("operator torchvision::nms does not
 # exist") and is not needed for text models.
 "${pip[@]}" uninstall -q -y torchvision 2>/dev/null || true
