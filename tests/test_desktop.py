@@ -35,6 +35,10 @@ allow_pull = false
 
 [hotkeys.actions]
 proofread = "ctrl+alt+p"
+concise = "ctrl+alt+k"
+
+[output.actions]
+concise = "clipboard"
 
 [capture]
 timeout_ms = "soon"   # wrong on purpose: reported, and the default applies
@@ -386,3 +390,55 @@ def test_popup_replace_pastes_into_the_editor_and_tray_undo_takes_it_back(
     undo = agent.wait_job(jobs_before + 3)
     assert (undo.kind, undo.outcome) == ("undo", "done")
     assert widget.wait_text(lambda current: current == text) == text
+
+
+def test_clipboard_output_leaves_the_result_on_the_clipboard_and_says_so(
+    session: DesktopSession, agent: RunningAgent, widget: TextWidget, expected: object
+) -> None:
+    assert callable(expected)
+    text = "In the event that it happens to be raining, we will at this point in time stay inside."
+    widget.fill(text)
+    widget.select_all()
+    jobs_before = len(agent.jobs())
+    hold_hotkey(session, "ctrl+alt+k")
+    assert agent.wait_job(jobs_before + 1).outcome == "done"
+    assert session.wait_notification("The result is on the clipboard")
+    assert session.clipboard() == expected("concise", text)
+    assert widget.text() == text
+
+
+def test_pause_from_the_tray_turns_the_icon_grey_and_the_hotkeys_off(
+    session: DesktopSession, agent: RunningAgent, widget: TextWidget, tmp_path: Path
+) -> None:
+    def toggle_pause(icon_now: str) -> None:
+        x, y = tray_icon_position(session, tmp_path, icon_now)
+        session.xdotool("mousemove", str(x), str(y), "click", "3")
+        time.sleep(0.8)
+        # Enabled items from the top: Pick…, Run on clipboard text, Backend, Model, Pause hotkeys.
+        for key in ("Down",) * 5 + ("Return",):
+            session.xdotool("key", key)
+            time.sleep(0.1)
+
+    toggle_pause("ready")
+    assert session.wait_notification("Hotkeys paused.")
+    tray_icon_position(session, tmp_path, "paused")
+    widget.fill("their is a mistake")
+    widget.select_all()
+    jobs_before = len(agent.jobs())
+    hold_hotkey(session, "ctrl+alt+p")
+    time.sleep(1.0)
+    assert len(agent.jobs()) == jobs_before and widget.text() == "their is a mistake"
+    toggle_pause("paused")
+    assert session.wait_notification("Hotkeys on again.")
+    tray_icon_position(session, tmp_path, "ready")
+    widget.select_all()  # the tray menu took the keyboard focus
+    hold_hotkey(session, "ctrl+alt+p")
+    assert agent.wait_job(jobs_before + 1).outcome == "done"
+
+
+def test_the_log_holds_timings_but_never_the_selected_text(agent: RunningAgent) -> None:
+    log = agent.log()
+    assert "job 1 " in log and "timings" in log
+    for secret in (TEXT, "Seven cats sat on a wall", "The rain stopped at noon", "their is a error in this sentense",
+                   "the person's own clipboard"):
+        assert secret not in log

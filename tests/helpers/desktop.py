@@ -65,8 +65,15 @@ class DesktopSession:
         return self.run("xclip", "-o", "-selection", selection, check=False, timeout=5)
 
     def set_clipboard(self, text: str, target: str | None = None) -> None:
+        """Own the clipboard with xclip; returns once a reader gets the text (xclip forks first)."""
         args = ["xclip", "-i", "-selection", "clipboard"] + (["-t", target] if target else [])
         self.run(*args, input_text=text)
+        read = ["xclip", "-o", "-selection", "clipboard"] + (["-t", target] if target else [])
+        deadline = time.monotonic() + 5
+        while self.run(*read, check=False, timeout=5) != text:
+            if time.monotonic() > deadline:
+                raise RuntimeError("xclip did not take the clipboard")
+            time.sleep(0.02)
 
     def clipboard_targets(self) -> list[str]:
         return self.run("xclip", "-o", "-selection", "clipboard", "-t", "TARGETS", check=False, timeout=5).split()
