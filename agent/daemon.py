@@ -52,7 +52,7 @@ class UiQueue:
         self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._closed = False
         self._wake_read = self._wake_write = -1
-        if hasattr(root, "createfilehandler") and os.name == "posix":
+        if sys.platform != "win32":  # Tk's file handlers exist on POSIX only
             self._wake_read, self._wake_write = os.pipe()
             os.set_blocking(self._wake_write, False)
             root.createfilehandler(self._wake_read, tkinter.READABLE, self._on_wake)
@@ -90,7 +90,7 @@ class UiQueue:
 
     def close(self) -> None:
         self._closed = True
-        if self._wake_read >= 0:
+        if sys.platform != "win32" and self._wake_read >= 0:
             signal.set_wakeup_fd(-1)
             self._root.deletefilehandler(self._wake_read)
             os.close(self._wake_read)

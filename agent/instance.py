@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
-from multiprocessing.connection import Client, Connection, Listener
+from multiprocessing.connection import Client, Listener
 from pathlib import Path
 
 from phitray.paths import Paths
@@ -65,10 +65,13 @@ class InstanceLock:
         self.address = address
         self._listener: Listener | None = None
         self._thread: threading.Thread | None = None
+        self._mutex: int | None = None
 
     def acquire(self) -> bool:
         """True if this is now the one agent; False if another one answers at the address."""
         family = _family(self.address)
+        if sys.platform == "win32" and not self._acquire_mutex():
+            return False
         try:
             self._listener = Listener(self.address, family=family)
             return True
@@ -81,6 +84,24 @@ class InstanceLock:
                 return True
             raise
 
+    def _acquire_mutex(self) -> bool:
+        """Windows: a named mutex is the lock (a pipe's first-instance flag is not enforced everywhere, e.g. Wine)."""
+        if sys.platform != "win32":
+            return True
+        import ctypes
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        kernel32.CreateMutexW.restype = ctypes.c_void_p
+        name = "Local\\" + self.address.rsplit("\\", 1)[-1]
+        handle = kernel32.CreateMutexW(None, False, name)
+        if not handle:
+            raise OSError(ctypes.get_last_error(), "CreateMutexW failed")
+        if ctypes.get_last_error() == 183:  # ERROR_ALREADY_EXISTS: another agent holds it
+            kernel32.CloseHandle(ctypes.c_void_p(handle))
+            return False
+        self._mutex = handle
+        return True
+
     def serve(self, handle: Callable[[str], str]) -> None:
         """Answer each message with `handle(message)`, which runs on the "instance" thread."""
         self._thread = threading.Thread(target=self._accept, args=(handle,), name="instance", daemon=True)
@@ -91,7 +112,7 @@ class InstanceLock:
         assert self._listener is not None
         while True:
             try:
-                connection: Connection = self._listener.accept()
+                connection = self._listener.accept()
             except OSError:
                 return  # closed
             try:
@@ -102,6 +123,11 @@ class InstanceLock:
                 log.exception("instance message failed")
 
     def release(self) -> None:
+        if self._mutex is not None and sys.platform == "win32":
+            import ctypes
+
+            ctypes.WinDLL("kernel32").CloseHandle(ctypes.c_void_p(self._mutex))
+            self._mutex = None
         if self._listener is not None:
             listener, self._listener = self._listener, None
             listener.close()

@@ -16,6 +16,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from phitray import errors
 from phitray.backends.base import BackendInfo, Request
@@ -100,7 +101,8 @@ class ModelHost:
         self.failure: str | None = None
         self._context = multiprocessing.get_context("spawn")
         self._process: multiprocessing.process.BaseProcess | None = None
-        self._connection: multiprocessing.connection.Connection | None = None
+        # A Connection on POSIX, a PipeConnection on Windows: both send() and recv().
+        self._connection: Any = None
         self._send_lock = threading.Lock()
         self._pending: dict[int, queue.Queue[object]] = {}
         self._ids = itertools.count(1)

@@ -23,5 +23,7 @@ trap 'rm -rf "$typecheck"' EXIT
 "${pip[@]}" install -q --no-deps --no-build-isolation --target "$typecheck" . >/dev/null 2>&1
 repo=$PWD
 (cd "$typecheck" && "$repo/$venv/bin/python" -m mypy --config-file "$repo/pyproject.toml" -p phitray)
+# And as Windows sees it: the win32 adapters, winreg and the named-pipe/mutex code.
+(cd "$typecheck" && "$repo/$venv/bin/python" -m mypy --config-file "$repo/pyproject.toml" --platform win32 -p phitray)
 
 "$venv/bin/python" -m pytest "$@"

@@ -74,6 +74,12 @@ class Tray:
         self._commands = commands
         self._view = view
         self._icons = {state: state_icon(state) for state in ("loading", "ready", "busy", "paused", "error")}
+        if sys.platform == "win32":
+            # pystray saves the icon as ICO; PNG-in-ICO draws red and blue swapped under some
+            # renderers (Wine), BMP-format ICO draws right everywhere. Pillow merges a preset
+            # encoderinfo into every save.
+            for image in self._icons.values():
+                image.encoderinfo = {"bitmap_format": "bmp"}
         self._icon = pystray.Icon("phitray", self._icons[view.state], title=_tooltip(view), menu=pystray.Menu(self._items))
         self._thread: threading.Thread | None = None
         self.visible = threading.Event()

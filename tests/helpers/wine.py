@@ -1,0 +1,81 @@
+"""Helpers for the tests that run inside Wine (.ci/windows/run.sh).
+
+Wine cannot wait on Linux programs, so X input (xdotool) and X clipboard reads
+(xclip) go through the stage's small driver (.ci/windows/xdriver.py) on a local
+port. Notepad is the Win32 edit control the capture and paste tests work in.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import socket
+import subprocess
+import time
+from ctypes import wintypes
+
+user32 = ctypes.WinDLL("user32", use_last_error=True)
+user32.FindWindowW.restype = wintypes.HWND
+user32.FindWindowExW.restype = wintypes.HWND
+user32.FindWindowExW.argtypes = [wintypes.HWND, wintypes.HWND, wintypes.LPCWSTR, wintypes.LPCWSTR]
+user32.SendMessageW.argtypes = [wintypes.HWND, wintypes.UINT, wintypes.WPARAM, wintypes.LPARAM]
+user32.SendMessageW.restype = ctypes.c_ssize_t
+WM_GETTEXT, WM_GETTEXTLENGTH = 0x000D, 0x000E
+
+
+def xdo(*args: str, stdin: str | None = None) -> str:
+    """Run xdotool/xclip on the X side; returns its output, raises on failure."""
+    with socket.create_connection(("127.0.0.1", int(os.environ["PHITRAY_XDRIVER_PORT"])), timeout=40) as connection:
+        connection.sendall((json.dumps({"args": list(args), "stdin": stdin}) + "\n").encode())
+        reply = json.loads(connection.makefile("rb").readline())
+    if reply["code"] != 0:
+        raise RuntimeError(f"{' '.join(args)} exited {reply['code']}: {reply['stdout']}")
+    return str(reply["stdout"])
+
+
+def wait_until(condition: object, timeout: float = 10, what: str = "it") -> None:
+    assert callable(condition)
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        time.sleep(0.05)
+
+
+class Notepad:
+    """Wine's Notepad: a top-level window with one Win32 Edit control."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(["notepad.exe"])
+        self.hwnd = 0
+        wait_until(lambda: self._find(), 20, "Notepad's window")
+        self.edit = user32.FindWindowExW(self.hwnd, None, "Edit", None)
+        self.x_window = ""
+        wait_until(lambda: self._find_x(), 10, "Notepad's X window")
+
+    def _find(self) -> bool:
+        self.hwnd = user32.FindWindowW("Notepad", None) or 0
+        return bool(self.hwnd)
+
+    def _find_x(self) -> bool:
+        try:
+            self.x_window = xdo("xdotool", "search", "--onlyvisible", "--name", "Notepad").split()[0]
+            return True
+        except RuntimeError:
+            return False
+
+    def focus(self) -> None:
+        """Give Notepad the X keyboard focus (there is no window manager), then Windows' foreground."""
+        xdo("xdotool", "windowfocus", "--sync", self.x_window)
+        user32.SetForegroundWindow(self.hwnd)
+        time.sleep(0.2)
+
+    def text(self) -> str:
+        length = user32.SendMessageW(self.edit, WM_GETTEXTLENGTH, 0, 0)
+        buffer = ctypes.create_unicode_buffer(length + 1)
+        user32.SendMessageW(self.edit, WM_GETTEXT, length + 1, ctypes.addressof(buffer))
+        return buffer.value
+
+    def close(self) -> None:
+        self.process.kill()

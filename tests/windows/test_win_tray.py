@@ -1,0 +1,95 @@
+"""pystray's win32 icon with the project's Tray, in Wine's tray: it shows in the right colours,
+its menu carries the actions and runs one, and Quit ends it cleanly."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from phitray.actions.library import load_actions
+from phitray.ui.icons import STATE_COLOURS
+from phitray.ui.tray import Tray, TrayView
+
+from helpers.wine import wait_until, xdo
+
+
+class Commands:
+    """The menu's commands, recording what they were asked (the tray thread calls them)."""
+
+    def __init__(self) -> None:
+        self.ran: list[str] = []
+        self.quit_asked = threading.Event()
+
+    def run_on_clipboard(self, action_id: str) -> None:
+        self.ran.append(action_id)
+
+    def quit(self) -> None:
+        self.quit_asked.set()
+
+    def __getattr__(self, name: str) -> object:
+        return lambda *args: None
+
+
+def screen() -> Image.Image:
+    """A screenshot of the X screen, taken on the X side and read back through Z:."""
+    unix_path = f"/tmp/phitray-wine-screen-{os.getpid()}.png"
+    xdo("import", "-window", "root", unix_path)
+    with Image.open("Z:" + unix_path.replace("/", "\\")) as image:
+        return image.convert("RGB")
+
+
+def find_colour(image: Image.Image, colour: tuple[int, int, int]) -> tuple[int, int] | None:
+    hits = [(x, y) for y in range(0, 120) for x in range(0, 400)
+            if all(abs(a - b) < 16 for a, b in zip(image.getpixel((x, y)), colour))]
+    if len(hits) < 20:
+        return None
+    xs, ys = zip(*hits)
+    return sum(xs) // len(xs), sum(ys) // len(ys)
+
+
+def focus_menu() -> None:
+    """Keys go to the X focus, which an earlier window (Notepad) may have set: give it to the menu
+    that just opened under the pointer, as a focus-follows-pointer X server would."""
+    under = dict(line.split("=") for line in xdo("xdotool", "getmouselocation", "--shell").split())["WINDOW"]
+    xdo("xdotool", "windowfocus", "--sync", under)
+
+
+def test_the_tray_icon_shows_runs_an_action_from_its_menu_and_quits_cleanly() -> None:
+    actions = tuple((a.id, a.title) for a in load_actions(None).ordered())
+    commands = Commands()
+    tray = Tray(commands, TrayView(state="ready", status="openvino-cpu · CPU · starter", actions=actions))  # type: ignore[arg-type]
+    tray.start()
+    try:
+        assert tray.visible.wait(10)
+        found: list[tuple[int, int]] = []
+        # Green, not red-blue swapped: the BMP-format ICO draws right under Wine.
+        wait_until(lambda: bool(found.append(find_colour(screen(), STATE_COLOURS["ready"])) or found[-1]), 10,
+                   "the green tray icon")
+        x, y = found[-1]
+        before = screen()
+        xdo("xdotool", "mousemove", str(x), str(y), "click", "3")
+        time.sleep(1.0)
+        after = screen()
+        changed = sum(1 for p, q in zip(before.tobytes(), after.tobytes()) if p != q)
+        assert changed > 15000, "no menu opened on right-click"
+        focus_menu()
+        # Win32 menus step through grey items too: status line, Pick an action…, Run on clipboard text ▸ Proofread.
+        for key in ("Down", "Down", "Down", "Right"):
+            xdo("xdotool", "key", key)
+            time.sleep(0.2)
+        xdo("xdotool", "key", "Return")
+        wait_until(lambda: commands.ran == [actions[0][0]], 10, "the menu item's action")
+        xdo("xdotool", "mousemove", str(x), str(y), "click", "3")
+        time.sleep(1.0)
+        focus_menu()
+        xdo("xdotool", "key", "Up")  # from the top, Up wraps to the last item: Quit
+        xdo("xdotool", "key", "Return")
+        assert commands.quit_asked.wait(10)
+    finally:
+        tray.stop()
+    assert tray._thread is not None and not tray._thread.is_alive(), "pystray's loop did not end"
