@@ -4,7 +4,6 @@ its menu carries the actions and runs one, and Quit ends it cleanly."""
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -12,6 +11,12 @@ from pathlib import Path
 from PIL import Image
 
 from phitray.actions.library import load_actions
+from phitray.actions.runner import run_action
+from phitray.backends.chain import ChainOptions
+from phitray.capture import CaptureOptions
+from phitray.jobs import Job, JobEngine, JobEvent
+from phitray.paths import Paths
+from phitray.supervisor import ModelHost
 from phitray.ui.icons import STATE_COLOURS
 from phitray.ui.tray import Tray, TrayView
 
@@ -19,14 +24,19 @@ from helpers.wine import wait_until, xdo
 
 
 class Commands:
-    """The menu's commands, recording what they were asked (the tray thread calls them)."""
+    """The menu's commands as the daemon wires them: an action on the clipboard's text goes to the job
+    engine (output to the clipboard here: the popup is Tk, which the embeddable Python lacks)."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: JobEngine, clipboard: object) -> None:
+        self.engine, self.clipboard = engine, clipboard
         self.ran: list[str] = []
         self.quit_asked = threading.Event()
 
     def run_on_clipboard(self, action_id: str) -> None:
+        """Called on the tray thread."""
         self.ran.append(action_id)
+        text = self.clipboard.read_text()  # type: ignore[attr-defined]
+        self.engine.submit(Job("action", "tray", action_id, text=text, output="clipboard"))
 
     def quit(self) -> None:
         self.quit_asked.set()
@@ -59,9 +69,20 @@ def focus_menu() -> None:
     xdo("xdotool", "windowfocus", "--sync", under)
 
 
-def test_the_tray_icon_shows_runs_an_action_from_its_menu_and_quits_cleanly() -> None:
-    actions = tuple((a.id, a.title) for a in load_actions(None).ordered())
-    commands = Commands()
+def test_the_tray_icon_shows_runs_an_action_from_its_menu_and_quits_cleanly(
+    desktop: object, test_data: Path, tmp_path: Path
+) -> None:
+    library = load_actions(None)
+    actions = tuple((a.id, a.title) for a in library.ordered())
+    paths = Paths(tmp_path / "config", test_data, tmp_path / "cache", tmp_path / "log")
+    host = ModelHost(ChainOptions(("openvino-cpu",), "starter", paths.compile_cache_dir, allow_pull=False), paths)
+    host.start(timeout=300)
+    events: list[JobEvent] = []
+    engine = JobEngine(desktop, lambda: host, lambda: library, CaptureOptions, events.append)  # type: ignore[arg-type]
+    engine.start()
+    clipboard_text = "their is a error in this sentense."
+    desktop.clipboard.offer_text(clipboard_text)  # type: ignore[attr-defined]
+    commands = Commands(engine, desktop.clipboard)  # type: ignore[attr-defined]
     tray = Tray(commands, TrayView(state="ready", status="openvino-cpu · CPU · starter", actions=actions))  # type: ignore[arg-type]
     tray.start()
     try:
@@ -83,7 +104,10 @@ def test_the_tray_icon_shows_runs_an_action_from_its_menu_and_quits_cleanly() ->
             xdo("xdotool", "key", key)
             time.sleep(0.2)
         xdo("xdotool", "key", "Return")
-        wait_until(lambda: commands.ran == [actions[0][0]], 10, "the menu item's action")
+        wait_until(lambda: any(e.kind == "done" for e in events), 60, "the menu item's action to finish")
+        assert commands.ran == [actions[0][0]]
+        answer = run_action(host, library.get(actions[0][0]), clipboard_text).text
+        assert desktop.clipboard.read_text() == answer  # type: ignore[attr-defined]
         xdo("xdotool", "mousemove", str(x), str(y), "click", "3")
         time.sleep(1.0)
         focus_menu()
@@ -92,4 +116,6 @@ def test_the_tray_icon_shows_runs_an_action_from_its_menu_and_quits_cleanly() ->
         assert commands.quit_asked.wait(10)
     finally:
         tray.stop()
+        engine.stop()
+        host.close()
     assert tray._thread is not None and not tray._thread.is_alive(), "pystray's loop did not end"
