@@ -7,12 +7,10 @@ import sys
 import winreg
 from pathlib import Path
 
-import pytest
 
 from phitray.actions.library import load_actions
 from phitray.actions.runner import run_action
 from phitray.autostart import RUN_KEY, WindowsRunKey, check
-from phitray.backends.base import Request
 from phitray.backends.chain import ChainOptions, survey
 from phitray.backends.registry import DEFAULT_CHAIN, OPT_IN
 from phitray.backends.store import ModelStore
@@ -73,6 +71,9 @@ def test_openvino_genai_runs_the_starter_model_on_the_cpu(test_data: Path, tmp_p
         assert answer.strip()
 
 
+# onnxruntime-genai itself (the onnx-cpu backend) is not run here: under Wine 8.0 its og.Model() hangs
+# after "Failed to create DXGI factory." in nearly every attempt (it loaded once in a fresh CI run).
+# What Wine can show is the onnxruntime wheel running the same tiny Phi-3 graph the backend loads.
 def test_onnxruntime_runs_the_tiny_phi3_graph_on_the_cpu(test_data: Path) -> None:
     import numpy
     import onnxruntime
@@ -88,17 +89,3 @@ def test_onnxruntime_runs_the_tiny_phi3_graph_on_the_cpu(test_data: Path) -> Non
             feeds[spec.name] = numpy.zeros(shape, dtype=numpy.float32)
     logits = session.run(["logits"], feeds)[0]
     assert logits.shape[:2] == (1, 3) and numpy.isfinite(logits).all()
-
-
-@pytest.mark.xfail(strict=True, reason="onnxruntime-genai 0.18 hangs in og.Model() under Wine 8.0 "
-                   "('Failed to create DXGI factory.', then no progress); plain onnxruntime works (test above)")
-def test_onnxruntime_genai_runs_the_tiny_phi3_on_the_cpu(test_data: Path, tmp_path: Path) -> None:
-    paths = paths_for(test_data, tmp_path)
-    options = ChainOptions(("onnx-cpu",), "tiny-phi3", paths.compile_cache_dir, allow_pull=False)
-    with ModelHost(options, paths) as host:
-        info = host.start(timeout=45)
-        assert info.backend_id == "onnx-cpu"
-        generation = host.generate(Request("Hello", max_new_tokens=8))
-        text = generation.text()
-        assert generation.stats is not None and generation.stats.tokens > 0
-        print("onnx-cpu tiny:", repr(text), generation.stats)
