@@ -63,7 +63,7 @@ wine_start
 [ -f "$work/download/pip-24.3.1-py3-none-any.whl" ] ||
     python3 -m pip download -q --no-deps "pip==24.3.1" -d "$work/download"
 winpip() {
-    winpy "$(winepath -w "$work/download/pip-24.3.1-py3-none-any.whl")\\pip" "$@" --disable-pip-version-check -q
+    winpy "$(winepath -w "$work/download/pip-24.3.1-py3-none-any.whl")\\pip" "$@" --disable-pip-version-check -q --no-warn-script-location
 }
 done_marker="$PHITRAY_WINE_PYTHON_DIR/Lib/site-packages/.requirements-done"
 if ! cmp -s "$here/requirements.txt" "$done_marker"; then
