@@ -161,7 +161,7 @@ class Daemon:
     def _log_tray_visible(self) -> None:
         """Runs on the "tray-watch" thread: one log line with the time the icon took to show."""
         if self.tray.visible.wait(30):
-            log.info("tray icon visible %.0f ms after start", (time.perf_counter() - self.started_at) * 1000)
+            log.info("tray icon visible %.0f ms after launch", seconds_since_launch() * 1000)
 
     def quit(self) -> None:
         """Tray's Quit, SIGTERM, or `phitray stop`. Tk thread."""
@@ -209,7 +209,7 @@ class Daemon:
         self.host = host
         info = host.info
         assert info is not None
-        log.info("model ready %.0f ms after start: %s", (time.perf_counter() - self.started_at) * 1000, info)
+        log.info("model ready %.0f ms after launch (model host pid %s): %s", seconds_since_launch() * 1000, host.pid, info)
         self._set_host_state("ready", f"{info.backend_id} · {info.device} · {info.model_id}")
 
     def _host_failed(self, host: ModelHost, reason: str) -> None:
@@ -302,7 +302,12 @@ class Daemon:
             if event.output == "popup":
                 self._open_popup(event)
         elif event.kind == "text" and self.popup is not None:
+            first = not self.popup.text
             self.popup.append(event.text)
+            if first:
+                self.popup.body.update_idletasks()  # drawn, not only queued
+                log.info("job %d: first text drawn in the popup %.1f ms after the model's first chunk",
+                         event.job_id, (time.perf_counter() - event.at) * 1000)
         elif event.kind == "done":
             self._done(event)
         elif event.kind in ("failed", "notice"):
@@ -501,6 +506,19 @@ class Daemon:
             models=models,
             picker_hotkey=self.settings.picker_hotkey,
         )
+
+
+def seconds_since_launch() -> float:
+    """Time since this process started (Linux: from /proc), else since the daemon module was imported."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.perf_counter() - IMPORTED_AT
+
+
+IMPORTED_AT = time.perf_counter()
 
 
 def open_path(path: Path) -> None:

@@ -64,6 +64,7 @@ class JobEvent:
     output: str = ""  # where the result goes: replace | popup | clipboard
     job: Job | None = None
     original: str = ""  # the input, kept for Retry / Undo
+    at: float = field(default_factory=time.perf_counter)  # when the engine sent it
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class JobEngine:
         self.placeholder_defaults = placeholder_defaults or {}
         self.last_replace: Replaced | None = None
         self.last_timeline: Timeline | None = None
+        self.last_stats = ""  # tokens and tokens/s of the last answer, for the log
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._busy = threading.Lock()
         self._cancelled = threading.Event()
@@ -183,6 +185,7 @@ class JobEngine:
         timeline = Timeline()
         timeline.mark("pressed", job.pressed_at)
         self.last_timeline = timeline
+        self.last_stats = ""
         title = job.action_id
         outcome = "done"
         try:
@@ -216,8 +219,8 @@ class JobEngine:
             self._emit(JobEvent("failed", job_id, f"Something went wrong: {problem}. Details are in the log.", title=title, job=job))
         finally:
             self._running = None
-            log.info("job %d %s %s from %s: %s; timings %s", job_id, job.kind, job.action_id or "-", job.source,
-                     outcome, timeline.milliseconds())
+            log.info("job %d %s %s from %s: %s; timings %s%s", job_id, job.kind, job.action_id or "-", job.source,
+                     outcome, timeline.milliseconds(), self.last_stats)
 
     def _run_action(self, job_id: int, job: Job, action: Action, timeline: Timeline) -> None:
         host = self._model()
@@ -253,6 +256,7 @@ class JobEngine:
         if self._cancelled.is_set() or (stats is not None and stats.cancelled):
             raise Cancelled("Cancelled.")
         timeline.mark("answer_done")
+        self.last_stats = f"; tokens {result.tokens}; tokens/s {result.tokens_per_second:.1f}"
         if self.log_text:
             log.debug("job %d result: %r", job_id, result.text)
         if not result.text.strip():

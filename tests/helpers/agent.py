@@ -15,7 +15,7 @@ from phitray.paths import Paths
 from helpers.desktop import DesktopSession
 from helpers.env import environment_for
 
-JOB_LINE = re.compile(r"job (\d+) (\w+) (\S+) from (\w+): (\w+); timings (\{.*\})")
+JOB_LINE = re.compile(r"job (\d+) (\w+) (\S+) from (\w+): (\w+); timings (\{[^}]*\})(?:; tokens (\d+); tokens/s ([\d.]+))?")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class JobRecord:
     source: str
     outcome: str
     timings: dict[str, float]
+    tokens: int = 0
+    tokens_per_second: float = 0.0
 
 
 @dataclass
@@ -52,7 +54,7 @@ class RunningAgent:
 
     def jobs(self) -> list[JobRecord]:
         return [
-            JobRecord(int(m[1]), m[2], m[3], m[4], m[5], ast.literal_eval(m[6]))
+            JobRecord(int(m[1]), m[2], m[3], m[4], m[5], ast.literal_eval(m[6]), int(m[7] or 0), float(m[8] or 0))
             for m in JOB_LINE.finditer(self.log())
         ]
 
