@@ -56,6 +56,9 @@ class TrayCommands(Protocol):
 
 def choose_backend_library() -> None:
     """On Linux prefer pystray's gtk backend: xorg has no menu; appindicator needs a StatusNotifier host."""
+    if sys.platform.startswith("linux"):
+        # A tray icon needs no OpenGL; without this GTK may load Mesa (libLLVM, ~45 MB of RSS).
+        os.environ.setdefault("GDK_GL", "disable")
     if sys.platform.startswith("linux") and "PYSTRAY_BACKEND" not in os.environ:
         try:
             import gi  # noqa: F401
