@@ -6,6 +6,7 @@ The engine is anything with `generate(Request)` and `count_tokens(str)` and an
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from phitray.errors import ConfigError, ContextOverflow
 from phitray.protocol import GenerationStats
 
 DEFAULT_MAX_CHARACTERS = 200_000
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # Chat-template tokens and the rounding of counting pieces apart: kept free in every prompt.
 PROMPT_MARGIN_TOKENS = 32
 
@@ -65,6 +67,8 @@ def run_action(
     max_characters: int = DEFAULT_MAX_CHARACTERS,
 ) -> ActionResult:
     """`on_text` receives the final answer as it streams (on the calling thread)."""
+    # A lone surrogate (from a broken source) cannot be encoded for any tokenizer: mark it as unreadable.
+    text = LONE_SURROGATE.sub("\ufffd", text)
     if not text.strip():
         raise NothingToDo("There is no text to work on: the selection is empty or only whitespace.")
     if len(text) > max_characters:

@@ -1,11 +1,6 @@
-"""The job engine on the real starter model, with a scripted desktop at the project's own seam.
-
-The scripted desktop is a document with a selection and a clipboard, acting as
-an editor does: Ctrl+C copies the selection, Ctrl+V replaces it with the
-clipboard. It records every step, so the order of the capture/delivery
-sequence is checked, and faults (nothing selected, a paste the window ignores)
-are one flag away. The X11 adapters themselves are covered in test_desktop.py.
-"""
+"""The job engine on the real starter model, with a scripted desktop at the project's own seam
+(helpers/scripted.py). The X11 adapters themselves are covered in test_desktop.py and
+test_x11_adapters.py, the Windows ones under Wine (tests/windows)."""
 
 from __future__ import annotations
 
@@ -14,7 +9,6 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
 
@@ -22,11 +16,11 @@ from phitray.actions.library import ActionSet, load_actions, read_action
 from phitray.actions.runner import run_action
 from phitray.backends.chain import ChainOptions
 from phitray.capture import CaptureOptions
-from phitray.desktop import Desktop
-from phitray.hotkeys import Combo
 from phitray.jobs import Job, JobEngine, JobEvent
 from phitray.paths import Paths
 from phitray.supervisor import ModelHost
+
+from helpers.scripted import ScriptedDesktop
 
 pytestmark = pytest.mark.slow
 
@@ -37,105 +31,6 @@ output = "replace"
 max_new_tokens = 400
 prompt = "Write a very long story that begins with the text between <text> and </text>.\\n\\n$text"
 ''', "ramble.toml")
-
-
-@dataclass
-class ScriptedDesktop:
-    """An editor window, the clipboard and the keyboard, as plain data."""
-
-    text: str = ""
-    selection: tuple[int, int] | None = None
-    clipboard: tuple[str, ...] = ("the person's clipboard",)  # a snapshot is the whole tuple
-    held_polls: int = 2  # the hotkey's keys stay down for this many polls
-    paste_works: bool = True
-    mark: int = 0
-    steps: list[str] = field(default_factory=list)
-
-    # Keys
-    def any_key_held(self) -> bool:
-        self.held_polls -= 1
-        return self.held_polls >= 0
-
-    def modifiers_held(self) -> tuple[str, ...]:
-        return ("ctrl", "alt") if self.held_polls > 0 else ()
-
-    def release_modifiers(self) -> None:
-        self.steps.append("release")
-
-    def send_copy(self) -> None:
-        self.steps.append("copy")
-        if self.any_key_held_now():
-            return  # a held Alt turns Ctrl+C into something else
-        if self.selection:
-            self.clipboard = (self.text[self.selection[0]:self.selection[1]],)
-            self.mark += 1
-
-    def any_key_held_now(self) -> bool:
-        return self.held_polls > 0
-
-    def send_paste(self) -> None:
-        self.steps.append("paste")
-        if self.paste_works and self.selection:
-            start, end = self.selection
-            self.text = self.text[:start] + self.clipboard[0] + self.text[end:]
-            self.selection = None
-            self.taken.set()
-
-    def send_undo(self) -> None:
-        self.steps.append("undo")
-
-    # Clipboard
-    def snapshot(self) -> tuple[str, ...]:
-        self.steps.append("snapshot")
-        return self.clipboard
-
-    def restore(self, snapshot: object) -> None:
-        self.steps.append("restore")
-        assert isinstance(snapshot, tuple)
-        self.clipboard = snapshot
-
-    def change_mark(self) -> int:
-        return self.mark
-
-    def wait_for_change(self, mark: int, timeout: float) -> bool:
-        return self.mark != mark
-
-    def read_text(self) -> str | None:
-        return self.clipboard[0] if self.clipboard else None
-
-    def read_selection(self) -> str | None:
-        return None
-
-    def offer_text(self, text: str) -> "ScriptedDesktop":
-        self.steps.append("offer")
-        self.clipboard = (text,)
-        self.taken = threading.Event()
-        return self
-
-    def wait_taken(self, timeout: float) -> bool:
-        return self.taken.wait(timeout)
-
-    def close(self) -> None:
-        pass
-
-    # Focus and hotkeys
-    def current(self) -> int | None:
-        return 7
-
-    def activate(self, window: int) -> bool:
-        return True
-
-    def alive(self, window: int) -> bool:
-        return True
-
-    def start(self, bindings: dict[Combo, object]) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def desktop(self) -> Desktop:
-        return Desktop(clipboard=self, keys=self, focus=self, hotkeys=self)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")

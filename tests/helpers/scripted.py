@@ -1,0 +1,114 @@
+"""A scripted editor, clipboard and keyboard at the project's desktop seam (phitray.desktop).
+
+It acts as an editor does: Ctrl+C copies the selection, Ctrl+V replaces it with
+the clipboard. It records every step, so the order of the capture/delivery
+sequence can be checked, and faults (nothing selected, a paste the window
+ignores) are one flag away.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from phitray.desktop import Desktop
+from phitray.hotkeys import Combo
+
+
+@dataclass
+class ScriptedDesktop:
+    """An editor window, the clipboard and the keyboard, as plain data."""
+
+    text: str = ""
+    selection: tuple[int, int] | None = None
+    clipboard: tuple[str, ...] = ("the person's clipboard",)  # a snapshot is the whole tuple
+    held_polls: int = 2  # the hotkey's keys stay down for this many polls
+    paste_works: bool = True
+    mark: int = 0
+    steps: list[str] = field(default_factory=list)
+
+    # Keys
+    def any_key_held(self) -> bool:
+        self.held_polls -= 1
+        return self.held_polls >= 0
+
+    def modifiers_held(self) -> tuple[str, ...]:
+        return ("ctrl", "alt") if self.held_polls > 0 else ()
+
+    def release_modifiers(self) -> None:
+        self.steps.append("release")
+
+    def send_copy(self) -> None:
+        self.steps.append("copy")
+        if self.any_key_held_now():
+            return  # a held Alt turns Ctrl+C into something else
+        if self.selection:
+            self.clipboard = (self.text[self.selection[0]:self.selection[1]],)
+            self.mark += 1
+
+    def any_key_held_now(self) -> bool:
+        return self.held_polls > 0
+
+    def send_paste(self) -> None:
+        self.steps.append("paste")
+        if self.paste_works and self.selection:
+            start, end = self.selection
+            self.text = self.text[:start] + self.clipboard[0] + self.text[end:]
+            self.selection = None
+            self.taken.set()
+
+    def send_undo(self) -> None:
+        self.steps.append("undo")
+
+    # Clipboard
+    def snapshot(self) -> tuple[str, ...]:
+        self.steps.append("snapshot")
+        return self.clipboard
+
+    def restore(self, snapshot: object) -> None:
+        self.steps.append("restore")
+        assert isinstance(snapshot, tuple)
+        self.clipboard = snapshot
+
+    def change_mark(self) -> int:
+        return self.mark
+
+    def wait_for_change(self, mark: int, timeout: float) -> bool:
+        return self.mark != mark
+
+    def read_text(self) -> str | None:
+        return self.clipboard[0] if self.clipboard else None
+
+    def read_selection(self) -> str | None:
+        return None
+
+    def offer_text(self, text: str) -> "ScriptedDesktop":
+        self.steps.append("offer")
+        self.clipboard = (text,)
+        self.taken = threading.Event()
+        return self
+
+    def wait_taken(self, timeout: float) -> bool:
+        return self.taken.wait(timeout)
+
+    def close(self) -> None:
+        pass
+
+    # Focus and hotkeys
+    def current(self) -> int | None:
+        return 7
+
+    def activate(self, window: int) -> bool:
+        return True
+
+    def alive(self, window: int) -> bool:
+        return True
+
+    def start(self, bindings: dict[Combo, object]) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def desktop(self) -> Desktop:
+        return Desktop(clipboard=self, keys=self, focus=self, hotkeys=self)  # type: ignore[arg-type]

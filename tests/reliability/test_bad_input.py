@@ -1,0 +1,90 @@
+"""The bad-input corpus (bad_input.json) through the job engine on the real starter model.
+
+Each selection goes through the whole hotkey path of `JobEngine.run_job` with
+the scripted editor (helpers/scripted.py). Whatever the input, the person gets
+either the model's answer in place of exactly their selection, or a message,
+and in both cases their clipboard back; nothing raises.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from phitray.actions.library import ActionSet, load_actions, read_action
+from phitray.backends.chain import ChainOptions
+from phitray.capture import CaptureOptions
+from phitray.jobs import Job, JobEngine, JobEvent
+from phitray.paths import Paths
+from phitray.supervisor import ModelHost
+
+from helpers.scripted import ScriptedDesktop
+
+pytestmark = pytest.mark.slow
+
+CASES = json.loads(Path(__file__).with_name("bad_input.json").read_text(encoding="utf-8"))
+FIX = read_action('''
+id = "fix"
+title = "Fix"
+output = "replace"
+max_new_tokens = 24
+prompt = "Proofread the text between <text> and </text>.\\n\\n$text"
+''', "fix.toml")
+
+
+# Every way the agent may decline an input; anything else (a library's error text) fails the test.
+CLEAR_MESSAGES = (
+    "There is no text to work on",
+    "takes at most",
+    "the model gave an empty answer; nothing was changed",
+)
+
+
+def text_of(case: dict[str, object]) -> str:
+    if "repeat" in case:
+        return str(case["repeat"]) * int(str(case["times"]))
+    return str(case["text"])
+
+
+@pytest.fixture(scope="module")
+def host(shared_paths: Paths) -> Iterator[ModelHost]:
+    options = ChainOptions(chain=("openvino-cpu",), model_id="starter", cache_dir=shared_paths.cache_dir, allow_pull=False)
+    with ModelHost(options, shared_paths) as running:
+        running.start()
+        yield running
+
+
+@pytest.fixture(scope="module")
+def actions() -> ActionSet:
+    return ActionSet({**load_actions(None).actions, "fix": FIX}, ())
+
+
+def test_the_corpus_has_at_least_thirty_cases() -> None:
+    assert len(CASES) >= 30 and len({case["name"] for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
+def test_bad_input_gets_an_answer_or_a_message_and_loses_nothing(
+    case: dict[str, object], host: ModelHost, actions: ActionSet
+) -> None:
+    selection = text_of(case)
+    before, after = "Kept before. ", " Kept after."
+    desktop = ScriptedDesktop(text=before + selection + after, selection=(len(before), len(before) + len(selection)))
+    desktop.clipboard = ("the person's clipboard ✓",)
+    events: list[JobEvent] = []
+    engine = JobEngine(desktop.desktop(), lambda: host, lambda: actions, lambda: CaptureOptions(paste_timeout=0.5),
+                       events.append)
+    engine.run_job(Job("action", "hotkey", "fix"))
+    last = events[-1]
+    assert desktop.clipboard == ("the person's clipboard ✓",)
+    if last.kind == "done" and last.output == "replace":
+        assert desktop.text == before + last.text + after
+    else:
+        assert last.kind in ("notice", "failed", "done") and last.message.strip(), last
+        assert any(clear in last.message for clear in CLEAR_MESSAGES), f"not a message for a person: {last.message}"
+        if last.kind != "done":
+            assert desktop.text == before + selection + after
+    assert host.wait_ready(10)  # the model host survived it
