@@ -3,7 +3,9 @@
 `ModelHost` spawns the host process, waits until a backend is loaded, and
 hands out `Generation`s. A supervisor thread reads the pipe; when the process
 dies it fails the request in flight with HostCrashed, reports it, and starts a
-new one. After `max_restarts` crashes in a row on one backend it moves on to
+new one. After `max_restarts` crashes in a row on one backend (with no answer
+finished in between: a daemon that runs for weeks must not give up over three
+unrelated crashes) it moves on to
 the next backend of the chain.
 """
 
@@ -108,6 +110,7 @@ class ModelHost:
         self._ids = itertools.count(1)
         self._settled = threading.Event()  # set on Ready or a final failure
         self._closing = False
+        self._answered = False  # the current host process finished at least one answer
         self._thread: threading.Thread | None = None
 
     # --- lifecycle -----------------------------------------------------------------
@@ -205,7 +208,8 @@ class ModelHost:
             if self._closing or crashed_during is None:
                 break
             self._fail_pending(errors.HostCrashed(f"The model host stopped unexpectedly ({crashed_during})."))
-            crashes += 1
+            # "In a row": a host that finished an answer since it started resets the count.
+            crashes = 1 if self._answered else crashes + 1
             backend_id = self.info.backend_id if self.info else None
             self.on_event(HostEvent("crashed", f"the model host stopped ({crashed_during}); restart {crashes}"))
             if crashes >= self.max_restarts:
@@ -222,6 +226,7 @@ class ModelHost:
     def _spawn(self, options: ChainOptions) -> None:
         from phitray.host import host_main
 
+        self._answered = False
         parent_end, child_end = self._context.Pipe()
         process = self._context.Process(
             target=host_main, args=(child_end, options, self.paths), name="phitray-model-host", daemon=True
@@ -255,6 +260,8 @@ class ModelHost:
                 self._settle(None, message.reason)
                 self.on_event(HostEvent("load-failed", message.reason))
             else:
+                if isinstance(message, Finished):
+                    self._answered = True
                 target = self._pending.get(getattr(message, "request_id", -1))
                 if target is not None:
                     target.put(message)
