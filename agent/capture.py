@@ -50,11 +50,6 @@ class Timeline:
         start = min(self.marks.values())
         return {name: round((at - start) * 1000, 1) for name, at in sorted(self.marks.items(), key=lambda i: i[1])}
 
-    def between(self, first: str, second: str) -> float | None:
-        if first in self.marks and second in self.marks:
-            return (self.marks[second] - self.marks[first]) * 1000
-        return None
-
 
 @dataclass(frozen=True)
 class Captured:

@@ -3,16 +3,13 @@
 Threads (see DESIGN.md): Tk's main loop owns the main thread and every window;
 pystray runs on "tray"; hotkeys on "x11-hotkeys" (keyboard's hook on Windows); jobs on "engine"; the
 model host is a child process read by "model-host-supervisor". Other threads
-reach Tk only through `UiQueue.call_soon`, which never calls Tk itself: it
-queues the function and wakes the main loop through a pipe (on Windows, Tk's
-own cross-thread `after`).
+reach Tk only through `UiQueue.call_soon` (phitray.ui.uiqueue).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import queue
 import signal
 import subprocess
 import sys
@@ -40,61 +37,9 @@ from phitray.supervisor import HostEvent, ModelHost
 from phitray.ui.picker import Picker
 from phitray.ui.popup import PopupCommands, ResultPopup
 from phitray.ui.tray import Tray, TrayView
+from phitray.ui.uiqueue import UiQueue
 
 log = logging.getLogger(__name__)
-
-
-class UiQueue:
-    """Functions for the Tk thread, queued from any thread without touching Tk there."""
-
-    def __init__(self, root: tkinter.Tk) -> None:
-        self._root = root
-        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._closed = False
-        self._wake_read = self._wake_write = -1
-        if sys.platform != "win32":  # Tk's file handlers exist on POSIX only
-            self._wake_read, self._wake_write = os.pipe()
-            os.set_blocking(self._wake_write, False)
-            root.createfilehandler(self._wake_read, tkinter.READABLE, self._on_wake)
-            # Signals (SIGTERM, Ctrl+C) wake Tk too, so their handlers run at once.
-            signal.set_wakeup_fd(self._wake_write)
-
-    def call_soon(self, function: Callable[[], None]) -> None:
-        if self._closed:
-            return
-        self._queue.put(function)
-        if self._wake_write >= 0:
-            try:
-                os.write(self._wake_write, b"!")
-            except BlockingIOError:
-                pass  # the pipe is full of wake-ups already
-        else:
-            self._root.after(0, self.drain)
-
-    def _on_wake(self, fd: int, mask: int) -> None:
-        """Called on the Tk thread when the wake pipe has bytes."""
-        os.read(fd, 4096)
-        self.drain()
-
-    def drain(self) -> None:
-        """Run everything queued. Tk thread."""
-        while True:
-            try:
-                function = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                function()
-            except Exception:
-                log.exception("UI call failed")
-
-    def close(self) -> None:
-        self._closed = True
-        if sys.platform != "win32" and self._wake_read >= 0:
-            signal.set_wakeup_fd(-1)
-            self._root.deletefilehandler(self._wake_read)
-            os.close(self._wake_read)
-            os.close(self._wake_write)
 
 
 class Daemon:
@@ -118,7 +63,9 @@ class Daemon:
         self.picker: Picker | None = None
         self.desktop: Desktop | None = None
         self.engine: JobEngine | None = None
-        self.started_at = time.perf_counter()
+        # Read from disk when they can change (start, toggle, reload, a model loaded), not on every redraw.
+        self.autostart_on: bool | None = None
+        self.installed_models: tuple[str, ...] = ()
 
     # --- lifecycle (Tk thread) -------------------------------------------------------
 
@@ -153,6 +100,7 @@ class Daemon:
             self._bind_hotkeys()
         self.lock.serve(self._on_instance_message)
         self._check_autostart()
+        self._read_disk_state()
         self._start_host()
         self._report_problems()
         self.root.mainloop()
@@ -211,6 +159,7 @@ class Daemon:
         assert info is not None
         log.info("model ready %.0f ms after launch (model host pid %s): %s", seconds_since_launch() * 1000, host.pid, info)
         self._set_host_state("ready", f"{info.backend_id} · {info.device} · {info.model_id}")
+        self._read_disk_state()  # the load may have pulled a model
 
     def _host_failed(self, host: ModelHost, reason: str) -> None:
         self.host = host  # kept so its decisions can be shown; generate() will refuse
@@ -429,7 +378,7 @@ class Daemon:
                 self.tray.notify(f"Start on login: {status.describe()}")
             except PhiTrayError as error:
                 self.tray.notify(str(error))
-            self.tray.show(self._view())
+            self._read_disk_state()
         self.ui.call_soon(toggle)
 
     def open_actions_folder(self) -> None:
@@ -466,6 +415,18 @@ class Daemon:
             return f"{self.host_state}: {self.host_status}"
         return "ok"
 
+    def _read_disk_state(self) -> None:
+        """Start-on-login state and installed models, for the menu. Tk thread."""
+        try:
+            self.autostart_on = self.autostart.status().enabled
+        except PhiTrayError:
+            self.autostart_on = None
+        try:
+            self.installed_models = tuple(sorted({m.model_id for m in ModelStore(self.paths.models_dir).installed()}))
+        except (OSError, PhiTrayError):
+            self.installed_models = ()
+        self.tray.show(self._view())
+
     def _check_autostart(self) -> None:
         try:
             repaired = autostart.check(self.autostart)
@@ -484,14 +445,6 @@ class Daemon:
             state = "busy"
         elif state == "ready" and self.paused:
             state = "paused"
-        try:
-            autostart_on: bool | None = self.autostart.status().enabled
-        except PhiTrayError:
-            autostart_on = None
-        try:
-            models = tuple(sorted({m.model_id for m in ModelStore(self.paths.models_dir).installed()}))
-        except (OSError, PhiTrayError):
-            models = ()
         return TrayView(
             state=state,
             status=self.host_status if state != "busy" else f"Working… · {self.host_status}",
@@ -499,11 +452,11 @@ class Daemon:
             busy=self.busy,
             can_undo=self.engine is not None and self.engine.last_replace is not None,
             paused=self.paused,
-            autostart=autostart_on,
+            autostart=self.autostart_on,
             backend_choice=self.backend_choice,
             backends=BACKEND_IDS,
             model_id=self.model_id,
-            models=models,
+            models=self.installed_models,
             picker_hotkey=self.settings.picker_hotkey,
         )
 

@@ -410,9 +410,6 @@ class WinFocus:
         window = user32.GetForegroundWindow()
         return int(window) if window else None
 
-    def alive(self, window: int) -> bool:
-        return bool(user32.IsWindow(window))
-
     def activate(self, window: int) -> bool:
         return bool(user32.IsWindow(window) and user32.SetForegroundWindow(window))
 

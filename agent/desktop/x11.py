@@ -136,14 +136,6 @@ class X11Focus:
         window = int(getattr(focus, "id", focus))
         return window if window > X.PointerRoot else None
 
-    def alive(self, window: int) -> bool:
-        with self._lock:
-            try:
-                self._display.create_resource_object("window", window).get_geometry()
-                return True
-            except BadWindow:
-                return False
-
     def activate(self, window: int) -> bool:
         """Give `window` the keyboard: through the window manager when there is one (EWMH), else directly."""
         with self._lock:

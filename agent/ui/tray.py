@@ -87,10 +87,6 @@ class Tray:
         self._thread: threading.Thread | None = None
         self.visible = threading.Event()
 
-    @property
-    def has_menu(self) -> bool:
-        return bool(getattr(self._icon, "HAS_MENU", False))
-
     def start(self) -> None:
         """Show the icon at once; pystray's loop runs on the "tray" thread."""
 
