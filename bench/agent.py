@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from fixtures.models import store_with_test_models  # noqa: E402
-from helpers.agent import RunningAgent, start_agent  # noqa: E402
+from helpers.agent import RunningAgent, start_agent, story_action  # noqa: E402
 from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget, start_session  # noqa: E402
 from phitray.actions.library import read_action  # noqa: E402
 from phitray.backends.store import ModelStore  # noqa: E402
@@ -44,16 +44,7 @@ allow_pull = false
 [hotkeys.actions]
 proofread = "ctrl+alt+p"
 """
-STORY = '''
-id = "story"
-title = "Story"
-output = "popup"
-hotkey = "ctrl+alt+r"
-max_new_tokens = 256
-prompt = """Write a long story that begins with the text between <text> and </text>.
-
-$text"""
-'''
+STORY = story_action(max_new_tokens=256, hotkey="ctrl+alt+r")
 STORY_TEXT = "The old lighthouse keeper heard a knock at midnight."
 SENTENCES = [
     "i has went to the store yesterday and buyed three apple.",

@@ -8,11 +8,14 @@ tests/fixtures/models.py. tests/windows/ runs only inside Wine (.ci/windows/run.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from phitray.backends.chain import ChainOptions
 from phitray.paths import Paths
+from phitray.supervisor import ModelHost
 
 from fixtures import models
 from helpers.env import UNREACHABLE_HUB
@@ -39,6 +42,15 @@ def shared_paths(tmp_path_factory: pytest.TempPathFactory) -> Paths:
     data = models.store_with_test_models(CACHE)
     scratch = tmp_path_factory.mktemp("shared")
     return Paths(config_dir=scratch / "config", data_dir=data, cache_dir=scratch / "cache", log_dir=scratch / "log")
+
+
+@pytest.fixture(scope="module")
+def starter_host(shared_paths: Paths) -> Iterator[ModelHost]:
+    """The starter model resident on openvino-cpu, one per test module; a test may kill it (it restarts)."""
+    options = ChainOptions(chain=("openvino-cpu",), model_id="starter", cache_dir=shared_paths.cache_dir, allow_pull=False)
+    with ModelHost(options, shared_paths, max_restarts=3) as host:
+        host.start()
+        yield host
 
 
 @pytest.fixture

@@ -17,12 +17,11 @@ from PIL import Image
 
 from phitray.actions.library import load_actions
 from phitray.actions.runner import run_action
-from phitray.backends.chain import ChainOptions
 from phitray.paths import Paths
 from phitray.supervisor import ModelHost
 from phitray.ui.icons import STATE_COLOURS
 
-from helpers.agent import RunningAgent, start_agent
+from helpers.agent import RunningAgent, start_agent, story_action
 from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget, start_session
 
 pytestmark = pytest.mark.slow
@@ -43,16 +42,7 @@ concise = "clipboard"
 [capture]
 timeout_ms = "soon"   # wrong on purpose: reported, and the default applies
 """
-RAMBLE = '''
-id = "ramble"
-title = "Ramble"
-output = "popup"
-hotkey = "ctrl+alt+r"
-max_new_tokens = 300
-prompt = """Write a long story that begins with the text between <text> and </text>.
-
-$text"""
-'''
+RAMBLE = story_action("ramble", hotkey="ctrl+alt+r")
 TEXT = "i has went to the store yesterday and buyed three apple."
 
 
@@ -87,13 +77,10 @@ def widget(session: DesktopSession, agent: RunningAgent) -> Iterator[TextWidget]
 
 
 @pytest.fixture(scope="module")
-def expected(agent_paths: Paths) -> Iterator[object]:
-    """expected(action_id, text) -> the answer the agent must deliver for it."""
-    actions = load_actions(agent_paths.user_actions_dir)
-    options = ChainOptions(chain=("openvino-cpu",), model_id="starter", cache_dir=agent_paths.cache_dir, allow_pull=False)
-    with ModelHost(options, agent_paths) as host:
-        host.start()
-        yield lambda action_id, text: run_action(host, actions.get(action_id), text).text
+def expected(agent: RunningAgent, agent_paths: Paths, starter_host: ModelHost) -> object:
+    """expected(action_id, text) -> the answer the agent must deliver for it (greedy: the same text)."""
+    actions = load_actions(agent_paths.user_actions_dir)  # the agent fixture wrote the test's action files
+    return lambda action_id, text: run_action(starter_host, actions.get(action_id), text).text
 
 
 def hold_hotkey(session: DesktopSession, combo: str, seconds: float = 0.3) -> None:
@@ -246,7 +233,7 @@ def test_cancel_stops_a_streaming_answer(session: DesktopSession, agent: Running
         session.xdotool("windowfocus", "--sync", window, "key", "Escape")
     record = agent.wait_job(jobs_before + 1)
     assert record.outcome == "cancelled"
-    assert record.timings["answer_done"] if "answer_done" in record.timings else True
+    assert "answer_done" not in record.timings and "paste_sent" not in record.timings
     assert widget.text() == "Once upon a time in a city of glass."
 
 

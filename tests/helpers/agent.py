@@ -84,6 +84,22 @@ class RunningAgent:
         return self.process.returncode
 
 
+def story_action(action_id: str = "story", output: str = "popup", max_new_tokens: int = 300,
+                 hotkey: str | None = None) -> str:
+    """An action file whose answer runs long on the starter model: for streaming, cancelling, killing."""
+    return "\n".join([
+        f'id = "{action_id}"',
+        f'title = "{action_id.capitalize()}"',
+        f'output = "{output}"',
+        f"max_new_tokens = {max_new_tokens}",
+        *([f'hotkey = "{hotkey}"'] if hotkey else []),
+        'prompt = """Write a very long story that begins with the text between <text> and </text>.',
+        "",
+        '$text"""',
+        "",
+    ])
+
+
 def start_agent(session: DesktopSession, paths: Paths, settings: str, actions: dict[str, str] | None = None,
                 ready_timeout: float = 90) -> RunningAgent:
     """Write the settings and action files, start `phitray run`, wait until its model is loaded."""

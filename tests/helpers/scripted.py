@@ -101,9 +101,6 @@ class ScriptedDesktop:
     def activate(self, window: int) -> bool:
         return True
 
-    def alive(self, window: int) -> bool:
-        return True
-
     def start(self, bindings: dict[Combo, object]) -> None:
         pass
 

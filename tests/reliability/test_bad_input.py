@@ -9,16 +9,13 @@ and in both cases their clipboard back; nothing raises.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from phitray.actions.library import ActionSet, load_actions, read_action
-from phitray.backends.chain import ChainOptions
 from phitray.capture import CaptureOptions
 from phitray.jobs import Job, JobEngine, JobEvent
-from phitray.paths import Paths
 from phitray.supervisor import ModelHost
 
 from helpers.scripted import ScriptedDesktop
@@ -50,11 +47,8 @@ def text_of(case: dict[str, object]) -> str:
 
 
 @pytest.fixture(scope="module")
-def host(shared_paths: Paths) -> Iterator[ModelHost]:
-    options = ChainOptions(chain=("openvino-cpu",), model_id="starter", cache_dir=shared_paths.cache_dir, allow_pull=False)
-    with ModelHost(options, shared_paths) as running:
-        running.start()
-        yield running
+def host(starter_host: ModelHost) -> ModelHost:
+    return starter_host
 
 
 @pytest.fixture(scope="module")

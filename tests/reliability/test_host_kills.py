@@ -11,38 +11,27 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from phitray.actions.library import ActionSet, load_actions, read_action
 from phitray.actions.runner import run_action
-from phitray.backends.chain import ChainOptions
 from phitray.capture import CaptureOptions
 from phitray.jobs import Job, JobEngine, JobEvent
-from phitray.paths import Paths
 from phitray.supervisor import ModelHost
 
+from helpers.agent import story_action
 from helpers.scripted import ScriptedDesktop
 
 pytestmark = pytest.mark.slow
 
 KILLS = int(os.environ.get("PHITRAY_RELIABILITY_KILLS", "20"))
-STORY = read_action('''
-id = "story"
-title = "Story"
-output = "popup"
-max_new_tokens = 400
-prompt = "Write a very long story that begins with the text between <text> and </text>.\\n\\n$text"
-''', "story.toml")
+STORY = read_action(story_action(max_new_tokens=400), "story.toml")
 
 
 @pytest.fixture(scope="module")
-def host(shared_paths: Paths) -> Iterator[ModelHost]:
-    options = ChainOptions(chain=("openvino-cpu",), model_id="starter", cache_dir=shared_paths.cache_dir, allow_pull=False)
-    with ModelHost(options, shared_paths, max_restarts=3) as running:
-        running.start()
-        yield running
+def host(starter_host: ModelHost) -> ModelHost:
+    return starter_host
 
 
 def test_twenty_kills_mid_answer_lose_nothing_and_the_host_always_comes_back(host: ModelHost) -> None:
