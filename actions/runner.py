@@ -50,7 +50,8 @@ class ActionResult:
     seconds: float
     ttft_seconds: float  # to the first streamed character of the final answer
     tokens: int  # generated over all model calls
-    tokens_per_second: float  # generated tokens over the time spent generating them
+    tokens_per_second: float  # tokens after each call's first over the time spent decoding them (as the host counts)
+    model_seconds: float = 0.0  # inside the model host's generate calls, request received → last chunk
 
 
 
@@ -96,7 +97,8 @@ def run_action(
         seconds=time.perf_counter() - run.started,
         ttft_seconds=run.ttft,
         tokens=run.tokens,
-        tokens_per_second=run.tokens / run.decode_seconds if run.decode_seconds else 0.0,
+        tokens_per_second=run.decoded_tokens / run.decode_seconds if run.decode_seconds else 0.0,
+        model_seconds=run.model_seconds,
     )
 
 
@@ -108,6 +110,8 @@ class _Run:
         self.ttft = 0.0
         self.tokens = 0
         self.decode_seconds = 0.0
+        self.decoded_tokens = 0  # after each call's first, which its TTFT paid for
+        self.model_seconds = 0.0
 
     def text_budget(self, reduce: bool = False) -> int:
         """Tokens left for the text once the template, margins and the answer are accounted for."""
@@ -141,6 +145,8 @@ class _Run:
         if stats is not None:
             self.tokens += stats.tokens
             self.decode_seconds += stats.seconds - stats.ttft_seconds
+            self.decoded_tokens += max(stats.tokens - 1, 0)
+            self.model_seconds += stats.seconds
         return clean_answer("".join(parts), text)
 
     def piecewise(self, pieces: list[str]) -> str:

@@ -29,7 +29,8 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
     try:
         loaded = load_settings(paths.settings_file)
         settings = loaded.settings
-        if args.log_text:
+        if args.log_text or settings.log_text:
+            # The texts are written at debug level: asking for them means asking for that level.
             settings = replace(settings, log_text=True, log_level="debug")
         setup_logging(paths, "debug" if args.debug else settings.log_level)
         log.info("phitray run: settings %s, log %s", settings.source, paths.log_file)

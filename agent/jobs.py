@@ -125,6 +125,8 @@ class JobEngine:
         self.last_stats = ""  # tokens and tokens/s of the last answer, for the log
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._busy = threading.Lock()
+        self._refusals = threading.Lock()  # makes "busy, count the refusal" one step against the job's end
+        self._refused = 0
         self._cancelled = threading.Event()
         self._running: _CancellableModel | None = None
         self._ids = itertools.count(1)
@@ -147,13 +149,23 @@ class JobEngine:
         return self._busy.locked()
 
     def submit(self, job: Job) -> bool:
-        """Queue `job` if nothing runs; otherwise say so. Never blocks (hotkey threads call it)."""
-        if not self._busy.acquire(blocking=False):
+        """Queue `job` if nothing runs; otherwise say so, once per running job. Never blocks (hotkey threads call it).
+
+        One notice per job, not per press: a key held down or pressed in a
+        hurry must not bury the person in notifications.
+        """
+        with self._refusals:
+            if not self._busy.acquire(blocking=False):
+                self._refused += 1
+                first = self._refused == 1
+            else:
+                first = False
+                self._cancelled.clear()
+                self._jobs.put(job)
+                return True
+        if first:
             self._emit(JobEvent("busy", message="Still working on the last action. Press the cancel hotkey to stop it."))
-            return False
-        self._cancelled.clear()
-        self._jobs.put(job)
-        return True
+        return False
 
     def cancel(self) -> bool:
         """Stop the running job, if any. Any thread."""
@@ -174,14 +186,19 @@ class JobEngine:
             if job is None:
                 return
             try:
-                self.run_job(job)
+                job_id = self.run_job(job)
             finally:
-                self._busy.release()
+                with self._refusals:
+                    refused, self._refused = self._refused, 0
+                    self._busy.release()
                 self._emit(JobEvent("idle"))
+            if refused:
+                log.info("job %d: %d more requests while it ran were refused", job_id, refused)
 
-    def run_job(self, job: Job) -> None:
-        """Run one job to the end on the calling thread; every outcome becomes an event."""
+    def run_job(self, job: Job) -> int:
+        """Run one job to the end on the calling thread; every outcome becomes an event. Returns its number."""
         job_id = next(self._ids)
+        began = time.time()
         timeline = Timeline()
         timeline.mark("pressed", job.pressed_at)
         self.last_timeline = timeline
@@ -219,8 +236,10 @@ class JobEngine:
             self._emit(JobEvent("failed", job_id, f"Something went wrong: {problem}. Details are in the log.", title=title, job=job))
         finally:
             self._running = None
-            log.info("job %d %s %s from %s: %s; timings %s%s", job_id, job.kind, job.action_id or "-", job.source,
-                     outcome, timeline.milliseconds(), self.last_stats)
+            # "ran" is wall-clock seconds, so jobs can be lined up against each other and other logs.
+            log.info("job %d %s %s from %s: %s; ran %.3f-%.3f; timings %s%s", job_id, job.kind, job.action_id or "-",
+                     job.source, outcome, began, time.time(), timeline.milliseconds(), self.last_stats)
+        return job_id
 
     def _run_action(self, job_id: int, job: Job, action: Action, timeline: Timeline) -> None:
         host = self._model()
@@ -256,7 +275,8 @@ class JobEngine:
         if self._cancelled.is_set() or (stats is not None and stats.cancelled):
             raise Cancelled("Cancelled.")
         timeline.mark("answer_done")
-        self.last_stats = f"; tokens {result.tokens}; tokens/s {result.tokens_per_second:.1f}"
+        self.last_stats = (f"; tokens {result.tokens}; tokens/s {result.tokens_per_second:.1f}; "
+                           f"model calls {result.model_calls}; model ms {result.model_seconds * 1000:.1f}")
         if self.log_text:
             log.debug("job %d result: %r", job_id, result.text)
         if not result.text.strip():

@@ -9,7 +9,6 @@ chunk count, model calls and wall time.
 from __future__ import annotations
 
 import argparse
-import random
 import time
 
 from phitray.actions.library import load_actions
@@ -18,26 +17,13 @@ from phitray.backends.chain import ChainOptions
 from phitray.paths import Paths
 from phitray.supervisor import ModelHost
 
+from samples import long_text
+
 SAMPLE = (
     "hi team, i wanted to let you know that the release is delayed untill next friday becuase the "
     "translation files arent ready yet. we will send a new build to testers on wednesday, please report "
     "any problems before thursday noon so we can fix them in time."
 )
-
-
-def long_text(words: int) -> str:
-    """Readable English paragraphs, seeded: the map-reduce load."""
-    rng = random.Random(3)
-    subjects = ["The council", "A resident", "The shop owner", "The engineer", "The report", "The mayor"]
-    verbs = ["proposed", "questioned", "supported", "measured", "described", "rejected"]
-    objects = ["the new bicycle lanes", "the parking plan", "the traffic figures", "the school route",
-               "the budget for repairs", "the timetable of the works"]
-    paragraphs, count = [], 0
-    while count < words:
-        sentences = [f"{rng.choice(subjects)} {rng.choice(verbs)} {rng.choice(objects)}." for _ in range(6)]
-        paragraphs.append(" ".join(sentences))
-        count += sum(len(s.split()) for s in sentences)
-    return "\n\n".join(paragraphs)
 
 
 def main() -> int:

@@ -22,40 +22,19 @@ from phitray.backends.store import ModelStore
 from phitray.paths import Paths
 from phitray.supervisor import ModelHost
 
+from bare import BarePipeline
+
 PROMPT = "Write a short paragraph about why owls hunt at night."
 MAX_NEW_TOKENS = 128
 
 
 def bare_pipeline(model_path: str, runs: int) -> dict[str, float]:
     """The same model and prompt straight through openvino_genai, for the ratio."""
-    import openvino_genai
-
-    started = time.perf_counter()
-    pipeline = openvino_genai.LLMPipeline(model_path, "CPU")
-    tokenizer = pipeline.get_tokenizer()
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": PROMPT}], add_generation_prompt=True)
-    config = pipeline.get_generation_config()
-    config.max_new_tokens, config.apply_chat_template, config.do_sample = MAX_NEW_TOKENS, False, False
-    pipeline.generate([prompt], config)  # the same warm-up the backend does
-    load = time.perf_counter() - started
-    ttfts, rates = [], []
-    for _ in range(runs):
-        # Timed the way the model host times it: wall clock to the first streamed chunk, and
-        # the answer's tokens (re-counted by the tokenizer) over the time after that chunk.
-        first: list[float] = []
-
-        def on_chunk(text: str) -> openvino_genai.StreamingStatus:
-            if not first:
-                first.append(time.perf_counter())
-            return openvino_genai.StreamingStatus.RUNNING
-
-        asked = time.perf_counter()
-        answer = pipeline.generate([prompt], config, on_chunk).texts[0]
-        ended = time.perf_counter()
-        tokens = int(tokenizer.encode(answer, add_special_tokens=False).input_ids.get_shape()[1])
-        ttfts.append(first[0] - asked)
-        rates.append((tokens - 1) / (ended - first[0]))
-    return {"load_seconds": load, "ttft_seconds": statistics.median(ttfts), "tokens_per_second": statistics.median(rates)}
+    bare = BarePipeline(model_path)
+    prompt = bare.chat_prompt(PROMPT)
+    timed = [bare.run(prompt, MAX_NEW_TOKENS) for _ in range(runs)]
+    return {"load_seconds": bare.load_seconds, "ttft_seconds": statistics.median(t.ttft_seconds for t in timed),
+            "tokens_per_second": statistics.median(t.tokens_per_second for t in timed)}
 
 
 def through_cli(model: str, runs: int) -> dict[str, float]:

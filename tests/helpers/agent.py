@@ -15,7 +15,8 @@ from phitray.paths import Paths
 from helpers.desktop import DesktopSession
 from helpers.env import environment_for
 
-JOB_LINE = re.compile(r"job (\d+) (\w+) (\S+) from (\w+): (\w+); timings (\{[^}]*\})(?:; tokens (\d+); tokens/s ([\d.]+))?")
+JOB_LINE = re.compile(r"job (\d+) (\w+) (\S+) from (\w+): (\w+); ran ([\d.]+)-([\d.]+); timings (\{[^}]*\})"
+                      r"(?:; tokens (\d+); tokens/s ([\d.]+); model calls (\d+); model ms ([\d.]+))?")
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,13 @@ class JobRecord:
     action_id: str
     source: str
     outcome: str
+    began: float  # wall clock, seconds
+    ended: float
     timings: dict[str, float]
     tokens: int = 0
     tokens_per_second: float = 0.0
+    model_calls: int = 0
+    model_ms: float = 0.0  # inside the model host's generate calls
 
 
 @dataclass
@@ -54,12 +59,13 @@ class RunningAgent:
 
     def jobs(self) -> list[JobRecord]:
         return [
-            JobRecord(int(m[1]), m[2], m[3], m[4], m[5], ast.literal_eval(m[6]), int(m[7] or 0), float(m[8] or 0))
+            JobRecord(int(m[1]), m[2], m[3], m[4], m[5], float(m[6]), float(m[7]), ast.literal_eval(m[8]), int(m[9] or 0),
+                      float(m[10] or 0), int(m[11] or 0), float(m[12] or 0))
             for m in JOB_LINE.finditer(self.log())
         ]
 
     def wait_job(self, number: int, timeout: float = 60) -> JobRecord:
-        self.wait_log(rf"job {number} ", timeout)
+        self.wait_log(rf"job {number} \w+ \S+ from \w+: ", timeout)  # its last line, not a debug line before it
         return next(job for job in self.jobs() if job.number == number)
 
     def output(self) -> str:
@@ -101,7 +107,7 @@ def story_action(action_id: str = "story", output: str = "popup", max_new_tokens
 
 
 def start_agent(session: DesktopSession, paths: Paths, settings: str, actions: dict[str, str] | None = None,
-                ready_timeout: float = 90) -> RunningAgent:
+                ready_timeout: float = 90, extra_env: dict[str, str] | None = None) -> RunningAgent:
     """Write the settings and action files, start `phitray run`, wait until its model is loaded."""
     paths.config_dir.mkdir(parents=True, exist_ok=True)
     paths.settings_file.write_text(settings, encoding="utf-8")
@@ -110,7 +116,8 @@ def start_agent(session: DesktopSession, paths: Paths, settings: str, actions: d
         (paths.user_actions_dir / f"{name}.toml").write_text(text, encoding="utf-8")
     folder = paths.config_dir.parent
     env = environment_for(paths, XDG_CONFIG_HOME=str(folder / "xdg-config"), XDG_RUNTIME_DIR=str(folder / "runtime"),
-                          PYTHONUNBUFFERED="1", **{k: session.env[k] for k in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS")})
+                          PYTHONUNBUFFERED="1", **{k: session.env[k] for k in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS")},
+                          **(extra_env or {}))
     (folder / "runtime").mkdir(mode=0o700, exist_ok=True)
     out = open(folder / "agent.out", "wb")
     # Output to a file: xclip and friends keep inherited pipes open (FACTS.md).

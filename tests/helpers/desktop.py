@@ -8,6 +8,7 @@ caller's pipes open after it forks).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -170,9 +171,11 @@ class TextWidget:
     process: subprocess.Popen[bytes]
     content_file: Path
     window: str
+    sequence: int = 0
 
     def text(self) -> str:
-        return self.content_file.read_text(encoding="utf-8") if self.content_file.exists() else ""
+        # Bytes, not read_text: universal newlines would turn the editor's CR LF into LF.
+        return self.content_file.read_bytes().decode("utf-8") if self.content_file.exists() else ""
 
     def wait_text(self, predicate: object, timeout: float = 20) -> str:
         assert callable(predicate)
@@ -198,6 +201,24 @@ class TextWidget:
         self.focus()
         self.session.xdotool("key", "ctrl+a")
 
+    def load(self, selected: str, before: str = "", after: str = "", timeout: float = 10) -> str:
+        """Hold before + selected + after with `selected` selected and focused; any Unicode, no typing.
+
+        Returns the content as the editor holds it (what a person would see).
+        """
+        self.sequence += 1
+        command = json.dumps({"seq": self.sequence, "before": before, "selected": selected, "after": after})
+        with open(self.content_file.with_suffix(".ctl"), "w", encoding="utf-8") as control:
+            control.write(command + "\n")
+        acknowledged = self.content_file.with_suffix(".ack")
+        deadline = time.monotonic() + timeout
+        while not (acknowledged.exists() and acknowledged.read_text() == str(self.sequence)):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the text widget did not take the new content")
+            time.sleep(0.01)
+        self.focus()
+        return self.text()
+
     def close(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -206,7 +227,8 @@ class TextWidget:
 
 def open_text_widget(session: DesktopSession, name: str = "widget") -> TextWidget:
     content = session.folder / f"{name}.txt"
-    content.unlink(missing_ok=True)
+    for leftover in (content, content.with_suffix(".ctl"), content.with_suffix(".ack")):
+        leftover.unlink(missing_ok=True)
     process = session.spawn([sys.executable, str(WIDGET_SCRIPT), str(content), name], name)
     _wait_for(lambda: content.exists(), 15, "the text widget")
     window = session.xdotool("search", "--sync", "--name", f"^{name}$").split()[0]

@@ -4,8 +4,16 @@ It behaves like a modern editor: Tk's own Ctrl+C and Ctrl+Z, Ctrl+A selects
 everything, and Ctrl+V replaces the selection as one undo step (Tk's X11
 default inserts beside the selection). It writes its whole content to
 CONTENT_FILE after every change, which is how a test reads what a paste did.
+
+A test that needs text no keyboard can type (emoji, CR LF, RTL, combining
+marks) writes one JSON line to the FIFO CONTENT_FILE.ctl:
+{"seq": N, "before": "...", "selected": "...", "after": "..."}. The editor
+then holds before + selected + after with `selected` selected and focused,
+saves, and writes N to CONTENT_FILE.ack.
 """
 
+import json
+import os
 import sys
 import tkinter
 from pathlib import Path
@@ -21,7 +29,7 @@ def main() -> None:
 
     def save(_event: object = None) -> None:
         temporary = content_file.with_suffix(".tmp")
-        temporary.write_text(text.get("1.0", "end-1c"), encoding="utf-8")
+        temporary.write_bytes(text.get("1.0", "end-1c").encode("utf-8"))
         temporary.replace(content_file)
         text.edit_modified(False)
 
@@ -43,6 +51,37 @@ def main() -> None:
         text.configure(autoseparators=True)
         return "break"
 
+    control_path = content_file.with_suffix(".ctl")
+    os.mkfifo(control_path)
+    control = os.open(control_path, os.O_RDWR | os.O_NONBLOCK)  # read-write: no EOF when a writer leaves
+    pending = b""
+
+    def on_control(_fd: object, _mask: object) -> None:
+        nonlocal pending
+        try:
+            pending += os.read(control, 1 << 20)
+        except BlockingIOError:
+            return
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            command = json.loads(line)
+            text.delete("1.0", "end")
+            text.insert("1.0", command["before"])
+            start = text.index("end-1c")
+            text.insert("end-1c", command["selected"])
+            end = text.index("end-1c")
+            text.insert("end-1c", command["after"])
+            text.tag_remove("sel", "1.0", "end")
+            text.tag_add("sel", start, end)
+            text.mark_set("insert", end)
+            text.edit_reset()
+            text.focus_force()
+            save()
+            ack = content_file.with_suffix(".ack")
+            ack.with_suffix(".acktmp").write_text(str(command["seq"]))
+            ack.with_suffix(".acktmp").replace(ack)
+
+    root.tk.createfilehandler(control, tkinter.READABLE, on_control)
     text.bind("<<Modified>>", save)
     text.bind("<Control-a>", select_all)
     text.bind("<<Paste>>", paste)
