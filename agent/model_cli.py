@@ -11,8 +11,8 @@ from phitray.backends.chain import survey
 from phitray.backends.prepare import WEIGHT_FORMATS, PrepareOptions, prepare
 from phitray.backends.pull import pull
 from phitray.backends.registry import BACKEND_IDS
-from phitray.backends.store import ModelStore
-from phitray.errors import NoBackendLoaded
+from phitray.backends.store import InstalledModel, ModelStore
+from phitray.errors import NoBackendLoaded, PhiTrayError
 from phitray.paths import Paths
 
 
@@ -28,20 +28,35 @@ def _size(size: int) -> str:
 
 
 def cmd_list(args: argparse.Namespace, paths: Paths) -> int:
-    models = ModelStore(paths.models_dir).installed()
+    models, unreadable = ModelStore(paths.models_dir).scan()
+    problems = {m.folder: _problem(m) for m in models}
     if args.json:
         rows = [{"model": m.model_id, "folder": str(m.folder), "format": m.model_format,
                  "quantization": m.quantization, "context_length": m.context_length,
-                 "backends": list(m.backends), "size_bytes": m.size_bytes, "source": m.source} for m in models]
+                 "backends": list(m.backends), "size_bytes": m.size_bytes, "source": m.source,
+                 "problem": problems[m.folder]} for m in models]
+        rows += [{"model": u.model_id, "folder": str(u.folder), "problem": u.problem} for u in unreadable]
         print(json.dumps(rows, indent=2))
         return 0
-    if not models:
+    if not models and not unreadable:
         print(f"No models installed in {paths.models_dir}. Try `phitray model pull starter`.")
         return 0
-    print(f"{'model':<26}{'format':<10}{'size':>10}  {'backends':<38}source")
+    if models:
+        print(f"{'model':<26}{'format':<10}{'size':>10}  {'backends':<38}source")
     for m in models:
         print(f"{m.model_id:<26}{m.model_format:<10}{_size(m.size_bytes):>10}  {', '.join(m.backends):<38}{m.source}")
+    for problem in [p for p in problems.values() if p] + [u.problem for u in unreadable]:
+        print(f"problem: {problem}")
     return 0
+
+
+def _problem(model: InstalledModel) -> str | None:
+    """Why this model cannot load (a missing or cut-short file), from file sizes only; None when it can."""
+    try:
+        model.verify()
+    except PhiTrayError as problem:
+        return str(problem)
+    return None
 
 
 def cmd_pull(args: argparse.Namespace, paths: Paths) -> int:

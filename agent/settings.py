@@ -187,21 +187,26 @@ def parse_settings(raw: dict[str, Any], source: str) -> LoadedSettings:
     """Validate a raw TOML table field by field; a bad field keeps its default."""
     values: dict[str, Any] = {}
     problems: list[ConfigError] = []
+    sections = sorted({name.split(".")[0] for name in RAW_SETTINGS})
     for section, content in raw.items():
+        if section not in sections:
+            problems.append(ConfigError(f"{source}: [{section}]: unknown section (known: {', '.join(sections)}); ignored"))
+            continue
         if not isinstance(content, dict):
             problems.append(ConfigError(f"{source}: {section}: must be a [{section}] table; ignored"))
             continue
         for key, value in content.items():
             name = f"{section}.{key}"
             if name not in RAW_SETTINGS:
-                known = ", ".join(k for k in RAW_SETTINGS if k.startswith(f"{section}.")) or "none in this section"
+                known = ", ".join(k for k in RAW_SETTINGS if k.startswith(f"{section}."))
                 problems.append(ConfigError(f"{source}: {name}: unknown setting (known: {known}); ignored"))
                 continue
             attribute, default, check = RAW_SETTINGS[name]
             try:
                 values[attribute] = check(value)
             except ValueError as error:
-                problems.append(ConfigError(f"{source}: {name}: {error}; using the default {_show(default)}"))
+                reason = str(error).rstrip(".")
+                problems.append(ConfigError(f"{source}: {name}: {reason}; using the default {_show(default)}"))
     return LoadedSettings(Settings(**values, source=source), tuple(problems))
 
 

@@ -65,17 +65,37 @@ class InstalledModel:
         )
 
 
+@dataclass(frozen=True)
+class UnreadableModel:
+    """A model folder whose manifest is damaged: listed with its problem, never loaded."""
+
+    model_id: str
+    folder: Path
+    problem: str
+
+
 class ModelStore:
     def __init__(self, models_dir: Path) -> None:
         self.root = models_dir
 
     def installed(self) -> list[InstalledModel]:
-        models = []
+        return self.scan()[0]
+
+    def scan(self) -> tuple[list[InstalledModel], list[UnreadableModel]]:
+        """Every installed model, and apart from them each folder whose manifest cannot be read.
+
+        One broken folder must not hide the others: the starter keeps working
+        beside a damaged download.
+        """
+        models, unreadable = [], []
         for manifest in sorted(self.root.glob(f"*/*/{MANIFEST}")):
             if manifest.parts[-3] == PARTIAL:
                 continue
-            models.append(self._read(manifest))
-        return models
+            try:
+                models.append(self._read(manifest))
+            except ModelCorrupt as problem:
+                unreadable.append(UnreadableModel(manifest.parts[-3], manifest.parent, str(problem)))
+        return models, unreadable
 
     def _read(self, manifest: Path) -> InstalledModel:
         try:
@@ -177,10 +197,15 @@ class ModelStore:
     def remove(self, model_id: str, backend_id: str | None = None) -> list[Path]:
         """Delete a model (or only the folder one backend uses); returns what was removed."""
         removed = []
-        for model in self.installed():
+        models, unreadable = self.scan()
+        for model in models:
             if model.model_id == model_id and (backend_id is None or backend_id in model.backends):
                 shutil.rmtree(model.folder)
                 removed.append(model.folder)
+        for broken in unreadable:  # which backends it serves is unknown: it goes whatever was asked
+            if broken.model_id == model_id:
+                shutil.rmtree(broken.folder)
+                removed.append(broken.folder)
         if not removed:
             raise ModelNotInstalled(f"{model_id} is not installed{f' for {backend_id}' if backend_id else ''}.")
         model_dir = self.root / model_id

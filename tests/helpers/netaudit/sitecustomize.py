@@ -34,5 +34,5 @@ def _hook(event: str, args: tuple) -> None:  # type: ignore[type-arg]
 
 
 if _FOLDER:
-    _record("start " + " ".join(sys.argv))
+    _record("start " + " ".join(sys.orig_argv))  # sys.argv is not filled in yet
     sys.addaudithook(_hook)

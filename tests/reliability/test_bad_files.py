@@ -1,0 +1,134 @@
+"""Every kind of broken file at once: each is named with its problem, and everything else keeps working.
+
+One config folder holds a settings file with wrong types and an unknown
+table, and action files that are malformed TOML, not UTF-8, have an unknown
+field, use a placeholder with no default, or take a hotkey another action
+has; the model store holds the starter beside a model cut short and a model
+whose manifest is garbage. `phitray run` starts on Xvfb with all of it, and
+the CLI is asked about it. Nothing the person wrote is changed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from phitray.backends.store import ModelStore
+from phitray.paths import Paths
+
+from helpers.agent import start_agent
+from helpers.desktop import missing_tools, open_text_widget, start_session
+
+pytestmark = pytest.mark.slow
+
+SETTINGS = """
+[engine]
+chain = ["openvino-cpu"]
+model = "starter"
+allow_pull = "yes please"
+max_characters = -3
+
+[capture]
+timeout_ms = "soon"
+
+[hotkeys]
+picker = "ctrl+alt+space+x"
+
+[colours]
+tray = "red"
+"""
+GOOD = '''
+id = "shout"
+title = "Shout"
+output = "replace"
+max_new_tokens = 16
+hotkey = "ctrl+alt+g"
+prompt = "Proofread the text between <text> and </text>.\\n\\n$text"
+'''
+ACTION_FILES: dict[str, bytes] = {
+    "good.toml": GOOD.encode(),
+    "broken.toml": b'id = "broken"\ntitle = "Broken\nprompt = "$text"\n',
+    "latin1.toml": 'id = "latin"\ntitle = "Caf\u00e9"\nprompt = "$text"\n'.encode("latin-1"),
+    "extra-field.toml": b'id = "extra"\ntitle = "Extra"\nprompt = "$text"\ncolour = "red"\n',
+    "no-default.toml": b'id = "toned"\ntitle = "Toned"\nprompt = "In a $tone tone: $text"\n',
+    "first-d.toml": b'id = "first"\ntitle = "First"\nprompt = "$text"\nhotkey = "ctrl+alt+d"\n',
+    "second-d.toml": b'id = "second"\ntitle = "Second"\nprompt = "$text"\nhotkey = "ctrl+alt+d"\n',
+}
+# (where, what) every problem must be reported with, in the log and by the CLI.
+SETTINGS_PROBLEMS = [("engine.allow_pull", ""), ("engine.max_characters", ""), ("capture.timeout_ms", ""),
+                     ("hotkeys.picker", ""), ("[colours]", "unknown section")]
+ACTION_PROBLEMS = [("broken.toml", ""), ("latin1.toml", "UTF-8"), ("extra-field.toml", "colour"),
+                   ("no-default.toml", "tone"), ("second-d.toml", "ctrl+alt+d")]
+
+
+def private_store(shared: Paths, data: Path) -> tuple[Path, Path]:
+    """The starter (linked, read-only) beside two broken models; returns (cut-short file, garbage manifest)."""
+    models = data / "models"
+    shared_store = ModelStore(shared.models_dir)
+    starter = shared_store.find("starter", "openvino-cpu")
+    tiny = shared_store.find("tiny-phi3", "openvino-cpu")
+    assert starter is not None and tiny is not None
+    (models / "starter").mkdir(parents=True)
+    (models / "starter" / starter.folder.name).symlink_to(starter.folder)
+    cut = models / "tiny-phi3" / tiny.folder.name
+    shutil.copytree(tiny.folder, cut)
+    weights = cut / "openvino_model.bin"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    garbage = models / "half-done" / "openvino-int4"
+    garbage.mkdir(parents=True)
+    (garbage / "phitray-model.json").write_text("{ not json", encoding="utf-8")
+    return weights, garbage / "phitray-model.json"
+
+
+def test_every_broken_file_is_named_and_the_rest_keeps_working(shared_paths: Paths, tmp_path: Path) -> None:
+    if missing_tools():
+        pytest.fail(f"missing desktop tools {missing_tools()}: run scripts/desktop-deps.sh (scripts/test.sh does)")
+    paths = Paths(tmp_path / "config", tmp_path / "data", tmp_path / "cache", tmp_path / "log")
+    cut, garbage = private_store(shared_paths, paths.data_dir)
+    paths.user_actions_dir.mkdir(parents=True)
+    for name, content in ACTION_FILES.items():
+        (paths.user_actions_dir / name).write_bytes(content)
+    session = start_session(tmp_path / "desktop")
+    try:
+        agent = start_agent(session, paths, SETTINGS)
+        written = {path: path.read_bytes() for path in [paths.settings_file, *paths.user_actions_dir.iterdir()]}
+        try:
+            # One notification, naming the first problem and pointing at the log for the others.
+            assert session.wait_notification("more in the log"), session.notifications()[-2000:]
+            log = agent.log()
+            for where, what in SETTINGS_PROBLEMS + ACTION_PROBLEMS:
+                assert any(where in line and what in line for line in log.splitlines()), f"{where} {what!r} not in the log"
+            assert "first-d.toml" in log  # a hotkey taken twice names both files
+            # The good action still runs from its hotkey, on the model the broken ones sit beside.
+            widget = open_text_widget(session)
+            widget.load("their going home .")
+            jobs_before = len(agent.jobs())
+            session.xdotool("keydown", "ctrl+alt+g")
+            time.sleep(0.05)
+            session.xdotool("keyup", "ctrl+alt+g")
+            assert agent.wait_job(jobs_before + 1).outcome == "done", agent.log()[-2000:]
+            assert widget.wait_text(lambda text: text != "their going home .", 5) != "their going home ."
+            widget.close()
+            # The CLI says the same, file by file.
+            check = agent.command("actions", "check")
+            assert check.returncode == 1
+            for where, what in ACTION_PROBLEMS:
+                assert any(where in line and what in line for line in check.stdout.splitlines()), check.stdout
+            listed = agent.command("model", "list")
+            assert listed.returncode == 0 and "starter" in listed.stdout
+            assert f"openvino_model.bin is {cut.stat().st_size} bytes" in listed.stdout, listed.stdout
+            assert str(garbage) in listed.stdout, listed.stdout
+            # Asked for the damaged model, `ask` names the file, then answers from the starter.
+            asked = agent.command("ask", "--backend", "openvino-cpu", "--model", "tiny-phi3", "--no-pull",
+                                  "--max-new-tokens", "8", "Say hi.")
+            assert asked.returncode == 0, asked.stdout
+            assert f"damaged: openvino_model.bin is {cut.stat().st_size} bytes" in asked.stdout, asked.stdout
+            assert "falling back to the starter model" in asked.stdout
+        finally:
+            assert agent.stop() == 0, agent.output()
+        assert {path: path.read_bytes() for path in written} == written, "a file of the person's was rewritten"
+    finally:
+        session.stop()
