@@ -23,6 +23,7 @@ from phitray.backends.base import (
     answer_budget,
     first_line,
 )
+from phitray.backends.gguf_ir import load_gguf
 from phitray.errors import BackendLoadError, BackendUnavailable
 
 DEVICES = {"openvino-npu": "NPU", "openvino-gpu": "GPU", "openvino-cpu": "CPU"}
@@ -79,7 +80,13 @@ class OpenVINOBackend:
         progress(f"loading {model.model_id} on OpenVINO {self.device}")
         started = time.perf_counter()
         try:
-            self._pipeline = openvino_genai.LLMPipeline(str(model.path), self.device, **properties)
+            def create(path: Path, extra: dict[str, Any]) -> Any:
+                return openvino_genai.LLMPipeline(str(path), self.device, **properties, **extra)
+
+            if model.model_format == "gguf":
+                self._pipeline = load_gguf(Path(model.path), self._cache_dir, create, progress)
+            else:
+                self._pipeline = create(Path(model.path), {})
             self._tokenizer = self._pipeline.get_tokenizer()
             self._info = BackendInfo(
                 backend_id=self.id,

@@ -1,6 +1,7 @@
-"""The tray agent's own costs on a real X server, one run, medians and same-run ratios.
+"""The tray agent's costs on a real X server, one run: medians, and every ratio taken in the same run.
 
-    python bench/agent.py [--runs 20] [--throughput-runs 5] [--idle-seconds 60] [--json FILE]
+    python bench/agent.py [--runs 20] [--throughput-runs 7] [--scaling-runs 3] [--words 30000]
+                          [--idle-seconds 60] [--json FILE]
 
 Starts Xvfb, a session bus with dunst, trayer and a Tk editor
 (tests/helpers/desktop.py), and `phitray run` with the starter model on
@@ -8,10 +9,15 @@ openvino-cpu, then measures:
   cold start    launch → tray icon visible, launch → model ready (first and second launch);
   idle          CPU of the daemon and the model host over --idle-seconds, and their RSS;
   latency       hotkey released → prompt at the model host, model's first chunk → first text
-                drawn in the popup, paste sent → clipboard restored; lost texts and clipboards;
+                drawn in the popup, answer done → paste sent, paste sent → clipboard restored;
+                lost texts and clipboards;
   throughput    tokens/s of an action through the agent (hotkey → popup) ÷ tokens/s of a bare
-                LLMPipeline.generate on the same prompt and model, measured in this run.
-Every number comes from the agent's log (timings, never text) or from /proc.
+                LLMPipeline.generate on the same prompt and model, alternating;
+  long input    a --words document selected and summarized by hotkey (map-reduce): wall time,
+                tokens/s, and the share of the time spent outside the model;
+  scaling       TTFT and tokens/s at prompt sizes 64 / 512 / 2,048 tokens, agent and bare.
+Every number comes from the agent's log (timings, never text) or from /proc. The numbers go
+to a JSON file (default bench/out/agent-<time>.json) and the scaling curve to a PNG beside it.
 """
 
 from __future__ import annotations
@@ -19,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -33,8 +38,13 @@ from fixtures.models import store_with_test_models  # noqa: E402
 from helpers.agent import RunningAgent, start_agent, story_action  # noqa: E402
 from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget, start_session  # noqa: E402
 from phitray.actions.library import read_action  # noqa: E402
+from phitray.actions.model import TEXT_CLOSE, Action  # noqa: E402
 from phitray.backends.store import ModelStore  # noqa: E402
 from phitray.paths import Paths  # noqa: E402
+
+from bare import BarePipeline  # noqa: E402
+from plot import Panel, line_charts  # noqa: E402
+from samples import long_text  # noqa: E402
 
 SETTINGS = """
 [engine]
@@ -43,8 +53,10 @@ model = "starter"
 allow_pull = false
 [hotkeys.actions]
 proofread = "ctrl+alt+p"
+summarize = "ctrl+alt+m"
 """
 STORY = story_action(max_new_tokens=256, hotkey="ctrl+alt+r")
+SCALE = story_action("scale", max_new_tokens=64, hotkey="ctrl+alt+s")
 STORY_TEXT = "The old lighthouse keeper heard a knock at midnight."
 SENTENCES = [
     "i has went to the store yesterday and buyed three apple.",
@@ -52,6 +64,7 @@ SENTENCES = [
     "we was happy when the team winned the match.",
     "she dont like when peoples is late for the meeting.",
 ]
+PROMPT_SIZES = (64, 512, 2048)
 
 
 def launched(agent: RunningAgent) -> dict[str, float]:
@@ -88,13 +101,12 @@ def idle_cost(daemon: int, host: int, seconds: float) -> dict[str, float]:
 def hotkey_round(session: DesktopSession, agent: RunningAgent, widget: TextWidget, combo: str, text: str,
                  own_clipboard: str) -> tuple[object, bool, bool]:
     session.set_clipboard(own_clipboard)
-    widget.fill(text)
-    widget.select_all()
+    widget.load(text)
     jobs_before = len(agent.jobs())
     session.xdotool("keydown", combo)
     time.sleep(0.2)
     session.xdotool("keyup", combo)
-    record = agent.wait_job(jobs_before + 1, timeout=120)
+    record = agent.wait_job(jobs_before + 1, timeout=600)
     return record, session.clipboard() == own_clipboard, record.outcome == "done"  # type: ignore[attr-defined]
 
 
@@ -107,75 +119,118 @@ def latencies(session: DesktopSession, agent: RunningAgent, widget: TextWidget, 
         lost_text += not done or not text.strip() or text == sentence
         lost_clipboard += not clipboard_kept
         t = record.timings  # type: ignore[attr-defined]
-        rows.append((t["prompt_sent"] - t["modifiers_released"], t["clipboard_restored"] - t["paste_sent"]))
+        rows.append((t["prompt_sent"] - t["modifiers_released"], t["clipboard_restored"] - t["paste_sent"],
+                     t["paste_sent"] - t["answer_done"]))
     return {
         "released_to_prompt_ms": statistics.median(r[0] for r in rows),
         "paste_to_restored_ms": statistics.median(r[1] for r in rows),
+        "answer_to_paste_ms": statistics.median(r[2] for r in rows),
         "lost_texts": lost_text,
         "lost_clipboards": lost_clipboard,
     }
 
 
+def close_popup(session: DesktopSession) -> None:
+    session.xdotool("key", "Escape")
+
+
 def throughput(session: DesktopSession, agent: RunningAgent, widget: TextWidget, bare: BarePipeline,
                runs: int) -> dict[str, float]:
     """Agent and bare runs alternate, so both see the same machine."""
+    action = read_action(STORY, "story.toml")
+    system, prompt = action.render(STORY_TEXT)
+    chat = bare.chat_prompt(prompt, system or None)
     rates, bare_rates, drawn = [], [], []
     for run in range(runs):
-        bare_rates.append(bare.tokens_per_second())
+        bare_rates.append(bare.run(chat, action.max_new_tokens, (TEXT_CLOSE,)).tokens_per_second)
         record, _, done = hotkey_round(session, agent, widget, "ctrl+alt+r", STORY_TEXT, f"own story #{run}")
         assert done, agent.log()[-2000:]
         rates.append(record.tokens_per_second)  # type: ignore[attr-defined]
         found = agent.wait_log(rf"job {record.number}: first text drawn in the popup ([\d.]+) ms", 10)  # type: ignore[attr-defined]
         drawn.append(float(found[-1][1]))
-        session.xdotool("key", "Escape")
+        close_popup(session)
     agent_rate, bare_rate = statistics.median(rates), statistics.median(bare_rates)
     return {"agent_tokens_per_second": agent_rate, "bare_tokens_per_second": bare_rate,
             "throughput_ratio": agent_rate / bare_rate, "chunk_to_popup_ms": statistics.median(drawn)}
 
 
-class BarePipeline:
-    """The story action's prompt straight through openvino_genai, timed as the model host times it."""
+def long_input(session: DesktopSession, agent: RunningAgent, widget: TextWidget, words: int) -> dict[str, float]:
+    """A long document selected in the editor and summarized by hotkey: map-reduce through the whole agent.
 
-    def __init__(self, model_path: Path) -> None:
-        import openvino_genai
+    Outside the model is everything between letting go of the hotkey and the
+    summary being done that the model host's generate calls did not take: the
+    copy of the selection, token counting for the split, the pipe, the cleanup.
+    """
+    text = long_text(words)
+    record, kept, done = hotkey_round(session, agent, widget, "ctrl+alt+m", text, "own clipboard, long text")
+    assert done and kept, agent.log()[-2000:]
+    close_popup(session)
+    t = record.timings  # type: ignore[attr-defined]
+    busy_ms = t["answer_done"] - t["modifiers_released"]
+    return {
+        "long_words": len(text.split()), "long_characters": len(text),
+        "long_wall_seconds": (t["answer_done"] - t["pressed"]) / 1000,
+        "long_capture_ms": t["text_captured"] - t["modifiers_released"],
+        "long_model_calls": record.model_calls,  # type: ignore[attr-defined]
+        "long_tokens_per_second": record.tokens_per_second,  # type: ignore[attr-defined]
+        "long_outside_model_share": (busy_ms - record.model_ms) / busy_ms,  # type: ignore[attr-defined]
+    }
 
-        self.genai = openvino_genai
-        action = read_action(STORY, "story.toml")
-        system, prompt = action.render(STORY_TEXT)
-        self.pipeline = openvino_genai.LLMPipeline(str(model_path), "CPU")
-        self.tokenizer = self.pipeline.get_tokenizer()
-        messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
-        self.prompt = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True)
-        self.config = self.pipeline.get_generation_config()
-        self.config.max_new_tokens, self.config.apply_chat_template, self.config.do_sample = action.max_new_tokens, False, False
-        self.config.stop_strings = {"</text>"}
-        self.pipeline.generate([self.prompt], self.config)  # the warm-up the backend does too
 
-    def tokens_per_second(self) -> float:
-        """Tokens after the first over the time after the first chunk; the host counts the same way."""
-        first: list[float] = []
+def sized_text(bare: BarePipeline, action: Action, words: list[str], tokens: int) -> tuple[str, str, int]:
+    """The longest prefix of `words` whose chat prompt through `action` is at most `tokens` tokens."""
 
-        def on_chunk(text: str) -> object:
-            if not first:
-                first.append(time.perf_counter())
-            return self.genai.StreamingStatus.RUNNING
+    def prompt_for(count: int) -> str:
+        system, prompt = action.render(" ".join(words[:count]))
+        return bare.chat_prompt(prompt, system or None)
 
-        answer = self.pipeline.generate([self.prompt], self.config, on_chunk).texts[0]
-        ended = time.perf_counter()
-        tokens = int(self.tokenizer.encode(answer, add_special_tokens=False).input_ids.get_shape()[1])
-        return tokens / (ended - first[0])
+    low, high = 1, len(words)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if bare.count(prompt_for(middle)) <= tokens:
+            low = middle
+        else:
+            high = middle - 1
+    return " ".join(words[:low]), prompt_for(low), bare.count(prompt_for(low))
+
+
+def scaling(session: DesktopSession, agent: RunningAgent, widget: TextWidget, bare: BarePipeline,
+            runs: int) -> dict[str, list[float]]:
+    """TTFT and tokens/s at each prompt size, through the agent (hotkey → popup) and bare, alternating."""
+    action = read_action(SCALE, "scale.toml")
+    words = long_text(4000).split(" ")
+    curve: dict[str, list[float]] = {key: [] for key in (
+        "prompt_tokens", "agent_ttft_ms", "bare_ttft_ms", "agent_tokens_per_second", "bare_tokens_per_second")}
+    for size in PROMPT_SIZES:
+        text, chat, counted = sized_text(bare, action, words, size)
+        rows = []
+        for run in range(runs):
+            timed = bare.run(chat, action.max_new_tokens, (TEXT_CLOSE,))
+            record, _, done = hotkey_round(session, agent, widget, "ctrl+alt+s", text, f"own, size {size} #{run}")
+            assert done, agent.log()[-2000:]
+            close_popup(session)
+            t = record.timings  # type: ignore[attr-defined]
+            rows.append((t["first_chunk"] - t["prompt_sent"], 1000 * timed.ttft_seconds,
+                         record.tokens_per_second, timed.tokens_per_second))  # type: ignore[attr-defined]
+        curve["prompt_tokens"].append(counted)
+        for index, key in enumerate(list(curve)[1:]):
+            curve[key].append(statistics.median(row[index] for row in rows))
+    return curve
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20, help="hotkey proofreads for the latencies")
-    parser.add_argument("--throughput-runs", type=int, default=5)
+    parser.add_argument("--throughput-runs", type=int, default=7)
+    parser.add_argument("--scaling-runs", type=int, default=3, help="runs per prompt size")
+    parser.add_argument("--words", type=int, default=30_000, help="length of the long-input document")
     parser.add_argument("--idle-seconds", type=float, default=60)
-    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--json", type=Path, help="where to write the numbers (default bench/out/agent-<time>.json)")
     args = parser.parse_args()
     if missing_tools():
         print(f"missing desktop tools {missing_tools()}: run scripts/desktop-deps.sh --test", file=sys.stderr)
         return 2
+    out = args.json or REPO / "bench" / "out" / f"agent-{time.strftime('%Y%m%d-%H%M%S')}.json"
     data = store_with_test_models()
     numbers: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="phitray-bench-") as scratch:
@@ -184,7 +239,8 @@ def main() -> int:
         session = start_session(folder / "desktop")
         agent = None
         try:
-            agent = start_agent(session, paths, SETTINGS, {"story": STORY})
+            actions = {"story": STORY, "scale": SCALE}
+            agent = start_agent(session, paths, SETTINGS, actions)
             first = launched(agent)
             numbers.update({f"first_{k}": v for k, v in first.items() if k != "host_pid"})
             numbers.update(idle_cost(agent.process.pid, int(first["host_pid"]), args.idle_seconds))
@@ -192,34 +248,53 @@ def main() -> int:
             numbers.update(latencies(session, agent, widget, args.runs))
             bare = BarePipeline(ModelStore(data / "models").resolve("starter", "openvino-cpu").path)
             numbers.update(throughput(session, agent, widget, bare, args.throughput_runs))
+            curve = scaling(session, agent, widget, bare, args.scaling_runs)
             del bare
+            numbers.update(long_input(session, agent, widget, args.words))
             widget.close()
             agent.stop()
             paths.log_file.unlink()
-            agent = start_agent(session, paths, SETTINGS, {"story": STORY})
+            agent = start_agent(session, paths, SETTINGS, actions)
             second = launched(agent)
             numbers.update({f"second_{k}": v for k, v in second.items() if k != "host_pid"})
         finally:
             if agent is not None:
                 agent.stop()
             session.stop()
+    n = numbers
     rows = [
-        ("launch → tray icon visible (first / second launch)", f"{numbers['first_tray_visible_ms']:.0f} / {numbers['second_tray_visible_ms']:.0f} ms", "≤ 500 ms"),
-        ("launch → model ready (first / second launch)", f"{numbers['first_model_ready_ms']:.0f} / {numbers['second_model_ready_ms']:.0f} ms", ""),
-        (f"idle CPU over {args.idle_seconds:.0f} s: daemon / model host", f"{numbers['idle_cpu_percent_daemon']:.2f} / {numbers['idle_cpu_percent_host']:.2f} % of a core", "≤ 0.2 %"),
-        ("RSS: daemon / model host", f"{numbers['rss_mb_daemon']:.0f} / {numbers['rss_mb_host']:.0f} MB", "daemon ≤ 60 MB"),
-        ("hotkey released → prompt at the model host", f"{numbers['released_to_prompt_ms']:.1f} ms", "≤ 50 ms"),
-        ("model's first chunk → first text drawn in the popup", f"{numbers['chunk_to_popup_ms']:.1f} ms", "≤ 20 ms"),
-        ("paste sent → clipboard restored", f"{numbers['paste_to_restored_ms']:.1f} ms", "≤ 100 ms"),
-        (f"lost texts / lost clipboards in {args.runs} runs", f"{numbers['lost_texts']:.0f} / {numbers['lost_clipboards']:.0f}", "0 / 0"),
-        ("tokens/s: agent (hotkey → popup) / bare LLMPipeline", f"{numbers['agent_tokens_per_second']:.1f} / {numbers['bare_tokens_per_second']:.1f}", ""),
-        ("throughput ratio", f"{numbers['throughput_ratio']:.3f}", "≥ 0.97"),
+        ("launch → tray icon visible (first / second launch)", f"{n['first_tray_visible_ms']:.0f} / {n['second_tray_visible_ms']:.0f} ms", "≤ 500 ms"),
+        ("launch → model ready (first / second launch)", f"{n['first_model_ready_ms']:.0f} / {n['second_model_ready_ms']:.0f} ms", ""),
+        (f"idle CPU over {args.idle_seconds:.0f} s: daemon / model host", f"{n['idle_cpu_percent_daemon']:.2f} / {n['idle_cpu_percent_host']:.2f} % of a core", "≤ 0.2 %"),
+        ("RSS: daemon / model host", f"{n['rss_mb_daemon']:.0f} / {n['rss_mb_host']:.0f} MB", "daemon ≤ 60 MB"),
+        ("hotkey released → prompt at the model host", f"{n['released_to_prompt_ms']:.1f} ms", "≤ 50 ms"),
+        ("model's first chunk → first text drawn in the popup", f"{n['chunk_to_popup_ms']:.1f} ms", "≤ 20 ms"),
+        ("answer done → paste sent", f"{n['answer_to_paste_ms']:.1f} ms", "≤ 20 ms"),
+        ("paste sent → clipboard restored", f"{n['paste_to_restored_ms']:.1f} ms", "≤ 100 ms"),
+        (f"lost texts / lost clipboards in {args.runs} runs", f"{n['lost_texts']:.0f} / {n['lost_clipboards']:.0f}", "0 / 0"),
+        ("tokens/s: agent (hotkey → popup) / bare LLMPipeline", f"{n['agent_tokens_per_second']:.1f} / {n['bare_tokens_per_second']:.1f}", ""),
+        ("throughput ratio", f"{n['throughput_ratio']:.3f}", "≥ 0.97"),
+        (f"long input: {n['long_words']:,.0f} words → summary", f"{n['long_wall_seconds']:.1f} s, {n['long_model_calls']:.0f} model calls", ""),
+        ("long input: copy of the selection / tokens/s", f"{n['long_capture_ms']:.0f} ms / {n['long_tokens_per_second']:.1f}", ""),
+        ("long input: share of the time outside the model", f"{100 * n['long_outside_model_share']:.2f} %", "≤ 3 %"),
     ]
+    for index, size in enumerate(curve["prompt_tokens"]):
+        rows.append((f"prompt of {size:.0f} tokens: TTFT agent / bare",
+                     f"{curve['agent_ttft_ms'][index]:.0f} / {curve['bare_ttft_ms'][index]:.0f} ms", ""))
+        rows.append((f"prompt of {size:.0f} tokens: tokens/s agent / bare",
+                     f"{curve['agent_tokens_per_second'][index]:.1f} / {curve['bare_tokens_per_second'][index]:.1f}", ""))
     print("phitray agent benchmark — starter on openvino-cpu, Xvfb; medians, one run")
     for name, value, target in rows:
-        print(f"  {name:<58}{value:>26}   {target}")
-    if args.json:
-        args.json.write_text(json.dumps(numbers, indent=2))
+        print(f"  {name:<58}{value:>30}   {target}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({**numbers, "scaling": curve}, indent=2))
+    sizes = [int(size) for size in curve["prompt_tokens"]]
+    plot = line_charts(out.with_name(out.stem + "-scaling.png"), "prompt tokens", sizes, [
+        Panel("time to first token", "ms", {"agent": curve["agent_ttft_ms"], "bare": curve["bare_ttft_ms"]}),
+        Panel("decode speed", "tokens/s", {"agent": curve["agent_tokens_per_second"],
+                                           "bare": curve["bare_tokens_per_second"]}),
+    ])
+    print(f"numbers: {out}\ncurve: {plot}")
     return 0
 
 

@@ -144,3 +144,31 @@ def test_a_stop_string_ends_the_answer_on_both_backends(openvino_cpu, onnx_cpu) 
         cut = "".join(backend.stream(Request(GREETING.prompt, GREETING.system, GREETING.max_new_tokens, stop=(stop,)),
                                      threading.Event()))
         assert stop not in cut and full.startswith(cut.rstrip()) and len(cut) < len(full), backend.id
+
+
+def test_a_gguf_is_converted_once_and_later_loads_read_the_kept_ir(shared_paths: Paths, tmp_path: Path) -> None:
+    model = ModelStore(shared_paths.models_dir).resolve("starter", "openvino-cpu")
+    request = Request("Fix: i has went home.", max_new_tokens=16)
+    answers, said = [], []
+    for _ in range(2):
+        backend = create_backend("openvino-cpu", tmp_path)
+        messages: list[str] = []
+        backend.load(model, messages.append)
+        answers.append("".join(backend.stream(request, threading.Event())))
+        said.append(messages)
+        backend.unload()
+    kept = list((tmp_path / "gguf-ir").iterdir())
+    assert [k.name for k in kept] == [f"{model.path.stem}-{model.path.stat().st_size}-{int(model.path.stat().st_mtime)}"]
+    assert (kept[0] / "openvino_model.xml").is_file() and not list(kept[0].glob("*.gguf"))
+    assert any("converting" in m for m in said[0]) and not any("converting" in m for m in said[1])
+    assert answers[0] == answers[1] and answers[0].strip()
+    # A kept IR that no longer loads is dropped and made again; the load still succeeds.
+    weights = kept[0] / "openvino_model.bin"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    backend = create_backend("openvino-cpu", tmp_path)
+    messages = []
+    backend.load(model, messages.append)
+    assert "".join(backend.stream(request, threading.Event())) == answers[0]
+    assert any("converting" in m for m in messages)
+    assert (kept[0] / "openvino_model.bin").stat().st_size > 1000
+    backend.unload()
