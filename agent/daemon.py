@@ -147,7 +147,8 @@ class Daemon:
                 host.start()
             except PhiTrayError as error:
                 log.error("no model: %s", error)
-                self.ui.call_soon(lambda: self._host_failed(host, str(error)))
+                reason = str(error)  # `error` is unbound once the except block ends, before the Tk thread runs this
+                self.ui.call_soon(lambda: self._host_failed(host, reason))
                 return
             self.ui.call_soon(lambda: self._host_ready(host))
 

@@ -11,7 +11,6 @@ the CLI is asked about it. Nothing the person wrote is changed.
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,8 @@ import pytest
 from phitray.backends.store import ModelStore
 from phitray.paths import Paths
 
-from helpers.agent import start_agent
-from helpers.desktop import missing_tools, open_text_widget, start_session
+from helpers.agent import STARTER_SETTINGS, start_agent
+from helpers.desktop import DesktopSession, open_text_widget
 
 pytestmark = pytest.mark.slow
 
@@ -83,52 +82,58 @@ def private_store(shared: Paths, data: Path) -> tuple[Path, Path]:
     return weights, garbage / "phitray-model.json"
 
 
-def test_every_broken_file_is_named_and_the_rest_keeps_working(shared_paths: Paths, tmp_path: Path) -> None:
-    if missing_tools():
-        pytest.fail(f"missing desktop tools {missing_tools()}: run scripts/desktop-deps.sh (scripts/test.sh does)")
+def test_every_broken_file_is_named_and_the_rest_keeps_working(
+    session: DesktopSession, shared_paths: Paths, tmp_path: Path
+) -> None:
     paths = Paths(tmp_path / "config", tmp_path / "data", tmp_path / "cache", tmp_path / "log")
     cut, garbage = private_store(shared_paths, paths.data_dir)
     paths.user_actions_dir.mkdir(parents=True)
     for name, content in ACTION_FILES.items():
         (paths.user_actions_dir / name).write_bytes(content)
-    session = start_session(tmp_path / "desktop")
+    agent = start_agent(session, paths, SETTINGS)
+    written = {path: path.read_bytes() for path in [paths.settings_file, *paths.user_actions_dir.iterdir()]}
     try:
-        agent = start_agent(session, paths, SETTINGS)
-        written = {path: path.read_bytes() for path in [paths.settings_file, *paths.user_actions_dir.iterdir()]}
-        try:
-            # One notification, naming the first problem and pointing at the log for the others.
-            assert session.wait_notification("more in the log"), session.notifications()[-2000:]
-            log = agent.log()
-            for where, what in SETTINGS_PROBLEMS + ACTION_PROBLEMS:
-                assert any(where in line and what in line for line in log.splitlines()), f"{where} {what!r} not in the log"
-            assert "first-d.toml" in log  # a hotkey taken twice names both files
-            # The good action still runs from its hotkey, on the model the broken ones sit beside.
-            widget = open_text_widget(session)
-            widget.load("their going home .")
-            jobs_before = len(agent.jobs())
-            session.xdotool("keydown", "ctrl+alt+g")
-            time.sleep(0.05)
-            session.xdotool("keyup", "ctrl+alt+g")
-            assert agent.wait_job(jobs_before + 1).outcome == "done", agent.log()[-2000:]
-            assert widget.wait_text(lambda text: text != "their going home .", 5) != "their going home ."
-            widget.close()
-            # The CLI says the same, file by file.
-            check = agent.command("actions", "check")
-            assert check.returncode == 1
-            for where, what in ACTION_PROBLEMS:
-                assert any(where in line and what in line for line in check.stdout.splitlines()), check.stdout
-            listed = agent.command("model", "list")
-            assert listed.returncode == 0 and "starter" in listed.stdout
-            assert f"openvino_model.bin is {cut.stat().st_size} bytes" in listed.stdout, listed.stdout
-            assert str(garbage) in listed.stdout, listed.stdout
-            # Asked for the damaged model, `ask` names the file, then answers from the starter.
-            asked = agent.command("ask", "--backend", "openvino-cpu", "--model", "tiny-phi3", "--no-pull",
-                                  "--max-new-tokens", "8", "Say hi.")
-            assert asked.returncode == 0, asked.stdout
-            assert f"damaged: openvino_model.bin is {cut.stat().st_size} bytes" in asked.stdout, asked.stdout
-            assert "falling back to the starter model" in asked.stdout
-        finally:
-            assert agent.stop() == 0, agent.output()
-        assert {path: path.read_bytes() for path in written} == written, "a file of the person's was rewritten"
+        # One notification, naming the first problem and pointing at the log for the others.
+        assert session.wait_notification("more in the log"), session.notifications()[-2000:]
+        log = agent.log()
+        for where, what in SETTINGS_PROBLEMS + ACTION_PROBLEMS:
+            assert any(where in line and what in line for line in log.splitlines()), f"{where} {what!r} not in the log"
+        assert "first-d.toml" in log  # a hotkey taken twice names both files
+        # The good action still runs from its hotkey, on the model the broken ones sit beside.
+        widget = open_text_widget(session)
+        widget.load("their going home .")
+        assert agent.job_after(lambda: session.press("ctrl+alt+g")).outcome == "done", agent.log()[-2000:]
+        assert widget.wait_text(lambda text: text != "their going home .", 5) != "their going home ."
+        widget.close()
+        # The CLI says the same, file by file.
+        check = agent.command("actions", "check")
+        assert check.returncode == 1
+        for where, what in ACTION_PROBLEMS:
+            assert any(where in line and what in line for line in check.stdout.splitlines()), check.stdout
+        listed = agent.command("model", "list")
+        assert listed.returncode == 0 and "starter" in listed.stdout
+        assert f"openvino_model.bin is {cut.stat().st_size} bytes" in listed.stdout, listed.stdout
+        assert str(garbage) in listed.stdout, listed.stdout
+        # Asked for the damaged model, `ask` names the file, then answers from the starter.
+        asked = agent.command("ask", "--backend", "openvino-cpu", "--model", "tiny-phi3", "--no-pull",
+                              "--max-new-tokens", "8", "Say hi.")
+        assert asked.returncode == 0, asked.stdout
+        assert f"damaged: openvino_model.bin is {cut.stat().st_size} bytes" in asked.stdout, asked.stdout
+        assert "falling back to the starter model" in asked.stdout
     finally:
-        session.stop()
+        assert agent.stop() == 0, agent.output()
+    assert {path: path.read_bytes() for path in written} == written, "a file of the person's was rewritten"
+
+
+def test_no_model_at_all_is_said_and_the_agent_stays_up(session: DesktopSession, tmp_path: Path) -> None:
+    paths = Paths(tmp_path / "config", tmp_path / "empty-data", tmp_path / "cache", tmp_path / "log")
+    agent = start_agent(session, paths, STARTER_SETTINGS, ready_timeout=None)  # no model installed, no pulls
+    try:
+        agent.wait_log("no model: ", 60)
+        assert session.wait_notification("No model could be loaded"), session.notifications()[-2000:]
+        status = agent.command("status").stdout
+        assert "error" in status and "starter is not installed" in status, status
+        assert agent.process.poll() is None
+        assert "Traceback" not in agent.log() + agent.output()
+    finally:
+        assert agent.stop() == 0, agent.output()
