@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from phitray.errors import ConfigError

@@ -9,7 +9,6 @@ first, and the default chain never includes it.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import threading
 import time
 from collections.abc import Iterator

@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from fixtures.models import store_with_test_models  # noqa: E402
-from helpers.agent import RunningAgent, start_agent, story_action  # noqa: E402
+from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent, story_action  # noqa: E402
 from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget, start_session  # noqa: E402
 from phitray.actions.library import read_action  # noqa: E402
 from phitray.actions.model import TEXT_CLOSE, Action  # noqa: E402
@@ -49,11 +49,7 @@ from bare import BarePipeline  # noqa: E402
 from plot import Panel, line_charts  # noqa: E402
 from samples import long_text  # noqa: E402
 
-SETTINGS = """
-[engine]
-chain = ["openvino-cpu"]
-model = "starter"
-allow_pull = false
+SETTINGS = STARTER_SETTINGS + """
 [hotkeys.actions]
 proofread = "ctrl+alt+p"
 summarize = "ctrl+alt+m"
@@ -105,11 +101,7 @@ def hotkey_round(session: DesktopSession, agent: RunningAgent, widget: TextWidge
                  own_clipboard: str) -> tuple[object, bool, bool]:
     session.set_clipboard(own_clipboard)
     widget.load(text)
-    jobs_before = len(agent.jobs())
-    session.xdotool("keydown", combo)
-    time.sleep(0.2)
-    session.xdotool("keyup", combo)
-    record = agent.wait_job(jobs_before + 1, timeout=600)
+    record = agent.job_after(lambda: session.press(combo, 0.2), timeout=600)
     return record, session.clipboard() == own_clipboard, record.outcome == "done"  # type: ignore[attr-defined]
 
 

@@ -18,6 +18,7 @@ from phitray.paths import Paths
 from phitray.supervisor import ModelHost
 
 from fixtures import models
+from helpers.desktop import DesktopSession, missing_tools, start_session
 from helpers.env import UNREACHABLE_HUB
 
 CACHE = models.CACHE
@@ -58,3 +59,14 @@ def paths(tmp_path: Path) -> Paths:
     """Empty, private locations for a test that writes."""
     return Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data",
                  cache_dir=tmp_path / "cache", log_dir=tmp_path / "log")
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DesktopSession]:
+    """A private X desktop (Xvfb, session bus, dunst, trayer) for one test module."""
+    missing = missing_tools()
+    if missing:
+        pytest.fail(f"missing desktop tools {missing}: run scripts/desktop-deps.sh (scripts/test.sh does)")
+    desktop = start_session(tmp_path_factory.mktemp("desktop"))
+    yield desktop
+    desktop.stop()

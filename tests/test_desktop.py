@@ -21,17 +21,12 @@ from phitray.paths import Paths
 from phitray.supervisor import ModelHost
 from phitray.ui.icons import STATE_COLOURS
 
-from helpers.agent import RunningAgent, start_agent, story_action
-from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget, start_session
+from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent, story_action
+from helpers.desktop import DesktopSession, TextWidget, open_text_widget
 
 pytestmark = pytest.mark.slow
 
-SETTINGS = """
-[engine]
-chain = ["openvino-cpu"]
-model = "starter"
-allow_pull = false
-
+SETTINGS = STARTER_SETTINGS + """
 [hotkeys.actions]
 proofread = "ctrl+alt+p"
 concise = "ctrl+alt+k"
@@ -44,16 +39,6 @@ timeout_ms = "soon"   # wrong on purpose: reported, and the default applies
 """
 RAMBLE = story_action("ramble", hotkey="ctrl+alt+r")
 TEXT = "i has went to the store yesterday and buyed three apple."
-
-
-@pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DesktopSession]:
-    missing = missing_tools()
-    if missing:
-        pytest.fail(f"missing desktop tools {missing}: run scripts/desktop-deps.sh (scripts/test.sh does)")
-    desktop = start_session(tmp_path_factory.mktemp("desktop"))
-    yield desktop
-    desktop.stop()
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +66,6 @@ def expected(agent: RunningAgent, agent_paths: Paths, starter_host: ModelHost) -
     """expected(action_id, text) -> the answer the agent must deliver for it (greedy: the same text)."""
     actions = load_actions(agent_paths.user_actions_dir)  # the agent fixture wrote the test's action files
     return lambda action_id, text: run_action(starter_host, actions.get(action_id), text).text
-
-
-def hold_hotkey(session: DesktopSession, combo: str, seconds: float = 0.3) -> None:
-    """Press the combo and keep it down a moment, as people do."""
-    session.xdotool("keydown", combo)
-    time.sleep(seconds)
-    session.xdotool("keyup", combo)
 
 
 def popup_window(session: DesktopSession, title: str, timeout: float = 15) -> str:
@@ -128,9 +106,7 @@ def test_hotkey_replaces_the_selection_and_gives_the_clipboard_back(
     session.set_clipboard("the person's own clipboard ✓ 42")
     widget.fill(TEXT)
     widget.select_all()
-    jobs_before = len(agent.jobs())
-    hold_hotkey(session, "ctrl+alt+p")
-    record = agent.wait_job(jobs_before + 1)
+    record = agent.job_after(lambda: session.press("ctrl+alt+p", 0.3))
     assert record.outcome == "done", agent.log()[-2000:]
     assert widget.wait_text(lambda text: text != TEXT) == answer
     assert session.clipboard() == "the person's own clipboard ✓ 42"
@@ -145,9 +121,7 @@ def test_a_clipboard_with_html_comes_back_with_every_format(
     session.set_clipboard("<p>rich <b>text</b></p>", target="text/html")
     widget.fill("Short line to proofread .")
     widget.select_all()
-    jobs_before = len(agent.jobs())
-    hold_hotkey(session, "ctrl+alt+p")
-    assert agent.wait_job(jobs_before + 1).outcome == "done"
+    assert agent.job_after(lambda: session.press("ctrl+alt+p", 0.3)).outcome == "done"
     assert "text/html" in session.clipboard_targets()
     assert session.run("xclip", "-o", "-selection", "clipboard", "-t", "text/html") == "<p>rich <b>text</b></p>"
 
@@ -158,9 +132,7 @@ def test_nothing_selected_leaves_text_and_clipboard_alone(
     widget.fill("nothing here is selected")
     session.xdotool("key", "End")  # typing leaves no selection
     session.set_clipboard("older clipboard content that must not be used")
-    jobs_before = len(agent.jobs())
-    hold_hotkey(session, "ctrl+alt+p")
-    assert agent.wait_job(jobs_before + 1).outcome == "NothingSelected"
+    assert agent.job_after(lambda: session.press("ctrl+alt+p", 0.3)).outcome == "NothingSelected"
     assert session.wait_notification("No text is selected")
     time.sleep(0.3)
     assert widget.text() == "nothing here is selected"
@@ -320,7 +292,7 @@ def test_the_picker_runs_the_filtered_action_on_the_selection(
     widget.select_all()
     session.set_clipboard("clipboard before the picker")
     jobs_before = len(agent.jobs())
-    hold_hotkey(session, "ctrl+alt+space")
+    session.press("ctrl+alt+space", 0.3)
     picker = popup_window(session, "pick an action")
     session.xdotool("windowfocus", "--sync", picker)
     session.xdotool("type", "--delay", "20", "proof")
@@ -337,7 +309,7 @@ def test_a_custom_instruction_from_the_picker_answers_in_a_popup(
     widget.fill("Seven cats sat on a wall.")
     widget.select_all()
     jobs_before = len(agent.jobs())
-    hold_hotkey(session, "ctrl+alt+space")
+    session.press("ctrl+alt+space", 0.3)
     picker = popup_window(session, "pick an action")
     session.xdotool("windowfocus", "--sync", picker)
     session.xdotool("type", "--delay", "10", "count the cats")  # matches no action: an instruction
@@ -386,9 +358,7 @@ def test_clipboard_output_leaves_the_result_on_the_clipboard_and_says_so(
     text = "In the event that it happens to be raining, we will at this point in time stay inside."
     widget.fill(text)
     widget.select_all()
-    jobs_before = len(agent.jobs())
-    hold_hotkey(session, "ctrl+alt+k")
-    assert agent.wait_job(jobs_before + 1).outcome == "done"
+    assert agent.job_after(lambda: session.press("ctrl+alt+k", 0.3)).outcome == "done"
     assert session.wait_notification("The result is on the clipboard")
     assert session.clipboard() == expected("concise", text)
     assert widget.text() == text
@@ -412,14 +382,14 @@ def test_pause_from_the_tray_turns_the_icon_grey_and_the_hotkeys_off(
     widget.fill("their is a mistake")
     widget.select_all()
     jobs_before = len(agent.jobs())
-    hold_hotkey(session, "ctrl+alt+p")
+    session.press("ctrl+alt+p", 0.3)
     time.sleep(1.0)
     assert len(agent.jobs()) == jobs_before and widget.text() == "their is a mistake"
     toggle_pause("paused")
     assert session.wait_notification("Hotkeys on again.")
     tray_icon_position(session, tmp_path, "ready")
     widget.select_all()  # the tray menu took the keyboard focus
-    hold_hotkey(session, "ctrl+alt+p")
+    session.press("ctrl+alt+p", 0.3)
     assert agent.wait_job(jobs_before + 1).outcome == "done"
 
 

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,13 @@ from phitray.paths import Paths
 from helpers.desktop import DesktopSession
 from helpers.env import environment_for
 
+# The agent on the starter model alone: what every end-to-end test and the benchmark start from.
+STARTER_SETTINGS = """
+[engine]
+chain = ["openvino-cpu"]
+model = "starter"
+allow_pull = false
+"""
 JOB_LINE = re.compile(r"job (\d+) (\w+) (\S+) from (\w+): (\w+); ran ([\d.]+)-([\d.]+); timings (\{[^}]*\})"
                       r"(?:; tokens (\d+); tokens/s ([\d.]+); model calls (\d+); model ms ([\d.]+))?")
 
@@ -64,6 +72,12 @@ class RunningAgent:
             for m in JOB_LINE.finditer(self.log())
         ]
 
+    def job_after(self, trigger: Callable[[], object], timeout: float = 60) -> JobRecord:
+        """Run `trigger` (a hotkey press, a menu click) and wait for the job it starts to end."""
+        before = len(self.jobs())
+        trigger()
+        return self.wait_job(before + 1, timeout)
+
     def wait_job(self, number: int, timeout: float = 60) -> JobRecord:
         self.wait_log(rf"job {number} \w+ \S+ from \w+: ", timeout)  # its last line, not a debug line before it
         return next(job for job in self.jobs() if job.number == number)
@@ -107,8 +121,8 @@ def story_action(action_id: str = "story", output: str = "popup", max_new_tokens
 
 
 def start_agent(session: DesktopSession, paths: Paths, settings: str, actions: dict[str, str] | None = None,
-                ready_timeout: float = 90, extra_env: dict[str, str] | None = None) -> RunningAgent:
-    """Write the settings and action files, start `phitray run`, wait until its model is loaded."""
+                ready_timeout: float | None = 90, extra_env: dict[str, str] | None = None) -> RunningAgent:
+    """Write the settings and action files, start `phitray run`, wait until its model is loaded (unless None)."""
     paths.config_dir.mkdir(parents=True, exist_ok=True)
     paths.settings_file.write_text(settings, encoding="utf-8")
     paths.user_actions_dir.mkdir(exist_ok=True)
@@ -124,5 +138,6 @@ def start_agent(session: DesktopSession, paths: Paths, settings: str, actions: d
     process = subprocess.Popen([sys.executable, "-m", "phitray", "run"], env=env, stdin=subprocess.DEVNULL,
                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     agent = RunningAgent(process, paths, env, folder)
-    agent.wait_log("model ready", ready_timeout)
+    if ready_timeout is not None:
+        agent.wait_log("model ready", ready_timeout)
     return agent

@@ -61,6 +61,12 @@ class DesktopSession:
     def xdotool(self, *args: str) -> str:
         return self.run("xdotool", *args)
 
+    def press(self, combo: str, hold: float = 0.05) -> None:
+        """Press a hotkey and keep it down a moment, as people do."""
+        self.xdotool("keydown", combo)
+        time.sleep(hold)
+        self.xdotool("keyup", combo)
+
     def clipboard(self, selection: str = "clipboard") -> str:
         """The clipboard's text as a reader sees it; '' when nobody owns it."""
         return self.run("xclip", "-o", "-selection", selection, check=False, timeout=5)

@@ -28,8 +28,8 @@ import pytest
 
 from phitray.paths import Paths
 
-from helpers.agent import RunningAgent, start_agent
-from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget, start_session
+from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent
+from helpers.desktop import DesktopSession, TextWidget, open_text_widget
 
 pytestmark = pytest.mark.slow
 
@@ -44,12 +44,7 @@ max_new_tokens = 24
 hotkey = "ctrl+alt+j"
 prompt = "Proofread the text between <text> and </text>.\\n\\n$text"
 '''
-SETTINGS = """
-[engine]
-chain = ["openvino-cpu"]
-model = "starter"
-allow_pull = false
-
+SETTINGS = STARTER_SETTINGS + """
 [log]
 include_text = true
 """
@@ -71,16 +66,6 @@ def random_text(rng: random.Random, marker: str) -> str:
         pieces.append(rng.choice(SPECIALS) if rng.random() < 0.4 else rng.choice(WORDS))
     pieces.insert(rng.randint(1, len(pieces)), marker)
     return " ".join(pieces)
-
-
-@pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DesktopSession]:
-    missing = missing_tools()
-    if missing:
-        pytest.fail(f"missing desktop tools {missing}: run scripts/desktop-deps.sh (scripts/test.sh does)")
-    desktop = start_session(tmp_path_factory.mktemp("desktop"))
-    yield desktop
-    desktop.stop()
 
 
 @pytest.fixture(scope="module")
@@ -106,12 +91,6 @@ def logged_texts(agent: RunningAgent, job: int) -> tuple[str | None, str | None]
     return tuple(ast.literal_eval(m[1]) if m else None for m in found)  # type: ignore[return-value]
 
 
-def press(session: DesktopSession, combo: str = "ctrl+alt+j", seconds: float = 0.05) -> None:
-    session.xdotool("keydown", combo)
-    time.sleep(seconds)
-    session.xdotool("keyup", combo)
-
-
 def test_every_hotkey_action_delivers_exactly_the_answer_and_gives_the_clipboard_back(
     session: DesktopSession, agent: RunningAgent, widget: TextWidget
 ) -> None:
@@ -126,9 +105,7 @@ def test_every_hotkey_action_delivers_exactly_the_answer_and_gives_the_clipboard
         held = widget.load(selection, before, after)
         assert held == before + selection + after, f"round {run}: the editor holds {held!r}"
         selected = selection
-        jobs_before = len(agent.jobs())
-        press(session)
-        record = agent.wait_job(jobs_before + 1, timeout=60)
+        record = agent.job_after(lambda: session.press("ctrl+alt+j"))
         taken, answer = logged_texts(agent, record.number)
         want = before + answer + after if record.outcome == "done" and answer is not None else held
         got = widget.wait_text(lambda text, want=want: text == want, 5)
@@ -189,9 +166,7 @@ def test_a_hotkey_storm_runs_one_job_at_a_time_and_leaves_no_key_down(
         session.xdotool("windowfocus", "--sync", popup, "key", "Escape")
     text = "we was happy when it ended ."
     widget.load(text)
-    jobs_before = len(agent.jobs())
-    press(session)
-    record = agent.wait_job(jobs_before + 1)
+    record = agent.job_after(lambda: session.press("ctrl+alt+j"))
     assert record.outcome == "done", agent.log()[-2000:]
     taken, answer = logged_texts(agent, record.number)
     assert taken == text and answer

@@ -9,8 +9,6 @@ texts carry unique markers that are then looked for in every log file.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,18 +16,13 @@ import pytest
 
 from phitray.paths import Paths
 
-from helpers.agent import RunningAgent, start_agent, story_action
-from helpers.desktop import DesktopSession, missing_tools, open_text_widget, start_session
+from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent, story_action
+from helpers.desktop import DesktopSession, open_text_widget
 
 pytestmark = pytest.mark.slow
 
 NETAUDIT = Path(__file__).resolve().parents[1] / "helpers" / "netaudit"
-SETTINGS = """
-[engine]
-chain = ["openvino-cpu"]
-model = "starter"
-allow_pull = false
-
+SETTINGS = STARTER_SETTINGS + """
 [hotkeys.actions]
 proofread = "ctrl+alt+p"
 concise = "ctrl+alt+k"
@@ -38,16 +31,6 @@ concise = "ctrl+alt+k"
 concise = "clipboard"
 """
 TALE = story_action("tale", max_new_tokens=40, hotkey="ctrl+alt+t")
-
-
-@pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DesktopSession]:
-    missing = missing_tools()
-    if missing:
-        pytest.fail(f"missing desktop tools {missing}: run scripts/desktop-deps.sh (scripts/test.sh does)")
-    desktop = start_session(tmp_path_factory.mktemp("desktop"))
-    yield desktop
-    desktop.stop()
 
 
 def records(folder: Path) -> dict[str, list[str]]:
@@ -72,11 +55,8 @@ def test_the_agent_makes_no_network_call_and_logs_no_text(
             markers += [f"nr{number}xq7", f"cb{number}zq9"]
             session.set_clipboard(own)
             widget.load(selection)
-            jobs_before = len(agent.jobs())
-            session.xdotool("keydown", combo)
-            time.sleep(0.05)
-            session.xdotool("keyup", combo)
-            assert agent.wait_job(jobs_before + 1).outcome == "done", agent.log()[-2000:]
+            record = agent.job_after(lambda combo=combo: session.press(combo))
+            assert record.outcome == "done", agent.log()[-2000:]
         seen = records(audit)
         starts = [lines[0] for lines in seen.values()]
         assert any("phitray run" in line for line in starts), starts
