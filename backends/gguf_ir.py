@@ -39,9 +39,10 @@ def load_gguf(gguf: Path, cache_root: Path, load: Callable[[Path, dict[str, Any]
     progress("converting the GGUF file once (later starts read the converted model)")
     try:
         loaded = load(staging / gguf.name, {"enable_save_ov_model": True})
-    except BaseException:
+    except Exception:
+        # Converting beside a link may fail where loading the file itself works: load it as before.
         shutil.rmtree(staging, ignore_errors=True)
-        raise
+        return load(gguf, {})
     _keep(staging, kept, gguf)
     return loaded
 
