@@ -56,6 +56,9 @@ if [ ! -f "$PHITRAY_WINE_PYTHON_DIR/bcryptprimitives.dll" ]; then
     x86_64-w64-mingw32-gcc -O2 -shared -o "$PHITRAY_WINE_PYTHON_DIR/bcryptprimitives.dll" "$here/bcryptprimitives.c" -ladvapi32
 fi
 
+# Trap 8: a Windows build never asks Linux for Intel AMX; sitecustomize asks in every Python process.
+cp "$here/sitecustomize.py" "$PHITRAY_WINE_PYTHON_DIR/Lib/site-packages/sitecustomize.py"
+
 # Trap 4: start the wineserver and Wine's own processes detached, with no pipes to inherit.
 wine_start
 
