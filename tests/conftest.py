@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from phitray.paths import Paths
 from phitray.supervisor import ModelHost
 
 from fixtures import models
-from helpers.desktop import DesktopSession, missing_tools, start_session
+from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget, start_session
 from helpers.env import UNREACHABLE_HUB
 
 CACHE = models.CACHE
@@ -70,3 +71,18 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DesktopSession
     desktop = start_session(tmp_path_factory.mktemp("desktop"))
     yield desktop
     desktop.stop()
+
+
+@pytest.fixture(scope="module")
+def agent_paths(shared_paths: Paths, tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """The shared model store with a module's own config, cache and log folders, for `phitray run`."""
+    folder = tmp_path_factory.mktemp("agent")
+    return replace(shared_paths, config_dir=folder / "config", cache_dir=folder / "cache", log_dir=folder / "log")
+
+
+@pytest.fixture(scope="module")
+def widget(session: DesktopSession, agent: object) -> Iterator[TextWidget]:
+    """The Tk editor, opened once the module's own `agent` fixture runs."""
+    editor = open_text_widget(session)
+    yield editor
+    editor.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from phitray.supervisor import ModelHost
 from phitray.ui.icons import STATE_COLOURS
 
 from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent, story_action
-from helpers.desktop import DesktopSession, TextWidget, open_text_widget
+from helpers.desktop import DesktopSession, TextWidget
 
 pytestmark = pytest.mark.slow
 
@@ -42,23 +41,10 @@ TEXT = "i has went to the store yesterday and buyed three apple."
 
 
 @pytest.fixture(scope="module")
-def agent_paths(shared_paths: Paths, tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    folder = tmp_path_factory.mktemp("agent")
-    return replace(shared_paths, config_dir=folder / "config", cache_dir=folder / "cache", log_dir=folder / "log")
-
-
-@pytest.fixture(scope="module")
 def agent(session: DesktopSession, agent_paths: Paths) -> Iterator[RunningAgent]:
     running = start_agent(session, agent_paths, SETTINGS, {"ramble": RAMBLE})
     yield running
     assert running.stop() == 0, running.output()
-
-
-@pytest.fixture(scope="module")
-def widget(session: DesktopSession, agent: RunningAgent) -> Iterator[TextWidget]:
-    editor = open_text_widget(session)
-    yield editor
-    editor.close()
 
 
 @pytest.fixture(scope="module")

@@ -22,14 +22,13 @@ import random
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 
 from phitray.paths import Paths
 
 from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent
-from helpers.desktop import DesktopSession, TextWidget, open_text_widget
+from helpers.desktop import DesktopSession, TextWidget
 
 pytestmark = pytest.mark.slow
 
@@ -69,19 +68,10 @@ def random_text(rng: random.Random, marker: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def agent(session: DesktopSession, shared_paths: Paths, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAgent]:
-    folder = tmp_path_factory.mktemp("agent")
-    paths = replace(shared_paths, config_dir=folder / "config", cache_dir=folder / "cache", log_dir=folder / "log")
-    running = start_agent(session, paths, SETTINGS, {"fix": FIX_FILE})
+def agent(session: DesktopSession, agent_paths: Paths) -> Iterator[RunningAgent]:
+    running = start_agent(session, agent_paths, SETTINGS, {"fix": FIX_FILE})
     yield running
     assert running.stop() == 0, running.output()
-
-
-@pytest.fixture(scope="module")
-def widget(session: DesktopSession, agent: RunningAgent) -> Iterator[TextWidget]:
-    editor = open_text_widget(session)
-    yield editor
-    editor.close()
 
 
 def logged_texts(agent: RunningAgent, job: int) -> tuple[str | None, str | None]:
