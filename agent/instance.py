@@ -109,11 +109,12 @@ class InstanceLock:
 
     def _accept(self, handle: Callable[[str], str]) -> None:
         """The instance thread: one short connection at a time."""
-        assert self._listener is not None
+        listener = self._listener  # release() clears the attribute while this thread may be in accept()
+        assert listener is not None
         while True:
             try:
-                connection = self._listener.accept()
-            except OSError:
+                connection = listener.accept()
+            except (OSError, EOFError):
                 return  # closed
             try:
                 with connection:
