@@ -140,16 +140,22 @@ def host_pid(daemon: int) -> int:
     raise RuntimeError("no model host")
 
 
-def host_restarts(agent: RunningAgent, kills: int) -> dict[str, float]:
-    """SIGKILL the idle model host; time until the daemon logs it ready again."""
+def host_restarts(session: DesktopSession, agent: RunningAgent, widget: TextWidget, kills: int) -> dict[str, float]:
+    """SIGKILL the idle model host; time until the daemon logs it ready again.
+
+    A proofread after each restart: it checks the new host, and an answer in
+    between is what keeps separate crashes from counting as "in a row" (three
+    in a row end a backend).
+    """
     seconds = []
-    for _ in range(kills):
+    for kill in range(kills):
         readies = agent.log().count("model host: ready")
         killed = time.time()
         os.kill(host_pid(agent.process.pid), signal.SIGKILL)
         found = agent.wait_log(r"(?m)^.*model host: ready.*$", 60, count=readies + 1)
         seconds.append(log_time(found[readies][0]) - killed)
-        time.sleep(1)
+        record, _, done = hotkey_round(session, agent, widget, "ctrl+alt+p", SENTENCES[0], f"own, kill #{kill}")
+        assert done, agent.log()[-2000:]
     return {"host_restart_seconds": statistics.median(seconds), "host_restart_seconds_max": max(seconds)}
 
 
@@ -225,13 +231,14 @@ def scaling(session: DesktopSession, agent: RunningAgent, widget: TextWidget, ba
             runs: int) -> dict[str, list[float]]:
     """TTFT and tokens/s at each prompt size, through the agent (hotkey → popup) and bare, alternating."""
     action = read_action(SCALE, "scale.toml")
-    words = long_text(4000).split(" ")
+    words = long_text(6000).split(" ")
     curve: dict[str, list[float]] = {key: [] for key in (
         "prompt_tokens", "agent_ttft_ms", "bare_ttft_ms", "agent_tokens_per_second", "bare_tokens_per_second")}
     for size in PROMPT_SIZES:
-        text, chat, counted = sized_text(bare, action, words, size)
         rows = []
         for run in range(runs):
+            # A new text each run, for both paths: the pipeline would otherwise serve a repeated prompt from its prefix cache.
+            text, chat, counted = sized_text(bare, action, words[(size + run) * 3 :], size)
             timed = bare.run(chat, action.max_new_tokens, (TEXT_CLOSE,))
             record, _, done = hotkey_round(session, agent, widget, "ctrl+alt+s", text, f"own, size {size} #{run}")
             assert done, agent.log()[-2000:]
@@ -279,7 +286,7 @@ def main() -> int:
             curve = scaling(session, agent, widget, bare, args.scaling_runs)
             del bare
             numbers.update(long_input(session, agent, widget, args.words))
-            numbers.update(host_restarts(agent, args.kills))
+            numbers.update(host_restarts(session, agent, widget, args.kills))
             widget.close()
             agent.stop()
             paths.log_file.unlink()
