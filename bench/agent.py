@@ -160,7 +160,14 @@ def host_restarts(session: DesktopSession, agent: RunningAgent, widget: TextWidg
 
 
 def close_popup(session: DesktopSession) -> None:
-    session.xdotool("key", "Escape")
+    """Escape in each result popup, then wait until none is left: a popup still up would take the next Ctrl+C."""
+    deadline = time.monotonic() + 5
+    while popups := session.run("xdotool", "search", "--onlyvisible", "--name", "^Phi Tray — ", check=False).split():
+        for popup in popups:
+            session.run("xdotool", "windowfocus", "--sync", popup, "key", "Escape", check=False)
+        if time.monotonic() > deadline:
+            raise RuntimeError("a result popup did not close")
+        time.sleep(0.05)
 
 
 def throughput(session: DesktopSession, agent: RunningAgent, widget: TextWidget, bare: BarePipeline,
