@@ -135,17 +135,17 @@ def start_session(folder: Path, tray: bool = True) -> DesktopSession:
     the machine was busy with, so such a failure explains itself.
     """
     try:
-        return _start_session(folder / "attempt-1", tray)
+        return _start_session(folder / "attempt-1", tray, patience=20)
     except DesktopNotUp as first:
         warnings.warn(f"the test desktop did not come up, starting it again: {first}", stacklevel=2)
-        return _start_session(folder / "attempt-2", tray)
+        return _start_session(folder / "attempt-2", tray, patience=60)
 
 
 class DesktopNotUp(RuntimeError):
     """A desktop program did not start; the message holds its logs and the machine's load."""
 
 
-def _start_session(folder: Path, tray: bool) -> DesktopSession:
+def _start_session(folder: Path, tray: bool, patience: float) -> DesktopSession:
     folder.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "WAYLAND_DISPLAY")}
     session = DesktopSession(folder, env)
@@ -181,8 +181,8 @@ def _start_session(folder: Path, tray: bool) -> DesktopSession:
                  "--transparent", "false", "--tint", "0xffffff", "--SetDockType", "true"],
                 "trayer",
             )
-            if not _poll(lambda: trayer.poll() is not None or _has_window(session, "trayer"), 20):
-                raise DesktopNotUp(f"trayer did not come up within 20 s{_why_not(session, xvfb, trayer)}")
+            if not _poll(lambda: trayer.poll() is not None or _has_window(session, "trayer"), patience):
+                raise DesktopNotUp(f"trayer did not come up within {patience} s{_why_not(session, xvfb, trayer)}")
             if trayer.poll() is not None:
                 raise DesktopNotUp(f"trayer exited {trayer.returncode}{_why_not(session, xvfb, trayer)}")
     except BaseException:
