@@ -21,7 +21,8 @@ cleanup() {
 trap cleanup EXIT
 
 # A private X server (it picks a free display) and the driver the tests send xdotool commands to.
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$scratch/display" </dev/null >"$scratch/xvfb.log" 2>&1 &
+# -noreset: a server whose last client leaves resets, and a client connecting meanwhile fails.
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -noreset 3>"$scratch/display" </dev/null >"$scratch/xvfb.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$scratch/display" ] && break; sleep 0.1; done
 export DISPLAY=":$(head -1 "$scratch/display")"

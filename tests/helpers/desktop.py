@@ -130,9 +130,8 @@ class DesktopSession:
 def start_session(folder: Path, tray: bool = True) -> DesktopSession:
     """A new desktop in `folder`; a second attempt if the first does not come up, with a warning why.
 
-    One CI run saw trayer not come up within 10 s for two modules in a row and
-    fine before and after; the warning keeps what each program said and what
-    the machine was busy with, so such a failure explains itself.
+    The warning keeps what each program said and what the machine was busy
+    with, so a desktop that fails to start explains itself.
     """
     try:
         return _start_session(folder / "attempt-1", tray, patience=20)
@@ -152,8 +151,11 @@ def _start_session(folder: Path, tray: bool, patience: float) -> DesktopSession:
     try:
         read_end, write_end = os.pipe()
         xvfb_log = open(folder / "xvfb.log", "ab")
+        # -noreset: by default the server resets when its last client leaves, and a program connecting
+        # during the reset gets "cannot open display" (trayer, about one start in twenty: a short
+        # xdotool call had been the only client).
         xvfb = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+            ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset"],
             pass_fds=(write_end,), stdin=subprocess.DEVNULL, stdout=xvfb_log, stderr=xvfb_log, start_new_session=True,
         )
         session.processes.append(xvfb)
