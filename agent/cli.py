@@ -2,6 +2,10 @@
 
 Every PhiTrayError ends the command with its one-sentence message on stderr
 and exit code 1; usage errors exit 2; an interrupted answer exits 130.
+
+A command imports the model machinery it runs on inside its handler: every
+command builds the whole parser, and `phitray run` shows its tray icon before
+that machinery is imported.
 """
 
 from __future__ import annotations
@@ -12,16 +16,17 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from phitray import __version__
-from phitray.backends.base import Request
 from phitray.backends.catalog import DEFAULT_MODEL
-from phitray.backends.chain import ChainOptions, survey
 from phitray.backends.registry import DEFAULT_CHAIN, OPT_IN, parse_chain
-from phitray.backends.store import ModelStore
 from phitray.errors import PhiTrayError
 from phitray.paths import Paths
-from phitray.supervisor import HostEvent, ModelHost
+
+if TYPE_CHECKING:
+    from phitray.backends.chain import ChainOptions
+    from phitray.supervisor import HostEvent, ModelHost
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -31,6 +36,8 @@ def say(text: str) -> None:
 
 
 def chain_options(args: argparse.Namespace, paths: Paths) -> ChainOptions:
+    from phitray.backends.chain import ChainOptions
+
     return ChainOptions(
         chain=parse_chain(args.backend) if args.backend else DEFAULT_CHAIN,
         model_id=args.model,
@@ -40,6 +47,9 @@ def chain_options(args: argparse.Namespace, paths: Paths) -> ChainOptions:
 
 
 def cmd_devices(args: argparse.Namespace, paths: Paths) -> int:
+    from phitray.backends.chain import survey
+    from phitray.backends.store import ModelStore
+
     decisions = survey(chain_options(args, paths), ModelStore(paths.models_dir), extra=OPT_IN)
     if args.json:
         print(json.dumps([asdict(d) for d in decisions], indent=2))
@@ -58,6 +68,7 @@ def read_text(argument: str | None) -> str:
 @contextlib.contextmanager
 def running_host(args: argparse.Namespace, paths: Paths) -> Iterator[ModelHost]:
     """A started model host for one command; progress goes to stderr unless --quiet."""
+    from phitray.supervisor import ModelHost
 
     def on_event(event: HostEvent) -> None:
         """Called on the supervisor thread."""
@@ -74,6 +85,8 @@ def cmd_ask(args: argparse.Namespace, paths: Paths) -> int:
     if not prompt.strip():
         say("nothing to ask: give a prompt as an argument or on stdin.")
         return EXIT_USAGE
+    from phitray.backends.base import Request
+
     request = Request(prompt, system=args.system, max_new_tokens=args.max_new_tokens, temperature=args.temperature)
     with running_host(args, paths) as host:
         info = host.info

@@ -8,10 +8,13 @@ LoadFailed), then for each request Chunk… and one Finished or Failed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from phitray import errors
 from phitray.backends.base import BackendInfo, Request
-from phitray.backends.chain import Decision
+
+if TYPE_CHECKING:  # pickle finds the class by its module when a message arrives
+    from phitray.backends.chain import Decision
 
 
 @dataclass(frozen=True)
