@@ -26,7 +26,7 @@ from phitray.backends.chain import ChainOptions
 from phitray.backends.registry import BACKEND_IDS
 from phitray.backends.store import ModelStore
 from phitray.capture import CaptureOptions
-from phitray.desktop import Desktop, DesktopError, open_desktop
+from phitray.desktop import Desktop, open_desktop
 from phitray.errors import ConfigError, PhiTrayError
 from phitray.hotkeys import Binding, Combo, bind_all
 from phitray.instance import InstanceLock
@@ -45,8 +45,11 @@ log = logging.getLogger(__name__)
 class Daemon:
     """The running agent. Tray commands are methods here; each returns at once."""
 
-    def __init__(self, paths: Paths, loaded: LoadedSettings, lock: InstanceLock) -> None:
+    def __init__(self, paths: Paths, loaded: LoadedSettings, lock: InstanceLock, root: tkinter.Tk, tray: Tray) -> None:
+        """`root` and `tray` come made: the icon shows while this module is still being imported."""
         self.paths = paths
+        self.root = root
+        self.tray = tray
         self.settings: Settings = loaded.settings
         self.startup_problems: list[ConfigError] = list(loaded.problems)
         self.lock = lock
@@ -70,14 +73,8 @@ class Daemon:
     # --- lifecycle (Tk thread) -------------------------------------------------------
 
     def run(self) -> int:
-        try:
-            self.root = tkinter.Tk(className="phitray")
-        except tkinter.TclError as error:
-            raise DesktopError(f"Phi Tray cannot open a window ({error}). It needs a desktop session.") from None
-        self.root.withdraw()
         self.ui = UiQueue(self.root)
-        self.tray = Tray(self, self._view())
-        self.tray.start()
+        self.tray.attach(self, self._view())
         signal.signal(signal.SIGTERM, lambda number, frame: self.quit())
         signal.signal(signal.SIGINT, lambda number, frame: self.quit())
         threading.Thread(target=self._log_tray_visible, name="tray-watch", daemon=True).start()
@@ -109,7 +106,9 @@ class Daemon:
     def _log_tray_visible(self) -> None:
         """Runs on the "tray-watch" thread: one log line with the time the icon took to show."""
         if self.tray.visible.wait(30):
-            log.info("tray icon visible %.0f ms after launch", seconds_since_launch() * 1000)
+            # The icon usually shows before this thread starts: count to when it showed, not to now.
+            shown = seconds_since_launch() - (time.perf_counter() - self.tray.shown_at)
+            log.info("tray icon visible %.0f ms after launch", shown * 1000)
 
     def quit(self) -> None:
         """Tray's Quit, SIGTERM, or `phitray stop`. Tk thread."""

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import tkinter
 from dataclasses import replace
 from typing import Any
 
 from phitray import autostart
-
+from phitray.desktop import DesktopError
 from phitray.instance import InstanceLock, instance_address, send_to_running
 from phitray.logs import setup_logging
 from phitray.paths import Paths
 from phitray.settings import LoadedSettings, load_settings
+from phitray.ui.tray import Tray, TrayView
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +38,40 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
         log.info("phitray run: settings %s, log %s", settings.source, paths.log_file)
         for problem in loaded.problems:
             log.warning("%s", problem)
-        from phitray.daemon import Daemon
+        # The icon first: the rest of the agent takes a few hundred milliseconds to import on a slow CPU,
+        # and a tray icon is how a person sees that the agent started.
+        tray = open_tray()
+        tray.start()
+        # Tk's start holds the interpreter lock, which the tray thread needs to show the icon.
+        tray.visible.wait(1.0)
+        try:
+            root = open_tk_root()
+            from phitray.daemon import Daemon
 
-        return Daemon(paths, LoadedSettings(settings, loaded.problems), lock).run()
+            return Daemon(paths, LoadedSettings(settings, loaded.problems), lock, root, tray).run()
+        except BaseException:
+            tray.stop()
+            raise
     finally:
         lock.release()
+
+
+def open_tray() -> Tray:
+    """The tray icon with a "Starting…" menu; a clear error where there is no desktop."""
+    try:
+        return Tray(None, TrayView("loading", "Starting…"))
+    except ImportError as error:  # pystray's way of saying it found no desktop to draw on
+        raise DesktopError(f"Phi Tray cannot show a tray icon ({error}). It needs a desktop session.") from None
+
+
+def open_tk_root() -> tkinter.Tk:
+    """The Tk root every window of the agent belongs to, hidden; a clear error where there is no desktop."""
+    try:
+        root = tkinter.Tk(className="phitray")
+    except tkinter.TclError as error:
+        raise DesktopError(f"Phi Tray cannot open a window ({error}). It needs a desktop session.") from None
+    root.withdraw()
+    return root
 
 
 def cmd_stop(args: argparse.Namespace, paths: Paths) -> int:

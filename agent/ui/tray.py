@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -69,7 +70,10 @@ def choose_backend_library() -> None:
 
 
 class Tray:
-    def __init__(self, commands: TrayCommands, view: TrayView) -> None:
+    """The icon. Made with no commands (a menu of one "Starting…" line) so it can show before the
+    rest of the agent is imported; `attach` hands it the daemon."""
+
+    def __init__(self, commands: TrayCommands | None, view: TrayView) -> None:
         choose_backend_library()
         import pystray
 
@@ -86,6 +90,7 @@ class Tray:
         self._icon = pystray.Icon("phitray", self._icons[view.state], title=_tooltip(view), menu=pystray.Menu(self._items))
         self._thread: threading.Thread | None = None
         self.visible = threading.Event()
+        self.shown_at = 0.0  # time.perf_counter() when the icon was shown
 
     def start(self) -> None:
         """Show the icon at once; pystray's loop runs on the "tray" thread."""
@@ -93,10 +98,19 @@ class Tray:
         def setup(icon: Any) -> None:
             """Called by pystray on its setup thread once the icon exists."""
             icon.visible = True
+            self.shown_at = time.perf_counter()
             self.visible.set()
 
         self._thread = threading.Thread(target=self._icon.run, kwargs={"setup": setup}, name="tray", daemon=True)
         self._thread.start()
+
+    def attach(self, commands: TrayCommands, view: TrayView) -> None:
+        """Give the menu its commands (the daemon, once imported) and show `view`. Tk thread."""
+        self._commands = commands
+        self._icon.title = _tooltip(view)
+        self._icon.icon = self._icons[view.state]
+        self._view = view
+        self._icon.update_menu()
 
     def show(self, view: TrayView) -> None:
         """Bring icon, tooltip and menu up to date. Any thread."""
@@ -125,6 +139,8 @@ class Tray:
 
     def _items(self) -> tuple[Any, ...]:
         Item, Menu, view, commands = self._pystray.MenuItem, self._pystray.Menu, self._view, self._commands
+        if commands is None:
+            return (Item(view.status, None, enabled=False),)
 
         def call(command: Callable[..., None], *args: str) -> Callable[..., None]:
             def run(icon: Any = None, item: Any = None) -> None:
