@@ -37,6 +37,10 @@ class DesktopSession:
     def display(self) -> str:
         return self.env["DISPLAY"]
 
+    @property
+    def x_server_pid(self) -> int:
+        return self.processes[0].pid  # Xvfb is the first program a session starts
+
     def spawn(self, args: list[str], name: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log = open(self.folder / f"{name}.log", "ab")
         process = subprocess.Popen(
