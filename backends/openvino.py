@@ -70,6 +70,10 @@ class OpenVINOBackend:
         max_prompt = model.context_length
         if self.device in ("NPU", "GPU"):
             # Compiling for NPU/GPU takes seconds to minutes; the cache makes the next start fast.
+            # Not on CPU: LLMPipeline's default paged-attention model is compiled again at every
+            # load (its blob is rewritten, openvino-genai 2026.4). ATTENTION_BACKEND="SDPA" does
+            # reuse it (starter: 0.9 s load against 4 s) but took 1.5-1.9x the time to first token
+            # on 1,700-3,400-token prompts, lost the prefix cache and held 90-300 MB more.
             cache = self._cache_dir / self.id
             cache.mkdir(parents=True, exist_ok=True)
             properties["CACHE_DIR"] = str(cache)
