@@ -139,7 +139,8 @@ def test_a_hotkey_storm_runs_one_job_at_a_time_and_leaves_no_key_down(
     assert agent.process.poll() is None, agent.output()
     print(f"storm: {STORM_PRESSES} presses in {storm_seconds:.2f} s -> {len(jobs)} jobs "
           f"({', '.join(job.outcome for job in jobs)})")
-    assert storm_seconds < 4
+    # How fast xdotool types is the machine's business, not the agent's (2.1 s here): what makes it a
+    # storm is that presses arrived while a job ran, which `refused` below checks.
     for earlier, later in zip(jobs, jobs[1:]):
         assert later.began >= earlier.ended, f"job {later.number} began before job {earlier.number} ended"
     refused = sum(int(m[2]) for m in REFUSED.finditer(agent.log()[log_before:]))
