@@ -107,19 +107,19 @@ class Tray:
     def attach(self, commands: TrayCommands, view: TrayView) -> None:
         """Give the menu its commands (the daemon, once imported) and show `view`. Tk thread."""
         self._commands = commands
-        self._icon.title = _tooltip(view)
-        self._icon.icon = self._icons[view.state]
-        self._view = view
-        self._icon.update_menu()
+        self._update(view, menu_changed=True)
 
     def show(self, view: TrayView) -> None:
         """Bring icon, tooltip and menu up to date. Any thread."""
+        self._update(view, menu_changed=False)
+
+    def _update(self, view: TrayView, menu_changed: bool) -> None:
         old, self._view = self._view, view
         if view.state != old.state:
             self._icon.icon = self._icons[view.state]
         if _tooltip(view) != _tooltip(old):
             self._icon.title = _tooltip(view)
-        if view != old:
+        if menu_changed or view != old:
             self._icon.update_menu()
 
     def notify(self, message: str, title: str = "Phi Tray") -> None:
