@@ -20,19 +20,12 @@ from phitray.paths import Paths
 from phitray.supervisor import ModelHost
 from phitray.ui.icons import STATE_COLOURS
 
-from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent, story_action
+from helpers.agent import HOTKEY_SETTINGS, RunningAgent, start_agent, story_action
 from helpers.desktop import DesktopSession, TextWidget
 
 pytestmark = pytest.mark.slow
 
-SETTINGS = STARTER_SETTINGS + """
-[hotkeys.actions]
-proofread = "ctrl+alt+p"
-concise = "ctrl+alt+k"
-
-[output.actions]
-concise = "clipboard"
-
+SETTINGS = HOTKEY_SETTINGS + """
 [capture]
 timeout_ms = "soon"   # wrong on purpose: reported, and the default applies
 """

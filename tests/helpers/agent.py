@@ -23,6 +23,15 @@ chain = ["openvino-cpu"]
 model = "starter"
 allow_pull = false
 """
+# Plus two built-in actions on hotkeys: proofread replaces the selection, concise leaves its result on the clipboard.
+HOTKEY_SETTINGS = STARTER_SETTINGS + """
+[hotkeys.actions]
+proofread = "ctrl+alt+p"
+concise = "ctrl+alt+k"
+
+[output.actions]
+concise = "clipboard"
+"""
 JOB_LINE = re.compile(r"job (\d+) (\w+) (\S+) from (\w+): (\w+); ran ([\d.]+)-([\d.]+); timings (\{[^}]*\})"
                       r"(?:; tokens (\d+); tokens/s ([\d.]+); model calls (\d+); model ms ([\d.]+))?")
 

@@ -16,20 +16,12 @@ import pytest
 
 from phitray.paths import Paths
 
-from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent, story_action
+from helpers.agent import HOTKEY_SETTINGS, RunningAgent, start_agent, story_action
 from helpers.desktop import DesktopSession, open_text_widget
 
 pytestmark = pytest.mark.slow
 
 NETAUDIT = Path(__file__).resolve().parents[1] / "helpers" / "netaudit"
-SETTINGS = STARTER_SETTINGS + """
-[hotkeys.actions]
-proofread = "ctrl+alt+p"
-concise = "ctrl+alt+k"
-
-[output.actions]
-concise = "clipboard"
-"""
 TALE = story_action("tale", max_new_tokens=40, hotkey="ctrl+alt+t")
 
 
@@ -44,7 +36,7 @@ def test_the_agent_makes_no_network_call_and_logs_no_text(
     audit = tmp_path / "netaudit"
     audit.mkdir()
     paths = replace(shared_paths, config_dir=tmp_path / "config", cache_dir=tmp_path / "cache", log_dir=tmp_path / "log")
-    agent: RunningAgent = start_agent(session, paths, SETTINGS, {"tale": TALE},
+    agent: RunningAgent = start_agent(session, paths, HOTKEY_SETTINGS, {"tale": TALE},
                                       extra_env={"PYTHONPATH": str(NETAUDIT), "PHITRAY_NETWORK_AUDIT": str(audit)})
     widget = open_text_widget(session)
     markers = []
