@@ -38,8 +38,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from fixtures.models import store_with_test_models  # noqa: E402
-from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent, story_action  # noqa: E402
+from helpers.agent import STARTER_SETTINGS, JobRecord, RunningAgent, start_agent, story_action  # noqa: E402
 from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget, start_session  # noqa: E402
+from helpers.proc import cpu_seconds, rss_kb  # noqa: E402
 from phitray.actions.library import read_action  # noqa: E402
 from phitray.actions.model import TEXT_CLOSE, Action  # noqa: E402
 from phitray.backends.store import ModelStore  # noqa: E402
@@ -72,18 +73,6 @@ def launched(agent: RunningAgent) -> dict[str, float]:
     return {"tray_visible_ms": float(tray[1]), "model_ready_ms": float(ready[1]), "host_pid": int(ready[2])}
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def idle_cost(daemon: int, host: int, seconds: float) -> dict[str, float]:
     time.sleep(3)  # let the start settle
     before = {pid: cpu_seconds(pid) for pid in (daemon, host)}
@@ -92,17 +81,17 @@ def idle_cost(daemon: int, host: int, seconds: float) -> dict[str, float]:
     return {
         "idle_cpu_percent_daemon": 100 * used[daemon] / seconds,
         "idle_cpu_percent_host": 100 * used[host] / seconds,
-        "rss_mb_daemon": rss_mb(daemon),
-        "rss_mb_host": rss_mb(host),
+        "rss_mb_daemon": rss_kb(daemon) / 1024,
+        "rss_mb_host": rss_kb(host) / 1024,
     }
 
 
 def hotkey_round(session: DesktopSession, agent: RunningAgent, widget: TextWidget, combo: str, text: str,
-                 own_clipboard: str) -> tuple[object, bool, bool]:
+                 own_clipboard: str) -> tuple[JobRecord, bool, bool]:
     session.set_clipboard(own_clipboard)
     widget.load(text)
     record = agent.job_after(lambda: session.press(combo, 0.2), timeout=600)
-    return record, session.clipboard() == own_clipboard, record.outcome == "done"  # type: ignore[attr-defined]
+    return record, session.clipboard() == own_clipboard, record.outcome == "done"
 
 
 def latencies(session: DesktopSession, agent: RunningAgent, widget: TextWidget, runs: int) -> dict[str, float]:
@@ -113,7 +102,7 @@ def latencies(session: DesktopSession, agent: RunningAgent, widget: TextWidget, 
         text = widget.wait_text(lambda current, s=sentence: current != s, 10)
         lost_text += not done or not text.strip() or text == sentence
         lost_clipboard += not clipboard_kept
-        t = record.timings  # type: ignore[attr-defined]
+        t = record.timings
         rows.append((t["prompt_sent"] - t["modifiers_released"], t["clipboard_restored"] - t["paste_sent"],
                      t["paste_sent"] - t["answer_done"]))
     return {
@@ -179,10 +168,10 @@ def throughput(session: DesktopSession, agent: RunningAgent, widget: TextWidget,
         record, _, done = hotkey_round(session, agent, widget, "ctrl+alt+r", STORY_TEXT, f"own story #{run}")
         assert done, agent.log()[-2000:]
         # The daemon's own CPU over the job (capture, the pipe, drawing the popup): on 2 cores it competes with the model.
-        daemon_share.append((cpu_seconds(agent.process.pid) - cpu_before) / (record.ended - record.began))  # type: ignore[attr-defined]
-        x_share.append((cpu_seconds(xvfb) - x_before) / (record.ended - record.began))  # type: ignore[attr-defined]
-        rates.append(record.tokens_per_second)  # type: ignore[attr-defined]
-        found = agent.wait_log(rf"job {record.number}: first text drawn in the popup ([\d.]+) ms", 10)  # type: ignore[attr-defined]
+        daemon_share.append((cpu_seconds(agent.process.pid) - cpu_before) / (record.ended - record.began))
+        x_share.append((cpu_seconds(xvfb) - x_before) / (record.ended - record.began))
+        rates.append(record.tokens_per_second)
+        found = agent.wait_log(rf"job {record.number}: first text drawn in the popup ([\d.]+) ms", 10)
         drawn.append(float(found[-1][1]))
         close_popup(session)
     agent_rate, bare_rate = statistics.median(rates), statistics.median(bare_rates)
@@ -203,15 +192,15 @@ def long_input(session: DesktopSession, agent: RunningAgent, widget: TextWidget,
     record, kept, done = hotkey_round(session, agent, widget, "ctrl+alt+m", text, "own clipboard, long text")
     assert done and kept, agent.log()[-2000:]
     close_popup(session)
-    t = record.timings  # type: ignore[attr-defined]
+    t = record.timings
     busy_ms = t["answer_done"] - t["modifiers_released"]
     return {
         "long_words": len(text.split()), "long_characters": len(text),
         "long_wall_seconds": (t["answer_done"] - t["pressed"]) / 1000,
         "long_capture_ms": t["text_captured"] - t["modifiers_released"],
-        "long_model_calls": record.model_calls,  # type: ignore[attr-defined]
-        "long_tokens_per_second": record.tokens_per_second,  # type: ignore[attr-defined]
-        "long_outside_model_share": (busy_ms - record.model_ms) / busy_ms,  # type: ignore[attr-defined]
+        "long_model_calls": record.model_calls,
+        "long_tokens_per_second": record.tokens_per_second,
+        "long_outside_model_share": (busy_ms - record.model_ms) / busy_ms,
     }
 
 
@@ -247,9 +236,9 @@ def scaling(session: DesktopSession, agent: RunningAgent, widget: TextWidget, ba
             record, _, done = hotkey_round(session, agent, widget, "ctrl+alt+s", text, f"own, size {size} #{run}")
             assert done, agent.log()[-2000:]
             close_popup(session)
-            t = record.timings  # type: ignore[attr-defined]
+            t = record.timings
             rows.append((t["first_chunk"] - t["prompt_sent"], 1000 * timed.ttft_seconds,
-                         record.tokens_per_second, timed.tokens_per_second))  # type: ignore[attr-defined]
+                         record.tokens_per_second, timed.tokens_per_second))
         curve["prompt_tokens"].append(counted)
         for index, key in enumerate(list(curve)[1:]):
             curve[key].append(statistics.median(row[index] for row in rows))

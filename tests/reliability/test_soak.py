@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -21,6 +20,7 @@ from phitray.capture import CaptureOptions
 from phitray.jobs import Job, JobEngine, JobEvent
 from phitray.supervisor import ModelHost
 
+from helpers.proc import rss_kb
 from helpers.scripted import ScriptedDesktop
 
 ACTIONS = int(os.environ.get("PHITRAY_SOAK", "0"))
@@ -34,13 +34,6 @@ max_new_tokens = 12
 prompt = "Proofread the text between <text> and </text>.\\n\\n$text"
 ''', "fix.toml")
 SENTENCES = ("i has went to the store.", "their going home tomorow.", "we was happy with it.", "she dont like rain.")
-
-
-def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for {pid}")
 
 
 def test_thousands_of_actions_keep_memory_flat(starter_host: ModelHost) -> None:
