@@ -7,7 +7,8 @@ import threading
 import time
 
 from phitray.capture import CaptureOptions, Timeline, capture_selection, paste_text, wait_for_release
-from phitray.desktop.windows import VK_LCONTROL, WinClipboard, WinSnapshot
+from phitray.desktop.windows import VK_LCONTROL
+from phitray.desktop.windows_clipboard import WinClipboard, WinSnapshot
 from phitray.hotkeys import parse_combo
 
 from helpers.wine import Notepad, wait_until, xdo
