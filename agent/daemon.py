@@ -17,7 +17,6 @@ import threading
 import time
 import tkinter
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 from phitray import autostart
@@ -34,8 +33,7 @@ from phitray.jobs import Job, JobEngine, JobEvent
 from phitray.paths import Paths
 from phitray.settings import LoadedSettings, Settings
 from phitray.supervisor import HostEvent, ModelHost
-from phitray.ui.picker import Picker
-from phitray.ui.popup import PopupCommands, ResultPopup
+from phitray.ui.results import ResultWindows
 from phitray.ui.tray import Tray, TrayView
 from phitray.ui.uiqueue import UiQueue
 
@@ -62,8 +60,7 @@ class Daemon:
         self.busy = False
         self.actions: ActionSet = ActionSet({}, ())
         self.bindings: dict[Combo, Binding] = {}
-        self.popup: ResultPopup | None = None
-        self.picker: Picker | None = None
+        self.windows = ResultWindows(root, self._submit, self.cancel, self._copy_to_clipboard)
         self.desktop: Desktop | None = None
         self.engine: JobEngine | None = None
         # Read from disk when they can change (start, toggle, reload, a model loaded), not on every redraw.
@@ -244,25 +241,18 @@ class Daemon:
         if event.kind == "busy":
             self.tray.notify(event.message)
         elif event.kind == "captured":
-            self._open_picker(event)
+            self.windows.open_picker(event, [(action.id, action.title) for action in self.actions.ordered()])
         elif event.kind == "started":
             self.busy = True
             self.tray.show(self._view())
             if event.output == "popup":
-                self._open_popup(event)
-        elif event.kind == "text" and self.popup is not None:
-            first = not self.popup.text
-            self.popup.append(event.text)
-            if first:
-                self.popup.body.update_idletasks()  # drawn, not only queued
-                log.info("job %d: first text drawn in the popup %.1f ms after the model's first chunk",
-                         event.job_id, (time.perf_counter() - event.at) * 1000)
+                self.windows.open_popup(event)
+        elif event.kind == "text":
+            self.windows.show_text(event)
         elif event.kind == "done":
             self._done(event)
         elif event.kind in ("failed", "notice"):
-            if self.popup is not None and self.popup.streaming:
-                self.popup.fail(event.message)
-            else:
+            if not self.windows.fail(event.message):
                 self.tray.notify(event.message, "Phi Tray" + (f": {event.title}" if event.title else ""))
         elif event.kind == "idle":
             self.busy = False
@@ -270,53 +260,15 @@ class Daemon:
 
     def _done(self, event: JobEvent) -> None:
         if event.output == "popup":
-            if self.popup is None or not self.popup.streaming:
-                self._open_popup(event)
-            assert self.popup is not None
-            self.popup.finish(event.text, event.message)
+            self.windows.finish(event)
         elif event.output == "clipboard":
             self.tray.notify(event.message, f"Phi Tray: {event.title}")
         elif event.output in ("undo",) or (event.job is not None and event.job.kind == "paste"):
             log.info("%s", event.message)
 
-    def _open_popup(self, event: JobEvent) -> None:
-        if self.popup is not None:
-            self.popup.close()
-        job, original = event.job, event.original
-        assert job is not None
-        window = job.window
-
-        def replace_text(text: str) -> None:
-            """Popup's Replace: Tk thread."""
-            if self.engine is not None:
-                self.engine.submit(Job("paste", "popup", job.action_id, text=text, window=window, original=original))
-
-        def retry() -> None:
-            """Popup's Retry: Tk thread."""
-            if self.engine is not None:
-                self.engine.submit(replace(job, source="popup", text=original, output="popup", pressed_at=time.perf_counter()))
-
-        commands = PopupCommands(
-            copy=self._copy_to_clipboard, replace=replace_text, retry=retry,
-            cancel=self.cancel,
-        )
-        self.popup = ResultPopup(self.root, event.title or job.action_id, commands, can_replace=window is not None)
-
-    def _open_picker(self, event: JobEvent) -> None:
-        job = event.job
-        assert job is not None
-        if self.picker is not None:
-            self.picker.close()
-        text, window = event.text, job.window
-
-        def chosen(action_id: str, values: dict[str, str]) -> None:
-            """The picker's choice: Tk thread."""
-            if self.engine is not None:
-                self.engine.submit(Job("action", "picker", action_id, text=text, window=window,
-                                       values=tuple(values.items())))
-
-        actions = [(action.id, action.title) for action in self.actions.ordered()]
-        self.picker = Picker(self.root, actions, chosen, preview=text)
+    def _submit(self, job: Job) -> None:
+        if self.engine is not None:
+            self.engine.submit(job)
 
     def _copy_to_clipboard(self, text: str) -> None:
         if self.desktop is not None:
