@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from phitray.actions.model import Action, ActionFileError, parse_action
-from phitray.errors import ConfigError
+from phitray.actions.model import Action, parse_action
+from phitray.errors import ActionFileError, ConfigError
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
-from phitray.errors import ConfigError
-from phitray.hotkeys import HotkeyError, parse_combo
+from phitray.errors import ActionFileError, ConfigError, HotkeyError
+from phitray.hotkeys import parse_combo
 
-OUTPUTS = ("replace", "popup", "clipboard")
+Output = Literal["replace", "popup", "clipboard"]
+OUTPUTS: tuple[Output, ...] = get_args(Output)
 LONG_TEXT_MODES = ("map-reduce", "chunks")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 # The selected text sits between these tags in every prompt: data, not instructions.
@@ -41,21 +42,13 @@ RAW_FIELDS: dict[str, tuple[type | tuple[type, ...], bool]] = {
 }
 
 
-class ActionFileError(ConfigError):
-    """One problem in one action file."""
-
-    def __init__(self, source: str, field_name: str, problem: str) -> None:
-        super().__init__(f"{source}: {field_name}: {problem}")
-        self.source, self.field_name, self.problem = source, field_name, problem
-
-
 @dataclass(frozen=True)
 class Action:
     id: str
     title: str
     prompt: str
     system: str = ""
-    output: str = "popup"
+    output: Output = "popup"
     hotkey: str | None = None
     order: int = 100
     max_new_tokens: int = 512
@@ -120,6 +113,7 @@ def parse_action(raw: dict[str, Any], source: str) -> Action:
     output = raw.get("output", "popup")
     if output not in OUTPUTS:
         raise ActionFileError(source, "output", f"{output!r} is not one of {', '.join(OUTPUTS)}")
+    output = cast(Output, output)
     long_text = raw.get("long_text", "chunks")
     if long_text not in LONG_TEXT_MODES:
         raise ActionFileError(source, "long_text", f"{long_text!r} is not one of {', '.join(LONG_TEXT_MODES)}")

@@ -15,9 +15,9 @@ from typing import Protocol
 from phitray.actions.cleanup import clean_answer, keep_edges
 from phitray.actions.longtext import plan_chunks
 from phitray.actions.model import TEXT_CLOSE, Action
-from phitray.backends.base import MIN_ANSWER_TOKENS, BackendInfo, Request
-from phitray.errors import ConfigError, ContextOverflow
-from phitray.protocol import GenerationStats
+from phitray.backends.base import MIN_ANSWER_TOKENS, BackendInfo, GenerationStats, Request
+from phitray.errors import ContextOverflow, NothingToDo
+
 
 DEFAULT_MAX_CHARACTERS = 200_000
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -53,10 +53,6 @@ class ActionResult:
     tokens_per_second: float  # tokens after each call's first over the time spent decoding them (as the host counts)
     model_seconds: float = 0.0  # inside the model host's generate calls, request received → last chunk
 
-
-
-class NothingToDo(ConfigError):
-    """Empty or whitespace-only input: no model call is made."""
 
 
 def run_action(

@@ -1,5 +1,5 @@
 import sys
 
-from phitray.cli import main
+from phitray.cli.main import main
 
 sys.exit(main())

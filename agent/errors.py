@@ -1,7 +1,17 @@
 """Every exception Phi Tray raises on purpose, in one tree.
 
     PhiTrayError                  anything the agent reports to a person as one sentence
+    ├── Notice                    not a fault: what the person is told instead of a result
+    │   ├── NothingSelected       Ctrl+C copied nothing, or not text
+    │   ├── NothingToDo           the input is empty or only whitespace
+    │   ├── NothingToUndo         no replace to take back
+    │   ├── Cancelled             the person stopped the job
+    │   └── NotReady              no model is loaded yet (loading, switching)
     ├── ConfigError               a settings or action file is wrong (names the file and field)
+    │   ├── ActionFileError       one action file
+    │   └── HotkeyError           a combo that cannot be used
+    ├── DesktopError              the desktop cannot be reached (no display, no clipboard…)
+    │   └── AutostartError        the start-on-login entry cannot be read or written
     ├── ModelError                the model files
     │   ├── ModelNotInstalled     not in the store for this backend (says which command fetches it)
     │   ├── ModelCorrupt          a folder or file is missing or truncated
@@ -12,11 +22,13 @@
     │   ├── BackendLoadError      probe said yes, load failed (compile error, driver fault)
     │   └── ContextOverflow       the prompt does not fit the model's context
     └── HostError                 the resident model host process
-        ├── HostCrashed           it died mid-request (restarted by the supervisor)
+        ├── HostCrashed           it died mid-request (restarted by its client)
+        ├── HostGone              it was closed (a backend or model switch, quit) mid-request
         └── NoBackendLoaded       every backend in the chain was skipped
 
 `str(error)` is always a complete sentence fit for a notification; the CLI
-prints it without a traceback.
+prints it without a traceback. Errors cross the model host's pipe by class
+name (`by_name`), so the name must stay unique in this module.
 """
 
 from __future__ import annotations
@@ -26,7 +38,49 @@ class PhiTrayError(Exception):
     """Base of every error the agent reports to a person."""
 
 
+class Notice(PhiTrayError):
+    pass
+
+
+class NothingSelected(Notice):
+    pass
+
+
+class NothingToDo(Notice):
+    pass
+
+
+class NothingToUndo(Notice):
+    pass
+
+
+class Cancelled(Notice):
+    pass
+
+
+class NotReady(Notice):
+    pass
+
+
 class ConfigError(PhiTrayError):
+    pass
+
+
+class ActionFileError(ConfigError):
+    def __init__(self, source: str, field_name: str = "", problem: str = "") -> None:
+        super().__init__(f"{source}: {field_name}: {problem}" if field_name else source)
+        self.source, self.field_name, self.problem = source, field_name, problem
+
+
+class HotkeyError(ConfigError):
+    pass
+
+
+class DesktopError(PhiTrayError):
+    pass
+
+
+class AutostartError(DesktopError):
     pass
 
 
@@ -74,5 +128,15 @@ class HostCrashed(HostError):
     pass
 
 
+class HostGone(HostError):
+    pass
+
+
 class NoBackendLoaded(HostError):
     pass
+
+
+def by_name(name: str, fallback: type[PhiTrayError] = HostError) -> type[PhiTrayError]:
+    """The class of this tree called `name` (an error that crossed the pipe); `fallback` for any other name."""
+    found = globals().get(name)
+    return found if isinstance(found, type) and issubclass(found, PhiTrayError) else fallback

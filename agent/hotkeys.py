@@ -10,8 +10,9 @@ only translate canonical names into their library's key names.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-from phitray.errors import ConfigError
+from phitray.errors import ConfigError, HotkeyError
 
 MODIFIERS = ("ctrl", "alt", "shift", "super")
 _MODIFIER_ALIASES = {
@@ -43,10 +44,6 @@ class Combo:
         return "+".join((*self.modifiers, self.key))
 
 
-class HotkeyError(ConfigError):
-    """A combo that cannot be used; the message says why."""
-
-
 def parse_combo(spelling: str) -> Combo:
     parts = [part.strip().lower() for part in spelling.replace(" ", "").split("+")]
     if spelling.strip().endswith("++"):  # `ctrl++`: the plus key itself
@@ -74,11 +71,14 @@ def parse_combo(spelling: str) -> Combo:
     return combo
 
 
+BindingKind = Literal["picker", "cancel", "action"]
+
+
 @dataclass(frozen=True)
 class Binding:
     """What a combo does: open the picker, cancel the running job, or run one action."""
 
-    kind: str  # "picker" | "cancel" | "action"
+    kind: BindingKind
     action_id: str = ""
     source: str = ""  # where the combo was set, for conflict messages
 
@@ -87,7 +87,7 @@ class Binding:
 
 
 def bind_all(
-    fixed: dict[str, tuple[str, str]], action_hotkeys: dict[str, tuple[str, str]]
+    fixed: dict[BindingKind, tuple[str, str]], action_hotkeys: dict[str, tuple[str, str]]
 ) -> tuple[dict[Combo, Binding], list[ConfigError]]:
     """Every combo and its binding; a bad or taken combo is a problem, never a crash.
 

@@ -40,9 +40,9 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from phitray.actions.model import ID_PATTERN, OUTPUTS
+from phitray.actions.model import ID_PATTERN, OUTPUTS, Output
 from phitray.backends.catalog import DEFAULT_MODEL
 from phitray.backends.registry import DEFAULT_CHAIN, parse_chain
 from phitray.errors import ConfigError
@@ -130,35 +130,17 @@ def _per_action(check: Check) -> Check:
     return table
 
 
-def _output(value: Any) -> str:
+def _output(value: Any) -> Output:
     text = _text(value)
     if text not in OUTPUTS:
         raise ValueError(f"{value!r} is not one of {', '.join(OUTPUTS)}")
-    return text
-
-
-# "section.key" -> (attribute, default, check)
-RAW_SETTINGS: dict[str, tuple[str, Any, Check]] = {
-    "hotkeys.picker": ("picker_hotkey", "ctrl+alt+space", _combo_or_empty),
-    "hotkeys.cancel": ("cancel_hotkey", "ctrl+alt+x", _combo_or_empty),
-    "hotkeys.actions": ("action_hotkeys", {}, _per_action(_combo_or_empty)),
-    "engine.chain": ("chain", DEFAULT_CHAIN, _chain),
-    "engine.model": ("model_id", DEFAULT_MODEL, _model),
-    "engine.allow_pull": ("allow_pull", True, _bool),
-    "engine.max_characters": ("max_characters", 200_000, _positive),
-    "output.actions": ("action_outputs", {}, _per_action(_output)),
-    "translate.language": ("translate_language", "English", _model),
-    "capture.timeout_ms": ("capture_timeout_ms", 600, _milliseconds(50, 10_000)),
-    "capture.release_timeout_ms": ("release_timeout_ms", 2000, _milliseconds(0, 30_000)),
-    "capture.paste_timeout_ms": ("paste_timeout_ms", 1500, _milliseconds(50, 30_000)),
-    "capture.use_primary": ("use_primary", False, _bool),
-    "log.level": ("log_level", "info", _level),
-    "log.include_text": ("log_text", False, _bool),
-}
+    return cast(Output, text)
 
 
 @dataclass(frozen=True)
 class Settings:
+    """The validated settings; every default is written here and only here."""
+
     picker_hotkey: str = "ctrl+alt+space"
     cancel_hotkey: str = "ctrl+alt+x"
     action_hotkeys: dict[str, str] = field(default_factory=dict)
@@ -166,7 +148,7 @@ class Settings:
     model_id: str = DEFAULT_MODEL
     allow_pull: bool = True
     max_characters: int = 200_000
-    action_outputs: dict[str, str] = field(default_factory=dict)
+    action_outputs: dict[str, Output] = field(default_factory=dict)
     translate_language: str = "English"
     capture_timeout_ms: int = 600
     release_timeout_ms: int = 2000
@@ -175,6 +157,27 @@ class Settings:
     log_level: str = "info"
     log_text: bool = False
     source: str = "defaults"
+
+
+# The raw file's schema: "section.key" -> (the Settings attribute it sets, its check)
+RAW_SETTINGS: dict[str, tuple[str, Check]] = {
+    "hotkeys.picker": ("picker_hotkey", _combo_or_empty),
+    "hotkeys.cancel": ("cancel_hotkey", _combo_or_empty),
+    "hotkeys.actions": ("action_hotkeys", _per_action(_combo_or_empty)),
+    "engine.chain": ("chain", _chain),
+    "engine.model": ("model_id", _model),
+    "engine.allow_pull": ("allow_pull", _bool),
+    "engine.max_characters": ("max_characters", _positive),
+    "output.actions": ("action_outputs", _per_action(_output)),
+    "translate.language": ("translate_language", _model),
+    "capture.timeout_ms": ("capture_timeout_ms", _milliseconds(50, 10_000)),
+    "capture.release_timeout_ms": ("release_timeout_ms", _milliseconds(0, 30_000)),
+    "capture.paste_timeout_ms": ("paste_timeout_ms", _milliseconds(50, 30_000)),
+    "capture.use_primary": ("use_primary", _bool),
+    "log.level": ("log_level", _level),
+    "log.include_text": ("log_text", _bool),
+}
+DEFAULTS = Settings()
 
 
 @dataclass(frozen=True)
@@ -201,12 +204,13 @@ def parse_settings(raw: dict[str, Any], source: str) -> LoadedSettings:
                 known = ", ".join(k for k in RAW_SETTINGS if k.startswith(f"{section}."))
                 problems.append(ConfigError(f"{source}: {name}: unknown setting (known: {known}); ignored"))
                 continue
-            attribute, default, check = RAW_SETTINGS[name]
+            attribute, check = RAW_SETTINGS[name]
             try:
                 values[attribute] = check(value)
             except ValueError as error:
                 reason = str(error).rstrip(".")
-                problems.append(ConfigError(f"{source}: {name}: {reason}; using the default {_show(default)}"))
+                default = _show(getattr(DEFAULTS, attribute))
+                problems.append(ConfigError(f"{source}: {name}: {reason}; using the default {default}"))
     return LoadedSettings(Settings(**values, source=source), tuple(problems))
 
 

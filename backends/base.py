@@ -80,6 +80,21 @@ class Request:
         return messages
 
 
+@dataclass(frozen=True)
+class GenerationStats:
+    """Timings of one answer, measured by the model host."""
+
+    ttft_seconds: float  # request received by the host → first chunk
+    seconds: float  # request received → last chunk
+    tokens: int  # of the answer, by the model's tokenizer
+    cancelled: bool
+
+    @property
+    def tokens_per_second(self) -> float:
+        decode = self.seconds - self.ttft_seconds
+        return (self.tokens - 1) / decode if self.tokens > 1 and decode > 0 else 0.0
+
+
 class Backend(Protocol):
     id: str
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from phitray.backends.base import Backend, BackendInfo, ModelRef, Probe, Progress
+from collections.abc import Callable
+
+from phitray.backends.base import Backend, BackendInfo, ModelRef, Probe, Progress, first_line
 from phitray.backends.catalog import CATALOG, STARTER_MODEL
 from phitray.backends.pull import pull
 from phitray.backends.registry import create_backend
 from phitray.backends.store import ModelStore
-from phitray.errors import BackendError, ModelError, NoBackendLoaded
+from phitray.errors import BackendLoadError, NoBackendLoaded, PhiTrayError
 
 
 @dataclass(frozen=True)
@@ -34,23 +36,38 @@ class ChainOptions:
     cache_dir: Path
     allow_pull: bool = True
     fallback_model: str | None = STARTER_MODEL
+    # Backends to pass over with the reason: the model host's client fills it in for one that
+    # keeps crashing the process while it probes or loads (a driver fault no exception can catch).
+    skip: tuple[tuple[str, str], ...] = ()
+
+
+def _ignore_attempt(backend_id: str, model_id: str) -> None:
+    """Default `attempting` hook: nobody watches."""
 
 
 class ChainLoader:
     """Loads the first usable backend of a chain; remembers probes across models."""
 
-    def __init__(self, options: ChainOptions, store: ModelStore, progress: Progress) -> None:
+    def __init__(self, options: ChainOptions, store: ModelStore, progress: Progress,
+                 attempting: Callable[[str, str], None] = _ignore_attempt) -> None:
+        """`attempting(backend_id, model_id)` is called before a backend is probed and loaded."""
         self.options = options
         self.store = store
         self.progress = progress
+        self.attempting = attempting
         self.decisions: list[Decision] = []
         self._probes: dict[str, tuple[Backend, Probe]] = {}
         self._reported: set[tuple[str, str]] = set()  # say each reason once, not once per model
 
     def probe(self, backend_id: str) -> tuple[Backend, Probe]:
+        """The backend and what its probe found; a probe that raises is a "no" with the library's first line."""
         if backend_id not in self._probes:
             backend = create_backend(backend_id, self.options.cache_dir)
-            self._probes[backend_id] = (backend, backend.probe())
+            try:
+                probe = backend.probe()
+            except Exception as error:  # e.g. openvino.Core() failing on a broken driver
+                probe = Probe(backend_id, True, False, f"its probe failed: {first_line(error)}")
+            self._probes[backend_id] = (backend, probe)
         return self._probes[backend_id]
 
     def load(self) -> tuple[Backend, BackendInfo]:
@@ -71,7 +88,12 @@ class ChainLoader:
         raise NoBackendLoaded(f"No backend could load a model. {reasons}")
 
     def _load_model(self, model_id: str) -> tuple[Backend, BackendInfo] | None:
+        skipped = dict(self.options.skip)
         for position, backend_id in enumerate(self.options.chain):
+            if backend_id in skipped:
+                self.decisions.append(Decision(backend_id, model_id, True, True, "skipped", skipped[backend_id]))
+                continue
+            self.attempting(backend_id, model_id)
             backend, probe = self.probe(backend_id)
 
             def skip(reason: str) -> None:
@@ -88,8 +110,12 @@ class ChainLoader:
             try:
                 model = self._find_or_pull(model_id, backend_id)
                 info = backend.load(model, self.progress)
-            except (ModelError, BackendError) as error:
-                backend.unload()
+            except Exception as error:
+                # Our own errors say what went wrong; a library's raw exception becomes one
+                # BackendLoadError with its first line (they carry pages of C++ context).
+                if not isinstance(error, PhiTrayError):
+                    error = BackendLoadError(f"{backend_id} could not load {model_id}: {first_line(error)}")
+                _unload_quietly(backend)
                 skip(str(error))
                 continue
             self.decisions.append(Decision(backend_id, model_id, True, True, "chosen", info.library))
@@ -103,6 +129,13 @@ class ChainLoader:
             if backend_id in CATALOG[model_id].sources:
                 pull(self.store, model_id, backend_id, self.progress)
         return self.store.resolve(model_id, backend_id)
+
+
+def _unload_quietly(backend: Backend) -> None:
+    try:
+        backend.unload()
+    except Exception:
+        pass  # the load already failed; its reason is the one worth reporting
 
 
 def survey(options: ChainOptions, store: ModelStore, extra: tuple[str, ...] = ()) -> list[Decision]:

@@ -71,22 +71,23 @@ class ONNXBackend:
                 config.append_provider(self.provider)
             self._model = og.Model(config)
             self._tokenizer = og.Tokenizer(self._model)
+            self._info = BackendInfo(
+                backend_id=self.id,
+                device=self.device,
+                model_id=model.model_id,
+                quantization=model.quantization,
+                context_length=model.context_length,
+                max_prompt_tokens=model.context_length,
+                library=f"{getattr(og, '__id__', 'onnxruntime-genai')} {og.__version__}",
+            )
+            # A model that loads but cannot generate (a provider fault) fails here, not on a hotkey.
+            for _ in self.stream(Request("Hi", max_new_tokens=1), threading.Event()):
+                pass
         except Exception as error:  # og raises bare RuntimeError, e.g. "DML provider requested, but …"
             self.unload()
             raise BackendLoadError(
                 f"{self.id}: onnxruntime-genai could not load {model.path}: {first_line(error)}"
             ) from error
-        self._info = BackendInfo(
-            backend_id=self.id,
-            device=self.device,
-            model_id=model.model_id,
-            quantization=model.quantization,
-            context_length=model.context_length,
-            max_prompt_tokens=model.context_length,
-            library=f"{getattr(og, '__id__', 'onnxruntime-genai')} {og.__version__}",
-        )
-        for _ in self.stream(Request("Hi", max_new_tokens=1), threading.Event()):
-            pass
         self._info = dataclasses.replace(self._info, load_seconds=time.perf_counter() - started)
         return self._info
 

@@ -54,7 +54,10 @@ class OpenVINOBackend:
             import openvino_genai  # noqa: F401
         except ImportError as error:
             return Probe(self.id, False, False, f"openvino-genai not installed ({error}): {INSTALL_HINT}")
-        devices = list(openvino.Core().available_devices)
+        try:
+            devices = list(openvino.Core().available_devices)
+        except Exception as error:  # a broken plugin or driver raises here, before any device is asked
+            return Probe(self.id, True, False, f"openvino.Core() failed: {first_line(error)}")
         detail = f"openvino {openvino.get_version()}; available_devices {devices}"
         if not any(d == self.device or d.startswith(self.device + ".") for d in devices):
             reason = f"no {self.device} in openvino.Core().available_devices ({devices})"

@@ -15,7 +15,7 @@ from phitray.actions.library import load_actions
 from phitray.actions.runner import run_action
 from phitray.backends.chain import ChainOptions
 from phitray.paths import Paths
-from phitray.supervisor import ModelHost
+from phitray.host.client import ModelHost
 
 from samples import long_text
 

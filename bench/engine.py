@@ -20,7 +20,7 @@ from phitray.backends.base import Request
 from phitray.backends.chain import ChainOptions
 from phitray.backends.store import ModelStore
 from phitray.paths import Paths
-from phitray.supervisor import ModelHost
+from phitray.host.client import ModelHost
 
 from bare import BarePipeline
 

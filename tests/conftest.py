@@ -16,7 +16,7 @@ import pytest
 
 from phitray.backends.chain import ChainOptions
 from phitray.paths import Paths
-from phitray.supervisor import ModelHost
+from phitray.host.client import ModelHost
 
 from fixtures import models
 from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget, start_session

@@ -8,7 +8,8 @@ import pytest
 
 from phitray.actions.cleanup import clean_answer, keep_edges
 from phitray.actions.library import builtin_files, load_actions, read_action
-from phitray.actions.model import ActionFileError, delimit
+from phitray.actions.model import delimit
+from phitray.errors import ActionFileError
 from phitray.errors import ConfigError
 
 BUILTINS = [name for name, _ in builtin_files()]
@@ -133,7 +134,7 @@ def test_the_json_schema_describes_the_same_fields() -> None:
 
 
 def test_act_takes_its_text_after_options() -> None:
-    from phitray.cli import build_parser
+    from phitray.cli.main import build_parser
 
     args, extra = build_parser().parse_known_args(["act", "translate", "--set", "language=French", "Hallo"])
     assert (args.text, extra) == (None, ["Hallo"]), "argparse's own behaviour, which main() corrects"

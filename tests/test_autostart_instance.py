@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from phitray.autostart import LaunchAgent, WindowsRunKey, XdgAutostart, check, desktop_exec, AutostartError
-from phitray.instance import InstanceLock, instance_address, send_to_running
+from phitray.desktop.autostart import LaunchAgent, WindowsRunKey, XdgAutostart, check, desktop_exec
+from phitray.errors import AutostartError
+from phitray.desktop.instance import InstanceLock, instance_address, send_to_running
 from phitray.paths import Paths
 
 

@@ -17,7 +17,7 @@ from PIL import Image
 from phitray.actions.library import load_actions
 from phitray.actions.runner import run_action
 from phitray.paths import Paths
-from phitray.supervisor import ModelHost
+from phitray.host.client import ModelHost
 from phitray.ui.icons import STATE_COLOURS
 
 from helpers.agent import HOTKEY_SETTINGS, RunningAgent, start_agent, story_action

@@ -14,7 +14,7 @@ from phitray.backends.chain import ChainOptions
 from phitray.backends.store import ModelStore
 from phitray.errors import HostCrashed, NoBackendLoaded
 from phitray.paths import Paths
-from phitray.supervisor import HostEvent, ModelHost
+from phitray.host.client import HostEvent, ModelHost
 
 TINY = "tiny-phi3"
 LONG = Request("Write a long story about a lighthouse.", max_new_tokens=200)

@@ -12,11 +12,12 @@ import pytest
 
 from phitray.actions.library import load_actions, read_action
 from phitray.actions.longtext import plan_chunks
-from phitray.actions.runner import NothingToDo, run_action
+from phitray.actions.runner import run_action
+from phitray.errors import NothingToDo
 from phitray.backends.chain import ChainOptions
 from phitray.errors import ContextOverflow
 from phitray.paths import Paths
-from phitray.supervisor import ModelHost
+from phitray.host.client import ModelHost
 
 from helpers.env import environment_for
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from phitray.backends.registry import DEFAULT_CHAIN
-from phitray.hotkeys import HotkeyError, bind_all, parse_combo
+from phitray.hotkeys import bind_all, parse_combo
+from phitray.errors import HotkeyError
 from phitray.settings import Settings, load_settings
 
 import pytest

@@ -1,6 +1,6 @@
 """The desktop seams: clipboard, keys, hotkeys, focus. One module per platform, one selector.
 
-The capture/delivery sequence (`phitray.capture`) and the job engine speak only
+The capture/delivery sequence (`phitray.engine.capture`) and the job engine speak only
 these protocols; `open_desktop()` picks the platform's module, the way pystray
 and pynput pick theirs. Tests of the pure logic use a scripted desktop; the
 end-to-end tests use the real X11 module on Xvfb.
@@ -13,12 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from phitray.errors import PhiTrayError
+from phitray.errors import DesktopError
 from phitray.hotkeys import Combo
-
-
-class DesktopError(PhiTrayError):
-    """The desktop cannot be reached (no display, no clipboard tool…)."""
 
 
 class Snapshot(Protocol):

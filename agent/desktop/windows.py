@@ -13,7 +13,8 @@ from collections.abc import Callable
 from ctypes import wintypes
 from typing import Any
 
-from phitray.desktop import Desktop, DesktopError
+from phitray.desktop import Desktop
+from phitray.errors import DesktopError
 from phitray.hotkeys import MODIFIERS, Combo
 
 assert sys.platform == "win32"  # before the next import: type checkers for Linux stop here, as for that module

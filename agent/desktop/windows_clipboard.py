@@ -27,7 +27,7 @@ from ctypes import wintypes
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from phitray.desktop import DesktopError
+from phitray.errors import DesktopError
 
 assert sys.platform == "win32"
 

@@ -22,7 +22,8 @@ from Xlib.error import BadAccess, BadWindow, CatchError, DisplayError
 from Xlib.ext import xtest
 from Xlib.protocol import event as xevent
 
-from phitray.desktop import Desktop, DesktopError
+from phitray.desktop import Desktop
+from phitray.errors import DesktopError
 from phitray.desktop.x11_clipboard import X11Clipboard
 from phitray.hotkeys import MODIFIERS, Combo
 

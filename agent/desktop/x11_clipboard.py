@@ -28,7 +28,7 @@ from Xlib.error import DisplayError
 from Xlib.ext import xfixes
 from Xlib.protocol import event as xevent, request
 
-from phitray.desktop import DesktopError
+from phitray.errors import DesktopError
 
 T = TypeVar("T")
 # Targets that describe the selection rather than hold its content.

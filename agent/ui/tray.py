@@ -15,17 +15,29 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from phitray.ui.icons import state_icon
 
 log = logging.getLogger(__name__)
 
 
+TrayState = Literal["loading", "ready", "busy", "paused", "error"]
+# What each of pystray's backends cannot do, for the log line that says which one the agent got.
+BACKEND_LIMITS = {
+    "gtk": "",
+    "win32": "",
+    "appindicator": "a left click opens the menu instead of the picker",
+    "xorg": "no menu and no clicks (install PyGObject for the gtk backend: pip install 'PyGObject<3.51')",
+    "darwin": "",
+}
+
+
 @dataclass(frozen=True)
 class TrayView:
-    state: str  # loading | ready | busy | paused | error
+    state: TrayState
     status: str  # "Ready · openvino-cpu · CPU · phi-3-mini-4k-instruct", or the reason for an error
+    notes: tuple[str, ...] = ()  # more lines under the status (a backend passed over, and why)
     actions: tuple[tuple[str, str], ...] = ()  # (id, title)
     busy: bool = False
     can_undo: bool = False
@@ -87,7 +99,13 @@ class Tray:
             # encoderinfo into every save.
             for image in self._icons.values():
                 image.encoderinfo = {"bitmap_format": "bmp"}
-        self._icon = pystray.Icon("phitray", self._icons[view.state], title=_tooltip(view), menu=pystray.Menu(self._items))
+        self.backend = pystray.Icon.__module__.rpartition("._")[2]  # "pystray._gtk" → "gtk"
+        limits = BACKEND_LIMITS.get(self.backend, "untested")
+        log.info("tray: pystray's %s backend%s", self.backend, f" ({limits})" if limits else "")
+        # The xorg backend writes the title as a latin-1 window name: "—" or "…" would raise there.
+        self._latin1 = self.backend == "xorg"
+        self._icon = pystray.Icon("phitray", self._icons[view.state], title=self._tooltip(view),
+                                  menu=pystray.Menu(self._items))
         self._thread: threading.Thread | None = None
         self.visible = threading.Event()
         self.shown_at = 0.0  # time.perf_counter() when the icon was shown
@@ -117,8 +135,8 @@ class Tray:
         old, self._view = self._view, view
         if view.state != old.state:
             self._icon.icon = self._icons[view.state]
-        if _tooltip(view) != _tooltip(old):
-            self._icon.title = _tooltip(view)
+        if self._tooltip(view) != self._tooltip(old):
+            self._icon.title = self._tooltip(view)
         if menu_changed or view != old:
             self._icon.update_menu()
 
@@ -164,11 +182,12 @@ class Tray:
         ready = view.state in ("ready", "busy", "paused")
         return (
             Item(view.status, None, enabled=False),
+            *(Item(note, None, enabled=False) for note in view.notes),
             Menu.SEPARATOR,
             Item(picker_text, call(commands.open_picker), default=True, enabled=ready),
             Item("Run on clipboard text", on_clipboard, enabled=ready and bool(view.actions)),
             Item("Cancel", call(commands.cancel), enabled=view.busy),
-            Item("Undo last replace", call(commands.undo), enabled=view.can_undo and not view.busy),
+            Item("Undo last replace", call(commands.undo), enabled=view.can_undo),
             Menu.SEPARATOR,
             Item("Backend", backends),
             Item("Model", models, enabled=bool(view.models)),
@@ -183,5 +202,8 @@ class Tray:
         )
 
 
-def _tooltip(view: TrayView) -> str:
-    return f"Phi Tray — {view.status}"[:127]  # Windows cuts tooltips at 128 characters
+    def _tooltip(self, view: TrayView) -> str:
+        text = f"Phi Tray — {view.status}"[:127]  # Windows cuts tooltips at 128 characters
+        if self._latin1:
+            text = text.replace("—", "-").replace("…", "...").encode("latin-1", "replace").decode("latin-1")
+        return text

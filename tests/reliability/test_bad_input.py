@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from phitray.actions.library import ActionSet, load_actions, read_action
-from phitray.capture import CaptureOptions
-from phitray.jobs import Job, JobEngine, JobEvent
-from phitray.supervisor import ModelHost
+from phitray.engine.capture import CaptureOptions
+from phitray.engine.jobs import Job, JobEngine, JobEvent
+from phitray.host.client import ModelHost
 
 from helpers.scripted import ScriptedDesktop
 

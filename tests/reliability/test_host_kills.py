@@ -18,9 +18,9 @@ import pytest
 
 from phitray.actions.library import ActionSet, load_actions, read_action
 from phitray.actions.runner import run_action
-from phitray.capture import CaptureOptions
-from phitray.jobs import Job, JobEngine, JobEvent
-from phitray.supervisor import ModelHost
+from phitray.engine.capture import CaptureOptions
+from phitray.engine.jobs import Job, JobEngine, JobEvent
+from phitray.host.client import ModelHost
 
 from helpers.agent import story_action
 from helpers.scripted import ScriptedDesktop

@@ -16,9 +16,9 @@ import time
 import pytest
 
 from phitray.actions.library import ActionSet, load_actions, read_action
-from phitray.capture import CaptureOptions
-from phitray.jobs import Job, JobEngine, JobEvent
-from phitray.supervisor import ModelHost
+from phitray.engine.capture import CaptureOptions
+from phitray.engine.jobs import Job, JobEngine, JobEvent
+from phitray.host.client import ModelHost
 
 from helpers.proc import rss_kb
 from helpers.scripted import ScriptedDesktop

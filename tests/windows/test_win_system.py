@@ -10,13 +10,13 @@ from pathlib import Path
 
 from phitray.actions.library import load_actions
 from phitray.actions.runner import run_action
-from phitray.autostart import RUN_KEY, WindowsRunKey, check
+from phitray.desktop.autostart import RUN_KEY, WindowsRunKey, check
 from phitray.backends.chain import ChainOptions, survey
 from phitray.backends.registry import DEFAULT_CHAIN, OPT_IN
 from phitray.backends.store import ModelStore
-from phitray.instance import InstanceLock, instance_address, send_to_running
+from phitray.desktop.instance import InstanceLock, instance_address, send_to_running
 from phitray.paths import Paths
-from phitray.supervisor import ModelHost
+from phitray.host.client import ModelHost
 
 
 def test_the_run_value_is_written_read_back_repaired_and_removed() -> None:

@@ -13,10 +13,10 @@ from PIL import Image
 from phitray.actions.library import load_actions
 from phitray.actions.runner import run_action
 from phitray.backends.chain import ChainOptions
-from phitray.capture import CaptureOptions
-from phitray.jobs import Job, JobEngine, JobEvent
+from phitray.engine.capture import CaptureOptions
+from phitray.engine.jobs import Job, JobEngine, JobEvent
 from phitray.paths import Paths
-from phitray.supervisor import ModelHost
+from phitray.host.client import ModelHost
 from phitray.ui.icons import STATE_COLOURS
 from phitray.ui.tray import Tray, TrayView
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 
 from phitray.actions.library import load_actions
-from phitray.actions.runner import DEFAULT_MAX_CHARACTERS, NothingToDo, run_action
+from phitray.actions.runner import DEFAULT_MAX_CHARACTERS, run_action
+from phitray.cli.common import EXIT_NOTHING_TO_DO, add_engine_options, read_text, running_host, say
 from phitray.errors import ConfigError
 from phitray.paths import Paths
-
-EXIT_NOTHING_TO_DO = 3
 
 
 def parse_values(pairs: list[str]) -> dict[str, str]:
@@ -26,15 +24,13 @@ def parse_values(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_act(args: argparse.Namespace, paths: Paths) -> int:
-    from phitray.cli import read_text, running_host, say
-
     library = load_actions(paths.user_actions_dir)
     action = library.get(args.action)
     values = parse_values(args.set or [])
     action.values(values)
     text = read_text(args.text)
     if not text.strip():
-        say(str(NothingToDo("There is no text to work on: the input is empty or only whitespace.")))
+        say("There is no text to work on: the input is empty or only whitespace.")
         return EXIT_NOTHING_TO_DO
     with running_host(args, paths) as host:
         info = host.info
@@ -81,14 +77,11 @@ def cmd_check(args: argparse.Namespace, paths: Paths) -> int:
     return 1 if library.problems else 0
 
 
-def add_action_commands(
-    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
-    engine_options: Callable[[argparse.ArgumentParser], None],
-) -> None:
+def add_action_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     act = commands.add_parser("act", help="run an action on a text (argument or stdin) and stream the result")
     act.add_argument("action", help="an action id, see `phitray actions list`")
     act.add_argument("text", nargs="?", help="the text; read from stdin when absent")
-    engine_options(act)
+    add_engine_options(act)
     act.add_argument("--set", action="append", metavar="NAME=VALUE", help="fill a placeholder, e.g. language=French")
     act.add_argument("--json", action="store_true", help="print the result and timings as one JSON object")
     act.add_argument("--max-characters", type=int, default=DEFAULT_MAX_CHARACTERS,

@@ -8,9 +8,10 @@ import tkinter
 from dataclasses import replace
 from typing import Any
 
-from phitray import autostart
-from phitray.desktop import DesktopError
-from phitray.instance import InstanceLock, instance_address, send_to_running
+from phitray.desktop import autostart
+from phitray.errors import DesktopError
+from phitray.desktop.instance import InstanceLock, instance_address, send_to_running
+from phitray.cli.common import say
 from phitray.logs import setup_logging
 from phitray.paths import Paths
 from phitray.settings import LoadedSettings, load_settings
@@ -20,8 +21,6 @@ log = logging.getLogger(__name__)
 
 
 def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
-    from phitray.cli import say
-
     address = instance_address(paths)
     lock = InstanceLock(address)
     if not lock.acquire():
@@ -46,7 +45,7 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
         tray.visible.wait(1.0)
         try:
             root = open_tk_root()
-            from phitray.daemon import Daemon
+            from phitray.app.daemon import Daemon
 
             return Daemon(paths, LoadedSettings(settings, loaded.problems), lock, root, tray).run()
         except BaseException:
@@ -75,8 +74,6 @@ def open_tk_root() -> tkinter.Tk:
 
 
 def cmd_stop(args: argparse.Namespace, paths: Paths) -> int:
-    from phitray.cli import say
-
     answer = send_to_running(instance_address(paths), "quit")
     say("stopping the running agent." if answer is not None else "no agent is running.")
     return 0
@@ -100,7 +97,7 @@ def cmd_autostart(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
-def add_daemon_commands(commands: Any) -> None:
+def add_agent_commands(commands: Any) -> None:
     run = commands.add_parser("run", help="start the tray agent (the default when no command is given)")
     run.add_argument("--debug", action="store_true", help="log at debug level")
     run.add_argument("--log-text", action="store_true", help="also log selected text and answers (debugging only)")

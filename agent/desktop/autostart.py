@@ -16,15 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from phitray.errors import PhiTrayError
+from phitray.errors import AutostartError
 
 ENTRY_NAME = "Phi Tray"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 LAUNCH_AGENT_LABEL = "io.github.phitray.agent"
-
-
-class AutostartError(PhiTrayError):
-    """The start-on-login entry cannot be read or written."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from phitray.backends.prepare import WEIGHT_FORMATS, PrepareOptions, prepare
 from phitray.backends.pull import pull
 from phitray.backends.registry import BACKEND_IDS
 from phitray.backends.store import InstalledModel, ModelStore
+from phitray.cli.common import chain_options, say
 from phitray.errors import NoBackendLoaded, PhiTrayError
 from phitray.paths import Paths
 
@@ -60,8 +61,6 @@ def _problem(model: InstalledModel) -> str | None:
 
 
 def cmd_pull(args: argparse.Namespace, paths: Paths) -> int:
-    from phitray.cli import chain_options, say
-
     store = ModelStore(paths.models_dir)
     backend_id = args.backend
     if backend_id is None:
@@ -75,8 +74,6 @@ def cmd_pull(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_prepare(args: argparse.Namespace, paths: Paths) -> int:
-    from phitray.cli import say
-
     options = PrepareOptions(args.source, args.backend, args.weight_format, args.group_size)
     name = args.name or Path(args.source.rstrip("/")).name
     store = ModelStore(paths.models_dir)

@@ -18,13 +18,9 @@ import time
 from dataclasses import dataclass, field
 
 from phitray.desktop import Clipboard, Desktop, Keys, Snapshot
-from phitray.errors import PhiTrayError
+from phitray.errors import NothingSelected
 
 POLL_SECONDS = 0.005  # only while a job waits for key-ups, never when idle
-
-
-class NothingSelected(PhiTrayError):
-    """Ctrl+C did not change the clipboard, or what it copied is not text."""
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """The messages between the daemon and the model host process.
 
 Only these frozen dataclasses cross the pipe. Daemon → host: Generate, Cancel,
-CountTokens, Shutdown. Host → daemon: Status while loading, then Ready (or
-LoadFailed), then for each request Chunk… and one Finished or Failed.
+CountTokens, Shutdown. Host → daemon: Status and Trying while loading (Trying
+names the backend before its probe and load, so a crash there is blamed on
+it), then Ready (or LoadFailed), then for each request Chunk… and one
+Finished or Failed.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from phitray import errors
-from phitray.backends.base import BackendInfo, Request
+from phitray.backends.base import BackendInfo, GenerationStats, Request
 
 if TYPE_CHECKING:  # pickle finds the class by its module when a message arrives
     from phitray.backends.chain import Decision
@@ -45,6 +47,12 @@ class Status:
 
 
 @dataclass(frozen=True)
+class Trying:
+    backend_id: str
+    model_id: str
+
+
+@dataclass(frozen=True)
 class Ready:
     info: BackendInfo
     decisions: tuple[Decision, ...]
@@ -60,19 +68,6 @@ class LoadFailed:
 class Chunk:
     request_id: int
     text: str
-
-
-@dataclass(frozen=True)
-class GenerationStats:
-    ttft_seconds: float  # request received by the host → first chunk
-    seconds: float  # request received → last chunk
-    tokens: int  # of the answer, by the model's tokenizer
-    cancelled: bool
-
-    @property
-    def tokens_per_second(self) -> float:
-        decode = self.seconds - self.ttft_seconds
-        return (self.tokens - 1) / decode if self.tokens > 1 and decode > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -95,5 +90,4 @@ class Failed:
 
     def error(self) -> errors.PhiTrayError:
         """The exception the host raised, rebuilt on this side of the pipe."""
-        error_class = getattr(errors, self.error_type, errors.HostError)
-        return error_class(self.message)
+        return errors.by_name(self.error_type)(self.message)

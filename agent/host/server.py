@@ -1,6 +1,6 @@
 """The model host: a child process that owns one loaded backend and serves requests.
 
-Started by `supervisor.ModelHost` with the spawn method. Its main thread reads
+Started by `phitray.host.client.ModelHost` with the spawn method. Its main thread reads
 the pipe (so a Cancel arrives while a generation runs); one generation thread
 at a time streams chunks back. A crash here (driver fault, OOM kill) costs the
 daemon nothing but a restart.
@@ -13,11 +13,11 @@ import time
 from multiprocessing.connection import Connection
 
 from phitray import errors
-from phitray.backends.base import Backend, BackendInfo
+from phitray.backends.base import Backend, BackendInfo, first_line
 from phitray.backends.chain import ChainLoader, ChainOptions
 from phitray.backends.store import ModelStore
 from phitray.paths import Paths
-from phitray.protocol import (
+from phitray.host.messages import (
     Cancel,
     Chunk,
     CountTokens,
@@ -30,6 +30,7 @@ from phitray.protocol import (
     Shutdown,
     Status,
     TokenCount,
+    Trying,
 )
 
 
@@ -86,11 +87,13 @@ def _generate(
 def host_main(connection: Connection, options: ChainOptions, paths: Paths) -> None:
     """Entry point of the host process (its main thread)."""
     send = _Sender(connection)
-    loader = ChainLoader(options, ModelStore(paths.models_dir), lambda text: send(Status(text)))
+    loader = ChainLoader(options, ModelStore(paths.models_dir), lambda text: send(Status(text)),
+                         lambda backend_id, model_id: send(Trying(backend_id, model_id)))
     try:
         backend, info = loader.load()
-    except errors.PhiTrayError as error:
-        send(LoadFailed(str(error), tuple(loader.decisions)))
+    except Exception as error:  # the chain turns library errors into ours; anything else still gets a reason
+        reason = str(error) if isinstance(error, errors.PhiTrayError) else f"loading failed: {first_line(error)}"
+        send(LoadFailed(reason, tuple(loader.decisions)))
         return
     send(Ready(info, tuple(loader.decisions)))
 

@@ -1,0 +1,341 @@
+"""`phitray run`: the tray agent. Wires the tray, hotkeys, engine, host controller and windows together.
+
+Threads (DESIGN.md): Tk's main loop owns the main thread and every window;
+pystray runs on "tray"; hotkeys on the desktop's listener thread; jobs on
+"engine"; host switches on "host-control"; each model host is a child process
+read by its "model-host-supervisor". Other threads reach Tk only through
+`UiQueue.call_soon`, which never waits. The state the tray shows is one frozen
+`AgentState`, replaced on the Tk thread and drawn by `view.tray_view`.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+import tkinter
+from dataclasses import replace
+
+from phitray.actions.library import ActionSet, load_actions
+from phitray.app.bindings import hotkey_callbacks, hotkey_table
+from phitray.app.view import AgentState, tray_view
+from phitray.backends.chain import ChainOptions
+from phitray.backends.registry import BACKEND_IDS
+from phitray.backends.store import ModelStore
+from phitray.desktop import Desktop, autostart, open_desktop
+from phitray.desktop.instance import InstanceLock
+from phitray.desktop.system import open_path, seconds_since_launch
+from phitray.engine.capture import CaptureOptions
+from phitray.engine.engine import JobEngine
+from phitray.engine.jobs import EngineConfig, Job, JobEvent
+from phitray.errors import ConfigError, PhiTrayError
+from phitray.host.controller import HostChange, HostController
+from phitray.paths import Paths
+from phitray.settings import LoadedSettings, Settings
+from phitray.ui.results import ResultWindows
+from phitray.ui.tray import Tray
+from phitray.ui.uiqueue import UiQueue
+
+log = logging.getLogger(__name__)
+
+
+class Daemon:
+    """The running agent. Tray commands are methods here; each returns at once."""
+
+    def __init__(self, paths: Paths, loaded: LoadedSettings, lock: InstanceLock, root: tkinter.Tk, tray: Tray,
+                 desktop: Desktop | None = None) -> None:
+        """`root` and `tray` come made: the icon shows while this module is still being imported.
+        `desktop` is opened by `run` unless given (tests hand in a scripted one)."""
+        self.paths = paths
+        self.root = root
+        self.tray = tray
+        self.settings: Settings = loaded.settings
+        self.problems: list[ConfigError] = list(loaded.problems)
+        self.lock = lock
+        self.autostart = autostart.for_this_platform()
+        self.ui = UiQueue(root)
+        self.state = AgentState(backends=BACKEND_IDS, model_id=self.settings.model_id,
+                                picker_hotkey=self.settings.picker_hotkey)
+        self.actions = self._load_actions()
+        self.windows = ResultWindows(root, self._submit, self.cancel, self._copy_to_clipboard)
+        self.desktop = desktop
+        self.engine: JobEngine | None = None
+        self.controller = HostController(paths, lambda change: self.ui.call_soon(lambda: self._on_host_change(change)),
+                                         before_switch=self.cancel)
+
+    # --- lifecycle (Tk thread) -------------------------------------------------------
+
+    def run(self) -> int:
+        """Start everything and run Tk's loop until quit. Tk (main) thread."""
+        self.start()
+        signal.signal(signal.SIGTERM, lambda number, frame: self.shutdown())
+        signal.signal(signal.SIGINT, lambda number, frame: self.shutdown())
+        self.root.mainloop()
+        return 0
+
+    def start(self) -> None:
+        """Everything `run` starts but Tk's loop. Tk thread."""
+        self.tray.attach(self, tray_view(self.state))
+        threading.Thread(target=self._log_tray_visible, name="tray-watch", daemon=True).start()
+        if self.desktop is None:
+            try:
+                self.desktop = open_desktop()
+            except PhiTrayError as error:
+                self._update(host="error", host_status=str(error))
+                self.tray.notify(str(error))
+                log.error("%s", error)
+        if self.desktop is not None:
+            self.engine = JobEngine(self.desktop, self.controller.current, self._engine_config(),
+                                    lambda event: self.ui.call_soon(lambda: self._on_job_event(event)))
+            self.engine.start()
+            self._bind_hotkeys()
+        self.lock.serve(self._on_instance_message)
+        self._check_autostart()
+        self._read_disk_state()
+        self.controller.switch(self._chain_options())
+        self._report_problems()
+
+    def _log_tray_visible(self) -> None:
+        """Runs on the "tray-watch" thread: one log line with the time the icon took to show."""
+        if self.tray.visible.wait(30):
+            # The icon usually shows before this thread starts: count to when it showed, not to now.
+            shown = seconds_since_launch() - (time.perf_counter() - self.tray.shown_at)
+            log.info("tray icon visible %.0f ms after launch", shown * 1000)
+
+    def shutdown(self) -> None:
+        """End every thread and process of the agent: Quit, SIGTERM, or `phitray stop`. Tk thread."""
+        log.info("quitting")
+        self.ui.close()
+        if self.engine is not None:
+            self.engine.stop()
+        if self.desktop is not None:
+            self.desktop.close()
+        self.controller.close()
+        self.tray.stop()
+        self.lock.release()
+        self.root.quit()
+
+    def _update(self, **changes: object) -> None:
+        """Replace the agent's state and redraw the tray from it. Tk thread."""
+        self.state = replace(self.state, **changes)  # type: ignore[arg-type]
+        self.tray.show(tray_view(self.state))
+
+    # --- the model host --------------------------------------------------------------
+
+    def _chain_options(self) -> ChainOptions:
+        chain = self.settings.chain if self.state.backend_choice == "auto" else (self.state.backend_choice,)
+        return ChainOptions(chain=chain, model_id=self.state.model_id, cache_dir=self.paths.compile_cache_dir,
+                            allow_pull=self.settings.allow_pull)
+
+    def _on_host_change(self, change: HostChange) -> None:
+        """An event of the current model host, marshalled to the Tk thread."""
+        event = change.event
+        log.info("model host %d: %s: %s", change.generation, event.kind, event.text)
+        host = self.controller.current()
+        skipped = tuple(f"{backend}: skipped, {reason}" for backend, reason in (host.skipped if host else ()))
+        if event.kind == "ready" and event.info is not None:
+            info = event.info
+            log.info("model ready %.0f ms after launch (model host pid %s): %s", seconds_since_launch() * 1000,
+                     host.pid if host else None, info)
+            self._update(host="ready", host_status=f"{info.backend_id} · {info.device} · {info.model_id}",
+                         skipped=skipped)
+            self._read_disk_state()  # the load may have pulled a model
+        elif event.kind == "load-failed":
+            log.error("no model: %s", event.text)
+            self._update(host="error", host_status=event.text, skipped=skipped)
+            self.tray.notify(f"No model could be loaded: {event.text}")
+        elif event.kind in ("crashed", "fallback"):
+            self._update(host="loading", host_status=event.text, skipped=skipped)
+            self.tray.notify(f"The model stopped; restarting it. ({event.text})")
+        elif self.state.host != "ready":  # status and trying lines while it loads
+            self._update(host="loading", host_status=event.text)
+
+    # --- actions, settings and hotkeys -------------------------------------------------
+
+    def _load_actions(self) -> ActionSet:
+        actions = load_actions(self.paths.user_actions_dir)
+        for problem in actions.problems:
+            log.warning("%s", problem)
+        self.problems.extend(actions.problems)
+        return actions
+
+    def _engine_config(self) -> EngineConfig:
+        s = self.settings
+        return EngineConfig(
+            actions=self.actions,
+            capture=CaptureOptions(s.capture_timeout_ms / 1000, s.release_timeout_ms / 1000,
+                                   s.paste_timeout_ms / 1000, s.use_primary),
+            max_characters=s.max_characters, log_text=s.log_text, output_overrides=s.action_outputs,
+            placeholder_defaults={"translate": {"language": s.translate_language}},
+        )
+
+    def _bind_hotkeys(self) -> None:
+        """(Re)bind every hotkey, or none while paused. Tk thread."""
+        assert self.desktop is not None and self.engine is not None
+        bindings, problems = hotkey_table(self.settings, self.actions)
+        for problem in problems:
+            log.warning("%s", problem)
+        self.problems.extend(problems)
+        self.desktop.hotkeys.stop()
+        if not self.state.paused:
+            self.desktop.hotkeys.start(hotkey_callbacks(bindings, self.engine))
+        log.info("hotkeys: %s", ", ".join(f"{combo}={binding.describe()}" for combo, binding in bindings.items()))
+
+    def _report_problems(self) -> None:
+        if self.problems:
+            first = self.problems[0]
+            more = f" (and {len(self.problems) - 1} more in the log)" if len(self.problems) > 1 else ""
+            self.tray.notify(f"{first}{more}", "Phi Tray: check your settings")
+            self.problems = []
+
+    # --- job events (Tk thread) ------------------------------------------------------
+
+    def _on_job_event(self, event: JobEvent) -> None:
+        if event.kind == "busy":
+            self.tray.notify(event.message)
+        elif event.kind == "captured":
+            self.windows.open_picker(event, [(action.id, action.title) for action in self.actions.ordered()])
+        elif event.kind == "started":
+            self._update(busy=True)
+            if event.output == "popup":
+                self.windows.open_popup(event)
+        elif event.kind == "text":
+            self.windows.show_text(event)
+        elif event.kind == "done":
+            if event.output == "popup":
+                self.windows.finish(event)
+            elif event.output == "clipboard":
+                self.tray.notify(event.message, f"Phi Tray: {event.title}")
+            else:
+                log.info("%s", event.message)
+        elif event.kind in ("failed", "notice"):
+            if not self.windows.fail(event.message):
+                self.tray.notify(event.message, "Phi Tray" + (f": {event.title}" if event.title else ""))
+        elif event.kind == "idle":
+            self._update(busy=False, can_undo=self.engine is not None and self.engine.last_replace is not None)
+
+    def _submit(self, job: Job) -> None:
+        if self.engine is not None:
+            self.engine.submit(job)
+
+    def _copy_to_clipboard(self, text: str) -> None:
+        if self.desktop is not None:
+            self.desktop.clipboard.offer_text(text)
+
+    # --- tray commands (tray thread; each returns at once) -----------------------------
+
+    def run_on_clipboard(self, action_id: str) -> None:
+        self._submit(Job("action", "tray", action_id, from_clipboard=True))
+
+    def open_picker(self) -> None:
+        self._submit(Job("capture", "tray"))
+
+    def cancel(self) -> None:
+        """Tray thread, Tk thread (popup's Esc) or host-control thread (a switch): sets an event, never waits."""
+        if self.engine is not None:
+            self.engine.cancel()
+
+    def undo(self) -> None:
+        self._submit(Job("undo", "tray"))
+
+    def choose_backend(self, backend: str) -> None:
+        def switch() -> None:
+            """Tk thread."""
+            if backend != self.state.backend_choice:
+                self._update(backend_choice=backend, host="loading", host_status=f"Switching to {backend}…")
+                self.controller.switch(self._chain_options())
+        self.ui.call_soon(switch)
+
+    def choose_model(self, model_id: str) -> None:
+        def switch() -> None:
+            """Tk thread."""
+            if model_id != self.state.model_id:
+                self._update(model_id=model_id, host="loading", host_status=f"Loading {model_id}…")
+                self.controller.switch(self._chain_options())
+        self.ui.call_soon(switch)
+
+    def toggle_pause(self) -> None:
+        def toggle() -> None:
+            """Tk thread."""
+            self._update(paused=not self.state.paused)
+            if self.desktop is not None and self.engine is not None:
+                self._bind_hotkeys()
+            self.tray.notify("Hotkeys paused." if self.state.paused else "Hotkeys on again.")
+        self.ui.call_soon(toggle)
+
+    def toggle_autostart(self) -> None:
+        def toggle() -> None:
+            """Tk thread."""
+            try:
+                status = self.autostart.status()
+                status = self.autostart.disable() if status.enabled else self.autostart.enable()
+                self.tray.notify(f"Start on login: {status.describe()}")
+            except PhiTrayError as error:
+                self.tray.notify(str(error))
+            self._read_disk_state()
+        self.ui.call_soon(toggle)
+
+    def open_actions_folder(self) -> None:
+        self.paths.user_actions_dir.mkdir(parents=True, exist_ok=True)
+        open_path(self.paths.user_actions_dir)
+
+    def reload_actions(self) -> None:
+        def reload() -> None:
+            """Tk thread."""
+            self.actions = self._load_actions()
+            if self.engine is not None:
+                self.engine.configure(self._engine_config())
+                self._bind_hotkeys()
+            self._update(actions=tuple((a.id, a.title) for a in self.actions.ordered()))
+            if self.problems:
+                self._report_problems()
+            else:
+                self.tray.notify(f"{len(self.actions.actions)} actions loaded.")
+        self.ui.call_soon(reload)
+
+    def open_log(self) -> None:
+        open_path(self.paths.log_file)
+
+    def quit(self) -> None:
+        """The tray's Quit. Shutting down joins the tray thread, so it runs on the Tk thread."""
+        self.ui.call_soon(self.shutdown)
+
+    # --- second launches -------------------------------------------------------------
+
+    def _on_instance_message(self, message: str) -> str:
+        """Called on the "instance" thread for each message from a later launch; answers from the state only."""
+        state = self.state
+        if message == "quit":
+            self.ui.call_soon(self.shutdown)
+            return "quitting"
+        if message == "show":
+            self.ui.call_soon(lambda: self.tray.notify(
+                f"Phi Tray is running ({state.host_status}). Select text and press {self.settings.picker_hotkey}."))
+            return "shown"
+        if message == "status":
+            return "\n".join([f"{state.host}: {state.host_status}", *state.skipped])
+        return "ok"
+
+    def _read_disk_state(self) -> None:
+        """Start-on-login state and installed models, for the menu. Tk thread."""
+        try:
+            enabled: bool | None = self.autostart.status().enabled
+        except PhiTrayError:
+            enabled = None
+        try:
+            models = tuple(sorted({m.model_id for m in ModelStore(self.paths.models_dir).installed()}))
+        except (OSError, PhiTrayError):
+            models = ()
+        self._update(autostart=enabled, installed_models=models,
+                     actions=tuple((a.id, a.title) for a in self.actions.ordered()))
+
+    def _check_autostart(self) -> None:
+        try:
+            repaired = autostart.check(self.autostart)
+        except PhiTrayError as error:
+            log.warning("%s", error)
+            return
+        if repaired:
+            log.info("%s", repaired)
+            self.tray.notify(repaired)

@@ -1,0 +1,54 @@
+"""What the tray shows, as a pure function of the agent's state (tested without a desktop)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from phitray.ui.tray import TrayState, TrayView
+
+HostState = Literal["loading", "ready", "error"]
+
+
+@dataclass(frozen=True)
+class AgentState:
+    """The facts the tray is drawn from; the daemon replaces it whole on every change (Tk thread)."""
+
+    host: HostState = "loading"
+    host_status: str = "Starting…"
+    busy: bool = False
+    paused: bool = False
+    can_undo: bool = False
+    actions: tuple[tuple[str, str], ...] = ()  # (id, title), in menu order
+    autostart: bool | None = None  # None: this platform has no start-on-login entry
+    backend_choice: str = "auto"
+    backends: tuple[str, ...] = ()
+    model_id: str = ""
+    installed_models: tuple[str, ...] = ()
+    picker_hotkey: str = ""
+    skipped: tuple[str, ...] = ()  # backends the running agent passed over, each with its reason
+
+
+def tray_view(state: AgentState) -> TrayView:
+    """Busy wins over paused, and both only show over a ready model: a missing model is what matters then."""
+    status = state.host_status
+    view_state: TrayState = state.host
+    if state.host == "ready" and state.busy:
+        view_state, status = "busy", f"Working… · {status}"
+    elif state.host == "ready" and state.paused:
+        view_state = "paused"
+    return TrayView(
+        state=view_state,
+        status=status,
+        notes=state.skipped,
+        actions=state.actions,
+        busy=state.busy,
+        can_undo=state.can_undo and not state.busy,
+        paused=state.paused,
+        autostart=state.autostart,
+        backend_choice=state.backend_choice,
+        backends=state.backends,
+        model_id=state.model_id,
+        models=state.installed_models,
+        picker_hotkey=state.picker_hotkey,
+    )

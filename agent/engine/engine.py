@@ -1,0 +1,228 @@
+"""The engine thread: one job at a time, from the selection to the delivered result.
+
+Hotkey callbacks, tray items and popup buttons call `JobEngine.submit`, which
+never blocks: a job is taken if the engine is idle, otherwise it is dropped
+with a "busy" notice. `cancel` only sets an event and queues a word for the
+running generation: neither touches the pipe nor Tk. The engine thread then
+runs the job in stages (`engine.steps`). Everything it has to say goes out as
+`JobEvent`s through one callback, which the UI marshals to its own thread, and
+each job ends in one JSON record on the `phitray.jobrecord` logger (never the
+person's text), which the tests and the benchmark read.
+
+`run_job` is the synchronous seam: tests call it directly with a scripted or
+real desktop.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from phitray import errors
+from phitray.actions.model import Action
+from phitray.desktop import Desktop
+from phitray.engine import steps
+from phitray.engine.capture import Timeline, capture_selection, paste_text, wait_for_release
+from phitray.engine.jobs import EngineConfig, Job, JobEvent, Replaced
+from phitray.host.client import ModelHost
+
+log = logging.getLogger(__name__)
+records = logging.getLogger("phitray.jobrecord")
+BUSY_MESSAGE = "Still working on the last action. Press the cancel hotkey to stop it."
+
+
+class JobEngine:
+    def __init__(self, desktop: Desktop, host: Callable[[], ModelHost | None], config: EngineConfig,
+                 on_event: Callable[[JobEvent], None]) -> None:
+        """`host` gives the current model host; `on_event` is called on the engine thread (and, for
+        "busy", on whichever thread submitted) and must not block."""
+        self.desktop = desktop
+        self._host, self._emit = host, on_event
+        self.config = config
+        self.last_replace: Replaced | None = None
+        self.last_timeline: Timeline | None = None
+        self.last_record: dict[str, Any] = {}
+        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._busy = threading.Lock()
+        self._refusals = threading.Lock()  # makes "busy, count the refusal" one step against the job's end
+        self._refused = 0
+        self._cancelled = threading.Event()
+        self._running: steps.CancellableModel | None = None
+        self._ids = itertools.count(1)
+        self._thread: threading.Thread | None = None
+
+    # --- any thread ------------------------------------------------------------------
+
+    def configure(self, config: EngineConfig) -> None:
+        """New settings or actions; the next job reads them (one frozen object, swapped whole). Any thread."""
+        self.config = config
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="engine", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.cancel()
+        self._jobs.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    @property
+    def busy(self) -> bool:
+        return self._busy.locked()
+
+    def submit(self, job: Job) -> bool:
+        """Queue `job` if nothing runs; otherwise say so, once per running job. Never blocks (hotkey threads call it).
+
+        One notice per job, not per press: a key held down or pressed in a
+        hurry must not bury the person in notifications.
+        """
+        with self._refusals:
+            if not self._busy.acquire(blocking=False):
+                self._refused += 1
+                first = self._refused == 1
+            else:
+                first = False
+                self._cancelled.clear()
+                self._jobs.put(job)
+                return True
+        if first:
+            self._emit(JobEvent("busy", message=BUSY_MESSAGE))
+        return False
+
+    def cancel(self) -> bool:
+        """Stop the running job, if any. Any thread; never waits (the engine thread tells the host)."""
+        if not self.busy:
+            return False
+        self._cancelled.set()
+        running = self._running
+        if running is not None and running.current is not None:
+            running.current.cancel()
+        return True
+
+    # --- the engine thread -----------------------------------------------------------
+
+    def _loop(self) -> None:
+        """The engine thread: one job after another until stop()."""
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                job_id = self.run_job(job)
+            finally:
+                with self._refusals:
+                    refused, self._refused = self._refused, 0
+                    self._busy.release()
+                self._emit(JobEvent("idle"))
+            if refused:
+                log.info("job %d: %d more requests while it ran were refused", job_id, refused)
+
+    def run_job(self, job: Job) -> int:
+        """Run one job to the end on the calling thread; every outcome becomes an event. Returns its number."""
+        job_id = next(self._ids)
+        record: dict[str, Any] = {"job": job_id, "kind": job.kind, "action": job.action_id, "source": job.source,
+                                  "began": round(time.time(), 3)}
+        timeline = Timeline()
+        timeline.mark("pressed", job.pressed_at)
+        self.last_timeline = timeline
+        title = job.action_id
+        outcome = "done"
+        try:
+            if job.kind == "paste":
+                self._paste(job, timeline)
+                record["output"] = "paste"
+            elif job.kind == "undo":
+                self._undo(job)
+                record["output"] = "undo"
+            elif job.kind == "capture":  # the picker's first half: take the selection, then let the person choose
+                self._ready_host()
+                captured = capture_selection(self.desktop, self.config.capture, timeline)
+                self._emit(JobEvent("captured", job_id, text=captured.text, job=replace(job, window=captured.window),
+                                    original=captured.text))
+            else:
+                action = self.config.actions.get(job.action_id)
+                title = action.title
+                record.update(self._run_action(job_id, job, action, timeline))
+        except errors.Cancelled:
+            outcome = "Cancelled"
+            self._emit(JobEvent("failed", job_id, "Cancelled. Your text and clipboard are as they were.", title=title, job=job))
+        except (errors.Notice, errors.ContextOverflow, errors.ConfigError) as problem:
+            outcome = type(problem).__name__
+            self._emit(JobEvent("notice", job_id, str(problem), title=title, job=job))
+        except errors.HostError as problem:
+            outcome = type(problem).__name__
+            self._emit(JobEvent("failed", job_id, f"{problem} Your text and clipboard are as they were.", title=title, job=job))
+        except errors.PhiTrayError as problem:
+            outcome = type(problem).__name__
+            self._emit(JobEvent("failed", job_id, str(problem), title=title, job=job))
+        except Exception as problem:  # the engine thread must outlive any one job
+            outcome = type(problem).__name__
+            log.exception("job %d failed", job_id)
+            self._emit(JobEvent("failed", job_id, f"Something went wrong: {problem}. Details are in the log.", title=title, job=job))
+        finally:
+            self._running = None
+            # "began"/"ended" are wall-clock seconds, so jobs can be lined up against each other and other logs.
+            record.update(outcome=outcome, ended=round(time.time(), 3), timings=timeline.milliseconds())
+            self.last_record = record
+            records.info("%s", json.dumps(record, ensure_ascii=False))
+        return job_id
+
+    def _run_action(self, job_id: int, job: Job, action: Action, timeline: Timeline) -> dict[str, Any]:
+        """acquire → generate → deliver; returns what the job record adds."""
+        config = self.config
+        host = self._ready_host()
+        given = steps.acquire(job, action, self.desktop, config, timeline)
+        if config.log_text:
+            log.debug("job %d input: %r", job_id, given.text)
+        self._emit(JobEvent("started", job_id, title=action.title, output=given.output,
+                            job=replace(job, window=given.window), original=given.text))
+        model = steps.CancellableModel(host, timeline, self._cancelled)
+        self._running = model
+        result = steps.generate(job_id, job, action, given, model, config, timeline, self._emit)
+        if config.log_text:
+            log.debug("job %d result: %r", job_id, result.text)
+        output, replaced = steps.deliver(job_id, job, action, given, result, self.desktop, config, timeline, self._emit)
+        if replaced:
+            self.last_replace = Replaced(given.window, given.text, result.text)
+        info = host.info
+        return {"output": output, "backend": info.backend_id if info else "", "model": info.model_id if info else "",
+                "tokens": result.tokens, "tokens_per_second": round(result.tokens_per_second, 1),
+                "model_calls": result.model_calls, "model_ms": round(result.model_seconds * 1000, 1)}
+
+    def _ready_host(self) -> ModelHost:
+        """The current host if it has a model loaded; otherwise a notice that says why not."""
+        host = self._host()
+        if host is not None and host.info is not None:
+            return host
+        if host is not None and host.failure:
+            raise errors.NotReady(f"No model is loaded: {host.failure}")
+        raise errors.NotReady("The model is not loaded yet; try again in a moment.")
+
+    def _paste(self, job: Job, timeline: Timeline) -> None:
+        assert job.text is not None
+        if job.window is not None and not self.desktop.focus.activate(job.window):
+            raise errors.PhiTrayError("The window to paste into is gone; use Copy instead.")
+        snapshot = self.desktop.clipboard.snapshot()
+        if not paste_text(self.desktop, job.text, snapshot, self.config.capture, timeline):
+            raise errors.PhiTrayError("The window did not take the paste; use Copy instead.")
+        self.last_replace = Replaced(job.window, job.original, job.text)
+        self._emit(JobEvent("done", message="Pasted.", output="paste", job=job))
+
+    def _undo(self, job: Job) -> None:
+        last = self.last_replace
+        if last is None:
+            raise errors.NothingToUndo("There is nothing to undo.")
+        if last.window is not None and not self.desktop.focus.activate(last.window):
+            raise errors.PhiTrayError("The window of the last replace is gone.")
+        wait_for_release(self.desktop.keys, self.config.capture.release_timeout)
+        self.desktop.keys.send_undo()
+        self.last_replace = None
+        self._emit(JobEvent("done", message="Undid the last replace.", output="undo", job=job))
