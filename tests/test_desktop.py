@@ -183,7 +183,7 @@ def test_cancel_stops_a_streaming_answer(session: DesktopSession, agent: Running
     else:
         session.xdotool("windowfocus", "--sync", window, "key", "Escape")
     record = agent.wait_job(jobs_before + 1)
-    assert record.outcome == "cancelled"
+    assert record.outcome == "Cancelled"
     assert "answer_done" not in record.timings and "paste_sent" not in record.timings
     assert widget.text() == "Once upon a time in a city of glass."
 

@@ -14,7 +14,8 @@ import pytest
 from phitray.actions.library import ActionSet, load_actions, read_action
 from phitray.actions.runner import run_action
 from phitray.engine.capture import CaptureOptions
-from phitray.engine.jobs import Job, JobEngine, JobEvent
+from phitray.engine.engine import JobEngine
+from phitray.engine.jobs import EngineConfig, Job, JobEvent
 from phitray.host.client import ModelHost
 
 from helpers.agent import story_action
@@ -37,8 +38,7 @@ def actions() -> ActionSet:
 
 
 def engine_for(desktop: ScriptedDesktop, host: ModelHost, actions: ActionSet, events: list[JobEvent]) -> JobEngine:
-    return JobEngine(desktop.desktop(), lambda: host, lambda: actions, lambda: CaptureOptions(paste_timeout=0.3),
-                     events.append)
+    return JobEngine(desktop.desktop(), lambda: host, EngineConfig(actions=actions, capture=CaptureOptions(paste_timeout=0.3)), events.append)
 
 
 def test_replace_runs_the_sequence_in_order_and_gives_the_clipboard_back(host: ModelHost, actions: ActionSet) -> None:
@@ -82,7 +82,8 @@ def test_a_paste_the_window_ignores_shows_the_result_instead_of_losing_it(host: 
 def test_a_second_job_while_busy_is_dropped_with_a_notice_and_cancel_stops_the_first(
     host: ModelHost, actions: ActionSet
 ) -> None:
-    desktop = ScriptedDesktop(text="Once upon a time", selection=(0, 16))
+    # A text the starter answers at length from a fresh host ("Once upon a time" it merely echoes).
+    desktop = ScriptedDesktop(text="A lighthouse at dusk.", selection=(0, 21))
     events: list[JobEvent] = []
     streamed = threading.Event()
 
@@ -91,8 +92,8 @@ def test_a_second_job_while_busy_is_dropped_with_a_notice_and_cancel_stops_the_f
         if event.kind == "started":
             streamed.set()
 
-    engine = JobEngine(desktop.desktop(), lambda: host, lambda: actions, lambda: CaptureOptions(), on_event,
-                       output_overrides={"ramble": "popup"})
+    engine = JobEngine(desktop.desktop(), lambda: host, EngineConfig(actions=actions, capture=CaptureOptions(),
+                       output_overrides={"ramble": "popup"}), on_event)
     engine.start()
     try:
         assert engine.submit(Job("action", "hotkey", "ramble"))
@@ -100,7 +101,7 @@ def test_a_second_job_while_busy_is_dropped_with_a_notice_and_cancel_stops_the_f
         assert not engine.submit(Job("action", "hotkey", "proofread"))
         assert events[-1].kind == "busy"
         time.sleep(0.2)
-        assert engine.cancel()
+        assert engine.cancel(), [(e.kind, e.message) for e in events if e.kind != "text"]
         deadline = time.monotonic() + 10
         while engine.busy and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -109,7 +110,7 @@ def test_a_second_job_while_busy_is_dropped_with_a_notice_and_cancel_stops_the_f
     kinds = [e.kind for e in events]
     assert "failed" in kinds and any("Cancelled" in e.message for e in events), kinds
     assert "done" not in kinds
-    assert desktop.text == "Once upon a time" and desktop.clipboard == ("the person's clipboard",)
+    assert desktop.text == "A lighthouse at dusk." and desktop.clipboard == ("the person's clipboard",)
 
 
 def test_the_model_host_dying_mid_answer_loses_nothing_and_the_next_job_works(
@@ -123,8 +124,8 @@ def test_the_model_host_dying_mid_answer_loses_nothing_and_the_next_job_works(
         if event.kind == "text" and len([e for e in events if e.kind == "text"]) == 3 and host.pid:
             os.kill(host.pid, signal.SIGKILL)
 
-    engine = JobEngine(desktop.desktop(), lambda: host, lambda: actions, lambda: CaptureOptions(), on_event,
-                       output_overrides={"ramble": "popup"})
+    engine = JobEngine(desktop.desktop(), lambda: host, EngineConfig(actions=actions, capture=CaptureOptions(),
+                       output_overrides={"ramble": "popup"}), on_event)
     engine.run_job(Job("action", "hotkey", "ramble"))
     assert events[-1].kind == "failed" and "stopped" in events[-1].message
     assert "clipboard are as they were" in events[-1].message

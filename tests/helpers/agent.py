@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ast
+import json
 import re
 import subprocess
 import sys
@@ -32,8 +32,8 @@ concise = "ctrl+alt+k"
 [output.actions]
 concise = "clipboard"
 """
-JOB_LINE = re.compile(r"job (\d+) (\w+) (\S+) from (\w+): (\w+); ran ([\d.]+)-([\d.]+); timings (\{[^}]*\})"
-                      r"(?:; tokens (\d+); tokens/s ([\d.]+); model calls (\d+); model ms ([\d.]+))?")
+# The engine ends each job with one JSON record on its own logger (phitray.engine.engine).
+RECORD_LINE = re.compile(r" phitray\.jobrecord: (\{.*\})$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,16 @@ class JobRecord:
     tokens_per_second: float = 0.0
     model_calls: int = 0
     model_ms: float = 0.0  # inside the model host's generate calls
+    output: str = ""  # where the result went
+    backend: str = ""
+
+    @classmethod
+    def from_json(cls, text: str) -> JobRecord:
+        data = json.loads(text)
+        return cls(data["job"], data["kind"], data["action"], data["source"], data["outcome"], data["began"],
+                   data["ended"], data["timings"], data.get("tokens", 0), data.get("tokens_per_second", 0.0),
+                   data.get("model_calls", 0), data.get("model_ms", 0.0), data.get("output", ""),
+                   data.get("backend", ""))
 
 
 @dataclass
@@ -75,11 +85,7 @@ class RunningAgent:
             time.sleep(0.05)
 
     def jobs(self) -> list[JobRecord]:
-        return [
-            JobRecord(int(m[1]), m[2], m[3], m[4], m[5], float(m[6]), float(m[7]), ast.literal_eval(m[8]), int(m[9] or 0),
-                      float(m[10] or 0), int(m[11] or 0), float(m[12] or 0))
-            for m in JOB_LINE.finditer(self.log())
-        ]
+        return [JobRecord.from_json(m[1]) for m in RECORD_LINE.finditer(self.log())]
 
     def job_after(self, trigger: Callable[[], object], timeout: float = 60) -> JobRecord:
         """Run `trigger` (a hotkey press, a menu click) and wait for the job it starts to end."""
@@ -88,7 +94,7 @@ class RunningAgent:
         return self.wait_job(before + 1, timeout)
 
     def wait_job(self, number: int, timeout: float = 60) -> JobRecord:
-        self.wait_log(rf"job {number} \w+ \S+ from \w+: ", timeout)  # its last line, not a debug line before it
+        self.wait_log(rf' phitray\.jobrecord: \{{"job": {number},', timeout)
         return next(job for job in self.jobs() if job.number == number)
 
     def output(self) -> str:

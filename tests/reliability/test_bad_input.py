@@ -15,7 +15,8 @@ import pytest
 
 from phitray.actions.library import ActionSet, load_actions, read_action
 from phitray.engine.capture import CaptureOptions
-from phitray.engine.jobs import Job, JobEngine, JobEvent
+from phitray.engine.engine import JobEngine
+from phitray.engine.jobs import EngineConfig, Job, JobEvent
 from phitray.host.client import ModelHost
 
 from helpers.scripted import ScriptedDesktop
@@ -69,8 +70,7 @@ def test_bad_input_gets_an_answer_or_a_message_and_loses_nothing(
     desktop = ScriptedDesktop(text=before + selection + after, selection=(len(before), len(before) + len(selection)))
     desktop.clipboard = ("the person's clipboard ✓",)
     events: list[JobEvent] = []
-    engine = JobEngine(desktop.desktop(), lambda: host, lambda: actions, lambda: CaptureOptions(paste_timeout=0.5),
-                       events.append)
+    engine = JobEngine(desktop.desktop(), lambda: host, EngineConfig(actions=actions, capture=CaptureOptions(paste_timeout=0.5)), events.append)
     engine.run_job(Job("action", "hotkey", "fix"))
     last = events[-1]
     assert desktop.clipboard == ("the person's clipboard ✓",)

@@ -17,7 +17,8 @@ import pytest
 
 from phitray.actions.library import ActionSet, load_actions, read_action
 from phitray.engine.capture import CaptureOptions
-from phitray.engine.jobs import Job, JobEngine, JobEvent
+from phitray.engine.engine import JobEngine
+from phitray.engine.jobs import EngineConfig, Job, JobEvent
 from phitray.host.client import ModelHost
 
 from helpers.proc import rss_kb
@@ -49,8 +50,7 @@ def test_thousands_of_actions_keep_memory_flat(starter_host: ModelHost) -> None:
         sentence = SENTENCES[number % len(SENTENCES)] + f" ({number})"
         desktop = ScriptedDesktop(text=sentence, selection=(0, len(sentence)))
         events.clear()
-        JobEngine(desktop.desktop(), lambda: starter_host, lambda: actions, lambda: CaptureOptions(),
-                  events.append).run_job(Job("action", "hotkey", "fix"))
+        JobEngine(desktop.desktop(), lambda: starter_host, EngineConfig(actions=actions, capture=CaptureOptions()), events.append).run_job(Job("action", "hotkey", "fix"))
         failures += events[-1].kind != "done"
         assert desktop.clipboard == ("the person's clipboard",)
     final = {"daemon side": rss_kb(os.getpid()), "model host": rss_kb(starter_host.pid or 0)}

@@ -14,7 +14,8 @@ from phitray.actions.library import load_actions
 from phitray.actions.runner import run_action
 from phitray.backends.chain import ChainOptions
 from phitray.engine.capture import CaptureOptions
-from phitray.engine.jobs import Job, JobEngine, JobEvent
+from phitray.engine.engine import JobEngine
+from phitray.engine.jobs import EngineConfig, Job, JobEvent
 from phitray.paths import Paths
 from phitray.host.client import ModelHost
 from phitray.ui.icons import STATE_COLOURS
@@ -78,7 +79,7 @@ def test_the_tray_icon_shows_runs_an_action_from_its_menu_and_quits_cleanly(
     host = ModelHost(ChainOptions(("openvino-cpu",), "starter", paths.compile_cache_dir, allow_pull=False), paths)
     host.start(timeout=300)
     events: list[JobEvent] = []
-    engine = JobEngine(desktop, lambda: host, lambda: library, CaptureOptions, events.append)  # type: ignore[arg-type]
+    engine = JobEngine(desktop, lambda: host, EngineConfig(actions=library, capture=CaptureOptions()), events.append)  # type: ignore[arg-type]
     engine.start()
     clipboard_text = "their is a error in this sentense."
     desktop.clipboard.offer_text(clipboard_text)  # type: ignore[attr-defined]
