@@ -169,6 +169,7 @@ class JobEngine:
             self._emit(JobEvent("failed", job_id, f"Something went wrong: {problem}. Details are in the log.", title=title, job=job))
         finally:
             self._running = None
+            self._cancelled.clear()  # a cancel belongs to the job it came during, never to the next one
             # "began"/"ended" are wall-clock seconds, so jobs can be lined up against each other and other logs.
             record.update(outcome=outcome, ended=round(time.time(), 3), timings=timeline.milliseconds())
             self.last_record = record
