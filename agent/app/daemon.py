@@ -35,7 +35,7 @@ from phitray.paths import Paths
 from phitray.settings import LoadedSettings, Settings
 from phitray.ui.results import ResultWindows
 from phitray.ui.tray import Tray
-from phitray.ui.uiqueue import UiQueue
+from phitray.ui.uiqueue import UiQueue, WakeMethod
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,10 @@ class Daemon:
     """The running agent. Tray commands are methods here; each returns at once."""
 
     def __init__(self, paths: Paths, loaded: LoadedSettings, lock: InstanceLock, root: tkinter.Tk, tray: Tray,
-                 desktop: Desktop | None = None) -> None:
+                 desktop: Desktop | None = None, wake: WakeMethod | None = None) -> None:
         """`root` and `tray` come made: the icon shows while this module is still being imported.
-        `desktop` is opened by `run` unless given (tests hand in a scripted one)."""
+        `desktop` is opened by `start` unless given (tests hand in a scripted one); `wake` picks how
+        other threads wake Tk (the platform's way unless given: tests run Windows' way on Linux too)."""
         self.paths = paths
         self.root = root
         self.tray = tray
@@ -54,7 +55,7 @@ class Daemon:
         self.problems: list[ConfigError] = list(loaded.problems)
         self.lock = lock
         self.autostart = autostart.for_this_platform()
-        self.ui = UiQueue(root)
+        self.ui = UiQueue(root, wake)
         self.state = AgentState(backends=BACKEND_IDS, model_id=self.settings.model_id,
                                 picker_hotkey=self.settings.picker_hotkey)
         self.actions = self._load_actions()
