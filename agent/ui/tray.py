@@ -109,6 +109,14 @@ class Tray:
         self._thread: threading.Thread | None = None
         self.visible = threading.Event()
         self.shown_at = 0.0  # time.perf_counter() when the icon was shown
+        # Views wait here for the "tray-paint" thread, which alone changes pystray's icon: some
+        # backends run a change on their own loop and wait for it (xorg does), and no caller of
+        # show() may wait on a tray.
+        self._painting = threading.Condition()
+        self._wanted: tuple[TrayView, bool] | None = None
+        self._stopping = False
+        self._painter = threading.Thread(target=self._paint, name="tray-paint", daemon=True)
+        self._painter.start()
 
     def start(self) -> None:
         """Show the icon at once; pystray's loop runs on the "tray" thread."""
@@ -125,13 +133,40 @@ class Tray:
     def attach(self, commands: TrayCommands, view: TrayView) -> None:
         """Give the menu its commands (the daemon, once imported) and show `view`. Tk thread."""
         self._commands = commands
-        self._update(view, menu_changed=True)
+        self._want(view, menu_changed=True)
 
     def show(self, view: TrayView) -> None:
-        """Bring icon, tooltip and menu up to date. Any thread."""
-        self._update(view, menu_changed=False)
+        """Bring icon, tooltip and menu up to date soon. Any thread; never waits."""
+        self._want(view, menu_changed=False)
+
+    def _want(self, view: TrayView, menu_changed: bool) -> None:
+        with self._painting:
+            # Only the latest view matters; a menu change asked for earlier is kept.
+            menu_changed = menu_changed or (self._wanted is not None and self._wanted[1])
+            self._wanted = (view, menu_changed)
+            self._painting.notify()
+
+    def _paint(self) -> None:
+        """The "tray-paint" thread: applies the latest view to pystray, then stops it on stop()."""
+        while True:
+            with self._painting:
+                while self._wanted is None and not self._stopping:
+                    self._painting.wait()
+                wanted, self._wanted = self._wanted, None
+                stopping = self._stopping
+            try:
+                if wanted is not None:
+                    self._update(*wanted)
+                if stopping:
+                    self._icon.stop()
+                    return
+            except Exception:  # a backend's fault must not end the painting
+                log.exception("tray update failed")
+                if stopping:
+                    return
 
     def _update(self, view: TrayView, menu_changed: bool) -> None:
+        """tray-paint thread."""
         old, self._view = self._view, view
         if view.state != old.state:
             self._icon.icon = self._icons[view.state]
@@ -149,7 +184,11 @@ class Tray:
             log.warning("could not show a notification: %s", error)
 
     def stop(self) -> None:
-        self._icon.stop()
+        """Remove the icon and end pystray's loop; gives up waiting after a few seconds. Any thread but the tray's."""
+        with self._painting:
+            self._stopping = True
+            self._painting.notify()
+        self._painter.join(timeout=6)
         if self._thread is not None:
             self._thread.join(timeout=6)
 

@@ -64,6 +64,6 @@ def test_the_agent_makes_no_network_call_and_logs_no_text(
         widget.close()
         assert agent.stop() == 0, agent.output()
     logs = "".join(path.read_text(encoding="utf-8") for path in paths.log_dir.glob("phitray.log*"))
-    assert "job 3 " in logs
+    assert "phitray.jobrecord: {\"job\": 3," in logs
     leaked = [marker for marker in markers if marker in logs]
     assert not leaked, f"selected or clipboard text in the log: {leaked}"
