@@ -27,6 +27,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import signal
 import statistics
 import sys
@@ -138,10 +139,10 @@ def host_restarts(session: DesktopSession, agent: RunningAgent, widget: TextWidg
     """
     seconds = []
     for kill in range(kills):
-        readies = agent.log().count("model host: ready")
+        readies = len(re.findall(r"model host \d+: ready", agent.log()))
         killed = time.time()
         os.kill(host_pid(agent.process.pid), signal.SIGKILL)
-        found = agent.wait_log(r"(?m)^.*model host: ready.*$", 60, count=readies + 1)
+        found = agent.wait_log(r"(?m)^.*model host \d+: ready.*$", 60, count=readies + 1)
         seconds.append(log_time(found[readies][0]) - killed)
         record, _, done = hotkey_round(session, agent, widget, "ctrl+alt+p", SENTENCES[0], f"own, kill #{kill}")
         assert done, agent.log()[-2000:]
