@@ -241,18 +241,17 @@ class Daemon:
         self._submit(Job("undo", "tray"))
 
     def choose_backend(self, backend: str) -> None:
-        def switch() -> None:
-            """Tk thread."""
-            if backend != self.state.backend_choice:
-                self._update(backend_choice=backend, host="loading", host_status=f"Switching to {backend}…")
-                self.controller.switch(self._chain_options())
-        self.ui.call_soon(switch)
+        self._switch_host(f"Switching to {backend}…", backend_choice=backend)
 
     def choose_model(self, model_id: str) -> None:
+        self._switch_host(f"Loading {model_id}…", model_id=model_id)
+
+    def _switch_host(self, status: str, **choice: str) -> None:
+        """A backend or model choice: the state changes on the Tk thread, the host controller does the rest."""
         def switch() -> None:
             """Tk thread."""
-            if model_id != self.state.model_id:
-                self._update(model_id=model_id, host="loading", host_status=f"Loading {model_id}…")
+            if any(getattr(self.state, name) != value for name, value in choice.items()):
+                self._update(**choice, host="loading", host_status=status)
                 self.controller.switch(self._chain_options())
         self.ui.call_soon(switch)
 
