@@ -15,6 +15,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
+from phitray.actions.checks import Checks, parse_checks
 from phitray.errors import ActionFileError, ConfigError, HotkeyError
 from phitray.hotkeys import parse_combo
 
@@ -39,6 +40,7 @@ RAW_FIELDS: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "long_text": (str, False),
     "reduce_prompt": (str, False),
     "placeholders": (dict, False),
+    "checks": (dict, False),
 }
 
 
@@ -56,6 +58,7 @@ class Action:
     long_text: str = "chunks"
     reduce_prompt: str | None = None
     placeholders: dict[str, str] = field(default_factory=dict)
+    checks: Checks = Checks()  # what its answer must pass before it may replace text
     source: str = ""  # the file it came from
 
     def values(self, overrides: dict[str, str] | None = None) -> dict[str, str]:
@@ -162,5 +165,6 @@ def parse_action(raw: dict[str, Any], source: str) -> Action:
         long_text=long_text,
         reduce_prompt=raw.get("reduce_prompt"),
         placeholders=dict(declared),
+        checks=parse_checks(raw.get("checks", {}), source),
         source=source,
     )

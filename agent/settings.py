@@ -29,6 +29,9 @@ every default applies. Loading never raises: a typo must not stop the tray.
     paste_timeout_ms = 1500        # restore the clipboard after this if the paste is not seen
     use_primary = false            # X11: read the PRIMARY selection instead of sending Ctrl+C
 
+    [review]
+    before_replace = false         # edits open with their changes marked instead of replacing at once
+
     [log]
     level = "info"                 # debug | info | warning
     include_text = false           # write selected text and answers to the log (debugging only)
@@ -154,6 +157,7 @@ class Settings:
     release_timeout_ms: int = 2000
     paste_timeout_ms: int = 1500
     use_primary: bool = False
+    review_before_replace: bool = False
     log_level: str = "info"
     log_text: bool = False
     source: str = "defaults"
@@ -174,6 +178,7 @@ RAW_SETTINGS: dict[str, tuple[str, Check]] = {
     "capture.release_timeout_ms": ("release_timeout_ms", _milliseconds(0, 30_000)),
     "capture.paste_timeout_ms": ("paste_timeout_ms", _milliseconds(50, 30_000)),
     "capture.use_primary": ("use_primary", _bool),
+    "review.before_replace": ("review_before_replace", _bool),
     "log.level": ("log_level", _level),
     "log.include_text": ("log_text", _bool),
 }

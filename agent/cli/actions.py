@@ -8,7 +8,8 @@ import sys
 
 from phitray.actions.library import load_actions
 from phitray.actions.runner import DEFAULT_MAX_CHARACTERS, run_action
-from phitray.cli.common import EXIT_NOTHING_TO_DO, add_engine_options, read_text, running_host, say
+from phitray.actions.checks import check_answer, failed
+from phitray.cli.common import EXIT_FLAGGED, EXIT_NOTHING_TO_DO, add_engine_options, read_text, running_host, say
 from phitray.errors import ConfigError
 from phitray.paths import Paths
 
@@ -43,15 +44,22 @@ def cmd_act(args: argparse.Namespace, paths: Paths) -> int:
                 sys.stdout.flush()
 
         result = run_action(host, action, text, values, show, max_characters=args.max_characters)
+    checks = check_answer(action.checks, text, result.text, action.values(values))
+    problems = failed(checks)
     if args.json:
         print(json.dumps({
             "action": result.action_id, "text": result.text, "backend": info.backend_id, "model": info.model_id,
             "chunks": result.chunks, "model_calls": result.model_calls,
             "ttft_seconds": round(result.ttft_seconds, 3), "seconds": round(result.seconds, 3),
             "tokens": result.tokens, "tokens_per_second": round(result.tokens_per_second, 1),
+            "checks": [check.as_json() for check in checks], "flagged": bool(problems),
         }, ensure_ascii=False))
     else:
         print()
+    if problems:
+        say(f"the answer failed {len(problems)} check{'s' if len(problems) > 1 else ''}: "
+            + "; ".join(f"{problem.name}: {problem.reason}" for problem in problems))
+        return EXIT_FLAGGED
     return 0
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 EXIT_NOTHING_TO_DO = 3
+EXIT_FLAGGED = 3  # `act`: the answer failed one of its action's checks
 
 
 def say(text: str) -> None:

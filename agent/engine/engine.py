@@ -190,13 +190,17 @@ class JobEngine:
         result = steps.generate(job_id, job, action, given, model, config, timeline, self._emit)
         if config.log_text:
             log.debug("job %d result: %r", job_id, result.text)
-        output, replaced = steps.deliver(job_id, job, action, given, result, self.desktop, config, timeline, self._emit)
+        checks = steps.check(job, action, given, result, config)
+        timeline.mark("checked")
+        output, replaced = steps.deliver(job_id, job, action, given, result, checks, self.desktop, config, timeline,
+                                         self._emit)
         if replaced:
             self.last_replace = Replaced(given.window, given.text, result.text)
         info = host.info
         return {"output": output, "backend": info.backend_id if info else "", "model": info.model_id if info else "",
                 "tokens": result.tokens, "tokens_per_second": round(result.tokens_per_second, 1),
-                "model_calls": result.model_calls, "model_ms": round(result.model_seconds * 1000, 1)}
+                "model_calls": result.model_calls, "model_ms": round(result.model_seconds * 1000, 1),
+                "flagged": any(not c.passed for c in checks), "failed_checks": [c.name for c in checks if not c.passed]}
 
     def _ready_host(self) -> ModelHost:
         """The current host if it has a model loaded; otherwise a notice that says why not."""

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from phitray.actions.checks import CheckResult
 from phitray.actions.library import ActionSet
 from phitray.actions.model import Output
 from phitray.engine.capture import CaptureOptions
@@ -50,7 +51,14 @@ class JobEvent:
     output: Delivery = ""
     job: Job | None = None
     original: str = ""  # the input, kept for Retry / Undo
+    checks: tuple[CheckResult, ...] = ()  # of a "done" answer: every check the action declares
+    review: bool = False  # a "done" edit shown for review: the popup marks its changes, Enter replaces
     at: float = field(default_factory=time.perf_counter)  # when the engine sent it
+
+    @property
+    def flagged(self) -> bool:
+        """The answer failed a check: it is shown, never pasted or copied unseen."""
+        return any(not check.passed for check in self.checks)
 
 
 @dataclass(frozen=True)
@@ -70,5 +78,6 @@ class EngineConfig:
     capture: CaptureOptions = CaptureOptions()
     max_characters: int = 200_000
     log_text: bool = False
+    review_before_replace: bool = False  # edits always open for review instead of replacing at once
     output_overrides: Mapping[str, Output] = field(default_factory=dict)
     placeholder_defaults: Mapping[str, Mapping[str, str]] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from phitray import errors
+from phitray.actions.checks import CheckResult, check_answer, failed
 from phitray.actions.model import Action, Output
 from phitray.actions.runner import ActionResult, run_action
 from phitray.backends.base import BackendInfo, Request
@@ -101,12 +102,29 @@ def generate(job_id: int, job: Job, action: Action, given: Input, model: Cancell
     return result
 
 
-def deliver(job_id: int, job: Job, action: Action, given: Input, result: ActionResult, desktop: Desktop,
-            config: EngineConfig, timeline: Timeline, emit: Emit) -> tuple[Output, bool]:
-    """Put the result where the action's output says. Returns where it went, and whether it replaced text."""
+def check(job: Job, action: Action, given: Input, result: ActionResult, config: EngineConfig) -> tuple[CheckResult, ...]:
+    """The action's answer checks, run on the engine thread before anything is delivered."""
+    values = {**config.placeholder_defaults.get(action.id, {}), **action.placeholders, **dict(job.values)}
+    return check_answer(action.checks, given.text, result.text, values)
+
+
+def deliver(job_id: int, job: Job, action: Action, given: Input, result: ActionResult, checks: tuple[CheckResult, ...],
+            desktop: Desktop, config: EngineConfig, timeline: Timeline, emit: Emit) -> tuple[Output, bool]:
+    """Put the result where the action's output says, unless a check failed or a review is wanted: then
+    into the popup. Returns where it went, and whether it replaced text."""
     output = given.output
     message = f"{result.tokens} tokens, {result.tokens_per_second:.0f} tokens/s"
     replaced = False
+    problems = failed(checks)
+    review = False
+    if problems and output in ("replace", "clipboard"):
+        kept = "Not replaced" if output == "replace" else "Not copied"
+        output, message = "popup", f"{kept}: " + " ".join(problem.reason for problem in problems)
+        review = action.checks.is_edit and given.window is not None
+    elif problems:
+        message = "Check this answer: " + " ".join(problem.reason for problem in problems)
+    elif output == "replace" and config.review_before_replace and action.checks.is_edit:
+        output, message, review = "popup", "Review the changes: Enter replaces, Esc closes.", True
     if output == "replace":
         snapshot = given.snapshot
         if snapshot is None:  # the text came from the picker: the clipboard is the person's own now
@@ -121,5 +139,6 @@ def deliver(job_id: int, job: Job, action: Action, given: Input, result: ActionR
         desktop.clipboard.offer_text(result.text)
         message = "The result is on the clipboard."
     emit(JobEvent("done", job_id, message, text=result.text, title=action.title, output=output,
-                  job=replace(job, window=given.window), original=given.text))
+                  job=replace(job, window=given.window), original=given.text, checks=checks,
+                  review=review or (output == "popup" and action.checks.is_edit)))
     return output, replaced

@@ -11,7 +11,7 @@ import tkinter
 from collections.abc import Callable
 from tkinter import ttk
 
-from phitray.ui.popup import place_near_pointer
+from phitray.ui.popup import place_near_pointer, take_keyboard
 
 WIDTH, HEIGHT = 320, 340
 CUSTOM_ACTION = "custom"
@@ -56,8 +56,7 @@ class Picker:
         self.listbox.bind("<Double-Button-1>", lambda event: self._choose_listed())
         self.window.bind("<Escape>", lambda event: self.close())
         self._refilter()
-        self.window.focus_force()
-        self.filter.focus_set()
+        take_keyboard(self.window, self.filter)
 
     def _refilter(self, event: object = None) -> None:
         if event is not None and getattr(event, "keysym", "") in ("Up", "Down", "Return", "Escape"):

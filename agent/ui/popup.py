@@ -1,8 +1,12 @@
 """The result popup: a small always-on-top window near the pointer that streams the answer.
 
 Copy, Replace (pastes into the window that had the selection), Retry, Close;
-Esc cancels while the answer streams and closes afterwards. Every method runs
-on the Tk (main) thread; the buttons only call `PopupCommands`.
+Esc cancels while the answer streams and closes afterwards. An answer that
+failed a check says why above it, and Replace becomes "Replace anyway". An
+edit can be shown as its changes against the selection: deleted words struck
+through in red, inserted words underlined in green; Enter replaces, Tab moves
+between the buttons. Every method runs on the Tk (main) thread; the buttons
+only call `PopupCommands`.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import tkinter
 from collections.abc import Callable
 from dataclasses import dataclass
 from tkinter import ttk
+
+from phitray.ui.changes import count_changes, word_changes
 
 WIDTH, HEIGHT = 460, 260
 
@@ -21,6 +27,28 @@ class PopupCommands:
     replace: Callable[[str], None]
     retry: Callable[[], None]
     cancel: Callable[[], None]
+
+
+def take_keyboard(window: tkinter.Toplevel, widget: tkinter.Misc) -> None:
+    """Give `window` the keyboard as soon as it is on screen, with `widget` focused.
+
+    Asking before the window is mapped does nothing on X11 (there is no window
+    to give the focus to yet), so this waits for the first <Map>; a window
+    manager may map it a moment later still, so it asks once more after that.
+    """
+    def grab(event: object = None) -> None:
+        """Tk thread: the window is mapped."""
+        if window.winfo_exists():
+            window.focus_force()
+            widget.focus_set()
+
+    def mapped(event: tkinter.Event) -> None:  # type: ignore[type-arg]
+        if event.widget is window:
+            grab()
+            window.after(80, grab)
+
+    window.bind("<Map>", mapped, add="+")
+    window.lift()
 
 
 def place_near_pointer(window: tkinter.Misc, width: int, height: int) -> str:
@@ -44,10 +72,13 @@ class ResultPopup:
         self.window.protocol("WM_DELETE_WINDOW", self.escape)
         frame = ttk.Frame(self.window, padding=6)
         frame.pack(fill="both", expand=True)
-        self.status = ttk.Label(frame, text="Writing…")
+        self.status = ttk.Label(frame, text="Writing…", wraplength=WIDTH - 20)
         self.status.pack(fill="x")
         self.body = tkinter.Text(frame, wrap="word", height=8, relief="flat", font=("TkDefaultFont", 11))
         self.body.pack(fill="both", expand=True, pady=4)
+        self.body.tag_configure("deleted", overstrike=True, foreground="#a00000", background="#fde7e7")
+        self.body.tag_configure("inserted", underline=True, foreground="#006000", background="#e3f6e3")
+        self.flagged = False
         buttons = ttk.Frame(frame)
         buttons.pack(fill="x")
         self.copy_button = ttk.Button(buttons, text="Copy", command=self._copy, state="disabled")
@@ -58,24 +89,37 @@ class ResultPopup:
             button.pack(side="left", padx=2)
         self.can_replace = can_replace
         self.window.bind("<Escape>", lambda event: self.escape())
-        self.window.focus_force()
+        self.window.bind("<Return>", lambda event: self._enter(event))
+        self.body.bind("<Return>", lambda event: self._enter(event))  # before the Text's own newline
+        take_keyboard(self.window, self.close_button)
 
     def append(self, piece: str) -> None:
         self.text += piece
         self.body.insert("end", piece)
         self.body.see("end")
 
-    def finish(self, text: str, message: str) -> None:
-        """The final, cleaned answer replaces what streamed."""
+    def finish(self, text: str, message: str, original: str = "", changes: bool = False, flagged: bool = False) -> None:
+        """The final, cleaned answer replaces what streamed; as its changes against `original` if `changes`."""
         self.streaming = False
         self.text = text
+        self.flagged = flagged
         self.body.delete("1.0", "end")
-        self.body.insert("1.0", text)
-        self.status.configure(text=message)
+        if changes and original:
+            pieces = word_changes(original, text)
+            for kind, piece in pieces:
+                self.body.insert("end", piece, () if kind == "same" else (kind,))
+            count = count_changes(pieces)
+            message = f"{message}  ({count} change{'s' if count != 1 else ''} marked)" if message else f"{count} changes"
+        else:
+            self.body.insert("1.0", text)
+        self.status.configure(text=message, foreground="#a00000" if flagged else "")
         self.copy_button.configure(state="normal")
         self.retry_button.configure(state="normal")
         if self.can_replace:
-            self.replace_button.configure(state="normal")
+            self.replace_button.configure(state="normal", text="Replace anyway" if flagged else "Replace")
+            self.replace_button.focus_set()
+        else:
+            self.copy_button.focus_set()
 
     def fail(self, message: str) -> None:
         self.streaming = False
@@ -93,6 +137,15 @@ class ResultPopup:
     def close(self) -> None:
         if self.window.winfo_exists():
             self.window.destroy()
+
+    def _enter(self, event: tkinter.Event) -> str:  # type: ignore[type-arg]
+        """Enter runs the focused button; on the answer itself it replaces (when it may)."""
+        widget = event.widget
+        if isinstance(widget, ttk.Button):
+            widget.invoke()
+        elif not self.streaming and self.can_replace:
+            self._replace()
+        return "break"
 
     def _copy(self) -> None:
         self.commands.copy(self.text)

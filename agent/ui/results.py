@@ -77,7 +77,7 @@ class ResultWindows:
         if self.popup is None or not self.popup.streaming:
             self.open_popup(event)
         assert self.popup is not None
-        self.popup.finish(event.text, event.message)
+        self.popup.finish(event.text, event.message, event.original, changes=event.review, flagged=event.flagged)
 
     def fail(self, message: str) -> bool:
         """Say why the job stopped in the popup it was streaming to; False when none was."""

