@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # System packages for the tray agent on Linux/X11, and with --test for the end-to-end tests
-# (Xvfb, a tray host, a notification daemon, xdotool, xclip). Debian/Ubuntu; root or sudo.
+# (Xvfb, a window manager, a tray host, a notification daemon, xdotool, xclip). Debian/Ubuntu; root or sudo.
 # Does nothing when every package is already there.
 set -euo pipefail
 packages=(xclip python3-tk gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 libgirepository1.0-dev
           libcairo2-dev pkg-config)
 if [ "${1:-}" = "--test" ]; then
-    packages+=(xvfb xdotool trayer imagemagick dbus dbus-x11 dunst libnotify-bin desktop-file-utils)
+    packages+=(xvfb xdotool trayer openbox imagemagick dbus dbus-x11 dunst libnotify-bin desktop-file-utils)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -4,6 +4,7 @@ test_x11_adapters.py, the Windows ones under Wine (tests/windows)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import threading
@@ -11,6 +12,7 @@ import time
 
 import pytest
 
+from phitray.actions.checks import Checks
 from phitray.actions.library import ActionSet, load_actions, read_action
 from phitray.actions.runner import run_action
 from phitray.engine.capture import CaptureOptions
@@ -33,8 +35,11 @@ def host(starter_host: ModelHost) -> ModelHost:
 
 @pytest.fixture(scope="module")
 def actions() -> ActionSet:
+    """The built-ins, with proofread's checks made lenient: these tests are about the sequence, and the
+    starter's answers to them must not be flagged (test_checks.py and the flagged-answer tests here are)."""
     builtin = load_actions(None)
-    return ActionSet({**builtin.actions, "ramble": LONG}, ())
+    lenient = dataclasses.replace(builtin.get("proofread"), checks=Checks(close_to_input=0.01, same_language=False))
+    return ActionSet({**builtin.actions, "proofread": lenient, "ramble": LONG}, ())
 
 
 def engine_for(desktop: ScriptedDesktop, host: ModelHost, actions: ActionSet, events: list[JobEvent]) -> JobEngine:
@@ -136,3 +141,40 @@ def test_the_model_host_dying_mid_answer_loses_nothing_and_the_next_job_works(
     engine.run_job(Job("action", "hotkey", "proofread"))
     assert events[-1].kind == "done"
     assert desktop.text == run_action(host, actions.get("proofread"), "A lighthouse at dusk.").text
+
+
+# Any change at all fails this edit's similarity check: the starter's answer is flagged, whatever it says.
+STRICT = read_action("\n".join([
+    'id = "strict"', 'title = "Strict"', 'output = "replace"', "max_new_tokens = 40",
+    'prompt = """Rewrite the text between <text> and </text> in other words.\n\n$text"""',
+    "[checks]", "close_to_input = 1.0",
+]), "strict.toml")
+
+
+@pytest.mark.parametrize("output", ["replace", "clipboard"])
+def test_a_flagged_answer_is_never_pasted_or_copied_and_opens_in_the_popup_with_its_reason(
+    host: ModelHost, actions: ActionSet, output: str
+) -> None:
+    text = "The cat sat on the mat near the door."
+    desktop = ScriptedDesktop(text=text, selection=(0, len(text)))
+    events: list[JobEvent] = []
+    config = EngineConfig(actions=ActionSet({**actions.actions, "strict": STRICT}, ()), capture=CaptureOptions(),
+                          output_overrides={"strict": output})  # type: ignore[dict-item]
+    JobEngine(desktop.desktop(), lambda: host, config, events.append).run_job(Job("action", "hotkey", "strict"))
+    done = events[-1]
+    assert done.kind == "done" and done.output == "popup" and done.flagged, done
+    assert "changes much more than an edit should" in done.message
+    assert [c.name for c in done.checks if not c.passed] == ["close_to_input"]
+    assert desktop.text == text, "a flagged answer reached the document"
+    assert desktop.clipboard == ("the person's clipboard",) and "paste" not in desktop.steps
+
+
+def test_review_before_replace_shows_an_edit_instead_of_pasting_it(host: ModelHost, actions: ActionSet) -> None:
+    text = "i has went to the store yesterday."
+    desktop = ScriptedDesktop(text=text, selection=(0, len(text)))
+    events: list[JobEvent] = []
+    config = EngineConfig(actions=actions, capture=CaptureOptions(), review_before_replace=True)
+    JobEngine(desktop.desktop(), lambda: host, config, events.append).run_job(Job("action", "hotkey", "proofread"))
+    done = events[-1]
+    assert done.kind == "done" and done.output == "popup" and done.review and done.original == text, done
+    assert desktop.text == text and "paste" not in desktop.steps

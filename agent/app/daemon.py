@@ -59,7 +59,7 @@ class Daemon:
         self.state = AgentState(backends=BACKEND_IDS, model_id=self.settings.model_id,
                                 picker_hotkey=self.settings.picker_hotkey)
         self.actions = self._load_actions()
-        self.windows = ResultWindows(root, self._submit, self.cancel, self._copy_to_clipboard)
+        self.windows = ResultWindows(root, self._submit, self.cancel, self._copy_to_clipboard, self._release_keys)
         self.desktop = desktop
         self.engine: JobEngine | None = None
         self.controller = HostController(paths, lambda change: self.ui.call_soon(lambda: self._on_host_change(change)),
@@ -220,6 +220,10 @@ class Daemon:
     def _submit(self, job: Job) -> None:
         if self.engine is not None:
             self.engine.submit(job)
+
+    def _release_keys(self) -> str:
+        """Tk thread: the picker has the keyboard; what was typed before it showed."""
+        return self.desktop.keys.release_keyboard() if self.desktop is not None else ""
 
     def _copy_to_clipboard(self, text: str) -> None:
         if self.desktop is not None:

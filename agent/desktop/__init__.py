@@ -63,6 +63,11 @@ class Keys(Protocol):
 
     def send_undo(self) -> None: ...
 
+    # From right after the picker's copy until the picker shows: typed keys reach no other window.
+    def hold_keyboard(self) -> None: ...
+
+    def release_keyboard(self) -> str: ...  # what was typed meanwhile ("\n" Enter, "\x1b" Esc); "" if not held
+
 
 class Focus(Protocol):
     def current(self) -> int | None: ...  # an opaque window handle

@@ -103,6 +103,13 @@ class WinKeys:
     def send_undo(self) -> None:
         self.send_chord([VK_LCONTROL], VK_Z)
 
+    def hold_keyboard(self) -> None:
+        """Not on Windows yet: keys typed before the picker shows still reach the document (the Windows
+        desktop layer's issue: RegisterHotKey gives the picker the foreground at once)."""
+
+    def release_keyboard(self) -> str:
+        return ""
+
     def _send(self, events: list[tuple[int, bool]]) -> None:
         if not events:
             return

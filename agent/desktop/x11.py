@@ -37,6 +37,9 @@ MODIFIER_KEYSYMS = {
 }
 # Our own key events come back through XRecord a few ms after XTEST sends them.
 GUARD_TAIL_SECONDS = 0.15
+# A keyboard held for the picker is given back after this long whatever happens: a person's
+# keyboard must never stay taken.
+HOLD_LIMIT_SECONDS = 5.0
 
 
 class SyntheticGuard:
@@ -80,6 +83,8 @@ class X11Keys:
         self._modifier_codes = {
             name: {code for sym in syms if (code := self._keycode(sym))} for name, syms in MODIFIER_KEYSYMS.items()
         }
+        self._holding = False
+        self._hold_timer: threading.Timer | None = None
 
     def _keycode(self, name: str) -> int:
         return int(self._display.keysym_to_keycode(XK.string_to_keysym(name)))
@@ -124,6 +129,60 @@ class X11Keys:
 
     def send_undo(self) -> None:
         self._chord("Control_L", "z")
+
+    def hold_keyboard(self) -> None:
+        """Take the keyboard (an active grab on the root window) so that what the person types next reaches
+        no other window; the key events wait on this connection until `release_keyboard`.
+
+        Sent right after the copy on the same connection, so the server delivers the Ctrl+C to the
+        document first and every key after it to the agent: typing "summ" straight after the picker
+        hotkey filters the picker instead of replacing the selection.
+        """
+        with self._lock:
+            if self._holding:
+                return
+            status = self._display.screen().root.grab_keyboard(False, X.GrabModeAsync, X.GrabModeAsync, X.CurrentTime)
+            self._holding = status == X.GrabSuccess
+            if not self._holding:
+                log.info("could not hold the keyboard for the picker (grab status %s)", status)
+                return
+        self._hold_timer = threading.Timer(HOLD_LIMIT_SECONDS, self.release_keyboard)
+        self._hold_timer.daemon = True
+        self._hold_timer.start()
+
+    def release_keyboard(self) -> str:
+        """Give the keyboard back; what was typed meanwhile, with backspaces applied ("\n" Enter, "\x1b" Esc)."""
+        with self._lock:
+            if not self._holding:
+                return ""
+            self._holding = False
+            self._display.ungrab_keyboard(X.CurrentTime)
+            self._display.sync()
+            typed: list[str] = []
+            while self._display.pending_events():
+                event = self._display.next_event()
+                if event.type == X.KeyPress:
+                    shifted = 1 if event.state & X.ShiftMask else 0
+                    typed.append(_character(int(self._display.keycode_to_keysym(event.detail, shifted))))
+        if self._hold_timer is not None:
+            self._hold_timer.cancel()
+        log.info("keyboard given back; %d keys were typed while the agent held it", len(typed))
+        text = ""
+        for piece in typed:
+            text = text[:-1] if piece == "\b" else text + piece
+        return text
+
+
+SPECIAL_KEYSYMS = {XK.XK_BackSpace: "\b", XK.XK_Return: "\n", XK.XK_KP_Enter: "\n", XK.XK_Escape: "\x1b"}
+
+
+def _character(keysym: int) -> str:
+    """The character a keysym types ("" for keys that type none)."""
+    if keysym in SPECIAL_KEYSYMS:
+        return SPECIAL_KEYSYMS[keysym]
+    if keysym >= 0x01000000:  # Unicode keysyms
+        return chr(keysym - 0x01000000)
+    return XK.keysym_to_string(keysym) or ""
 
 
 class X11Focus:

@@ -70,7 +70,9 @@ def wait_for_release(keys: Keys, timeout: float) -> bool:
     return True
 
 
-def capture_selection(desktop: Desktop, options: CaptureOptions, timeline: Timeline) -> Captured:
+def capture_selection(desktop: Desktop, options: CaptureOptions, timeline: Timeline, hold_keys: bool = False) -> Captured:
+    """The selected text. With `hold_keys` (for the picker) the keyboard is taken right after the copy and
+    stays the agent's until the picker releases it, unless the capture fails."""
     clipboard, keys = desktop.clipboard, desktop.keys
     window = desktop.focus.current()
     snapshot = clipboard.snapshot()
@@ -85,6 +87,18 @@ def capture_selection(desktop: Desktop, options: CaptureOptions, timeline: Timel
     timeline.mark("modifiers_released")
     mark = clipboard.change_mark()
     keys.send_copy()
+    if hold_keys:
+        keys.hold_keyboard()
+    try:
+        return _copied(clipboard, snapshot, window, mark, options, timeline)
+    except BaseException:
+        if hold_keys:
+            keys.release_keyboard()
+        raise
+
+
+def _copied(clipboard: Clipboard, snapshot: Snapshot, window: int | None, mark: int, options: CaptureOptions,
+            timeline: Timeline) -> Captured:
     if not clipboard.wait_for_change(mark, options.copy_timeout):
         raise NothingSelected(
             f"No text is selected (nothing was copied within {options.copy_timeout * 1000:.0f} ms). "

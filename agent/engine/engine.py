@@ -144,7 +144,7 @@ class JobEngine:
                 record["output"] = "undo"
             elif job.kind == "capture":  # the picker's first half: take the selection, then let the person choose
                 self._ready_host()
-                captured = capture_selection(self.desktop, self.config.capture, timeline)
+                captured = capture_selection(self.desktop, self.config.capture, timeline, hold_keys=True)
                 self._emit(JobEvent("captured", job_id, text=captured.text, job=replace(job, window=captured.window),
                                     original=captured.text))
             else:

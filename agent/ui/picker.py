@@ -24,8 +24,11 @@ class Picker:
         actions: list[tuple[str, str]],
         on_choose: Callable[[str, dict[str, str]], None],
         preview: str = "",
+        typed: Callable[[], str] = lambda: "",
     ) -> None:
-        """`on_choose(action_id, values)`; a custom instruction comes as ("custom", {"instruction": …})."""
+        """`on_choose(action_id, values)`; a custom instruction comes as ("custom", {"instruction": …}).
+        `typed` gives the keyboard back once the picker has it, and says what was typed before it showed."""
+        self._typed = typed
         self.actions = [(action_id, title) for action_id, title in actions if action_id != CUSTOM_ACTION]
         self.has_custom = any(action_id == CUSTOM_ACTION for action_id, _ in actions)
         self.on_choose = on_choose
@@ -56,7 +59,20 @@ class Picker:
         self.listbox.bind("<Double-Button-1>", lambda event: self._choose_listed())
         self.window.bind("<Escape>", lambda event: self.close())
         self._refilter()
-        take_keyboard(self.window, self.filter)
+        take_keyboard(self.window, self.filter, then=self._take_typed)
+
+    def _take_typed(self) -> None:
+        """What the person typed between the hotkey and the picker showing, as if typed into it."""
+        typed = self._typed()
+        if "\x1b" in typed:
+            self.close()
+            return
+        text = typed.split("\n")[0]
+        if text:
+            self.filter.insert("end", text)
+            self._refilter()
+        if "\n" in typed:
+            self._choose_listed()
 
     def _refilter(self, event: object = None) -> None:
         if event is not None and getattr(event, "keysym", "") in ("Up", "Down", "Return", "Escape"):

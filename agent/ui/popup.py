@@ -19,6 +19,7 @@ from tkinter import ttk
 from phitray.ui.changes import count_changes, word_changes
 
 WIDTH, HEIGHT = 460, 260
+THEN_LATEST_MS = 300
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,22 @@ class PopupCommands:
     cancel: Callable[[], None]
 
 
-def take_keyboard(window: tkinter.Toplevel, widget: tkinter.Misc) -> None:
+def take_keyboard(window: tkinter.Toplevel, widget: tkinter.Misc, then: Callable[[], None] | None = None) -> None:
     """Give `window` the keyboard as soon as it is on screen, with `widget` focused.
 
     Asking before the window is mapped does nothing on X11 (there is no window
     to give the focus to yet), so this waits for the first <Map>; a window
     manager may map it a moment later still, so it asks once more after that.
+    `then` runs once `widget` has the focus as far as Tk knows (Tk drops keys
+    that come before that), or after THEN_LATEST_MS at the latest.
     """
+    pending = [then] if then else []
+
+    def run_then(event: object = None) -> None:
+        """Tk thread: the widget has the focus (or it is time)."""
+        while pending:
+            pending.pop()()
+
     def grab(event: object = None) -> None:
         """Tk thread: the window is mapped."""
         if window.winfo_exists():
@@ -46,7 +56,9 @@ def take_keyboard(window: tkinter.Toplevel, widget: tkinter.Misc) -> None:
         if event.widget is window:
             grab()
             window.after(80, grab)
+            window.after(THEN_LATEST_MS, run_then)
 
+    widget.bind("<FocusIn>", run_then, add="+")
     window.bind("<Map>", mapped, add="+")
     window.lift()
 
@@ -117,9 +129,9 @@ class ResultPopup:
         self.retry_button.configure(state="normal")
         if self.can_replace:
             self.replace_button.configure(state="normal", text="Replace anyway" if flagged else "Replace")
-            self.replace_button.focus_set()
-        else:
-            self.copy_button.focus_set()
+        # Enter runs the focused button: Replace for an answer that passed, never for one that failed.
+        (self.replace_button if self.can_replace and not flagged else self.retry_button if flagged
+         else self.copy_button).focus_set()
 
     def fail(self, message: str) -> None:
         self.streaming = False
@@ -143,7 +155,7 @@ class ResultPopup:
         widget = event.widget
         if isinstance(widget, ttk.Button):
             widget.invoke()
-        elif not self.streaming and self.can_replace:
+        elif not self.streaming and self.can_replace and not self.flagged:
             self._replace()
         return "break"
 

@@ -22,10 +22,11 @@ log = logging.getLogger(__name__)
 
 class ResultWindows:
     def __init__(self, root: tkinter.Tk, submit: Callable[[Job], None], cancel: Callable[[], None],
-                 copy: Callable[[str], None]) -> None:
-        """`submit` queues a job, `cancel` stops the running one, `copy` offers text on the clipboard."""
+                 copy: Callable[[str], None], release_keys: Callable[[], str] = lambda: "") -> None:
+        """`submit` queues a job, `cancel` stops the running one, `copy` offers text on the clipboard,
+        `release_keys` gives back the keyboard the picker's capture held and says what was typed."""
         self._root = root
-        self._submit, self._cancel, self._copy = submit, cancel, copy
+        self._submit, self._cancel, self._copy, self._release_keys = submit, cancel, copy, release_keys
         self.popup: ResultPopup | None = None
         self.picker: Picker | None = None
 
@@ -41,7 +42,7 @@ class ResultWindows:
             """The picker's choice: Tk thread."""
             self._submit(Job("action", "picker", action_id, text=text, window=window, values=tuple(values.items())))
 
-        self.picker = Picker(self._root, actions, chosen, preview=text)
+        self.picker = Picker(self._root, actions, chosen, preview=text, typed=self._release_keys)
 
     def open_popup(self, event: JobEvent) -> None:
         if self.popup is not None:

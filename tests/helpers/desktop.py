@@ -19,7 +19,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REQUIRED_TOOLS = ("Xvfb", "xdotool", "xclip", "trayer", "dbus-daemon", "dbus-monitor", "dunst", "import")
+REQUIRED_TOOLS = ("Xvfb", "openbox", "xdotool", "xclip", "trayer", "dbus-daemon", "dbus-monitor", "dunst", "import")
 WIDGET_SCRIPT = Path(__file__).with_name("textwidget.py")
 
 
@@ -177,6 +177,10 @@ def _start_session(folder: Path, tray: bool, patience: float) -> DesktopSession:
         os.close(write_end)
         env["DBUS_SESSION_BUS_ADDRESS"] = _read_line(read_end, timeout=10)
         os.close(read_end)
+        # A real window manager, as every person's desktop has: focus and stacking rules differ without one.
+        openbox = session.spawn(["openbox", "--sm-disable"], "openbox")
+        if not _poll(lambda: openbox.poll() is not None or _has_window_manager(env["DISPLAY"]), patience):
+            raise DesktopNotUp(f"openbox did not come up within {patience} s{_why_not(session, xvfb, openbox)}")
         session.spawn(["dunst"], "dunst")
         # Every notification any program sends, as the session bus carries it.
         session.spawn(["dbus-monitor", "--session", "interface='org.freedesktop.Notifications',member='Notify'"],
@@ -195,6 +199,18 @@ def _start_session(folder: Path, tray: bool, patience: float) -> DesktopSession:
         session.stop()
         raise
     return session
+
+
+def _has_window_manager(display_name: str) -> bool:
+    """An EWMH window manager runs: it has set _NET_SUPPORTING_WM_CHECK on the root window."""
+    from Xlib import display as xdisplay
+
+    connection = xdisplay.Display(display_name)
+    try:
+        root = connection.screen().root
+        return root.get_full_property(connection.intern_atom("_NET_SUPPORTING_WM_CHECK"), 0) is not None
+    finally:
+        connection.close()
 
 
 def _has_window(session: DesktopSession, window_class: str) -> bool:

@@ -60,6 +60,13 @@ class ScriptedDesktop:
     def send_undo(self) -> None:
         self.steps.append("undo")
 
+    def hold_keyboard(self) -> None:
+        self.steps.append("hold")
+
+    def release_keyboard(self) -> str:
+        self.steps.append("release keyboard")
+        return ""
+
     # Clipboard
     def snapshot(self) -> tuple[str, ...]:
         self.steps.append("snapshot")

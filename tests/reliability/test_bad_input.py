@@ -30,6 +30,11 @@ title = "Fix"
 output = "replace"
 max_new_tokens = 24
 prompt = "Proofread the text between <text> and </text>.\\n\\n$text"
+
+[checks]  # about the path, not the answers
+same_language = false
+no_loop = false
+no_prompt_echo = false
 ''', "fix.toml")
 
 

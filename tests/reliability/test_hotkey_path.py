@@ -42,6 +42,11 @@ output = "replace"
 max_new_tokens = 24
 hotkey = "ctrl+alt+j"
 prompt = "Proofread the text between <text> and </text>.\\n\\n$text"
+
+[checks]  # this test is about the path, not the answers: none is held back for its quality
+same_language = false
+no_loop = false
+no_prompt_echo = false
 '''
 SETTINGS = STARTER_SETTINGS + """
 [log]
@@ -97,7 +102,7 @@ def test_every_hotkey_action_delivers_exactly_the_answer_and_gives_the_clipboard
         selected = selection
         record = agent.job_after(lambda: session.press("ctrl+alt+j"))
         taken, answer = logged_texts(agent, record.number)
-        want = before + answer + after if record.outcome == "done" and answer is not None else held
+        want = before + answer + after if record.output == "replace" and answer is not None else held
         got = widget.wait_text(lambda text, want=want: text == want, 5)
         clipboard = session.clipboard()
         if taken != selected:
@@ -106,7 +111,7 @@ def test_every_hotkey_action_delivers_exactly_the_answer_and_gives_the_clipboard
             losses.append(f"round {run} ({record.outcome}): the editor holds {got!r}, expected {want!r}")
         if clipboard != own:
             losses.append(f"round {run} ({record.outcome}): the clipboard holds {clipboard!r}, expected {own!r}")
-        replaced += record.outcome == "done"
+        replaced += record.output == "replace"
     print(f"{ROUNDS} hotkey actions: {replaced} replaced, {len(losses)} losses")
     assert not losses, f"{len(losses)} losses in {ROUNDS} rounds:\n" + "\n".join(losses[:10])
     assert replaced >= ROUNDS * 0.9, f"only {replaced} of {ROUNDS} rounds replaced the selection"
@@ -152,9 +157,10 @@ def test_a_hotkey_storm_runs_one_job_at_a_time_and_leaves_no_key_down(
     assert session.keys_down() == [], "a key is stuck down after the storm"
     assert session.clipboard() == own
     # And it still works: one ordinary action.
-    # A paste the editor missed mid-storm opens the result in a popup: close them as a person would.
-    for popup in session.run("xdotool", "search", "--onlyvisible", "--name", "^Phi Tray — ", check=False).split():
-        session.xdotool("windowfocus", "--sync", popup, "key", "Escape")
+    # A paste the editor missed mid-storm opens the result in a popup (one at a most: a new one replaces
+    # the last), which has the keyboard: Esc closes it, as a person would.
+    if session.run("xdotool", "search", "--onlyvisible", "--name", "^Phi Tray — ", check=False).split():
+        session.xdotool("key", "Escape")
     text = "we was happy when it ended ."
     widget.load(text)
     record = agent.job_after(lambda: session.press("ctrl+alt+j"))

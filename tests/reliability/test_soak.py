@@ -33,6 +33,11 @@ title = "Fix"
 output = "replace"
 max_new_tokens = 12
 prompt = "Proofread the text between <text> and </text>.\\n\\n$text"
+
+[checks]  # about the path, not the answers
+same_language = false
+no_loop = false
+no_prompt_echo = false
 ''', "fix.toml")
 SENTENCES = ("i has went to the store.", "their going home tomorow.", "we was happy with it.", "she dont like rain.")
 
