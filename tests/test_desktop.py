@@ -21,7 +21,7 @@ from phitray.host.client import ModelHost
 from phitray.ui.icons import STATE_COLOURS
 
 from helpers.agent import HOTKEY_SETTINGS, RunningAgent, start_agent, story_action
-from helpers.desktop import DesktopSession, TextWidget
+from helpers.desktop import click_button, popup_window, wait_gone, DesktopSession, TextWidget
 
 pytestmark = pytest.mark.slow
 
@@ -45,30 +45,6 @@ def expected(agent: RunningAgent, agent_paths: Paths, starter_host: ModelHost) -
     """expected(action_id, text) -> the answer the agent must deliver for it (greedy: the same text)."""
     actions = load_actions(agent_paths.user_actions_dir)  # the agent fixture wrote the test's action files
     return lambda action_id, text: run_action(starter_host, actions.get(action_id), text).text
-
-
-def popup_window(session: DesktopSession, title: str, timeout: float = 15) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = session.run("xdotool", "search", "--onlyvisible", "--name", f"^Phi Tray.*{title}", check=False).split()
-        if found:
-            return found[-1]
-        time.sleep(0.05)
-    raise AssertionError(f"no popup titled {title!r}")
-
-
-def wait_gone(session: DesktopSession, window: str, timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while window in session.run("xdotool", "search", "--onlyvisible", "--name", "^Phi Tray", check=False).split():
-        assert time.monotonic() < deadline, "the popup did not close"
-        time.sleep(0.05)
-
-
-def click_button(session: DesktopSession, window: str, index: int) -> None:
-    """Click the index-th button of the popup's bottom row (Copy, Replace, Retry, Close)."""
-    geometry = session.xdotool("getwindowgeometry", "--shell", window)
-    height = int(dict(line.split("=") for line in geometry.split())["HEIGHT"])
-    session.xdotool("mousemove", "--window", window, str(52 + 96 * index), str(height - 20), "click", "1")
 
 
 def test_a_bad_setting_is_reported_and_the_rest_works(session: DesktopSession, agent: RunningAgent) -> None:
@@ -177,7 +153,7 @@ def test_cancel_stops_a_streaming_answer(session: DesktopSession, agent: Running
     widget.select_all()
     jobs_before = len(agent.jobs())
     session.xdotool("key", "ctrl+alt+r")
-    window = popup_window(session, "Ramble")
+    popup_window(session, "Ramble")  # a person sees it open
     if how == "cancel hotkey":
         session.xdotool("key", "ctrl+alt+x")
     else:

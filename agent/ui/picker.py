@@ -59,7 +59,7 @@ class Picker:
         self.listbox.bind("<Double-Button-1>", lambda event: self._choose_listed())
         self.window.bind("<Escape>", lambda event: self.close())
         self._refilter()
-        take_keyboard(self.window, self.filter, then=self._take_typed)
+        take_keyboard(self.window, lambda: self.filter, then=self._take_typed)
 
     def _take_typed(self) -> None:
         """What the person typed between the hotkey and the picker showing, as if typed into it."""

@@ -30,8 +30,10 @@ class PopupCommands:
     cancel: Callable[[], None]
 
 
-def take_keyboard(window: tkinter.Toplevel, widget: tkinter.Misc, then: Callable[[], None] | None = None) -> None:
-    """Give `window` the keyboard as soon as it is on screen, with `widget` focused.
+def take_keyboard(window: tkinter.Toplevel, widget: Callable[[], tkinter.Misc],
+                  then: Callable[[], None] | None = None) -> None:
+    """Give `window` the keyboard as soon as it is on screen, with `widget()` focused (asked each time:
+    the widget that should have the focus can change before the window shows).
 
     Asking before the window is mapped does nothing on X11 (there is no window
     to give the focus to yet), so this waits for the first <Map>; a window
@@ -50,7 +52,7 @@ def take_keyboard(window: tkinter.Toplevel, widget: tkinter.Misc, then: Callable
         """Tk thread: the window is mapped."""
         if window.winfo_exists():
             window.focus_force()
-            widget.focus_set()
+            widget().focus_set()
 
     def mapped(event: tkinter.Event) -> None:  # type: ignore[type-arg]
         if event.widget is window:
@@ -58,7 +60,7 @@ def take_keyboard(window: tkinter.Toplevel, widget: tkinter.Misc, then: Callable
             window.after(80, grab)
             window.after(THEN_LATEST_MS, run_then)
 
-    widget.bind("<FocusIn>", run_then, add="+")
+    widget().bind("<FocusIn>", run_then, add="+")
     window.bind("<Map>", mapped, add="+")
     window.lift()
 
@@ -103,7 +105,8 @@ class ResultPopup:
         self.window.bind("<Escape>", lambda event: self.escape())
         self.window.bind("<Return>", lambda event: self._enter(event))
         self.body.bind("<Return>", lambda event: self._enter(event))  # before the Text's own newline
-        take_keyboard(self.window, self.close_button)
+        self.focus_target: tkinter.Misc = self.close_button
+        take_keyboard(self.window, lambda: self.focus_target)
 
     def append(self, piece: str) -> None:
         self.text += piece
@@ -130,8 +133,9 @@ class ResultPopup:
         if self.can_replace:
             self.replace_button.configure(state="normal", text="Replace anyway" if flagged else "Replace")
         # Enter runs the focused button: Replace for an answer that passed, never for one that failed.
-        (self.replace_button if self.can_replace and not flagged else self.retry_button if flagged
-         else self.copy_button).focus_set()
+        self.focus_target = (self.replace_button if self.can_replace and not flagged else self.retry_button
+                             if flagged else self.copy_button)
+        self.focus_target.focus_set()
 
     def fail(self, message: str) -> None:
         self.streaming = False

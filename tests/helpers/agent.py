@@ -52,6 +52,8 @@ class JobRecord:
     model_ms: float = 0.0  # inside the model host's generate calls
     output: str = ""  # where the result went
     backend: str = ""
+    flagged: bool = False  # the answer failed one of its action's checks
+    failed_checks: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, text: str) -> JobRecord:
@@ -59,7 +61,7 @@ class JobRecord:
         return cls(data["job"], data["kind"], data["action"], data["source"], data["outcome"], data["began"],
                    data["ended"], data["timings"], data.get("tokens", 0), data.get("tokens_per_second", 0.0),
                    data.get("model_calls", 0), data.get("model_ms", 0.0), data.get("output", ""),
-                   data.get("backend", ""))
+                   data.get("backend", ""), data.get("flagged", False), tuple(data.get("failed_checks", ())))
 
 
 @dataclass

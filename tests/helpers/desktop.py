@@ -333,3 +333,27 @@ def _poll(condition: object, timeout: float) -> bool:
 def _wait_for(condition: object, timeout: float, what: str) -> None:
     if not _poll(condition, timeout):
         raise RuntimeError(f"{what} did not come up within {timeout} s")
+
+
+def popup_window(session: DesktopSession, title: str, timeout: float = 15) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = session.run("xdotool", "search", "--onlyvisible", "--name", f"^Phi Tray.*{title}", check=False).split()
+        if found:
+            return found[-1]
+        time.sleep(0.05)
+    raise AssertionError(f"no popup titled {title!r}")
+
+
+def wait_gone(session: DesktopSession, window: str, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while window in session.run("xdotool", "search", "--onlyvisible", "--name", "^Phi Tray", check=False).split():
+        assert time.monotonic() < deadline, "the popup did not close"
+        time.sleep(0.05)
+
+
+def click_button(session: DesktopSession, window: str, index: int) -> None:
+    """Click the index-th button of the popup's bottom row (Copy, Replace, Retry, Close)."""
+    geometry = session.xdotool("getwindowgeometry", "--shell", window)
+    height = int(dict(line.split("=") for line in geometry.split())["HEIGHT"])
+    session.xdotool("mousemove", "--window", window, str(52 + 96 * index), str(height - 20), "click", "1")
