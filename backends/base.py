@@ -71,6 +71,9 @@ class Request:
     max_new_tokens: int = 512
     temperature: float = 0.0
     stop: tuple[str, ...] = ()  # generation ends when the answer would contain one of these
+    # More generation options by openvino-genai's names (frequency_penalty, presence_penalty): the
+    # model's catalog defaults, filled in by the model host. Backends apply the ones they know.
+    tuning: tuple[tuple[str, float], ...] = ()
 
     def messages(self) -> list[dict[str, str]]:
         messages = []

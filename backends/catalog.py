@@ -46,6 +46,9 @@ class CatalogModel:
     model_id: str
     title: str
     sources: dict[str, Source] = field(default_factory=dict)  # backend id -> source
+    # Generation options every request to this model starts from (openvino-genai GenerationConfig names).
+    generation: dict[str, float] = field(default_factory=dict)
+    note: str = ""  # what a person should know while it is the model in use
 
     def source_for(self, backend_id: str) -> Source:
         try:
@@ -69,6 +72,17 @@ _STARTER = PackageSource(
     model_format="gguf",
     quantization="Q4_1 (GGUF)",
 )
+
+def model_note(model_id: str) -> str:
+    """What to tell a person about this model while it is in use ('' for most)."""
+    model = CATALOG.get(model_id)
+    return model.note if model else ""
+
+
+def generation_defaults(model_id: str) -> dict[str, float]:
+    model = CATALOG.get(model_id)
+    return dict(model.generation) if model else {}
+
 
 CATALOG: dict[str, CatalogModel] = {
     DEFAULT_MODEL: CatalogModel(
@@ -96,5 +110,7 @@ CATALOG: dict[str, CatalogModel] = {
         STARTER_MODEL,
         "SmolLM2-135M-Instruct (starter, offline)",
         {"openvino-gpu": _STARTER, "openvino-cpu": _STARTER},
+        note="starter: a small offline model; its answers are rough and checked before use. "
+             "For Phi-3: phitray model pull phi-3-mini-4k-instruct",
     ),
 }

@@ -39,6 +39,8 @@ class ChainOptions:
     # Backends to pass over with the reason: the model host's client fills it in for one that
     # keeps crashing the process while it probes or loads (a driver fault no exception can catch).
     skip: tuple[tuple[str, str], ...] = ()
+    # Generation options over the model's catalog defaults (benchmarks compare settings with it).
+    generation: tuple[tuple[str, float], ...] = ()
 
 
 def _ignore_attempt(backend_id: str, model_id: str) -> None:

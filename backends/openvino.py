@@ -31,6 +31,9 @@ INSTALL_HINT = "pip install openvino-genai"
 # The NPU compiles a fixed prompt window; the rest of the context is kept for the answer.
 NPU_MIN_RESPONSE_TOKENS = 1024
 _END = object()
+# GenerationConfig fields a catalog entry may set. Not repetition_penalty: it also penalises the
+# prompt's tokens, which an edit must copy (FACTS.md).
+TUNABLE = frozenset({"frequency_penalty", "presence_penalty"})
 
 
 def npu_prompt_window(context_length: int) -> tuple[int, int]:
@@ -132,6 +135,9 @@ class OpenVINOBackend:
         config = self._pipeline.get_generation_config()
         config.max_new_tokens = answer_budget(int(inputs.input_ids.get_shape()[1]), request, self._info)
         config.stop_strings = set(request.stop)
+        for name, value in request.tuning:
+            if name in TUNABLE:
+                setattr(config, name, value)
         config.include_stop_str_in_output = False
         if request.temperature > 0:
             config.do_sample = True

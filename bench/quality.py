@@ -54,6 +54,8 @@ def main() -> int:
     parser.add_argument("--texts", type=int, default=0, help="only the first N texts (default: all)")
     parser.add_argument("--actions", help="a comma-separated list of action ids (default: every built-in but custom)")
     parser.add_argument("--json", type=Path, help="where to write the numbers (default bench/out/quality-<time>.json)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a generation option over the model's catalog defaults, e.g. frequency_penalty=0.3")
     args = parser.parse_args()
     corpus = json.loads((REPO / "bench" / "quality_corpus.json").read_text(encoding="utf-8"))
     corpus = corpus[: args.texts] if args.texts else corpus
@@ -65,7 +67,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="phitray-quality-") as scratch:
         folder = Path(scratch)
         paths = Paths(folder / "config", store_with_test_models(), folder / "cache", folder / "log")
-        options = ChainOptions(("openvino-cpu",), "starter", paths.compile_cache_dir, allow_pull=False)
+        tuning = tuple((name, float(value)) for name, _, value in (pair.partition("=") for pair in args.set))
+        options = ChainOptions(("openvino-cpu",), "starter", paths.compile_cache_dir, allow_pull=False,
+                               generation=tuning)
         with ModelHost(options, paths) as host:
             host.start(timeout=300)
             for action_id in wanted:
@@ -88,7 +92,8 @@ def main() -> int:
                 print(f"  {action_id}: done", file=sys.stderr, flush=True)
     table = summarize(rows, wanted)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"corpus": len(corpus), "seconds": round(time.monotonic() - started), "table": table,
+    out.write_text(json.dumps({"corpus": len(corpus), "generation": args.set,
+                               "seconds": round(time.monotonic() - started), "table": table,
                                "rows": rows}, ensure_ascii=False, indent=1), encoding="utf-8")
     print_table(table, len(corpus))
     print(f"\n{len(rows)} answers in {time.monotonic() - started:.0f} s; every answer and reason in {out}")

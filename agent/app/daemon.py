@@ -20,6 +20,7 @@ from dataclasses import replace
 from phitray.actions.library import ActionSet, load_actions
 from phitray.app.bindings import hotkey_callbacks, hotkey_table
 from phitray.app.view import AgentState, tray_view
+from phitray.backends.catalog import model_note
 from phitray.backends.chain import ChainOptions
 from phitray.backends.registry import BACKEND_IDS
 from phitray.backends.store import ModelStore
@@ -134,20 +135,22 @@ class Daemon:
         event = change.event
         log.info("model host %d: %s: %s", change.generation, event.kind, event.text)
         host = self.controller.current()
-        skipped = tuple(f"{backend}: skipped, {reason}" for backend, reason in (host.skipped if host else ()))
+        notes = tuple(f"{backend}: skipped, {reason}" for backend, reason in (host.skipped if host else ()))
+        if event.info is not None and (note := model_note(event.info.model_id)):
+            notes += (note,)
         if event.kind == "ready" and event.info is not None:
             info = event.info
             log.info("model ready %.0f ms after launch (model host pid %s): %s", seconds_since_launch() * 1000,
                      host.pid if host else None, info)
             self._update(host="ready", host_status=f"{info.backend_id} · {info.device} · {info.model_id}",
-                         skipped=skipped)
+                         notes=notes)
             self._read_disk_state()  # the load may have pulled a model
         elif event.kind == "load-failed":
             log.error("no model: %s", event.text)
-            self._update(host="error", host_status=event.text, skipped=skipped)
+            self._update(host="error", host_status=event.text, notes=notes)
             self.tray.notify(f"No model could be loaded: {event.text}")
         elif event.kind in ("crashed", "fallback"):
-            self._update(host="loading", host_status=event.text, skipped=skipped)
+            self._update(host="loading", host_status=event.text, notes=notes)
             self.tray.notify(f"The model stopped; restarting it. ({event.text})")
         elif self.state.host != "ready":  # status and trying lines while it loads
             self._update(host="loading", host_status=event.text)
@@ -319,7 +322,7 @@ class Daemon:
                 f"Phi Tray is running ({state.host_status}). Select text and press {self.settings.picker_hotkey}."))
             return "shown"
         if message == "status":
-            return "\n".join([f"{state.host}: {state.host_status}", *state.skipped])
+            return "\n".join([f"{state.host}: {state.host_status}", *state.notes])
         return "ok"
 
     def _read_disk_state(self) -> None:

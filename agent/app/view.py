@@ -26,7 +26,7 @@ class AgentState:
     model_id: str = ""
     installed_models: tuple[str, ...] = ()
     picker_hotkey: str = ""
-    skipped: tuple[str, ...] = ()  # backends the running agent passed over, each with its reason
+    notes: tuple[str, ...] = ()  # lines under the status: a backend passed over and why, the model in use
 
 
 def tray_view(state: AgentState) -> TrayView:
@@ -40,7 +40,7 @@ def tray_view(state: AgentState) -> TrayView:
     return TrayView(
         state=view_state,
         status=status,
-        notes=state.skipped,
+        notes=state.notes,
         actions=state.actions,
         busy=state.busy,
         can_undo=state.can_undo and not state.busy,

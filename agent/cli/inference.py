@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
+from phitray.backends.catalog import model_note
 from phitray.backends.registry import OPT_IN
 from phitray.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, add_engine_options, chain_options, read_text, running_host, say
 from phitray.desktop.instance import instance_address, send_to_running
@@ -26,6 +27,8 @@ def cmd_devices(args: argparse.Namespace, paths: Paths) -> int:
     yes_no = {True: "yes", False: "no"}
     for d in decisions:
         print(f"{d.backend_id:<14}{yes_no[d.installed]:<9}{yes_no[d.device_present]:<8}{d.outcome:<14}{d.reason}")
+    if note := model_note(args.model):
+        print(f"\n{note}")
     # The running agent knows what only a load shows: a backend that crashed its model host, say.
     running = send_to_running(instance_address(paths), "status")
     if running is not None:

@@ -8,12 +8,14 @@ daemon nothing but a restart.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from multiprocessing.connection import Connection
 
 from phitray import errors
 from phitray.backends.base import Backend, BackendInfo, first_line
+from phitray.backends.catalog import generation_defaults
 from phitray.backends.chain import ChainLoader, ChainOptions
 from phitray.backends.store import ModelStore
 from phitray.paths import Paths
@@ -96,6 +98,7 @@ def host_main(connection: Connection, options: ChainOptions, paths: Paths) -> No
         send(LoadFailed(reason, tuple(loader.decisions)))
         return
     send(Ready(info, tuple(loader.decisions)))
+    tuning = tuple({**generation_defaults(info.model_id), **dict(options.generation)}.items())
 
     worker: threading.Thread | None = None
     idle = threading.Event()
@@ -123,6 +126,8 @@ def host_main(connection: Connection, options: ChainOptions, paths: Paths) -> No
             cancels.clear()
             cancel = cancels[message.request_id] = threading.Event()
             idle.clear()
+            if tuning and not message.request.tuning:
+                message = dataclasses.replace(message, request=dataclasses.replace(message.request, tuning=tuning))
             worker = threading.Thread(
                 target=_generate, args=(backend, info, message, cancel, idle, send), name="host-generate", daemon=True
             )
