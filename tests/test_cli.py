@@ -88,3 +88,35 @@ def test_model_prepare_builds_an_openvino_model(paths: Paths, tiny_phi3: Path, t
     code, out, err = phitray(paths, tmp_path, "ask", "--quiet", "--no-pull", "--backend", "openvino-cpu",
                              "--model", "tiny-int8", "--max-new-tokens", "4", "Hi")
     assert code == 0 and out.strip(), err
+
+
+STRICT_ACTION = '''id = "strict"
+title = "Strict"
+output = "replace"
+max_new_tokens = 30
+prompt = """Rewrite the text between <text> and </text> in other words.
+
+$text"""
+
+[checks]
+close_to_input = 1.0
+'''
+
+
+def test_act_reports_every_check_and_a_flagged_answer_exits_3(shared_paths: Paths, tmp_path: Path) -> None:
+    paths = Paths(tmp_path / "config", shared_paths.data_dir, tmp_path / "cache", tmp_path / "log")
+    (paths.user_actions_dir).mkdir(parents=True)
+    (paths.user_actions_dir / "strict.toml").write_text(STRICT_ACTION, encoding="utf-8")
+    text = "The cat sat on the mat near the door."
+    code, out, err = phitray(paths, tmp_path, "act", "strict", "--json", "--quiet", "--model", "starter",
+                             "--backend", "openvino-cpu", "--no-pull", stdin=text)
+    assert code == 3, err
+    result = json.loads(out)
+    assert result["flagged"] is True
+    checks = {check["name"]: check for check in result["checks"]}
+    assert checks["close_to_input"]["passed"] is False and "an edit should" in checks["close_to_input"]["reason"]
+    assert checks["not_empty"]["passed"] is True and "same_language" in checks
+    assert "close_to_input" in err and "failed 1 check" in err
+    code, out, err = phitray(paths, tmp_path, "act", "strict", "--quiet", "--model", "starter",
+                             "--backend", "openvino-cpu", "--no-pull", stdin=text)
+    assert code == 3 and out.strip() and "close_to_input" in err
