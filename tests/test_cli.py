@@ -9,6 +9,7 @@ from pathlib import Path
 
 from phitray.paths import Paths
 
+from helpers.agent import strict_action
 from helpers.env import environment_for
 
 
@@ -90,23 +91,12 @@ def test_model_prepare_builds_an_openvino_model(paths: Paths, tiny_phi3: Path, t
     assert code == 0 and out.strip(), err
 
 
-STRICT_ACTION = '''id = "strict"
-title = "Strict"
-output = "replace"
-max_new_tokens = 30
-prompt = """Rewrite the text between <text> and </text> in other words.
-
-$text"""
-
-[checks]
-close_to_input = 1.0
-'''
 
 
 def test_act_reports_every_check_and_a_flagged_answer_exits_3(shared_paths: Paths, tmp_path: Path) -> None:
     paths = Paths(tmp_path / "config", shared_paths.data_dir, tmp_path / "cache", tmp_path / "log")
     (paths.user_actions_dir).mkdir(parents=True)
-    (paths.user_actions_dir / "strict.toml").write_text(STRICT_ACTION, encoding="utf-8")
+    (paths.user_actions_dir / "strict.toml").write_text(strict_action(), encoding="utf-8")
     text = "The cat sat on the mat near the door."
     code, out, err = phitray(paths, tmp_path, "act", "strict", "--json", "--quiet", "--model", "starter",
                              "--backend", "openvino-cpu", "--no-pull", stdin=text)

@@ -20,7 +20,7 @@ from phitray.engine.engine import JobEngine
 from phitray.engine.jobs import EngineConfig, Job, JobEvent
 from phitray.host.client import ModelHost
 
-from helpers.agent import story_action
+from helpers.agent import story_action, strict_action
 from helpers.scripted import ScriptedDesktop
 
 pytestmark = pytest.mark.slow
@@ -143,12 +143,7 @@ def test_the_model_host_dying_mid_answer_loses_nothing_and_the_next_job_works(
     assert desktop.text == run_action(host, actions.get("proofread"), "A lighthouse at dusk.").text
 
 
-# Any change at all fails this edit's similarity check: the starter's answer is flagged, whatever it says.
-STRICT = read_action("\n".join([
-    'id = "strict"', 'title = "Strict"', 'output = "replace"', "max_new_tokens = 40",
-    'prompt = """Rewrite the text between <text> and </text> in other words.\n\n$text"""',
-    "[checks]", "close_to_input = 1.0",
-]), "strict.toml")
+STRICT = read_action(strict_action(), "strict.toml")
 
 
 @pytest.mark.parametrize("output", ["replace", "clipboard"])

@@ -12,25 +12,11 @@ from PIL import Image
 
 from phitray.paths import Paths
 
-from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent
+from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent, strict_action
 from helpers.desktop import DesktopSession, TextWidget, popup_window, wait_gone
 
 pytestmark = pytest.mark.slow
 
-# Any change at all fails this edit's similarity check, so the starter's answer is flagged, whatever it says.
-STRICT = '''
-id = "strict"
-title = "Strict"
-output = "replace"
-hotkey = "ctrl+alt+s"
-max_new_tokens = 40
-prompt = """Rewrite the text between <text> and </text> in other words.
-
-$text"""
-
-[checks]
-close_to_input = 1.0
-'''
 DELETED, INSERTED = (0xFD, 0xE7, 0xE7), (0xE3, 0xF6, 0xE3)  # the popup's change marks (ui/popup.py)
 SETTINGS = STARTER_SETTINGS + """
 [hotkeys.actions]
@@ -43,7 +29,7 @@ before_replace = true
 
 @pytest.fixture(scope="module")
 def agent(session: DesktopSession, agent_paths: Paths) -> Iterator[RunningAgent]:
-    running = start_agent(session, agent_paths, SETTINGS, {"strict": STRICT})
+    running = start_agent(session, agent_paths, SETTINGS, {"strict": strict_action(hotkey="ctrl+alt+s")})
     yield running
     assert running.stop() == 0, running.output()
 

@@ -158,3 +158,22 @@ def start_agent(session: DesktopSession, paths: Paths, settings: str, actions: d
     if ready_timeout is not None:
         agent.wait_log("model ready", ready_timeout)
     return agent
+
+
+def strict_action(hotkey: str | None = None) -> str:
+    """An edit whose similarity check no answer can pass (any change fails it): the starter's answer to it
+    is always flagged, whatever it says."""
+    return "\n".join([
+        'id = "strict"',
+        'title = "Strict"',
+        'output = "replace"',
+        "max_new_tokens = 30",
+        *([f'hotkey = "{hotkey}"'] if hotkey else []),
+        'prompt = """Rewrite the text between <text> and </text> in other words.',
+        "",
+        '$text"""',
+        "",
+        "[checks]",
+        "close_to_input = 1.0",
+        "",
+    ])
