@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import json
 import sys
 import tempfile
@@ -54,6 +55,8 @@ def main() -> int:
     parser.add_argument("--texts", type=int, default=0, help="only the first N texts (default: all)")
     parser.add_argument("--actions", help="a comma-separated list of action ids (default: every built-in but custom)")
     parser.add_argument("--json", type=Path, help="where to write the numbers (default bench/out/quality-<time>.json)")
+    parser.add_argument("--max-new-tokens", type=int, default=0,
+                        help="cap every answer (default: each action's own); a loop is flagged well before 1,024 tokens")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a generation option over the model's catalog defaults, e.g. frequency_penalty=0.3")
     args = parser.parse_args()
@@ -74,6 +77,8 @@ def main() -> int:
             host.start(timeout=300)
             for action_id in wanted:
                 action = library.get(action_id)
+                if args.max_new_tokens:
+                    action = dataclasses.replace(action, max_new_tokens=min(action.max_new_tokens, args.max_new_tokens))
                 for item in corpus:
                     values = action.values({"language": "French" if item["lang"] == "en" else "English"}
                                            if "language" in action.placeholders else {})
@@ -92,7 +97,7 @@ def main() -> int:
                 print(f"  {action_id}: done", file=sys.stderr, flush=True)
     table = summarize(rows, wanted)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"corpus": len(corpus), "generation": args.set,
+    out.write_text(json.dumps({"corpus": len(corpus), "generation": args.set, "max_new_tokens": args.max_new_tokens,
                                "seconds": round(time.monotonic() - started), "table": table,
                                "rows": rows}, ensure_ascii=False, indent=1), encoding="utf-8")
     print_table(table, len(corpus))
