@@ -116,15 +116,13 @@ def deliver(job_id: int, job: Job, action: Action, given: Input, result: ActionR
     message = f"{result.tokens} tokens, {result.tokens_per_second:.0f} tokens/s"
     replaced = False
     problems = failed(checks)
-    review = False
     if problems and output in ("replace", "clipboard"):
         kept = "Not replaced" if output == "replace" else "Not copied"
         output, message = "popup", f"{kept}: " + " ".join(problem.reason for problem in problems)
-        review = action.checks.is_edit and given.window is not None
     elif problems:
         message = "Check this answer: " + " ".join(problem.reason for problem in problems)
     elif output == "replace" and config.review_before_replace and action.checks.is_edit:
-        output, message, review = "popup", "Review the changes: Enter replaces, Esc closes.", True
+        output, message = "popup", "Review the changes: Enter replaces, Esc closes."
     if output == "replace":
         snapshot = given.snapshot
         if snapshot is None:  # the text came from the picker: the clipboard is the person's own now
@@ -140,5 +138,5 @@ def deliver(job_id: int, job: Job, action: Action, given: Input, result: ActionR
         message = "The result is on the clipboard."
     emit(JobEvent("done", job_id, message, text=result.text, title=action.title, output=output,
                   job=replace(job, window=given.window), original=given.text, checks=checks,
-                  review=review or (output == "popup" and action.checks.is_edit)))
+                  review=output == "popup" and action.checks.is_edit))
     return output, replaced
