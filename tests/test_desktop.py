@@ -249,7 +249,8 @@ def test_the_picker_runs_the_filtered_action_on_the_selection(
     jobs_before = len(agent.jobs())
     # As a person does: the hotkey, then typing at once, before the picker is even on screen. Nothing
     # moves the focus; the keys must go to the picker, not over the selection.
-    session.xdotool("key", "ctrl+alt+space", "type", "--delay", "20", "proof")  # one command: no pause between
+    # One command: 50 ms after letting go of the hotkey, as a quick typist does, the picker not yet on screen.
+    session.xdotool("key", "ctrl+alt+space", "sleep", "0.05", "type", "--delay", "30", "proof")
     session.xdotool("key", "Return")
     capture, action = agent.wait_job(jobs_before + 1), agent.wait_job(jobs_before + 2)
     assert (capture.kind, action.action_id, action.source, action.outcome) == ("capture", "proofread", "picker", "done")
@@ -264,7 +265,7 @@ def test_a_custom_instruction_from_the_picker_answers_in_a_popup(
     widget.select_all()
     jobs_before = len(agent.jobs())
     # "count the cats" matches no action: an instruction.
-    session.xdotool("key", "ctrl+alt+space", "type", "--delay", "10", "count the cats")
+    session.xdotool("key", "ctrl+alt+space", "sleep", "0.05", "type", "--delay", "20", "count the cats")
     session.xdotool("key", "Return")
     record = agent.wait_job(jobs_before + 2)
     assert (record.action_id, record.outcome) == ("custom", "done")

@@ -151,6 +151,7 @@ class ResultPopup:
         self.close()
 
     def close(self) -> None:
+        self.streaming = False  # a job that ends after this tells the tray, not a window that is gone
         if self.window.winfo_exists():
             self.window.destroy()
 
