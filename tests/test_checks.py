@@ -83,3 +83,15 @@ def test_bad_check_thresholds_name_the_field() -> None:
         assert f"x.toml: {field}: " in str(raised.value)
     with pytest.raises(ActionFileError, match="checks: must be a"):
         parse_action({"id": "x", "title": "X", "prompt": "$text", "checks": 3}, "x.toml")
+
+
+def test_the_engine_checks_translate_against_the_language_the_settings_chose() -> None:
+    from phitray.engine.jobs import EngineConfig, Job
+    from phitray.engine.steps import placeholder_values
+
+    translate = BUILTIN.get("translate")
+    config = EngineConfig(actions=BUILTIN, placeholder_defaults={"translate": {"language": "German"}})
+    values = translate.values(placeholder_values(Job("action", "test", "translate"), translate, config))
+    assert values["language"] == "German", "the action's own default (English) won over the settings"
+    assert "target_language" in {c.name for c in failed(check_answer(translate.checks, "Good morning, how are you today?",
+                                                                       "Good morning, how are you today?", values))}

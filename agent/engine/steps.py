@@ -83,8 +83,7 @@ def acquire(job: Job, action: Action, desktop: Desktop, config: EngineConfig, ti
 def generate(job_id: int, job: Job, action: Action, given: Input, model: CancellableModel, config: EngineConfig,
              timeline: Timeline, emit: Emit) -> ActionResult:
     """Stream the action's answer; a popup gets each piece as it comes."""
-    values = {**config.placeholder_defaults.get(action.id, {}), **dict(job.values)}
-    values = {name: value for name, value in values.items() if name in action.placeholders}
+    values = placeholder_values(job, action, config)
 
     def on_text(piece: str) -> None:
         """Called on the engine thread for each streamed piece of the final answer."""
@@ -104,8 +103,13 @@ def generate(job_id: int, job: Job, action: Action, given: Input, model: Cancell
 
 def check(job: Job, action: Action, given: Input, result: ActionResult, config: EngineConfig) -> tuple[CheckResult, ...]:
     """The action's answer checks, run on the engine thread before anything is delivered."""
-    values = {**config.placeholder_defaults.get(action.id, {}), **action.placeholders, **dict(job.values)}
-    return check_answer(action.checks, given.text, result.text, values)
+    return check_answer(action.checks, given.text, result.text, action.values(placeholder_values(job, action, config)))
+
+
+def placeholder_values(job: Job, action: Action, config: EngineConfig) -> dict[str, str]:
+    """The settings' values for the action's placeholders (translate's language), then the job's own."""
+    values = {**config.placeholder_defaults.get(action.id, {}), **dict(job.values)}
+    return {name: value for name, value in values.items() if name in action.placeholders}
 
 
 def deliver(job_id: int, job: Job, action: Action, given: Input, result: ActionResult, checks: tuple[CheckResult, ...],
