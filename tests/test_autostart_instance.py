@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from phitray.desktop.autostart import LaunchAgent, WindowsRunKey, XdgAutostart, check, desktop_exec
+from phitray.desktop.autostart import LaunchAgent, WindowsRunKey, XdgAutostart, check, desktop_exec, launch_command
 from phitray.errors import AutostartError
 from phitray.desktop.instance import InstanceLock, instance_address, send_to_running
 from phitray.paths import Paths
@@ -37,6 +37,18 @@ def test_an_entry_that_runs_another_interpreter_is_repaired_on_start(tmp_path: P
     assert message is not None and "/old/venv/bin/python" in message
     assert entry.status().command == desktop_exec([sys.executable, "-m", "phitray", "run"])
     assert check(entry) is None  # nothing more to do
+
+
+def test_an_agent_started_by_the_installers_launch_script_starts_on_login_the_same_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PHITRAY_LAUNCH_SCRIPT", raising=False)
+    assert launch_command() == [sys.executable, "-m", "phitray", "run"]
+    script = tmp_path / "Phi_Tray.launch.pyw"
+    monkeypatch.setenv("PHITRAY_LAUNCH_SCRIPT", str(script))
+    assert launch_command() == [sys.executable, "-m", "phitray", "run"]  # a script that is gone: the module
+    script.write_text("")
+    assert launch_command() == [sys.executable, str(script)]
 
 
 def test_desktop_exec_quotes_what_the_spec_reserves() -> None:

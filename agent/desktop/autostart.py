@@ -1,7 +1,8 @@
 """Start on login: the HKCU Run value on Windows, an XDG autostart entry on Linux, a LaunchAgent on macOS.
 
 Each entry launches the interpreter that is running now with `-m phitray run`
-(on Windows `pythonw.exe`, so no console window opens). `check()` on every
+(on Windows `pythonw.exe`, so no console window opens), or, for an agent the
+Windows installer's shortcut started, that shortcut's launch script. `check()` on every
 start notices an entry that points at another interpreter (a moved or
 recreated venv) and rewrites it.
 """
@@ -49,10 +50,16 @@ class Autostart(Protocol):
 
 
 def launch_command() -> list[str]:
+    """What starts this agent again: the installer's launch script when it started us, else `-m phitray run`."""
     executable = Path(sys.executable)
     if sys.platform == "win32":
         windowless = executable.with_name("pythonw.exe")
         executable = windowless if windowless.exists() else executable
+    # The Windows installer's launch script names itself here (packaging/windows/build.py), so
+    # start on login runs exactly what the Start-menu shortcut runs.
+    script = os.environ.get("PHITRAY_LAUNCH_SCRIPT", "")
+    if script and Path(script).is_file():
+        return [str(executable), script]
     return [str(executable), "-m", "phitray", "run"]
 
 
