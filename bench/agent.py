@@ -39,7 +39,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from fixtures.models import store_with_test_models  # noqa: E402
-from helpers.agent import STARTER_SETTINGS, JobRecord, RunningAgent, start_agent, story_action  # noqa: E402
+from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent, story_action  # noqa: E402
+from helpers.agentlog import JobRecord  # noqa: E402
 from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget, start_session  # noqa: E402
 from helpers.proc import cpu_seconds, rss_kb  # noqa: E402
 from phitray.actions.library import read_action  # noqa: E402

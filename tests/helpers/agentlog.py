@@ -1,0 +1,87 @@
+"""What a running agent's log says: one JSON record per job, and lines to wait for.
+
+Shared by the Linux end-to-end tests (helpers.agent) and the installed agent under Wine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+# The engine ends each job with one JSON record on its own logger (phitray.engine.engine).
+RECORD_LINE = re.compile(r" phitray\.jobrecord: (\{.*\})$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    number: int
+    kind: str
+    action_id: str
+    source: str
+    outcome: str
+    began: float  # wall clock, seconds
+    ended: float
+    timings: dict[str, float]
+    tokens: int = 0
+    tokens_per_second: float = 0.0
+    model_calls: int = 0
+    model_ms: float = 0.0  # inside the model host's generate calls
+    output: str = ""  # where the result went
+    backend: str = ""
+    flagged: bool = False  # the answer failed one of its action's checks
+    failed_checks: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, text: str) -> JobRecord:
+        data = json.loads(text)
+        return cls(data["job"], data["kind"], data["action"], data["source"], data["outcome"], data["began"],
+                   data["ended"], data["timings"], data.get("tokens", 0), data.get("tokens_per_second", 0.0),
+                   data.get("model_calls", 0), data.get("model_ms", 0.0), data.get("output", ""),
+                   data.get("backend", ""), data.get("flagged", False), tuple(data.get("failed_checks", ())))
+
+
+class AgentLog:
+    """Mixed into a running agent: needs `process` (its Popen) and `log_file`, and says what it printed in `output()`."""
+
+    process: subprocess.Popen[bytes]
+
+    @property
+    def log_file(self) -> Path:
+        raise NotImplementedError
+
+    def output(self) -> str:
+        return ""
+
+    def log(self) -> str:
+        return self.log_file.read_text(encoding="utf-8") if self.log_file.exists() else ""
+
+    def wait_log(self, pattern: str, timeout: float = 60, count: int = 1) -> list[re.Match[str]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = list(re.finditer(pattern, self.log()))
+            if len(found) >= count:
+                return found
+            if self.process.poll() is not None:
+                raise AssertionError(f"the agent exited ({self.process.returncode}) waiting for {pattern!r}:\n{self.output()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {pattern!r} in the agent's log within {timeout} s:\n{self.log()[-3000:]}")
+            time.sleep(0.05)
+
+    def jobs(self) -> list[JobRecord]:
+        return [JobRecord.from_json(m[1]) for m in RECORD_LINE.finditer(self.log())]
+
+    def job_after(self, trigger: Callable[[], object], timeout: float = 60) -> JobRecord:
+        """Run `trigger` (a hotkey press, a menu click) and wait for the job it starts to end."""
+        before = len(self.jobs())
+        trigger()
+        return self.wait_job(before + 1, timeout)
+
+    def wait_job(self, number: int, timeout: float = 60) -> JobRecord:
+        self.wait_log(rf' phitray\.jobrecord: \{{"job": {number},', timeout)
+        return next(job for job in self.jobs() if job.number == number)
+
