@@ -3,12 +3,9 @@ its menu carries the actions and runs one, and Quit ends it cleanly."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
-
-from PIL import Image
 
 from phitray.actions.library import load_actions
 from phitray.actions.runner import run_action
@@ -21,7 +18,7 @@ from phitray.host.client import ModelHost
 from phitray.ui.icons import STATE_COLOURS
 from phitray.ui.tray import Tray, TrayView
 
-from helpers.wine import wait_until, xdo
+from helpers.wine import find_colour, focus_menu, screen, wait_until, xdo
 
 
 class Commands:
@@ -44,30 +41,6 @@ class Commands:
 
     def __getattr__(self, name: str) -> object:
         return lambda *args: None
-
-
-def screen() -> Image.Image:
-    """A screenshot of the X screen, taken on the X side and read back through Z:."""
-    unix_path = f"/tmp/phitray-wine-screen-{os.getpid()}.png"
-    xdo("import", "-window", "root", unix_path)
-    with Image.open("Z:" + unix_path.replace("/", "\\")) as image:
-        return image.convert("RGB")
-
-
-def find_colour(image: Image.Image, colour: tuple[int, int, int]) -> tuple[int, int] | None:
-    hits = [(x, y) for y in range(0, 120) for x in range(0, 400)
-            if all(abs(a - b) < 16 for a, b in zip(image.getpixel((x, y)), colour))]
-    if len(hits) < 20:
-        return None
-    xs, ys = zip(*hits)
-    return sum(xs) // len(xs), sum(ys) // len(ys)
-
-
-def focus_menu() -> None:
-    """Keys go to the X focus, which an earlier window (Notepad) may have set: give it to the menu
-    that just opened under the pointer, as a focus-follows-pointer X server would."""
-    under = dict(line.split("=") for line in xdo("xdotool", "getmouselocation", "--shell").split())["WINDOW"]
-    xdo("xdotool", "windowfocus", "--sync", under)
 
 
 def test_the_tray_icon_shows_runs_an_action_from_its_menu_and_quits_cleanly(

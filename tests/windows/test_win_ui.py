@@ -1,0 +1,46 @@
+"""The Tk side on Windows: the UI queue's Windows wake path (the "ui-waker" thread) under a real Tk."""
+
+from __future__ import annotations
+
+import threading
+import time
+import tkinter
+
+from phitray.ui.uiqueue import UiQueue
+
+
+def test_other_threads_never_wait_for_a_busy_tk_thread_and_every_call_runs_there_in_order() -> None:
+    root = tkinter.Tk()
+    root.withdraw()
+    ui = UiQueue(root)
+    assert ui.wake == "waker"  # Tk's file handlers do not exist on Windows
+    tk_thread = threading.get_ident()
+    ran: list[tuple[int, int, int]] = []
+    slowest: list[float] = []
+
+    def busy() -> None:
+        time.sleep(1.0)  # the Tk thread is stuck in a long callback while the threads below queue calls
+
+    def caller(number: int) -> None:
+        for index in range(200):
+            started = time.perf_counter()
+            ui.call_soon(lambda n=number, i=index: ran.append((n, i, threading.get_ident())))
+            slowest.append(time.perf_counter() - started)
+
+    root.after(0, busy)
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()  # while the first update() below is inside busy()
+    deadline = time.monotonic() + 20
+    while len(ran) < 800 and time.monotonic() < deadline:
+        root.update()
+        time.sleep(0.01)
+    for thread in threads:
+        thread.join(5)
+    ui.close()
+    root.destroy()
+    assert len(ran) == 800
+    assert {ident for _, _, ident in ran} == {tk_thread}
+    for number in range(4):
+        assert [i for n, i, _ in ran if n == number] == list(range(200))
+    assert max(slowest) < 0.2, f"call_soon waited {max(slowest):.3f} s for the busy Tk thread"
