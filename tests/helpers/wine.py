@@ -15,6 +15,8 @@ import subprocess
 import time
 from ctypes import wintypes
 
+from PIL import Image
+
 user32 = ctypes.WinDLL("user32", use_last_error=True)
 user32.FindWindowW.restype = wintypes.HWND
 user32.FindWindowExW.restype = wintypes.HWND
@@ -79,3 +81,49 @@ class Notepad:
 
     def close(self) -> None:
         self.process.kill()
+
+
+def screen() -> Image.Image:
+    """A screenshot of the X screen, taken on the X side and read back through Z:."""
+    unix_path = f"/tmp/phitray-wine-screen-{os.getpid()}.png"
+    xdo("import", "-window", "root", unix_path)
+    with Image.open("Z:" + unix_path.replace("/", "\\")) as image:
+        return image.convert("RGB")
+
+
+def find_colour(image: Image.Image, colour: tuple[int, int, int]) -> tuple[int, int] | None:
+    hits = [(x, y) for y in range(0, 120) for x in range(0, 400)
+            if all(abs(a - b) < 16 for a, b in zip(image.getpixel((x, y)), colour))]
+    if len(hits) < 20:
+        return None
+    xs, ys = zip(*hits)
+    return sum(xs) // len(xs), sum(ys) // len(ys)
+
+
+def focus_menu() -> None:
+    """Keys go to the X focus, which an earlier window (Notepad) may have set: give it to the menu
+    that just opened under the pointer, as a focus-follows-pointer X server would."""
+    under = dict(line.split("=") for line in xdo("xdotool", "getmouselocation", "--shell").split())["WINDOW"]
+    xdo("xdotool", "windowfocus", "--sync", under)
+
+
+def processes_in(folder: str) -> list[int]:
+    """The ids of running processes whose program lies inside `folder` (a Windows path)."""
+    psapi = ctypes.WinDLL("psapi")
+    kernel32 = ctypes.WinDLL("kernel32")
+    kernel32.OpenProcess.restype = wintypes.HANDLE
+    ids = (wintypes.DWORD * 4096)()
+    needed = wintypes.DWORD()
+    psapi.EnumProcesses(ids, ctypes.sizeof(ids), ctypes.byref(needed))
+    found = []
+    prefix = folder.rstrip("\\").lower() + "\\"
+    for pid in ids[: needed.value // ctypes.sizeof(wintypes.DWORD)]:
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            continue
+        name = ctypes.create_unicode_buffer(1024)
+        size = wintypes.DWORD(len(name))
+        if kernel32.QueryFullProcessImageNameW(handle, 0, name, ctypes.byref(size)) and name.value.lower().startswith(prefix):
+            found.append(int(pid))
+        kernel32.CloseHandle(handle)
+    return found
