@@ -63,7 +63,9 @@ class Keys(Protocol):
 
     def send_undo(self) -> None: ...
 
-    # From right after the picker's copy until the picker shows: typed keys reach no other window.
+    # From the picker hotkey until the picker shows: typed keys reach no other window. Asked before the
+    # copy; each adapter starts holding as early as it can without stopping the agent's own Ctrl+C
+    # (Windows at once, X11 right after sending it).
     def hold_keyboard(self) -> None: ...
 
     def release_keyboard(self) -> str: ...  # what was typed meanwhile ("\n" Enter, "\x1b" Esc); "" if not held

@@ -34,6 +34,10 @@ GUARD_TAIL_SECONDS = 0.15
 HOLD_LIMIT_SECONDS = 5.0  # a held keyboard is given back after this even if no window asks for it
 # `keyboard`'s names for the keys that type a control character in the picker.
 SPECIAL_KEYS = {"enter": "\n", "backspace": "\b", "esc": "\x1b", "space": " ", "tab": ""}
+# The keys of the agent's own chords (Ctrl+C, Ctrl+V, Ctrl+Z), as `keyboard` names them.
+OWN_CHORD_KEYS = {"ctrl", "left ctrl", "c", "v", "z"}
+MODIFIER_KEYS = {"ctrl", "left ctrl", "right ctrl", "alt", "left alt", "right alt", "alt gr", "shift",
+                 "left shift", "right shift", "left windows", "right windows", "windows"}
 
 
 class KEYBDINPUT(ctypes.Structure):
@@ -110,25 +114,37 @@ class WinKeys:
         self.send_chord([VK_LCONTROL], VK_Z)
 
     def hold_keyboard(self) -> None:
-        """Swallow and remember every key the person types until `release_keyboard`, so that typing
+        """Swallow and remember every key the person presses until `release_keyboard`, so that typing
         "summ" straight after the picker hotkey filters the picker instead of replacing the selection.
 
-        A low-level hook (the one `keyboard` already runs for the hotkeys) that blocks each key. The
-        agent's own keys pass: the synthetic guard is up while it sends them and a moment after.
+        A low-level hook (the one `keyboard` already runs for the hotkeys) that blocks key presses,
+        started at once: unlike an X11 grab it lets the agent's own Ctrl+C through. Releases pass
+        unless their press was swallowed, so the hotkey's own keys, still down now, come up
+        normally in the document. While the agent sends keys (the synthetic guard) its own chord
+        keys pass.
         """
         import keyboard
 
         with self._lock:
             if self._hook is not None:
                 return
-            typed = self._typed = []
+            typed: list[str] = []
+            swallowed: set[int] = set()
+            self._typed = typed
 
             def swallow(event: Any) -> bool:
                 """Called on `keyboard`'s listener thread for every key event; False blocks it."""
-                if self._guard.active():
+                name = str(event.name or "")
+                if event.event_type == "up":
+                    if event.scan_code in swallowed:
+                        swallowed.discard(event.scan_code)
+                        return False
                     return True
-                if event.event_type == "down":
-                    typed.append(_character(str(event.name or "")))
+                if self._guard.active() and name in OWN_CHORD_KEYS:
+                    return True
+                swallowed.add(event.scan_code)
+                if name not in MODIFIER_KEYS:
+                    typed.append(_character(name))
                 return False
 
             self._hook = keyboard.hook(swallow, suppress=True)

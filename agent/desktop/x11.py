@@ -84,6 +84,7 @@ class X11Keys:
             name: {code for sym in syms if (code := self._keycode(sym))} for name, syms in MODIFIER_KEYSYMS.items()
         }
         self._holding = False
+        self._hold_after_copy = False  # hold_keyboard was asked: grab right after the next Ctrl+C
         self._hold_timer: threading.Timer | None = None
 
     def _keycode(self, name: str) -> int:
@@ -123,6 +124,9 @@ class X11Keys:
 
     def send_copy(self) -> None:
         self._chord("Control_L", "c")
+        if self._hold_after_copy:
+            self._hold_after_copy = False
+            self._grab()
 
     def send_paste(self) -> None:
         self._chord("Control_L", "v")
@@ -134,10 +138,14 @@ class X11Keys:
         """Take the keyboard (an active grab on the root window) so that what the person types next reaches
         no other window; the key events wait on this connection until `release_keyboard`.
 
-        Sent right after the copy on the same connection, so the server delivers the Ctrl+C to the
+        The grab starts right after the next Ctrl+C, on the same connection (a grab before it would
+        send the agent's own Ctrl+C back to the agent), so the server delivers the copy to the
         document first and every key after it to the agent: typing "summ" straight after the picker
         hotkey filters the picker instead of replacing the selection.
         """
+        self._hold_after_copy = True
+
+    def _grab(self) -> None:
         with self._lock:
             if self._holding:
                 return
@@ -152,6 +160,7 @@ class X11Keys:
 
     def release_keyboard(self) -> str:
         """Give the keyboard back; what was typed meanwhile, with backspaces applied ("\n" Enter, "\x1b" Esc)."""
+        self._hold_after_copy = False
         with self._lock:
             if not self._holding:
                 return ""

@@ -71,8 +71,20 @@ def wait_for_release(keys: Keys, timeout: float) -> bool:
 
 
 def capture_selection(desktop: Desktop, options: CaptureOptions, timeline: Timeline, hold_keys: bool = False) -> Captured:
-    """The selected text. With `hold_keys` (for the picker) the keyboard is taken right after the copy and
-    stays the agent's until the picker releases it, unless the capture fails."""
+    """The selected text. With `hold_keys` (for the picker) the keyboard is the agent's from the start
+    (as far as the platform allows before the copy) until the picker releases it, unless the capture fails."""
+    keys = desktop.keys
+    if hold_keys:
+        keys.hold_keyboard()
+    try:
+        return _capture(desktop, options, timeline)
+    except BaseException:
+        if hold_keys:
+            keys.release_keyboard()
+        raise
+
+
+def _capture(desktop: Desktop, options: CaptureOptions, timeline: Timeline) -> Captured:
     clipboard, keys = desktop.clipboard, desktop.keys
     window = desktop.focus.current()
     snapshot = clipboard.snapshot()
@@ -87,14 +99,7 @@ def capture_selection(desktop: Desktop, options: CaptureOptions, timeline: Timel
     timeline.mark("modifiers_released")
     mark = clipboard.change_mark()
     keys.send_copy()
-    if hold_keys:
-        keys.hold_keyboard()
-    try:
-        return _copied(clipboard, snapshot, window, mark, options, timeline)
-    except BaseException:
-        if hold_keys:
-            keys.release_keyboard()
-        raise
+    return _copied(clipboard, snapshot, window, mark, options, timeline)
 
 
 def _copied(clipboard: Clipboard, snapshot: Snapshot, window: int | None, mark: int, options: CaptureOptions,

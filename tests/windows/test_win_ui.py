@@ -19,7 +19,10 @@ def test_other_threads_never_wait_for_a_busy_tk_thread_and_every_call_runs_there
     slowest: list[float] = []
 
     def busy() -> None:
-        time.sleep(1.0)  # the Tk thread is stuck in a long callback while the threads below queue calls
+        """Tk thread, inside the main loop: stuck in a long callback while the threads queue their calls."""
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)
 
     def caller(number: int) -> None:
         for index in range(200):
@@ -27,14 +30,19 @@ def test_other_threads_never_wait_for_a_busy_tk_thread_and_every_call_runs_there
             ui.call_soon(lambda n=number, i=index: ran.append((n, i, threading.get_ident())))
             slowest.append(time.perf_counter() - started)
 
-    root.after(0, busy)
     threads = [threading.Thread(target=caller, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()  # while the first update() below is inside busy()
     deadline = time.monotonic() + 20
-    while len(ran) < 800 and time.monotonic() < deadline:
-        root.update()
-        time.sleep(0.01)
+
+    def check() -> None:
+        """Tk thread: end the main loop once every call has run (or at the deadline)."""
+        if len(ran) >= 800 or time.monotonic() > deadline:
+            root.quit()
+        else:
+            root.after(20, check)
+
+    root.after(0, busy)  # tkinter's cross-thread calls need the main loop running: start from inside it
+    root.after(50, check)
+    root.mainloop()
     for thread in threads:
         thread.join(5)
     ui.close()
