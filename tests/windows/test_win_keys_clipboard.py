@@ -46,30 +46,6 @@ def test_the_release_wait_follows_getasynckeystate(desktop: object, notepad: Not
     assert desktop.keys.modifiers_held() == ()  # type: ignore[attr-defined]
 
 
-def test_keys_typed_while_the_keyboard_is_held_reach_no_window_and_come_back_as_text(
-    desktop: object, notepad: Notepad
-) -> None:
-    notepad.focus()
-    xdo("xdotool", "key", "ctrl+a", "BackSpace")
-    xdo("xdotool", "type", "--delay", "20", "their words")
-    wait_until(lambda: notepad.text() == "their words", 10, "the typing")
-    xdo("xdotool", "key", "ctrl+a")
-    desktop.hotkeys.start({})  # type: ignore[attr-defined]  # `keyboard`'s listener runs, as in the agent
-    desktop.keys.hold_keyboard()  # type: ignore[attr-defined]
-    try:
-        xdo("xdotool", "type", "--delay", "30", "summx")
-        xdo("xdotool", "key", "BackSpace", "Return")
-        time.sleep(0.5)
-        assert notepad.text() == "their words", "a held key reached Notepad"
-    finally:
-        typed = desktop.keys.release_keyboard()  # type: ignore[attr-defined]
-        desktop.hotkeys.stop()  # type: ignore[attr-defined]
-    assert typed == "summ\n"
-    # Given back: the next key reaches Notepad again.
-    xdo("xdotool", "key", "End", "type", "--delay", "20", "!")
-    wait_until(lambda: notepad.text() == "their words!", 5, "Notepad to get keys again")
-
-
 def test_capture_and_paste_in_notepad_give_back_every_clipboard_format(desktop: object, notepad: Notepad) -> None:
     other_program = WinClipboard()  # another owner, as a person's clipboard has
     html = b"Version:0.9\r\nStartHTML:0000000105\r\nEndHTML:0000000150\r\n<html><b>bold</b></html>"
