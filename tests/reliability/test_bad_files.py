@@ -101,9 +101,9 @@ def test_every_broken_file_is_named_and_the_rest_keeps_working(
         assert "first-d.toml" in log  # a hotkey taken twice names both files
         # The good action still runs from its hotkey, on the model the broken ones sit beside.
         widget = open_text_widget(session)
-        widget.load("their going home .")
+        widget.load("she dont like apples .")  # the starter's answer to it passes the default checks
         assert agent.job_after(lambda: session.press("ctrl+alt+g")).outcome == "done", agent.log()[-2000:]
-        assert widget.wait_text(lambda text: text != "their going home .", 5) != "their going home ."
+        assert widget.wait_text(lambda text: text != "she dont like apples .", 5) != "she dont like apples ."
         widget.close()
         # The CLI says the same, file by file.
         check = agent.command("actions", "check")
