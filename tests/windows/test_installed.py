@@ -217,7 +217,7 @@ def test_the_picker_takes_the_keyboard_itself_and_the_typed_filter_never_reaches
 
 @pytest.mark.xfail(strict=False, reason=(
     "issue 13, WINDOWS.md failure mode 1: right after a picker session the `keyboard` hook sometimes misses "
-    "the next hotkey (no job starts; 2 of 5 runs under Wine); the RegisterHotKey rework is the fix"))
+    "the next hotkey (no job starts; 3 of 6 runs under Wine); the RegisterHotKey rework is the fix"))
 def test_a_popup_action_streams_into_the_popup_and_esc_cancels_and_closes_it(
     installed: InstalledAgent, notepad: Notepad
 ) -> None:
