@@ -9,7 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from phitray.desktop.autostart import LaunchAgent, WindowsRunKey, XdgAutostart, check, desktop_exec, launch_command
+from phitray.desktop.autostart import (
+    STARTUP_APPROVED_ON,
+    STARTUP_APPS_SETTINGS,
+    AutostartStatus,
+    LaunchAgent,
+    WindowsRunKey,
+    XdgAutostart,
+    check,
+    desktop_exec,
+    launch_command,
+    startup_approved,
+)
 from phitray.errors import AutostartError
 from phitray.desktop.instance import InstanceLock, instance_address, send_to_running
 from phitray.paths import Paths
@@ -67,6 +78,23 @@ def test_launch_agent_round_trips_its_plist(tmp_path: Path) -> None:
 def test_the_run_key_says_it_is_windows_only_elsewhere() -> None:
     with pytest.raises(AutostartError, match="only on Windows"):
         WindowsRunKey(["python.exe"]).status()
+
+
+def test_startup_approved_bytes_switch_a_run_value_off_only_when_bit_0_of_the_first_byte_is_set() -> None:
+    filetime = bytes.fromhex("5c1a3b9e8f2cd901")
+    assert not startup_approved(bytes([0x03, 0, 0, 0]) + filetime)  # Task Manager's "Disabled"
+    assert not startup_approved(bytes([0x07]) + bytes(11))
+    assert not startup_approved(bytes([0x01]))
+    assert startup_approved(STARTUP_APPROVED_ON) and STARTUP_APPROVED_ON == bytes([0x02]) + bytes(11)
+    assert startup_approved(bytes([0x06]) + bytes(11))
+    # No value, an empty one or one of another type: Windows runs the entry.
+    assert startup_approved(None) and startup_approved(b"") and startup_approved("3") and startup_approved(3)
+
+
+def test_an_entry_switched_off_in_windows_settings_says_so_and_is_not_repaired() -> None:
+    status = AutostartStatus(False, r"HKCU\Run\Phi Tray", "", "pythonw.exe -m phitray run", turned_off_in=STARTUP_APPS_SETTINGS)
+    assert status.describe().startswith("off (disabled in Windows' Startup apps settings")
+    assert not status.points_elsewhere
 
 
 def test_one_lock_per_config_dir_and_messages_reach_the_holder(paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

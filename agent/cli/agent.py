@@ -11,6 +11,7 @@ from typing import Any
 from phitray.desktop import autostart
 from phitray.errors import DesktopError
 from phitray.desktop.instance import InstanceLock, instance_address, send_to_running
+from phitray.desktop.system import declare_dpi_awareness, window_dpi
 from phitray.cli.common import say
 from phitray.logs import setup_logging
 from phitray.paths import Paths
@@ -37,6 +38,8 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
         log.info("phitray run: settings %s, log %s", settings.source, paths.log_file)
         for problem in loaded.problems:
             log.warning("%s", problem)
+        # Before the first window of the process (the tray's, then Tk's): Windows takes it only then.
+        log.info("DPI awareness: %s", declare_dpi_awareness() or "the platform's own")
         # The icon first: the rest of the agent takes a few hundred milliseconds to import on a slow CPU,
         # and a tray icon is how a person sees that the agent started.
         tray = open_tray()
@@ -70,7 +73,17 @@ def open_tk_root() -> tkinter.Tk:
     except tkinter.TclError as error:
         raise DesktopError(f"Phi Tray cannot open a window ({error}). It needs a desktop session.") from None
     root.withdraw()
+    scale_tk_to_window_dpi(root)
     return root
+
+
+def scale_tk_to_window_dpi(root: tkinter.Tk) -> None:
+    """Size Tk's points for the DPI the platform draws the root at (Windows, once the process is DPI
+    aware), so text is neither tiny nor stretched; elsewhere Tk's own scaling stands. Main thread."""
+    dpi = window_dpi(root.winfo_id())
+    if dpi:
+        root.tk.call("tk", "scaling", dpi / 72)  # Tk's scaling is pixels per point, 72 points an inch
+        log.info("Tk scaling %.2f for %d DPI", dpi / 72, dpi)
 
 
 def cmd_stop(args: argparse.Namespace, paths: Paths) -> int:

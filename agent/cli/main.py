@@ -19,6 +19,7 @@ from phitray.cli.agent import add_agent_commands
 from phitray.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, say
 from phitray.cli.inference import add_inference_commands
 from phitray.cli.models import add_model_commands
+from phitray.desktop.system import fill_missing_standard_streams
 from phitray.errors import PhiTrayError
 from phitray.paths import Paths
 
@@ -35,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `phitray` command, from the console script, `python -m phitray` or the installer's
+    launch script (run by pythonw, with no standard streams). Main thread."""
+    fill_missing_standard_streams()
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     # argparse gives an optional positional nothing when options stand between it and the

@@ -1,5 +1,11 @@
 """Start on login: the HKCU Run value on Windows, an XDG autostart entry on Linux, a LaunchAgent on macOS.
 
+On Windows the Run value alone does not decide: Task Manager's Startup tab and
+Settings → Apps → Startup switch an entry off in `…\\Explorer\\StartupApproved\\Run`
+and leave the Run value in place. The agent reads that switch (an entry switched
+off there is off) and writes it with the Run value (turning start on login on
+here turns it on there too).
+
 Each entry launches the interpreter that is running now with `-m phitray run`
 (on Windows `pythonw.exe`, so no console window opens), or, for an agent the
 Windows installer's shortcut started, that shortcut's launch script. `check()` on every
@@ -21,6 +27,11 @@ from phitray.errors import AutostartError
 
 ENTRY_NAME = "Phi Tray"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
+STARTUP_APPROVED_KEY = r"Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run"
+# What Task Manager writes for an entry switched on: a flags byte whose bit 0 is clear, then 11 zero
+# bytes (switched off, it sets bit 0 and puts the FILETIME of the change in the last 8 bytes).
+STARTUP_APPROVED_ON = bytes([0x02]) + bytes(11)
+STARTUP_APPS_SETTINGS = "Windows' Startup apps settings"  # Task Manager's Startup tab shows the same switch
 LAUNCH_AGENT_LABEL = "io.github.phitray.agent"
 
 
@@ -30,12 +41,15 @@ class AutostartStatus:
     location: str  # the file or registry value
     command: str  # what it runs now ('' when disabled)
     expected: str  # what it should run
+    turned_off_in: str = ""  # where the person switched off an entry that still exists ('' when they did not)
 
     @property
     def points_elsewhere(self) -> bool:
         return self.enabled and self.command != self.expected
 
     def describe(self) -> str:
+        if self.turned_off_in:
+            return f"off (disabled in {self.turned_off_in}, though {self.location} exists)"
         if not self.enabled:
             return f"off ({self.location} does not exist)"
         if self.points_elsewhere:
@@ -122,13 +136,25 @@ def desktop_exec(command: list[str]) -> str:
     return " ".join(quote(argument) for argument in command)
 
 
+def startup_approved(data: object) -> bool:
+    """Whether Windows lets a Run value start, given its StartupApproved value (None when there is none).
+
+    Bit 0 of the first byte set (0x03, 0x07…) means switched off; any other
+    first byte, or no usable value, means Windows runs the entry.
+    """
+    if not isinstance(data, bytes) or not data:
+        return True
+    return not data[0] & 0x01
+
+
 class WindowsRunKey:
-    """`HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run`, value "Phi Tray"."""
+    """`HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run`, value "Phi Tray", with its StartupApproved switch."""
 
     def __init__(self, command: list[str] | None = None, value_name: str = ENTRY_NAME) -> None:
         self.value_name = value_name
         self.expected = subprocess.list2cmdline(command or launch_command())
         self.location = rf"HKCU\{RUN_KEY}\{value_name}"
+        self.approval_location = rf"HKCU\{STARTUP_APPROVED_KEY}\{value_name}"
 
     def status(self) -> AutostartStatus:
         if sys.platform != "win32":
@@ -142,6 +168,15 @@ class WindowsRunKey:
             return AutostartStatus(False, self.location, "", self.expected)
         except OSError as error:
             raise AutostartError(f"{self.location} cannot be read: {error}") from error
+        try:
+            with winreg.OpenKey(winreg.HKEY_CURRENT_USER, STARTUP_APPROVED_KEY) as key:
+                approval, _ = winreg.QueryValueEx(key, self.value_name)
+        except FileNotFoundError:
+            approval = None  # never switched in Windows' settings: Windows runs it
+        except OSError as error:
+            raise AutostartError(f"{self.approval_location} cannot be read: {error}") from error
+        if not startup_approved(approval):
+            return AutostartStatus(False, self.location, "", self.expected, turned_off_in=STARTUP_APPS_SETTINGS)
         return AutostartStatus(True, self.location, str(command), self.expected)
 
     def enable(self) -> AutostartStatus:
@@ -154,6 +189,13 @@ class WindowsRunKey:
                 winreg.SetValueEx(key, self.value_name, 0, winreg.REG_SZ, self.expected)
         except OSError as error:
             raise AutostartError(f"{self.location} cannot be written: {error}") from error
+        # Written even when absent: a switch-off left from an earlier entry of the same name would
+        # otherwise keep the new one from starting.
+        try:
+            with winreg.CreateKey(winreg.HKEY_CURRENT_USER, STARTUP_APPROVED_KEY) as key:
+                winreg.SetValueEx(key, self.value_name, 0, winreg.REG_BINARY, STARTUP_APPROVED_ON)
+        except OSError as error:
+            raise AutostartError(f"{self.approval_location} cannot be written: {error}") from error
         return self.status()
 
     def disable(self) -> AutostartStatus:
@@ -161,13 +203,14 @@ class WindowsRunKey:
             raise AutostartError("The Run key exists only on Windows.")
         import winreg
 
-        try:
-            with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
-                winreg.DeleteValue(key, self.value_name)
-        except FileNotFoundError:
-            pass
-        except OSError as error:
-            raise AutostartError(f"{self.location} cannot be removed: {error}") from error
+        for key_path, location in ((RUN_KEY, self.location), (STARTUP_APPROVED_KEY, self.approval_location)):
+            try:
+                with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key_path, 0, winreg.KEY_SET_VALUE) as key:
+                    winreg.DeleteValue(key, self.value_name)
+            except FileNotFoundError:
+                pass
+            except OSError as error:
+                raise AutostartError(f"{location} cannot be removed: {error}") from error
         return self.status()
 
 
@@ -213,7 +256,10 @@ def for_this_platform() -> Autostart:
 
 
 def check(autostart: Autostart) -> str | None:
-    """On every start: repair an entry that runs another interpreter. Returns what was done, if anything."""
+    """On every start: repair an entry that runs another interpreter. Returns what was done, if anything.
+
+    An entry the person switched off in Windows' settings is left alone: rewriting it would switch it on.
+    """
     status = autostart.status()
     if status.points_elsewhere:
         old = status.command

@@ -18,6 +18,7 @@ from phitray.backends.base import Backend, BackendInfo, first_line
 from phitray.backends.catalog import generation_defaults
 from phitray.backends.chain import ChainLoader, ChainOptions
 from phitray.backends.store import ModelStore
+from phitray.desktop.system import fill_missing_standard_streams
 from phitray.paths import Paths
 from phitray.host.messages import (
     Cancel,
@@ -88,6 +89,9 @@ def _generate(
 
 def host_main(connection: Connection, options: ChainOptions, paths: Paths) -> None:
     """Entry point of the host process (its main thread)."""
+    # The daemon does not read this process's output; under pythonw it has none, and the first
+    # download's tqdm progress bar would raise.
+    fill_missing_standard_streams()
     send = _Sender(connection)
     loader = ChainLoader(options, ModelStore(paths.models_dir), lambda text: send(Status(text)),
                          lambda backend_id, model_id: send(Trying(backend_id, model_id)))

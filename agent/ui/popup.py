@@ -16,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from tkinter import ttk
 
+from phitray.desktop.system import Rectangle, work_area
 from phitray.ui.changes import count_changes, word_changes
 
 WIDTH, HEIGHT = 460, 260
+POINTER_GAP_X, POINTER_GAP_Y = 12, 16  # room between the pointer and the window's corner
 THEN_LATEST_MS = 300
 
 
@@ -66,12 +68,34 @@ def take_keyboard(window: tkinter.Toplevel, widget: Callable[[], tkinter.Misc],
 
 
 def place_near_pointer(window: tkinter.Misc, width: int, height: int) -> str:
-    """A geometry string that keeps the window on screen, just below and right of the pointer."""
+    """A geometry string for a window of `width` x `height` (pixels at 96 DPI) near the pointer, inside
+    the work area of the monitor under it. Tk thread."""
     x, y = window.winfo_pointerxy()
-    screen_w, screen_h = window.winfo_screenwidth(), window.winfo_screenheight()
-    x = max(0, min(x + 12, screen_w - width))
-    y = max(0, min(y + 16, screen_h - height))
-    return f"{width}x{height}+{x}+{y}"
+    # Where the platform says nothing, Tk's screen; on Windows that is the primary monitor alone
+    # (cpython #119459), which would pull a popup off a second monitor.
+    area = work_area(x, y) or (0, 0, window.winfo_screenwidth(), window.winfo_screenheight())
+    # Tk scales fonts to the display's DPI ("tk scaling"); the window grows with them so that its
+    # buttons stay inside it, and never shrinks below the size it was designed at.
+    scale = max(1.0, window.winfo_fpixels("1i") / 96)
+    size = (round(width * scale), round(height * scale))
+    left, top = position_near_pointer((x, y), size, area)
+    return f"{size[0]}x{size[1]}+{left}+{top}"
+
+
+def position_near_pointer(pointer: tuple[int, int], size: tuple[int, int], area: Rectangle) -> tuple[int, int]:
+    """The top-left corner for a window of `size`: below and right of the pointer, above or left of it
+    where `area` (left, top, right, bottom) has no room for it there, and always inside `area` when it fits."""
+    left, top, right, bottom = area
+    return (_along_axis(pointer[0], POINTER_GAP_X, size[0], left, right),
+            _along_axis(pointer[1], POINTER_GAP_Y, size[1], top, bottom))
+
+
+def _along_axis(pointer: int, gap: int, length: int, low: int, high: int) -> int:
+    """One axis of position_near_pointer: after the pointer, else before it; then clamped to [low, high)."""
+    start = pointer + gap
+    if start + length > high:
+        start = pointer - gap - length
+    return max(low, min(start, high - length))
 
 
 class ResultPopup:

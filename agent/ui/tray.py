@@ -31,6 +31,10 @@ BACKEND_LIMITS = {
     "xorg": "no menu and no clicks (install PyGObject for the gtk backend: pip install 'PyGObject<3.51')",
     "darwin": "",
 }
+# Windows' balloon fields are fixed arrays of UTF-16 units with a terminating NUL: NOTIFYICONDATAW's
+# szInfo[256] and szInfoTitle[64]. pystray's win32 backend raises ValueError for longer text.
+NOTICE_MESSAGE_UNITS = 255
+NOTICE_TITLE_UNITS = 63
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,28 @@ class TrayCommands(Protocol):
     def reload_actions(self) -> None: ...
     def open_log(self) -> None: ...
     def quit(self) -> None: ...
+
+
+def cut_to_fit(text: str, units: int) -> str:
+    """`text` when it fits in `units` UTF-16 code units (what Windows counts), else its start and "…".
+
+    Cut on every platform, so a notice reads the same everywhere; a character
+    outside the BMP (an emoji) counts two units, and is never split.
+    """
+    if utf16_units(text) <= units:
+        return text
+    kept: list[str] = []
+    used = 1  # "…" takes one unit
+    for character in text:
+        used += utf16_units(character)
+        if used > units:
+            break
+        kept.append(character)
+    return "".join(kept).rstrip() + "…"
+
+
+def utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def choose_backend_library() -> None:
@@ -176,10 +202,13 @@ class Tray:
             self._icon.update_menu()
 
     def notify(self, message: str, title: str = "Phi Tray") -> None:
-        """A desktop notification through the tray icon; logged when the platform has none. Any thread."""
+        """A desktop notification through the tray icon, cut to what the icon can show (the log keeps it
+        whole); only logged when the platform has none. Any thread."""
         log.info("notice: %s", message)
         try:
-            self._icon.notify(message, title)
+            # An empty title would make pystray's win32 backend use the tooltip (up to 127 units) instead.
+            self._icon.notify(cut_to_fit(message, NOTICE_MESSAGE_UNITS),
+                              cut_to_fit(title or "Phi Tray", NOTICE_TITLE_UNITS))
         except Exception as error:  # a missing notification service must not break a job
             log.warning("could not show a notification: %s", error)
 

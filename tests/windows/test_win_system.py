@@ -10,7 +10,7 @@ from pathlib import Path
 
 from phitray.actions.library import load_actions
 from phitray.actions.runner import run_action
-from phitray.desktop.autostart import RUN_KEY, WindowsRunKey, check
+from phitray.desktop.autostart import RUN_KEY, STARTUP_APPROVED_KEY, STARTUP_APPROVED_ON, WindowsRunKey, check
 from phitray.backends.chain import ChainOptions, survey
 from phitray.backends.registry import DEFAULT_CHAIN, OPT_IN
 from phitray.backends.store import ModelStore
@@ -30,6 +30,36 @@ def test_the_run_value_is_written_read_back_repaired_and_removed() -> None:
     assert "old" in (check(entry) or "")
     assert entry.status().command == entry.expected
     assert not entry.disable().enabled
+
+
+def registry_value(key_path: str, name: str) -> object:
+    """The value under HKCU, or None when it (or its key) does not exist."""
+    try:
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key_path) as key:
+            return winreg.QueryValueEx(key, name)[0]
+    except FileNotFoundError:
+        return None
+
+
+def test_a_run_value_switched_off_in_windows_startup_settings_is_off_until_enabled_again() -> None:
+    name = "Phi Tray approval test"
+    entry = WindowsRunKey([sys.executable, "-m", "phitray", "run"], value_name=name)
+    assert entry.enable().enabled
+    assert registry_value(STARTUP_APPROVED_KEY, name) == STARTUP_APPROVED_ON
+    # What Task Manager's "Disable" writes: 0x03, three zero bytes, the FILETIME of the change.
+    switched_off = bytes([0x03, 0, 0, 0]) + bytes.fromhex("5c1a3b9e8f2cd901")
+    with winreg.CreateKey(winreg.HKEY_CURRENT_USER, STARTUP_APPROVED_KEY) as key:
+        winreg.SetValueEx(key, name, 0, winreg.REG_BINARY, switched_off)
+    status = entry.status()
+    assert not status.enabled and "Startup apps settings" in status.describe()
+    assert check(entry) is None  # the person's switch is not flipped back on a start
+    assert registry_value(STARTUP_APPROVED_KEY, name) == switched_off
+    assert registry_value(RUN_KEY, name) == entry.expected
+    status = entry.enable()
+    assert status.enabled and status.command == entry.expected
+    assert registry_value(STARTUP_APPROVED_KEY, name) == STARTUP_APPROVED_ON
+    assert not entry.disable().enabled
+    assert registry_value(RUN_KEY, name) is None and registry_value(STARTUP_APPROVED_KEY, name) is None
 
 
 def test_a_second_instance_is_refused_over_the_named_pipe(tmp_path: Path) -> None:
