@@ -3,6 +3,7 @@
     PhiTrayError                  anything the agent reports to a person as one sentence
     ├── Notice                    not a fault: what the person is told instead of a result
     │   ├── NothingSelected       Ctrl+C copied nothing, or not text
+    │   ├── OutOfReach            the window cannot be sent keys (elevated, or would not come back to the front)
     │   ├── NothingToDo           the input is empty or only whitespace
     │   ├── NothingToUndo         no replace to take back
     │   ├── Cancelled             the person stopped the job
@@ -44,6 +45,10 @@ class Notice(PhiTrayError):
 
 class NothingSelected(Notice):
     pass
+
+
+class OutOfReach(Notice):
+    """The window the selection is in cannot be sent keys: say why instead of "No text is selected"."""
 
 
 class NothingToDo(Notice):

@@ -32,7 +32,7 @@ _KEY_ALIASES = {
 # Printable keys a combo may end in: a US layout's unshifted characters.
 PRINTABLE_KEYS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789`-=[]\\;',./")
 # Combos every application uses for itself: binding them would break copy/paste/undo.
-RESERVED = frozenset({"ctrl+c", "ctrl+v", "ctrl+x", "ctrl+z", "ctrl+a", "ctrl+y", "ctrl+s", "shift+insert"})
+RESERVED = frozenset({"ctrl+c", "ctrl+v", "ctrl+x", "ctrl+z", "ctrl+a", "ctrl+y", "ctrl+s", "ctrl+insert", "shift+insert"})
 
 
 @dataclass(frozen=True, order=True)

@@ -7,7 +7,7 @@ every default applies. Loading never raises: a typo must not stop the tray.
 
     [hotkeys]
     picker = "ctrl+alt+space"      # the list of actions
-    cancel = "ctrl+alt+x"          # stops the running action
+    cancel = "ctrl+alt+esc"        # stops the running action
     [hotkeys.actions]              # per action; "" removes an action file's own hotkey
     proofread = "ctrl+alt+p"
 
@@ -145,7 +145,9 @@ class Settings:
     """The validated settings; every default is written here and only here."""
 
     picker_hotkey: str = "ctrl+alt+space"
-    cancel_hotkey: str = "ctrl+alt+x"
+    # Neither default types a character on any layout: Windows reads Ctrl+Alt as AltGr, and Ctrl+Alt+X
+    # is ź on a Polish keyboard, which a bound hotkey would take from the person.
+    cancel_hotkey: str = "ctrl+alt+esc"
     action_hotkeys: dict[str, str] = field(default_factory=dict)
     chain: tuple[str, ...] = DEFAULT_CHAIN
     model_id: str = DEFAULT_MODEL

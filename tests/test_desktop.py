@@ -155,7 +155,7 @@ def test_cancel_stops_a_streaming_answer(session: DesktopSession, agent: Running
     session.xdotool("key", "ctrl+alt+r")
     popup_window(session, "Ramble")  # a person sees it open
     if how == "cancel hotkey":
-        session.xdotool("key", "ctrl+alt+x")
+        session.xdotool("key", "ctrl+alt+Escape")
     else:
         session.xdotool("key", "Escape")  # the popup has the keyboard: nothing gives it the focus
     record = agent.wait_job(jobs_before + 1)

@@ -15,6 +15,7 @@ import pytest
 from phitray.actions.checks import Checks
 from phitray.actions.library import ActionSet, load_actions, read_action
 from phitray.actions.runner import run_action
+from phitray.desktop import WindowTraits
 from phitray.engine.capture import CaptureOptions
 from phitray.engine.engine import JobEngine
 from phitray.engine.jobs import EngineConfig, Job, JobEvent
@@ -57,7 +58,7 @@ def test_replace_runs_the_sequence_in_order_and_gives_the_clipboard_back(host: M
     assert desktop.text == f"Dear Sam, {answer} Bye."
     assert desktop.clipboard == ("the person's clipboard",)
     # The copy waited for the keys; the clipboard came back before the model ran and again after the paste.
-    assert desktop.steps == ["snapshot", "copy", "restore", "offer", "paste", "restore"]
+    assert desktop.steps == ["snapshot", "copy", "restore", "offer", "expect paste in 7", "paste", "restore"]
     marks = engine.last_timeline.marks if engine.last_timeline else {}
     assert marks["modifiers_released"] < marks["clipboard_restored_after_copy"] < marks["prompt_sent"] < marks["paste_sent"]
     assert engine.last_replace is not None and engine.last_replace.original == text
@@ -173,3 +174,59 @@ def test_review_before_replace_shows_an_edit_instead_of_pasting_it(host: ModelHo
     done = events[-1]
     assert done.kind == "done" and done.output == "popup" and done.review and done.original == text, done
     assert desktop.text == text and "paste" not in desktop.steps
+
+
+def test_from_the_tray_the_persons_window_comes_back_before_the_copy(host: ModelHost, actions: ActionSet) -> None:
+    """A tray click puts the taskbar in front; Ctrl+C must go to the window the person was in."""
+    text = "i has went to the store yesterday."
+    desktop = ScriptedDesktop(text=text, selection=(0, len(text)), front=3)
+    events: list[JobEvent] = []
+    engine_for(desktop, host, actions, events).run_job(Job("action", "tray", "proofread"))
+    assert desktop.steps[:3] == ["snapshot", "activate 7", "copy"], desktop.steps
+    assert [e.kind for e in events] == ["started", "done"] and events[-1].output == "replace"
+
+
+def test_a_window_that_will_not_come_back_is_sent_no_keys(host: ModelHost, actions: ActionSet) -> None:
+    desktop = ScriptedDesktop(text="words", selection=(0, 5), front=3, activation_works=False)
+    events: list[JobEvent] = []
+    engine_for(desktop, host, actions, events).run_job(Job("action", "tray", "proofread"))
+    assert [e.kind for e in events] == ["notice"] and "did not come back to the front" in events[0].message
+    assert "copy" not in desktop.steps and desktop.clipboard == ("the person's clipboard",)
+
+
+def test_when_the_person_has_moved_on_no_ctrl_v_is_sent_and_the_answer_opens_in_the_popup(
+        host: ModelHost, actions: ActionSet) -> None:
+    text = "i has went to the store yesterday."
+    desktop = ScriptedDesktop(text=text, selection=(0, len(text)))
+    events: list[JobEvent] = []
+
+    def switched_away(event: JobEvent) -> None:
+        """The person clicks into another window while the model works, and Windows keeps it in front."""
+        events.append(event)
+        if event.kind == "started":
+            desktop.front, desktop.activation_works = 9, False
+
+    JobEngine(desktop.desktop(), lambda: host, EngineConfig(actions=actions, capture=CaptureOptions(paste_timeout=0.3)),
+              switched_away).run_job(Job("action", "hotkey", "proofread"))
+    assert not any(step.startswith("paste") for step in desktop.steps), desktop.steps
+    done = events[-1]
+    assert done.kind == "done" and done.output == "popup" and "no longer in front" in done.message
+    assert desktop.text == text and desktop.clipboard == ("the person's clipboard",)
+
+
+def test_an_elevated_window_is_named_instead_of_nothing_selected(host: ModelHost, actions: ActionSet) -> None:
+    reason = "regedit.exe runs as administrator, and Windows keeps programs without those rights from it."
+    desktop = ScriptedDesktop(text="words", selection=(0, 5), traits_of_editor=WindowTraits(unreachable=reason))
+    events: list[JobEvent] = []
+    engine_for(desktop, host, actions, events).run_job(Job("action", "hotkey", "proofread"))
+    assert [e.kind for e in events] == ["notice"] and events[0].message == reason
+    assert desktop.steps == []  # not even a snapshot
+
+
+def test_a_console_is_copied_from_and_pasted_into_with_the_insert_keys(host: ModelHost, actions: ActionSet) -> None:
+    text = "i has went to the store yesterday."
+    desktop = ScriptedDesktop(text=text, selection=(0, len(text)), traits_of_editor=WindowTraits(terminal=True))
+    events: list[JobEvent] = []
+    engine_for(desktop, host, actions, events).run_job(Job("action", "hotkey", "proofread"))
+    assert "copy (terminal)" in desktop.steps and "paste (terminal)" in desktop.steps
+    assert "copy" not in desktop.steps and "paste" not in desktop.steps  # never a Ctrl+C into a console

@@ -184,7 +184,8 @@ class Daemon:
         self.problems.extend(problems)
         self.desktop.hotkeys.stop()
         if not self.state.paused:
-            self.desktop.hotkeys.start(hotkey_callbacks(bindings, self.engine))
+            refused = self.desktop.hotkeys.start(hotkey_callbacks(bindings, self.engine))
+            self.problems.extend(ConfigError(f"Hotkey {problem}.") for problem in refused)
         log.info("hotkeys: %s", ", ".join(f"{combo}={binding.describe()}" for combo, binding in bindings.items()))
 
     def _report_problems(self) -> None:
@@ -230,7 +231,7 @@ class Daemon:
 
     def _copy_to_clipboard(self, text: str) -> None:
         if self.desktop is not None:
-            self.desktop.clipboard.offer_text(text)
+            self.desktop.clipboard.keep_text(text)
 
     # --- tray commands (tray thread; each returns at once) -----------------------------
 

@@ -29,6 +29,10 @@ class Snapshot(Protocol):
 class Offer(Protocol):
     """Text the agent put on the clipboard for one paste."""
 
+    # Called right before the paste is sent: only a read by `window`'s program after this counts as the
+    # paste (a clipboard manager reading every change must not make the agent restore too early).
+    def expect_paste(self, window: int | None) -> None: ...
+
     def wait_taken(self, timeout: float) -> bool: ...  # True once the target read it
 
 
@@ -45,7 +49,10 @@ class Clipboard(Protocol):
 
     def read_selection(self) -> str | None: ...  # X11's PRIMARY; None where there is none
 
-    def offer_text(self, text: str) -> Offer: ...
+    def offer_text(self, text: str) -> Offer: ...  # for one paste: history and cloud sync never see it
+
+    def keep_text(self, text: str) -> None: ...  # for the person to keep (Copy, clipboard output); never synced
+
 
     def close(self) -> None: ...
 
@@ -57,9 +64,11 @@ class Keys(Protocol):
 
     def release_modifiers(self) -> None: ...  # send key-ups for any still held
 
-    def send_copy(self) -> None: ...
+    # `terminal`: the window is a console, where Ctrl+C interrupts the running program; Ctrl+Insert
+    # and Shift+Insert are its copy and paste.
+    def send_copy(self, terminal: bool = False) -> None: ...
 
-    def send_paste(self) -> None: ...
+    def send_paste(self, terminal: bool = False) -> None: ...
 
     def send_undo(self) -> None: ...
 
@@ -71,14 +80,30 @@ class Keys(Protocol):
     def release_keyboard(self) -> str: ...  # what was typed meanwhile ("\n" Enter, "\x1b" Esc); "" if not held
 
 
-class Focus(Protocol):
-    def current(self) -> int | None: ...  # an opaque window handle
+@dataclass(frozen=True)
+class WindowTraits:
+    """What the capture sequence must know about a window before sending it keys."""
 
-    def activate(self, window: int) -> bool: ...
+    terminal: bool = False  # a console: copy and paste with Insert, never Ctrl+C
+    slow_copy: bool = False  # known to take longer than the usual copy wait (Word, remote desktops)
+    unreachable: str = ""  # why the agent cannot send this window keys (an elevated program), or ""
+
+
+class Focus(Protocol):
+    # The window the person works in, as an opaque handle. On Windows, the last one in front that is
+    # neither the agent's nor the shell's: a click on the tray moves the foreground to the taskbar.
+    def current(self) -> int | None: ...
+
+    def in_front(self, window: int) -> bool: ...  # keys sent now would reach it
+
+    def activate(self, window: int) -> bool: ...  # bring it to the front; True once it is there
+
+    def traits(self, window: int | None) -> WindowTraits: ...
 
 
 class HotkeyListener(Protocol):
-    def start(self, bindings: dict[Combo, Callable[[], None]]) -> None: ...
+    # Binds every combo it can; returns what it could not ("ctrl+alt+p is already taken by another program").
+    def start(self, bindings: dict[Combo, Callable[[], None]]) -> list[str]: ...
 
     def stop(self) -> None: ...
 

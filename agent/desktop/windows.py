@@ -1,5 +1,5 @@
-"""Windows: keys through ctypes (user32 SendInput), hotkeys through `keyboard`; the clipboard is in
-`windows_clipboard`.
+"""Windows: keys through SendInput with scan codes, focus with a foreground watch; hotkeys run on the
+input thread (`windows_input`), the clipboard on its own (`windows_clipboard`).
 """
 
 from __future__ import annotations
@@ -9,28 +9,46 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable
 from ctypes import wintypes
-from typing import Any
 
-from phitray.desktop import Desktop
+from phitray.desktop import Desktop, WindowTraits
 from phitray.errors import DesktopError
-from phitray.hotkeys import MODIFIERS, Combo
+from phitray.hotkeys import MODIFIERS
 
 assert sys.platform == "win32"  # before the next import: type checkers for Linux stop here, as for that module
 
-from phitray.desktop.windows_clipboard import WinClipboard, declare  # noqa: E402
+from phitray.desktop.windows_api import class_name, declare, image_name, open_process, window_process  # noqa: E402
+from phitray.desktop.windows_clipboard import WinClipboard  # noqa: E402
+from phitray.desktop.windows_rules import elevation_problem  # noqa: E402
+from phitray.desktop.windows_input import (  # noqa: E402
+    ForegroundWatch, HotkeyRegistry, InputThread, KeyboardHold,
+)
 
 log = logging.getLogger(__name__)
 
 user32 = ctypes.WinDLL("user32", use_last_error=True)
+kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)
 
-INPUT_KEYBOARD, KEYEVENTF_KEYUP = 1, 0x0002
+INPUT_KEYBOARD, KEYEVENTF_EXTENDEDKEY, KEYEVENTF_KEYUP = 1, 0x0001, 0x0002
 # Marks the agent's own SendInput events (PowerToys does the same with dwExtraInfo).
 INJECTED_TAG = 0x50485459  # "PHTY"
 VK_MODIFIERS = {"ctrl": (0xA2, 0xA3), "alt": (0xA4, 0xA5), "shift": (0xA0, 0xA1), "super": (0x5B, 0x5C)}
-VK_C, VK_V, VK_Z, VK_LCONTROL = 0x43, 0x56, 0x5A, 0xA2
+VK_C, VK_V, VK_Z, VK_INSERT, VK_LCONTROL, VK_LSHIFT = 0x43, 0x56, 0x5A, 0x2D, 0xA2, 0xA0
+# Keys whose scan code carries the E0 prefix.
+EXTENDED_VKS = frozenset({0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x2D, 0x2E, 0x5B, 0x5C, 0xA3, 0xA5})
+MAPVK_VK_TO_VSC, MAPVK_VK_TO_VSC_EX = 0, 4
 GUARD_TAIL_SECONDS = 0.15
+ACTIVATE_WAIT_SECONDS = 0.5  # SetForegroundWindow returns before the window is in front
+
+# Consoles: Ctrl+C is SIGINT to the running program when nothing is selected; Ctrl+Insert and
+# Shift+Insert copy and paste in each of these.
+TERMINAL_CLASSES = frozenset({"ConsoleWindowClass", "CASCADIA_HOSTING_WINDOW_CLASS", "mintty", "VirtualConsoleClass",
+                              "PuTTY", "KiTTY"})
+# Word, Excel, PowerPoint, Outlook, Remote Desktop, Citrix and VMware: copies that can take seconds.
+SLOW_COPY_CLASSES = frozenset({"OpusApp", "XLMAIN", "PPTFrameClass", "rctrl_renwnd32", "TscShellContainerClass",
+                               "Transparent Windows Client", "VMwareUnityHostWndClass"})
+TOKEN_QUERY, TOKEN_ELEVATION, ERROR_ACCESS_DENIED = 0x0008, 20, 5
 
 
 class KEYBDINPUT(ctypes.Structure):
@@ -48,17 +66,27 @@ class INPUT(ctypes.Structure):
 
 declare(user32, (
     ("SendInput", [wintypes.UINT, ctypes.POINTER(INPUT), ctypes.c_int], wintypes.UINT),
+    ("MapVirtualKeyW", [wintypes.UINT, wintypes.UINT], wintypes.UINT),
     ("GetAsyncKeyState", [ctypes.c_int], ctypes.c_short),
     ("GetForegroundWindow", [], wintypes.HWND),
     ("SetForegroundWindow", [wintypes.HWND], wintypes.BOOL),
     ("IsWindow", [wintypes.HWND], wintypes.BOOL),
 ))
+declare(kernel32, (
+    ("GetCurrentProcess", [], wintypes.HANDLE),
+))
+declare(advapi32, (
+    ("OpenProcessToken", [wintypes.HANDLE, wintypes.DWORD, ctypes.POINTER(wintypes.HANDLE)], wintypes.BOOL),
+    ("GetTokenInformation", [wintypes.HANDLE, ctypes.c_int, wintypes.LPVOID, wintypes.DWORD,
+                             ctypes.POINTER(wintypes.DWORD)], wintypes.BOOL),
+))
 
 
 class SyntheticGuard:
-    """Up while the agent sends keys and a moment after; hotkey callbacks do nothing meanwhile.
+    """Up while the agent sends keys and a moment after; hotkeys do nothing meanwhile.
 
-    `keyboard` reports no injected flag, so unlike X11 the whole moment is guarded.
+    Windows posts WM_HOTKEY for injected keys too, and the agent's own keys must
+    never run an action.
     """
 
     def __init__(self) -> None:
@@ -74,9 +102,29 @@ class SyntheticGuard:
         return time.monotonic() < self._until
 
 
+def scan_code(vk: int) -> tuple[int, int]:
+    """The scan code SendInput must carry for `vk`, and the extended-key flag. Remote desktop, Citrix and
+    VM clients forward scan codes, not virtual keys: an event with a zero scan code is lost there."""
+    code = user32.MapVirtualKeyW(vk, MAPVK_VK_TO_VSC_EX) or user32.MapVirtualKeyW(vk, MAPVK_VK_TO_VSC)
+    # Without the flag, Insert's scan code is keypad 0's: older systems (and Wine) leave the E0 prefix out.
+    extended = code >> 8 in (0xE0, 0xE1) or vk in EXTENDED_VKS
+    return code & 0xFF, KEYEVENTF_EXTENDEDKEY if extended else 0
+
+
+def key_inputs(events: list[tuple[int, bool]]) -> ctypes.Array[INPUT]:
+    """SendInput's array for (virtual key, key-up) events, each with its scan code and the agent's tag."""
+    inputs = (INPUT * len(events))()
+    for slot, (vk, up) in zip(inputs, events):
+        scan, flags = scan_code(vk)
+        slot.type = INPUT_KEYBOARD
+        slot.union.ki = KEYBDINPUT(vk, scan, flags | (KEYEVENTF_KEYUP if up else 0), 0, INJECTED_TAG)
+    return inputs
+
+
 class WinKeys:
-    def __init__(self, guard: SyntheticGuard) -> None:
+    def __init__(self, guard: SyntheticGuard, hold: KeyboardHold) -> None:
         self._guard = guard
+        self._hold = hold
         self._lock = threading.Lock()
 
     def modifiers_held(self) -> tuple[str, ...]:
@@ -94,34 +142,27 @@ class WinKeys:
         events = [(vk, False) for vk in modifiers] + [(key, False), (key, True)] + [(vk, True) for vk in reversed(modifiers)]
         self._send(events)
 
-    def send_copy(self) -> None:
-        self.send_chord([VK_LCONTROL], VK_C)
+    def send_copy(self, terminal: bool = False) -> None:
+        self.send_chord([VK_LCONTROL], VK_INSERT if terminal else VK_C)
 
-    def send_paste(self) -> None:
-        self.send_chord([VK_LCONTROL], VK_V)
+    def send_paste(self, terminal: bool = False) -> None:
+        self.send_chord([VK_LSHIFT] if terminal else [VK_LCONTROL], VK_INSERT if terminal else VK_V)
 
     def send_undo(self) -> None:
         self.send_chord([VK_LCONTROL], VK_Z)
 
     def hold_keyboard(self) -> None:
-        """Not on Windows yet: keys typed before the picker shows still reach the document.
-
-        A blocking low-level hook through `keyboard` (swallow presses until the picker has the
-        keyboard) was tried: installed and removed around one picker, it left every hotkey of
-        `keyboard` dead under Wine. The Windows desktop layer's RegisterHotKey rework is where this
-        belongs: the hotkey then grants the picker the foreground at once.
-        """
+        """Swallow what the person types from now until the picker has the keyboard (a low-level hook
+        that lets the agent's own, injected Ctrl+C through), so it filters the picker instead."""
+        self._hold.hold()
 
     def release_keyboard(self) -> str:
-        return ""
+        return self._hold.release()
 
     def _send(self, events: list[tuple[int, bool]]) -> None:
         if not events:
             return
-        inputs = (INPUT * len(events))()
-        for slot, (vk, up) in zip(inputs, events):
-            slot.type = INPUT_KEYBOARD
-            slot.union.ki = KEYBDINPUT(vk, 0, KEYEVENTF_KEYUP if up else 0, 0, INJECTED_TAG)
+        inputs = key_inputs(events)
         with self._lock:
             self._guard.hold()
             try:
@@ -132,60 +173,76 @@ class WinKeys:
 
 
 class WinFocus:
+    def __init__(self, watch: ForegroundWatch) -> None:
+        self._watch = watch
+        self._own_elevation = _elevated(kernel32.GetCurrentProcess())
+
     def current(self) -> int | None:
         window = user32.GetForegroundWindow()
-        return int(window) if window else None
+        if window and self._watch.is_persons(window):
+            return int(window)
+        return self._watch.last  # the agent's window or the taskbar is in front: the one before it
+
+    def in_front(self, window: int) -> bool:
+        return bool(user32.GetForegroundWindow() == window)
 
     def activate(self, window: int) -> bool:
-        return bool(user32.IsWindow(window) and user32.SetForegroundWindow(window))
+        """Bring `window` to the front and wait until it is there (Windows may refuse: the foreground
+        lock lets only the program the person last used take it; a hotkey or a tray click counts)."""
+        if not user32.IsWindow(window):
+            return False
+        if self.in_front(window):
+            return True
+        user32.SetForegroundWindow(window)
+        deadline = time.monotonic() + ACTIVATE_WAIT_SECONDS
+        while not self.in_front(window):
+            if time.monotonic() > deadline:
+                log.info("window %#x did not come to the front", window)
+                return False
+            time.sleep(0.01)
+        return True
+
+    def traits(self, window: int | None) -> WindowTraits:
+        if not window:
+            return WindowTraits()
+        kind = class_name(window)
+        return WindowTraits(terminal=kind in TERMINAL_CLASSES, slow_copy=kind in SLOW_COPY_CLASSES,
+                            unreachable=self._unreachable(window))
+
+    def _unreachable(self, window: int) -> str:
+        """UIPI: keys sent into a program with higher rights than ours vanish without an error."""
+        name, elevated = _process_facts(window_process(window))
+        return elevation_problem(name, elevated, self._own_elevation)
 
 
-# Our key names -> the `keyboard` library's.
-KEYBOARD_NAMES = {"super": "windows", "page_up": "page up", "page_down": "page down", "esc": "esc"}
+def _elevated(process: object) -> bool | None:
+    token = wintypes.HANDLE()
+    if not advapi32.OpenProcessToken(process, TOKEN_QUERY, ctypes.byref(token)):
+        # A program with more rights than ours refuses to show its token: that refusal is the answer.
+        return True if ctypes.get_last_error() == ERROR_ACCESS_DENIED else None
+    try:
+        value, size = wintypes.DWORD(), wintypes.DWORD()
+        if not advapi32.GetTokenInformation(token, TOKEN_ELEVATION, ctypes.byref(value), 4, ctypes.byref(size)):
+            return None
+        return bool(value.value)
+    finally:
+        kernel32.CloseHandle(token)
 
 
-class WinHotkeys:
-    """Global hotkeys through `keyboard`'s low-level hook. Callbacks only hand work on."""
-
-    def __init__(self, guard: SyntheticGuard) -> None:
-        self._guard = guard
-        self._handles: list[Any] = []
-        self.problems: list[str] = []
-
-    def start(self, bindings: dict[Combo, Callable[[], None]]) -> None:
-        import keyboard
-
-        self.stop()
-        self.problems = []
-        for combo, callback in bindings.items():
-            spelling = "+".join(KEYBOARD_NAMES.get(part, part) for part in (*combo.modifiers, combo.key))
-            try:
-                self._handles.append(keyboard.add_hotkey(spelling, self._guarded(callback), suppress=False))
-            except (ValueError, ImportError) as error:
-                self.problems.append(f"{combo}: {error}")
-
-    def _guarded(self, callback: Callable[[], None]) -> Callable[[], None]:
-        def pressed() -> None:
-            """Called on keyboard's hook thread: never blocks (Windows drops slow hooks), never raises."""
-            if self._guard.active():
-                return
-            try:
-                callback()
-            except Exception:
-                log.exception("hotkey callback failed")
-        return pressed
-
-    def stop(self) -> None:
-        import keyboard
-
-        for handle in self._handles:
-            try:
-                keyboard.remove_hotkey(handle)
-            except (KeyError, ValueError):
-                pass
-        self._handles = []
+def _process_facts(pid: int) -> tuple[str, bool | None]:
+    """The program's file name and whether it runs elevated (None: unknown)."""
+    process = open_process(pid)
+    if process is None:
+        return "", True if ctypes.get_last_error() == ERROR_ACCESS_DENIED else None
+    try:
+        return image_name(process), _elevated(process)
+    finally:
+        kernel32.CloseHandle(process)
 
 
 def open_desktop() -> Desktop:
     guard = SyntheticGuard()
-    return Desktop(clipboard=WinClipboard(), keys=WinKeys(guard), focus=WinFocus(), hotkeys=WinHotkeys(guard))
+    thread = InputThread()
+    watch = ForegroundWatch(thread)
+    return Desktop(clipboard=WinClipboard(), keys=WinKeys(guard, KeyboardHold(thread)), focus=WinFocus(watch),
+                   hotkeys=HotkeyRegistry(thread, guard))

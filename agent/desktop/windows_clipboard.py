@@ -4,13 +4,18 @@ The clipboard is owned from one thread with a message-only window, for two
 reasons: Windows sends the owner messages (a thread that never pumps them
 stalls other programs), and delayed rendering makes a paste observable. The
 agent offers its result as CF_UNICODETEXT with no data; the target's
-GetClipboardData sends us WM_RENDERFORMAT, and that is "the paste was taken".
-Offers are marked for exclusion from clipboard history and cloud sync, so
-clipboard monitors do not render them early (and do not keep them).
+GetClipboardData sends us WM_RENDERFORMAT, and that is "the paste was taken" —
+but only once the agent has sent Ctrl+V, and only for the target's program
+(`windows_rules.render_for`): clipboard managers, remote desktops and VM tools
+read every change. Every write the agent makes is kept out of cloud sync, and
+all but the ones the person asked for (Copy, clipboard output) out of the
+clipboard history too: a paste offer and a restore are not new content.
 
 Snapshots copy every format backed by global memory (text, HTML, DIB, files,
 private formats); GDI-handle formats (CF_BITMAP, metafiles) are skipped, as
-Windows synthesizes CF_BITMAP from CF_DIB.
+Windows synthesizes CF_BITMAP from CF_DIB. A large Excel range offers dozens of
+formats rendered on demand: a snapshot reads text and the usual formats first
+and stops at SNAPSHOT_SECONDS or SNAPSHOT_BYTES, saying what it left out.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from ctypes import wintypes
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -30,6 +36,9 @@ from typing import Any, TypeVar
 from phitray.errors import DesktopError
 
 assert sys.platform == "win32"
+
+from phitray.desktop.windows_api import declare, program_name, window_process  # noqa: E402
+from phitray.desktop.windows_rules import render_for, snapshot_order  # noqa: E402
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,14 +51,25 @@ GDI_FORMATS = {2, 3, 9, 14, 0x80, 0x82, 0x83, 0x8E}  # bitmap, metafile, palette
 GMEM_MOVEABLE = 0x0002
 WM_APP, WM_RENDERFORMAT, WM_RENDERALLFORMATS, WM_DESTROYCLIPBOARD = 0x8000, 0x0305, 0x0306, 0x0307
 HWND_MESSAGE = wintypes.HWND(-3)
-OPEN_ATTEMPTS, OPEN_PAUSE = 40, 0.005  # another program may hold the clipboard for a moment
+OPEN_PAUSE = 0.005
+OPEN_PATIENCE = 0.25  # another program may hold the clipboard for a moment
+# Giving the person's clipboard back is worth waiting for: a clipboard manager or remote desktop that
+# reads every change holds the clipboard open for a while after each one.
+RESTORE_PATIENCE = 2.0
+SNAPSHOT_SECONDS, SNAPSHOT_BYTES = 1.5, 64_000_000
+CALL_SECONDS = 10.0
+# A format being rendered cannot be interrupted: past this, the snapshot gives up on an owner that hangs.
+SNAPSHOT_CALL_SECONDS = SNAPSHOT_SECONDS + 3.5
+NO_SYNC_FORMATS = (("CanUploadToCloudClipboard", b"\0\0\0\0"),)
 NO_HISTORY_FORMATS = (
     ("ExcludeClipboardContentFromMonitorProcessing", b"\0\0\0\0"),
     ("CanIncludeInClipboardHistory", b"\0\0\0\0"),
-    ("CanUploadToCloudClipboard", b"\0\0\0\0"),
+    *NO_SYNC_FORMATS,
 )
+EXCLUSION_NAMES = frozenset(name for name, _ in NO_HISTORY_FORMATS)
 
 WNDPROC = ctypes.WINFUNCTYPE(ctypes.c_ssize_t, wintypes.HWND, wintypes.UINT, wintypes.WPARAM, wintypes.LPARAM)
+WNDENUMPROC = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.HWND, wintypes.LPARAM)
 
 
 class WNDCLASSW(ctypes.Structure):
@@ -57,16 +77,6 @@ class WNDCLASSW(ctypes.Structure):
                 ("cbWndExtra", ctypes.c_int), ("hInstance", wintypes.HINSTANCE), ("hIcon", wintypes.HICON),
                 ("hCursor", wintypes.HANDLE), ("hbrBackground", wintypes.HBRUSH), ("lpszMenuName", wintypes.LPCWSTR),
                 ("lpszClassName", wintypes.LPCWSTR)]
-
-
-Signature = tuple[str, list[Any], Any]
-
-
-def declare(library: Any, functions: tuple[Signature, ...]) -> None:
-    """Argument and result types, so 64-bit handles are not cut to 32 bits."""
-    for name, args, result in functions:
-        function = getattr(library, name)
-        function.argtypes, function.restype = args, result
 
 
 declare(user32, (
@@ -90,6 +100,8 @@ declare(user32, (
     ("DispatchMessageW", [ctypes.POINTER(wintypes.MSG)], ctypes.c_ssize_t),
     ("PostMessageW", [wintypes.HWND, wintypes.UINT, wintypes.WPARAM, wintypes.LPARAM], wintypes.BOOL),
     ("DestroyWindow", [wintypes.HWND], wintypes.BOOL),
+    ("GetOpenClipboardWindow", [], wintypes.HWND),
+    ("EnumChildWindows", [wintypes.HWND, WNDENUMPROC, wintypes.LPARAM], wintypes.BOOL),
 ))
 declare(kernel32, (
     ("GlobalAlloc", [wintypes.UINT, ctypes.c_size_t], wintypes.HGLOBAL),
@@ -104,22 +116,45 @@ declare(kernel32, (
 @dataclass(frozen=True)
 class WinSnapshot:
     items: tuple[tuple[str, int, bytes], ...]  # (registered name or "", format id, bytes)
+    left_out: int = 0  # formats not read: the snapshot ran out of time or size
 
     @property
     def is_empty(self) -> bool:
         return not self.items
 
     def describe(self) -> str:
-        return f"{len(self.items)} formats, {sum(len(i[2]) for i in self.items):,} bytes" if self.items else "empty"
+        if not self.items:
+            return "empty"
+        left_out = f", {self.left_out} large or slow formats left out" if self.left_out else ""
+        return f"{len(self.items)} formats, {sum(len(i[2]) for i in self.items):,} bytes{left_out}"
 
 
 class WinOffer:
     def __init__(self, text: str) -> None:
         self.data = (text + "\0").encode("utf-16-le")
         self.taken = threading.Event()
+        self.armed = False
+        self.targets: frozenset[int] = frozenset()
+
+    def expect_paste(self, window: int | None) -> None:
+        """Called on the engine thread right before Ctrl+V: from now on, the target's read is the paste."""
+        self.targets = _programs_of(window) if window else frozenset()
+        self.armed = True
 
     def wait_taken(self, timeout: float) -> bool:
         return self.taken.wait(timeout)
+
+
+def _programs_of(window: int) -> frozenset[int]:
+    """The processes behind a window and its child windows: a Store app's frame belongs to
+    ApplicationFrameHost, and the app that reads the clipboard owns a child window."""
+    pids = {window_process(window)}
+
+    def add(child: Any, _: int) -> bool:
+        pids.add(window_process(child))
+        return True
+    user32.EnumChildWindows(window, WNDENUMPROC(add), 0)
+    return frozenset(pid for pid in pids if pid)
 
 
 def _global_bytes(data: bytes) -> Any:
@@ -170,11 +205,13 @@ class WinClipboard:
         return True
 
     def snapshot(self) -> WinSnapshot:
-        return self._call(self._take_snapshot)
+        return self._call(self._take_snapshot, timeout=SNAPSHOT_CALL_SECONDS)
 
     def restore(self, snapshot: Any) -> None:
         assert isinstance(snapshot, WinSnapshot)
-        self._call(lambda: self._write([(name, fmt, data) for name, fmt, data in snapshot.items]))
+        items: list[tuple[str, int, bytes | None]] = [item for item in snapshot.items if item[0] not in EXCLUSION_NAMES]
+        items += [(name, 0, data) for name, data in NO_HISTORY_FORMATS]
+        self._call(lambda: self._write(items, RESTORE_PATIENCE), timeout=CALL_SECONDS + RESTORE_PATIENCE)
 
     def read_text(self) -> str | None:
         return self._call(self._read_text)
@@ -191,6 +228,10 @@ class WinClipboard:
         self._call(own)
         return offer
 
+    def keep_text(self, text: str) -> None:
+        data = (text + "\0").encode("utf-16-le")
+        self._call(lambda: self._write([("", CF_UNICODETEXT, data), *((name, 0, d) for name, d in NO_SYNC_FORMATS)]))
+
     def close(self) -> None:
         if self._hwnd:
             self._call(lambda: self._render_pending())
@@ -199,13 +240,19 @@ class WinClipboard:
 
     # --- the clipboard thread ----------------------------------------------------------
 
-    def _call(self, work: Callable[[], T]) -> T:
+    def _call(self, work: Callable[[], T], timeout: float = CALL_SECONDS) -> T:
         if threading.current_thread() is self._thread:
             return work()
         future: Future[T] = Future()
         self._calls.put((work, future))
         user32.PostMessageW(self._hwnd, WM_APP, 0, 0)
-        return future.result(timeout=10)
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeout:
+            raise DesktopError(
+                f"The clipboard did not answer within {timeout:.0f} s: {_owner_name()} holds it and is not "
+                "responding. Nothing was changed; close or wait for that program, then try again."
+            ) from None
 
     def _loop(self) -> None:
         """The "win32-clipboard" thread: a message-only window and its message loop."""
@@ -233,9 +280,13 @@ class WinClipboard:
                         future.set_exception(error)
                 return 0
             if message == WM_RENDERFORMAT and self._offer is not None and wparam == CF_UNICODETEXT:
-                # Inside the target's GetClipboardData: the clipboard is open already; only set the data.
-                user32.SetClipboardData(CF_UNICODETEXT, _global_bytes(self._offer.data))
-                self._offer.taken.set()
+                # Inside a reader's GetClipboardData: the clipboard is open already; only set the data.
+                offer, reader = self._offer, user32.GetOpenClipboardWindow()
+                if render_for(offer.armed, window_process(reader) if reader else None, offer.targets):
+                    user32.SetClipboardData(CF_UNICODETEXT, _global_bytes(offer.data))
+                    offer.taken.set()
+                else:
+                    log.info("a read of the paste offer by another program was not answered")
                 return 0
             if message == WM_RENDERALLFORMATS:
                 self._render_pending()
@@ -253,11 +304,11 @@ class WinClipboard:
             with self._opened():
                 user32.SetClipboardData(CF_UNICODETEXT, _global_bytes(self._offer.data))
 
-    def _opened(self) -> "_Open":
-        return _Open(self._hwnd)
+    def _opened(self, patience: float = OPEN_PATIENCE) -> "_Open":
+        return _Open(self._hwnd, patience)
 
-    def _write(self, items: list[tuple[str, int, bytes | None]]) -> None:
-        with self._opened():
+    def _write(self, items: list[tuple[str, int, bytes | None]], patience: float = OPEN_PATIENCE) -> None:
+        with self._opened(patience):
             user32.EmptyClipboard()
             self._offer = None
             for name, fmt, data in items:
@@ -267,17 +318,28 @@ class WinClipboard:
                     log.warning("clipboard format %s (%s) was not accepted", fmt, name)
 
     def _take_snapshot(self) -> WinSnapshot:
-        items = []
+        items: list[tuple[str, int, bytes]] = []
+        left_out, size = 0, 0
+        deadline = time.monotonic() + SNAPSHOT_SECONDS
         with self._opened():
-            fmt = user32.EnumClipboardFormats(0)
+            formats, fmt = [], user32.EnumClipboardFormats(0)
             while fmt:
                 if fmt not in GDI_FORMATS:
-                    handle = user32.GetClipboardData(fmt)
-                    data = _read_global(handle) if handle else None
-                    if data is not None:
-                        items.append((_format_name(fmt), fmt, data))
+                    formats.append((fmt, _format_name(fmt)))
                 fmt = user32.EnumClipboardFormats(fmt)
-        return WinSnapshot(tuple(items))
+            for fmt, name in snapshot_order(formats):
+                if time.monotonic() > deadline or size > SNAPSHOT_BYTES:
+                    left_out += 1
+                    continue
+                handle = user32.GetClipboardData(fmt)  # a delayed format is rendered by its owner now
+                data = _read_global(handle) if handle else None
+                if data is not None:
+                    items.append((name, fmt, data))
+                    size += len(data)
+        snapshot = WinSnapshot(tuple(items), left_out)
+        if left_out:
+            log.warning("clipboard snapshot: %s (they will not come back after the paste)", snapshot.describe())
+        return snapshot
 
     def _read_text(self) -> str | None:
         with self._opened():
@@ -289,17 +351,19 @@ class WinClipboard:
 
 
 class _Open:
-    """OpenClipboard with retries (another program may hold it for a moment) and CloseClipboard."""
+    """OpenClipboard, retried for `patience` seconds (another program may hold it), and CloseClipboard."""
 
-    def __init__(self, hwnd: Any) -> None:
-        self.hwnd = hwnd
+    def __init__(self, hwnd: Any, patience: float) -> None:
+        self.hwnd, self.patience = hwnd, patience
 
     def __enter__(self) -> None:
-        for _ in range(OPEN_ATTEMPTS):
-            if user32.OpenClipboard(self.hwnd):
-                return
+        deadline = time.monotonic() + self.patience
+        while not user32.OpenClipboard(self.hwnd):
+            if time.monotonic() > deadline:
+                holder = user32.GetOpenClipboardWindow()
+                raise DesktopError(f"{program_name(window_process(holder)) if holder else 'Another program'} kept the "
+                                   f"clipboard open for {self.patience:.1f} s; try again.")
             time.sleep(OPEN_PAUSE)
-        raise DesktopError("Another program keeps the clipboard open; try again.")
 
     def __exit__(self, *exc_info: object) -> None:
         user32.CloseClipboard()
@@ -312,3 +376,8 @@ def _format_name(fmt: int) -> str:
     buffer = ctypes.create_unicode_buffer(256)
     length = user32.GetClipboardFormatNameW(fmt, buffer, 256)
     return buffer.value[:length]
+
+
+def _owner_name() -> str:
+    owner = user32.GetClipboardOwner()
+    return program_name(window_process(owner)) if owner else "another program"

@@ -22,7 +22,7 @@ from Xlib.error import BadAccess, BadWindow, CatchError, DisplayError
 from Xlib.ext import xtest
 from Xlib.protocol import event as xevent
 
-from phitray.desktop import Desktop
+from phitray.desktop import Desktop, WindowTraits
 from phitray.errors import DesktopError
 from phitray.desktop.x11_clipboard import X11Clipboard
 from phitray.hotkeys import MODIFIERS, Combo
@@ -122,13 +122,13 @@ class X11Keys:
                 xtest.fake_input(self._display, X.KeyRelease, code)
             self._display.sync()
 
-    def send_copy(self) -> None:
+    def send_copy(self, terminal: bool = False) -> None:
         self._chord("Control_L", "c")
         if self._hold_after_copy:
             self._hold_after_copy = False
             self._grab()
 
-    def send_paste(self) -> None:
+    def send_paste(self, terminal: bool = False) -> None:
         self._chord("Control_L", "v")
 
     def send_undo(self) -> None:
@@ -205,6 +205,13 @@ class X11Focus:
         window = int(getattr(focus, "id", focus))
         return window if window > X.PointerRoot else None
 
+    def in_front(self, window: int) -> bool:
+        return self.current() == window
+
+    def traits(self, window: int | None) -> WindowTraits:
+        # X11 terminals copy with the selection (use_primary) and Ctrl+Shift+C; none is told apart yet.
+        return WindowTraits()
+
     def activate(self, window: int) -> bool:
         """Give `window` the keyboard: through the window manager when there is one (EWMH), else directly."""
         with self._lock:
@@ -259,7 +266,7 @@ class X11Hotkeys:
         self._stopping = False
         self.problems: list[str] = []
 
-    def start(self, bindings: dict[Combo, Callable[[], None]]) -> None:
+    def start(self, bindings: dict[Combo, Callable[[], None]]) -> list[str]:
         self.stop()
         display = _open(self._display_name)
         root = display.screen().root
@@ -293,6 +300,7 @@ class X11Hotkeys:
         self._thread.start()
         for problem in self.problems:
             log.warning("hotkey %s", problem)
+        return self.problems
 
     def stop(self) -> None:
         if self._thread is not None:

@@ -72,6 +72,10 @@ class X11Offer:
     def __init__(self) -> None:
         self._taken = threading.Event()
 
+    def expect_paste(self, window: int | None) -> None:
+        """X11 clipboard readers ask for a target type first and read data only to paste it: any
+        read counts."""
+
     def wait_taken(self, timeout: float) -> bool:
         return self._taken.wait(timeout)
 
@@ -146,6 +150,9 @@ class X11Clipboard:
         offer = X11Offer()
         self._call(lambda: self._own(text_items(text), offer))
         return offer
+
+    def keep_text(self, text: str) -> None:
+        self.offer_text(text)  # the agent stays the owner and answers every paste; X11 has no history to keep out of
 
     def close(self) -> None:
         if self._closed:

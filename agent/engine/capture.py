@@ -15,12 +15,13 @@ sees the request; elsewhere a bound), then put the snapshot back.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from phitray.desktop import Clipboard, Desktop, Keys, Snapshot
-from phitray.errors import NothingSelected
+from phitray.desktop import Clipboard, Desktop, Focus, Keys, Snapshot
+from phitray.errors import NothingSelected, OutOfReach
 
 POLL_SECONDS = 0.005  # only while a job waits for key-ups, never when idle
+SLOW_COPY_SECONDS = 2.5  # the copy wait for windows known to be slow (Word, remote desktops)
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,17 @@ def capture_selection(desktop: Desktop, options: CaptureOptions, timeline: Timel
         raise
 
 
+def bring_to_front(focus: Focus, window: int) -> bool:
+    """True once `window` is in front: the keys the agent sends go to whichever window is."""
+    return focus.in_front(window) or focus.activate(window)
+
+
 def _capture(desktop: Desktop, options: CaptureOptions, timeline: Timeline) -> Captured:
     clipboard, keys = desktop.clipboard, desktop.keys
     window = desktop.focus.current()
+    traits = desktop.focus.traits(window)
+    if traits.unreachable:
+        raise OutOfReach(traits.unreachable)
     snapshot = clipboard.snapshot()
     timeline.mark("snapshot_taken")
     if options.use_primary:
@@ -97,8 +106,16 @@ def _capture(desktop: Desktop, options: CaptureOptions, timeline: Timeline) -> C
             return Captured(primary, snapshot, window)
     wait_for_release(keys, options.release_timeout)
     timeline.mark("modifiers_released")
+    # Ctrl+C goes to whatever is in front when it is sent. From the tray, the taskbar and the tray's
+    # own window came to the front after the person's: bring theirs back, at the last moment.
+    if window is not None and not bring_to_front(desktop.focus, window):
+        clipboard.restore(snapshot)
+        raise OutOfReach("The window with your selection did not come back to the front; click into it and "
+                         "press the hotkey.")
     mark = clipboard.change_mark()
-    keys.send_copy()
+    keys.send_copy(traits.terminal)
+    if traits.slow_copy:
+        options = replace(options, copy_timeout=max(options.copy_timeout, SLOW_COPY_SECONDS))
     return _copied(clipboard, snapshot, window, mark, options, timeline)
 
 
@@ -120,13 +137,18 @@ def _copied(clipboard: Clipboard, snapshot: Snapshot, window: int | None, mark: 
     return Captured(text, snapshot, window)
 
 
-def paste_text(desktop: Desktop, text: str, snapshot: Snapshot, options: CaptureOptions, timeline: Timeline) -> bool:
-    """Paste `text` where the keyboard focus is, then restore `snapshot`. True if the paste was seen."""
+def paste_text(desktop: Desktop, text: str, snapshot: Snapshot, options: CaptureOptions, timeline: Timeline,
+               window: int | None = None) -> bool:
+    """Paste `text` into `window` (already in front), or where the keyboard focus is, then restore
+    `snapshot`. True if the paste was seen."""
     clipboard: Clipboard = desktop.clipboard
+    window = desktop.focus.current() if window is None else window
+    traits = desktop.focus.traits(window)
     offer = clipboard.offer_text(text)
     wait_for_release(desktop.keys, options.release_timeout)
     timeline.mark("paste_sent")
-    desktop.keys.send_paste()
+    offer.expect_paste(window)
+    desktop.keys.send_paste(traits.terminal)
     taken = offer.wait_taken(options.paste_timeout)
     timeline.mark("paste_taken" if taken else "paste_not_seen")
     clipboard.restore(snapshot)

@@ -29,7 +29,7 @@ from phitray import errors
 from phitray.actions.model import Action
 from phitray.desktop import Desktop
 from phitray.engine import steps
-from phitray.engine.capture import Timeline, capture_selection, paste_text, wait_for_release
+from phitray.engine.capture import Timeline, bring_to_front, capture_selection, paste_text, wait_for_release
 from phitray.engine.jobs import EngineConfig, Job, JobEvent, Replaced
 from phitray.host.client import ModelHost
 
@@ -213,10 +213,10 @@ class JobEngine:
 
     def _paste(self, job: Job, timeline: Timeline) -> None:
         assert job.text is not None
-        if job.window is not None and not self.desktop.focus.activate(job.window):
-            raise errors.PhiTrayError("The window to paste into is gone; use Copy instead.")
+        if job.window is not None and not bring_to_front(self.desktop.focus, job.window):
+            raise errors.PhiTrayError("The window to paste into is gone or would not come to the front; use Copy instead.")
         snapshot = self.desktop.clipboard.snapshot()
-        if not paste_text(self.desktop, job.text, snapshot, self.config.capture, timeline):
+        if not paste_text(self.desktop, job.text, snapshot, self.config.capture, timeline, job.window):
             raise errors.PhiTrayError("The window did not take the paste; use Copy instead.")
         self.last_replace = Replaced(job.window, job.original, job.text)
         self._emit(JobEvent("done", message="Pasted.", output="paste", job=job))
@@ -225,8 +225,8 @@ class JobEngine:
         last = self.last_replace
         if last is None:
             raise errors.NothingToUndo("There is nothing to undo.")
-        if last.window is not None and not self.desktop.focus.activate(last.window):
-            raise errors.PhiTrayError("The window of the last replace is gone.")
+        if last.window is not None and not bring_to_front(self.desktop.focus, last.window):
+            raise errors.PhiTrayError("The window of the last replace is gone or would not come to the front.")
         wait_for_release(self.desktop.keys, self.config.capture.release_timeout)
         self.desktop.keys.send_undo()
         self.last_replace = None

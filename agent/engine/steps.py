@@ -19,7 +19,7 @@ from phitray.actions.model import Action, Output
 from phitray.actions.runner import ActionResult, run_action
 from phitray.backends.base import BackendInfo, Request
 from phitray.desktop import Desktop, Snapshot
-from phitray.engine.capture import Timeline, capture_selection, paste_text
+from phitray.engine.capture import Timeline, bring_to_front, capture_selection, paste_text
 from phitray.engine.jobs import EngineConfig, Job, JobEvent
 from phitray.host.client import Generation, ModelHost
 
@@ -131,14 +131,15 @@ def deliver(job_id: int, job: Job, action: Action, given: Input, result: ActionR
         snapshot = given.snapshot
         if snapshot is None:  # the text came from the picker: the clipboard is the person's own now
             snapshot = desktop.clipboard.snapshot()
-        if given.window is not None and desktop.focus.current() != given.window:
-            desktop.focus.activate(given.window)
-        if paste_text(desktop, result.text, snapshot, config.capture, timeline):
+        if given.window is not None and not bring_to_front(desktop.focus, given.window):
+            # Ctrl+V goes to whatever is in front: never to a window the selection did not come from.
+            output, message = "popup", "The window you were in is no longer in front; here is the result."
+        elif paste_text(desktop, result.text, snapshot, config.capture, timeline, given.window):
             replaced = True
         else:  # the target never asked for the text: show it so nothing is lost
             output, message = "popup", "The window did not take the paste; here is the result."
     elif output == "clipboard":
-        desktop.clipboard.offer_text(result.text)
+        desktop.clipboard.keep_text(result.text)
         message = "The result is on the clipboard."
     emit(JobEvent("done", job_id, message, text=result.text, title=action.title, output=output,
                   job=replace(job, window=given.window), original=given.text, checks=checks,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from phitray.desktop import Desktop
+from phitray.desktop import Desktop, WindowTraits
 from phitray.hotkeys import Combo
 
 
@@ -24,6 +24,9 @@ class ScriptedDesktop:
     clipboard: tuple[str, ...] = ("the person's clipboard",)  # a snapshot is the whole tuple
     held_polls: int = 2  # the hotkey's keys stay down for this many polls
     paste_works: bool = True
+    front: int | None = 7  # the window in front; the editor is window 7
+    activation_works: bool = True
+    traits_of_editor: WindowTraits = WindowTraits()
     mark: int = 0
     steps: list[str] = field(default_factory=list)
 
@@ -38,8 +41,10 @@ class ScriptedDesktop:
     def release_modifiers(self) -> None:
         self.steps.append("release")
 
-    def send_copy(self) -> None:
-        self.steps.append("copy")
+    def send_copy(self, terminal: bool = False) -> None:
+        self.steps.append("copy" + (" (terminal)" if terminal else ""))
+        if self.front != 7:
+            return  # Ctrl+C went to another window
         if self.any_key_held_now():
             return  # a held Alt turns Ctrl+C into something else
         if self.selection:
@@ -49,9 +54,9 @@ class ScriptedDesktop:
     def any_key_held_now(self) -> bool:
         return self.held_polls > 0
 
-    def send_paste(self) -> None:
-        self.steps.append("paste")
-        if self.paste_works and self.selection:
+    def send_paste(self, terminal: bool = False) -> None:
+        self.steps.append("paste" + (" (terminal)" if terminal else ""))
+        if self.front == 7 and self.paste_works and self.selection:
             start, end = self.selection
             self.text = self.text[:start] + self.clipboard[0] + self.text[end:]
             self.selection = None
@@ -95,6 +100,13 @@ class ScriptedDesktop:
         self.taken = threading.Event()
         return self
 
+    def keep_text(self, text: str) -> None:
+        self.steps.append("keep")
+        self.clipboard = (text,)
+
+    def expect_paste(self, window: int | None) -> None:
+        self.steps.append(f"expect paste in {window}")
+
     def wait_taken(self, timeout: float) -> bool:
         return self.taken.wait(timeout)
 
@@ -103,13 +115,22 @@ class ScriptedDesktop:
 
     # Focus and hotkeys
     def current(self) -> int | None:
-        return 7
+        return 7  # the person's editor, even while another window is in front (Windows' foreground watch)
+
+    def in_front(self, window: int) -> bool:
+        return self.front == window
 
     def activate(self, window: int) -> bool:
-        return True
+        self.steps.append(f"activate {window}")
+        if self.activation_works:
+            self.front = window
+        return self.activation_works
 
-    def start(self, bindings: dict[Combo, object]) -> None:
-        pass
+    def traits(self, window: int | None) -> WindowTraits:
+        return self.traits_of_editor if window == 7 else WindowTraits()
+
+    def start(self, bindings: dict[Combo, object]) -> list[str]:
+        return []
 
     def stop(self) -> None:
         pass

@@ -73,6 +73,17 @@ class Notepad:
         user32.SetForegroundWindow(self.hwnd)
         time.sleep(0.2)
 
+    def write_and_select(self, text: str) -> None:
+        """The person clicks into Notepad, types, and selects all of it. Notepad sits away from the top-left
+        corner, where Wine's tray window is (on Windows the taskbar is never under a window)."""
+        xdo("xdotool", "windowmove", self.x_window, "300", "200")
+        self.focus()
+        xdo("xdotool", "key", "ctrl+a", "BackSpace")
+        xdo("xdotool", "type", "--delay", "5", text)
+        wait_until(lambda: self.text() == text, 10, "Notepad to hold the typed text")
+        xdo("xdotool", "key", "ctrl+a")
+        time.sleep(0.3)
+
     def text(self) -> str:
         length = user32.SendMessageW(self.edit, WM_GETTEXTLENGTH, 0, 0)
         buffer = ctypes.create_unicode_buffer(length + 1)

@@ -135,18 +135,6 @@ def expected(test_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     host.close()
 
 
-def write_and_select(notepad: Notepad, text: str) -> None:
-    """The person clicks into Notepad, types, and selects all of it. Notepad sits away from the top-left
-    corner, where Wine's tray window is (on Windows the taskbar is never under a window)."""
-    xdo("xdotool", "windowmove", notepad.x_window, "300", "200")
-    notepad.focus()
-    xdo("xdotool", "key", "ctrl+a", "BackSpace")
-    xdo("xdotool", "type", "--delay", "5", text)
-    wait_until(lambda: notepad.text() == text, 10, "Notepad to hold the typed text")
-    xdo("xdotool", "key", "ctrl+a")
-    time.sleep(0.3)
-
-
 def test_the_installer_lays_out_the_program_a_shortcut_and_an_uninstall_entry(installed: InstalledAgent) -> None:
     folder = installed.folder
     for part in ("Python/pythonw.exe", "Phi_Tray.launch.pyw", "uninstall.exe", "pkgs/phitray/__init__.py",
@@ -184,7 +172,7 @@ def test_the_action_hotkey_replaces_the_selection_and_gives_the_clipboard_back(
     assert callable(expected)
     answer = expected("proofread", TEXT)
     xdo("xclip", "-selection", "clipboard", "-i", stdin=OWN_CLIPBOARD)
-    write_and_select(notepad, TEXT)
+    notepad.write_and_select(TEXT)
     pressed = time.monotonic()
     record = installed.job_after(lambda: xdo("xdotool", "key", "ctrl+alt+p"), 120)
     wait_until(lambda: notepad.text() != TEXT, 30, "Notepad to change")
@@ -198,13 +186,14 @@ def test_the_picker_takes_the_keyboard_itself_and_the_typed_filter_never_reaches
     installed: InstalledAgent, notepad: Notepad, expected: object
 ) -> None:
     assert callable(expected)
-    write_and_select(notepad, TEXT)
-    # The person types once the picker shows; nothing moves the focus for it. (Keys typed before it
-    # shows still reach Notepad on Windows: the keyboard hold is X11's only, see WinKeys.hold_keyboard.)
+    notepad.write_and_select(TEXT)
+    # The person types straight after the hotkey, before the picker shows; nothing moves the focus for
+    # it. The agent holds the keyboard from the hotkey until the picker has it.
     before = len(installed.jobs())
     xdo("xdotool", "key", "ctrl+alt+space")
-    wait_until(lambda: bool(user32.FindWindowW(None, f"{APP} — pick an action")), 30, "the picker")
+    time.sleep(0.05)
     xdo("xdotool", "type", "--delay", "30", "proof")
+    wait_until(lambda: bool(user32.FindWindowW(None, f"{APP} — pick an action")), 30, "the picker")
     time.sleep(0.5)
     xdo("xdotool", "key", "Return")
     # Two jobs: the capture that opened the picker, then the action it ran.
@@ -215,13 +204,10 @@ def test_the_picker_takes_the_keyboard_itself_and_the_typed_filter_never_reaches
     assert notepad.text() == expected("proofread", TEXT)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 13, WINDOWS.md failure mode 1: right after a picker session the `keyboard` hook sometimes misses "
-    "the next hotkey (no job starts; 3 of 6 runs under Wine); the RegisterHotKey rework is the fix"))
 def test_a_popup_action_streams_into_the_popup_and_esc_cancels_and_closes_it(
     installed: InstalledAgent, notepad: Notepad
 ) -> None:
-    write_and_select(notepad, "The old lighthouse keeper heard a knock at midnight.")
+    notepad.write_and_select("The old lighthouse keeper heard a knock at midnight.")
     before = len(installed.jobs())
     xdo("xdotool", "key", "ctrl+alt+r")
     title = f"{APP} — Ramble"
@@ -243,7 +229,7 @@ def test_a_popup_action_streams_into_the_popup_and_esc_cancels_and_closes_it(
 
 
 def test_the_tray_menu_runs_an_action_turns_on_start_on_login_and_quits_everything(
-    installed: InstalledAgent, expected: object
+    installed: InstalledAgent, notepad: Notepad, expected: object
 ) -> None:
     assert callable(expected)
     x, y = find_colour(screen(), STATE_COLOURS["ready"]) or (0, 0)
@@ -259,7 +245,21 @@ def test_the_tray_menu_runs_an_action_turns_on_start_on_login_and_quits_everythi
 
     # From the top, Up wraps to the last item; counting from the bottom does not depend on the status
     # notes above: Quit, Open log, Reload actions, Open actions folder, Start on login, Pause hotkeys,
-    # Model, Backend, Undo, Cancel, Run on clipboard text.
+    # Model, Backend, Undo, Cancel, Run on clipboard text, Pick an action….
+    # "Pick an action…" with Notepad's text selected: the click put the taskbar, then pystray's own
+    # window in front, and the agent must copy from Notepad all the same.
+    notepad.write_and_select(TEXT)
+    before = len(installed.jobs())
+    menu(*["Up"] * 12, "Return")
+    wait_until(lambda: bool(user32.FindWindowW(None, f"{APP} — pick an action")), 30, "the picker")
+    xdo("xdotool", "type", "--delay", "30", "proof")
+    time.sleep(0.5)
+    xdo("xdotool", "key", "Return")
+    record = installed.wait_job(before + 2, 120)
+    assert (record.source, record.action_id, record.outcome) == ("picker", "proofread", "done"), record
+    wait_until(lambda: notepad.text() != TEXT, 30, "Notepad to change")
+    assert notepad.text() == expected("proofread", TEXT)
+
     xdo("xclip", "-selection", "clipboard", "-i", stdin=TEXT)
     record = installed.job_after(lambda: menu(*["Up"] * 11, "Right", "Return"), 120)
     assert (record.action_id, record.source, record.outcome) == ("proofread", "tray", "done"), record

@@ -3,9 +3,12 @@ its menu carries the actions and runs one, and Quit ends it cleanly."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from phitray.actions.library import load_actions
 from phitray.actions.runner import run_action
@@ -18,7 +21,7 @@ from phitray.host.client import ModelHost
 from phitray.ui.icons import STATE_COLOURS
 from phitray.ui.tray import Tray, TrayView
 
-from helpers.wine import find_colour, focus_menu, screen, wait_until, xdo
+from helpers.wine import Notepad, find_colour, focus_menu, screen, wait_until, xdo
 
 
 class Commands:
@@ -36,6 +39,10 @@ class Commands:
         text = self.clipboard.read_text()  # type: ignore[attr-defined]
         self.engine.submit(Job("action", "tray", action_id, text=text, output="clipboard"))
 
+    def open_picker(self) -> None:
+        """Called on the tray thread: the picker's first half, the capture."""
+        self.engine.submit(Job("capture", "tray"))
+
     def quit(self) -> None:
         self.quit_asked.set()
 
@@ -44,7 +51,7 @@ class Commands:
 
 
 def test_the_tray_icon_shows_runs_an_action_from_its_menu_and_quits_cleanly(
-    desktop: object, test_data: Path, tmp_path: Path
+    desktop: object, notepad: Notepad, test_data: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     library = load_actions(None)
     actions = tuple((a.id, a.title) for a in library.ordered())
@@ -55,12 +62,16 @@ def test_the_tray_icon_shows_runs_an_action_from_its_menu_and_quits_cleanly(
     engine = JobEngine(desktop, lambda: host, EngineConfig(actions=library, capture=CaptureOptions()), events.append)  # type: ignore[arg-type]
     engine.start()
     clipboard_text = "their is a error in this sentense."
-    desktop.clipboard.offer_text(clipboard_text)  # type: ignore[attr-defined]
+    desktop.clipboard.keep_text(clipboard_text)  # type: ignore[attr-defined]
     commands = Commands(engine, desktop.clipboard)  # type: ignore[attr-defined]
     tray = Tray(commands, TrayView(state="ready", status="openvino-cpu · CPU · starter", actions=actions))  # type: ignore[arg-type]
     tray.start()
     try:
         assert tray.visible.wait(10)
+        # Windows' balloon holds 255 characters and a 63-character title; pystray raises beyond that.
+        with caplog.at_level(logging.INFO, logger="phitray.ui.tray"):
+            tray.notify("A notice longer than a balloon holds. " * 12, "A title longer than Windows shows " * 3)
+        assert "could not show a notification" not in caplog.text
         found: list[tuple[int, int]] = []
         # Green, not red-blue swapped: the BMP-format ICO draws right under Wine.
         wait_until(lambda: bool(found.append(find_colour(screen(), STATE_COLOURS["ready"])) or found[-1]), 10,
@@ -82,6 +93,22 @@ def test_the_tray_icon_shows_runs_an_action_from_its_menu_and_quits_cleanly(
         assert commands.ran == [actions[0][0]]
         answer = run_action(host, library.get(actions[0][0]), clipboard_text).text
         assert desktop.clipboard.read_text() == answer  # type: ignore[attr-defined]
+
+        # "Pick an action…" with Notepad's text selected: the click put the taskbar, then pystray's own
+        # window in front, and the capture must still copy from Notepad (WINDOWS.md, failure mode 2).
+        notepad.write_and_select("the words in Notepad")
+        done = len(events)
+        xdo("xdotool", "mousemove", str(x), str(y), "click", "3")
+        time.sleep(1.0)
+        focus_menu()
+        for key in ("Down", "Down", "Return"):
+            xdo("xdotool", "key", key)
+            time.sleep(0.2)
+        ended = ("captured", "notice", "failed")
+        wait_until(lambda: any(e.kind in ended for e in events[done:]), 30, "the capture")
+        desktop.keys.release_keyboard()  # type: ignore[attr-defined]  # the picker would, once it had the keyboard
+        captured = [e for e in events[done:] if e.kind in ended][0]
+        assert (captured.kind, captured.text) == ("captured", "the words in Notepad"), captured
         xdo("xdotool", "mousemove", str(x), str(y), "click", "3")
         time.sleep(1.0)
         focus_menu()

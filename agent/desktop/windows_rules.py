@@ -1,0 +1,61 @@
+"""What the Windows adapters decide, as plain functions: importable and tested on every platform.
+
+The adapters (`windows*.py`) only gather the facts through Win32 calls; the
+rules that turn those facts into what the agent does live here, so a unit test
+pins each decision where Wine cannot show the Windows behaviour behind it
+(AltGr, UIPI, clipboard monitors).
+"""
+
+from __future__ import annotations
+
+from phitray.hotkeys import Combo
+
+# Formats a person would miss first, read first: a snapshot that runs out of time keeps these.
+# Unicode text, HTML/RTF (registered by name), bitmaps, files, then the rest in the clipboard's order.
+PRIORITY_FORMATS = (13, "HTML Format", "Rich Text Format", 8, 17, "PNG", 15, 1, 7)
+
+
+def elevation_problem(program: str, target_elevated: bool | None, own_elevated: bool | None) -> str:
+    """Why keys cannot reach a program, or "". Windows drops input sent into a program with more
+    rights than the sender's without an error (UIPI), which would read as "No text is selected".
+    None means not known: an unknown target is tried."""
+    if target_elevated and not own_elevated:
+        return (f"{program or 'The window in front'} runs as administrator, and Windows keeps programs without "
+                "those rights (Phi Tray) from reading or typing into it. Copy the text and use "
+                "\"Run on clipboard text\" from the tray, or start Phi Tray as administrator.")
+    return ""
+
+
+def altgr_problem(combo: Combo, character: str) -> str:
+    """A warning when a Ctrl+Alt combo types `character` on the keyboard layout: Windows treats Ctrl+Alt
+    as AltGr (Polish ź, Czech đ, German @), and a bound hotkey takes the key from the person."""
+    if not character or not character.isprintable() or character.isspace():
+        return ""
+    return (f"{combo} types {character!r} on this keyboard layout (AltGr): while it is a hotkey, "
+            f"{character!r} cannot be typed. Choose a combo with the Windows key, Shift or an F-key.")
+
+
+def render_for(armed: bool, reader: int | None, targets: frozenset[int]) -> bool:
+    """Whether a read of the agent's paste offer gets the text, and so counts as the paste.
+
+    Before the agent sends Ctrl+V no read is the paste: a clipboard manager, a
+    remote desktop or a VM tool reads every change, and answering it would end
+    the wait early, restore the old clipboard, and paste that instead. After
+    Ctrl+V, a read by the target's program (or by a reader that opened the
+    clipboard without a window, so it cannot be told apart) is the paste;
+    others get nothing, so the target's own read still comes to the agent.
+    """
+    if not armed:
+        return False
+    return reader is None or not targets or reader in targets
+
+
+def snapshot_order(formats: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """(format id, registered name) in the order a capped snapshot reads them: PRIORITY_FORMATS first."""
+    def rank(item: tuple[int, str]) -> int:
+        fmt, name = item
+        for index, wanted in enumerate(PRIORITY_FORMATS):
+            if wanted == (name if isinstance(wanted, str) else fmt):
+                return index
+        return len(PRIORITY_FORMATS)
+    return sorted(formats, key=rank)  # stable: the rest keep the clipboard's order
