@@ -13,6 +13,7 @@ def test_a_ctrl_alt_combo_that_types_a_character_is_warned_about() -> None:
     assert "ctrl+alt+x" in problem and "'ź'" in problem and "Windows key" in problem
     assert altgr_problem(parse_combo("ctrl+alt+space"), "") == ""  # no character: nothing to say
     assert altgr_problem(parse_combo("ctrl+alt+space"), " ") == ""
+    assert "'\\xa0'" in altgr_problem(parse_combo("ctrl+alt+space"), "\xa0")  # a no-break space is typed text
     assert altgr_problem(parse_combo("ctrl+alt+p"), "\x10") == ""  # a control code is not typed text
 
 

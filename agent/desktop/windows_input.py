@@ -44,7 +44,7 @@ T = TypeVar("T")
 user32 = ctypes.WinDLL("user32", use_last_error=True)
 kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
 
-WM_HOTKEY, WM_APP, WM_QUIT = 0x0312, 0x8000, 0x0012
+WM_HOTKEY, WM_APP = 0x0312, 0x8000
 MOD_ALT, MOD_CONTROL, MOD_SHIFT, MOD_WIN, MOD_NOREPEAT = 0x1, 0x2, 0x4, 0x8, 0x4000
 MOD_FLAGS = {"ctrl": MOD_CONTROL, "alt": MOD_ALT, "shift": MOD_SHIFT, "super": MOD_WIN}
 ERROR_HOTKEY_ALREADY_REGISTERED = 1409
@@ -141,7 +141,8 @@ def typed_character(vk: int, shift: bool, ctrl_alt: bool, layout: Any) -> str:
 
 
 class InputThread:
-    """The "win32-input" thread and its message loop. `call` runs work on it and waits for the result."""
+    """The "win32-input" thread and its message loop. `call` runs work on it and waits for the result.
+    A daemon thread: it lives as long as the agent (hotkeys are rebound on it, never moved)."""
 
     def __init__(self) -> None:
         self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
@@ -165,12 +166,8 @@ class InputThread:
         """Thread messages of this kind (WM_HOTKEY) go to `handler`, on this thread."""
         self._handlers[message] = handler
 
-    def stop(self) -> None:
-        user32.PostThreadMessageW(self._thread_id, WM_QUIT, 0, 0)
-        self._thread.join(timeout=2)
-
     def _loop(self) -> None:
-        """The "win32-input" thread: pumps messages (which also runs the hooks' callbacks) until WM_QUIT."""
+        """The "win32-input" thread: pumps messages, which also runs the hooks' callbacks, for the process's life."""
         message = wintypes.MSG()
         # A thread has a message queue only once it asks for one; PostThreadMessage fails before that.
         user32.PeekMessageW(ctypes.byref(message), None, 0, 0, 0)

@@ -29,7 +29,8 @@ def elevation_problem(program: str, target_elevated: bool | None, own_elevated: 
 def altgr_problem(combo: Combo, character: str) -> str:
     """A warning when a Ctrl+Alt combo types `character` on the keyboard layout: Windows treats Ctrl+Alt
     as AltGr (Polish ź, Czech đ, German @), and a bound hotkey takes the key from the person."""
-    if not character or not character.isprintable() or character.isspace():
+    # A plain space is no loss (the space bar types it); a no-break space (French AltGr+Space) is.
+    if not character or character == " " or not (character.isprintable() or character.isspace()):
         return ""
     return (f"{combo} types {character!r} on this keyboard layout (AltGr): while it is a hotkey, "
             f"{character!r} cannot be typed. Choose a combo with the Windows key, Shift or an F-key.")

@@ -9,6 +9,7 @@ ignores) are one flag away.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 from phitray.desktop import Desktop, WindowTraits
@@ -27,6 +28,7 @@ class ScriptedDesktop:
     front: int | None = 7  # the window in front; the editor is window 7
     activation_works: bool = True
     traits_of_editor: WindowTraits = WindowTraits()
+    copy_delay: float = 0.0  # seconds the editor takes to put its selection on the clipboard (Word can take 1)
     mark: int = 0
     steps: list[str] = field(default_factory=list)
 
@@ -48,8 +50,15 @@ class ScriptedDesktop:
         if self.any_key_held_now():
             return  # a held Alt turns Ctrl+C into something else
         if self.selection:
-            self.clipboard = (self.text[self.selection[0]:self.selection[1]],)
-            self.mark += 1
+            selected = (self.text[self.selection[0]:self.selection[1]],)
+            landing = threading.Timer(self.copy_delay, self._copied, (selected,))
+            landing.daemon = True
+            landing.start()
+
+    def _copied(self, selected: tuple[str, ...]) -> None:
+        """The editor's copy lands, on a timer thread after copy_delay."""
+        self.clipboard = selected
+        self.mark += 1
 
     def any_key_held_now(self) -> bool:
         return self.held_polls > 0
@@ -86,6 +95,9 @@ class ScriptedDesktop:
         return self.mark
 
     def wait_for_change(self, mark: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.mark == mark and time.monotonic() < deadline:
+            time.sleep(0.01)
         return self.mark != mark
 
     def read_text(self) -> str | None:

@@ -28,6 +28,19 @@ def desktop() -> Iterator[object]:
     opened.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def tk_root() -> Iterator[object]:
+    """One Tk for the test process, made first, as the agent makes its own at start: made late in a
+    long session (after the installed-agent tests) Tk() sometimes fails under Wine to read Tcl's
+    init.tcl ("couldn't read file …: Success"), which no fresh process has shown."""
+    import tkinter
+
+    root = tkinter.Tk()
+    root.withdraw()
+    yield root
+    root.destroy()
+
+
 @pytest.fixture(scope="session")
 def test_data() -> Path:
     """The Linux stage's test store (starter model, tiny Phi-3), through Wine's Z: drive."""

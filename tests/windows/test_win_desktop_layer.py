@@ -94,11 +94,20 @@ def test_a_clipboard_reader_never_makes_the_paste_look_taken(desktop: object, no
         assert paste_text(desktop, "the model's answer", captured.snapshot, options, Timeline(), window)  # type: ignore[arg-type]
         wait_until(lambda: notepad.text() == "the model's answer", 10, "the paste")
         assert desktop.clipboard.read_text() == OWN  # type: ignore[attr-defined]
+        # The person's text came back, and the restore is kept out of the clipboard history and cloud sync.
+        restored = {name for name, _, _ in desktop.clipboard.snapshot().items}  # type: ignore[attr-defined]
+        assert {"CanIncludeInClipboardHistory", "CanUploadToCloudClipboard"} <= restored, restored
         reader.kill()
         assert reader.stdout is not None
         reads = reader.stdout.read().splitlines()
     assert "read None" in reads, f"the reader never tried the offer: {reads}"  # it was refused, not answered
     assert "read \"the model's answer\"" not in reads
+
+
+def test_what_the_person_keeps_stays_in_their_history_but_never_syncs(desktop: object) -> None:
+    desktop.clipboard.keep_text("an answer they copied")  # type: ignore[attr-defined]
+    kept = {name for name, _, _ in desktop.clipboard.snapshot().items}  # type: ignore[attr-defined]
+    assert "CanUploadToCloudClipboard" in kept and "CanIncludeInClipboardHistory" not in kept, kept
 
 
 def test_a_restore_waits_for_a_program_that_keeps_the_clipboard_open(desktop: object, notepad: Notepad) -> None:

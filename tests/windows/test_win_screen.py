@@ -50,22 +50,18 @@ def test_a_point_off_every_monitor_gets_the_nearest_monitors_work_area() -> None
     assert area is not None and area[2] > area[0] and area[3] > area[1]
 
 
-def test_a_windows_dpi_is_read_and_a_popup_is_placed_inside_the_pointers_work_area() -> None:
+def test_a_windows_dpi_is_read_and_a_popup_is_placed_inside_the_pointers_work_area(tk_root: tkinter.Tk) -> None:
     desktop_dpi = window_dpi(user32.GetDesktopWindow())
     assert desktop_dpi is not None and desktop_dpi > 0
     x, y = pointer_in_the_middle_of_the_primary_monitor()
     area = work_area(x, y)
     assert area is not None
-    root = tkinter.Tk()
-    try:
-        root.withdraw()
-        root_dpi = window_dpi(root.winfo_id())
-        print("DPI of the desktop", desktop_dpi, "of Tk's root", root_dpi)
-        assert root_dpi is not None and root_dpi > 0
-        found = re.fullmatch(r"(\d+)x(\d+)\+(-?\d+)\+(-?\d+)", place_near_pointer(root, WIDTH, HEIGHT))
-        assert found is not None
-        width, height, left, top = map(int, found.groups())
-        assert width >= WIDTH and height >= HEIGHT
-        assert area[0] <= left and left + width <= area[2] and area[1] <= top and top + height <= area[3]
-    finally:
-        root.destroy()
+    root = tk_root
+    root_dpi = window_dpi(root.winfo_id())
+    print("DPI of the desktop", desktop_dpi, "of Tk's root", root_dpi)
+    assert root_dpi is not None and root_dpi > 0
+    found = re.fullmatch(r"(\d+)x(\d+)\+(-?\d+)\+(-?\d+)", place_near_pointer(root, WIDTH, HEIGHT))
+    assert found is not None
+    width, height, left, top = map(int, found.groups())
+    assert width >= WIDTH and height >= HEIGHT
+    assert area[0] <= left and left + width <= area[2] and area[1] <= top and top + height <= area[3]

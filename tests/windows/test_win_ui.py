@@ -9,9 +9,8 @@ import tkinter
 from phitray.ui.uiqueue import UiQueue
 
 
-def test_other_threads_never_wait_for_a_busy_tk_thread_and_every_call_runs_there_in_order() -> None:
-    root = tkinter.Tk()
-    root.withdraw()
+def test_other_threads_never_wait_for_a_busy_tk_thread_and_every_call_runs_there_in_order(tk_root: tkinter.Tk) -> None:
+    root = tk_root
     ui = UiQueue(root)
     assert ui.wake == "waker"  # Tk's file handlers do not exist on Windows
     tk_thread = threading.get_ident()
@@ -46,7 +45,6 @@ def test_other_threads_never_wait_for_a_busy_tk_thread_and_every_call_runs_there
     for thread in threads:
         thread.join(5)
     ui.close()
-    root.destroy()
     assert len(ran) == 800
     assert {ident for _, _, ident in ran} == {tk_thread}
     for number in range(4):
