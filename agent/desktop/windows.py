@@ -21,7 +21,7 @@ from phitray.desktop.windows_api import class_name, declare, image_name, open_pr
 from phitray.desktop.windows_clipboard import WinClipboard  # noqa: E402
 from phitray.desktop.windows_rules import elevation_problem  # noqa: E402
 from phitray.desktop.windows_input import (  # noqa: E402
-    ForegroundWatch, HotkeyRegistry, InputThread, KeyboardHold,
+    ForegroundWatch, HotkeyRegistry, InputThread, KeyboardHold, SyntheticGuard,
 )
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ VK_C, VK_V, VK_Z, VK_INSERT, VK_LCONTROL, VK_LSHIFT = 0x43, 0x56, 0x5A, 0x2D, 0x
 # Keys whose scan code carries the E0 prefix.
 EXTENDED_VKS = frozenset({0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x2D, 0x2E, 0x5B, 0x5C, 0xA3, 0xA5})
 MAPVK_VK_TO_VSC, MAPVK_VK_TO_VSC_EX = 0, 4
-GUARD_TAIL_SECONDS = 0.15
 ACTIVATE_WAIT_SECONDS = 0.5  # SetForegroundWindow returns before the window is in front
 
 # Consoles: Ctrl+C is SIGINT to the running program when nothing is selected; Ctrl+Insert and
@@ -80,26 +79,6 @@ declare(advapi32, (
     ("GetTokenInformation", [wintypes.HANDLE, ctypes.c_int, wintypes.LPVOID, wintypes.DWORD,
                              ctypes.POINTER(wintypes.DWORD)], wintypes.BOOL),
 ))
-
-
-class SyntheticGuard:
-    """Up while the agent sends keys and a moment after; hotkeys do nothing meanwhile.
-
-    Windows posts WM_HOTKEY for injected keys too, and the agent's own keys must
-    never run an action.
-    """
-
-    def __init__(self) -> None:
-        self._until = 0.0
-
-    def hold(self) -> None:
-        self._until = float("inf")
-
-    def release(self) -> None:
-        self._until = time.monotonic() + GUARD_TAIL_SECONDS
-
-    def active(self) -> bool:
-        return time.monotonic() < self._until
 
 
 def scan_code(vk: int) -> tuple[int, int]:

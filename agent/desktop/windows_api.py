@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ctypes
+import queue
 import sys
+from collections.abc import Callable
+from concurrent.futures import Future
 from ctypes import wintypes
-from typing import Any
+from typing import Any, TypeVar
 
 assert sys.platform == "win32"
 
@@ -13,6 +16,8 @@ user32 = ctypes.WinDLL("user32", use_last_error=True)
 kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
 
 PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
+WNDENUMPROC = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.HWND, wintypes.LPARAM)
+T = TypeVar("T")
 
 Signature = tuple[str, list[Any], Any]
 
@@ -69,3 +74,25 @@ def program_name(pid: int) -> str:
         return image_name(process) or f"program {pid}"
     finally:
         kernel32.CloseHandle(process)
+
+
+class CallQueue:
+    """Work for a thread that owns Win32 state (a window, hooks, hotkeys), handed over from any thread:
+    `put` queues it, the owner posts itself a wake message, and runs `run_all` when that arrives."""
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+
+    def put(self, work: Callable[[], T]) -> Future[T]:
+        future: Future[T] = Future()
+        self._calls.put((work, future))
+        return future
+
+    def run_all(self) -> None:
+        """On the owning thread: run what is queued, each result or error into its future."""
+        while not self._calls.empty():
+            work, future = self._calls.get()
+            try:
+                future.set_result(work())
+            except BaseException as error:
+                future.set_exception(error)

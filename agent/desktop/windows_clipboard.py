@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import queue
 import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from ctypes import wintypes
 from dataclasses import dataclass
@@ -37,7 +35,7 @@ from phitray.errors import DesktopError
 
 assert sys.platform == "win32"
 
-from phitray.desktop.windows_api import declare, program_name, window_process  # noqa: E402
+from phitray.desktop.windows_api import WNDENUMPROC, CallQueue, declare, program_name, window_process  # noqa: E402
 from phitray.desktop.windows_rules import render_for, snapshot_order  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -69,7 +67,6 @@ NO_HISTORY_FORMATS = (
 EXCLUSION_NAMES = frozenset(name for name, _ in NO_HISTORY_FORMATS)
 
 WNDPROC = ctypes.WINFUNCTYPE(ctypes.c_ssize_t, wintypes.HWND, wintypes.UINT, wintypes.WPARAM, wintypes.LPARAM)
-WNDENUMPROC = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.HWND, wintypes.LPARAM)
 
 
 class WNDCLASSW(ctypes.Structure):
@@ -180,7 +177,7 @@ def _read_global(handle: Any) -> bytes | None:
 
 class WinClipboard:
     def __init__(self) -> None:
-        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._calls = CallQueue()
         self._offer: WinOffer | None = None
         self._ready = threading.Event()
         self._hwnd: Any = None
@@ -243,8 +240,7 @@ class WinClipboard:
     def _call(self, work: Callable[[], T], timeout: float = CALL_SECONDS) -> T:
         if threading.current_thread() is self._thread:
             return work()
-        future: Future[T] = Future()
-        self._calls.put((work, future))
+        future = self._calls.put(work)
         user32.PostMessageW(self._hwnd, WM_APP, 0, 0)
         try:
             return future.result(timeout=timeout)
@@ -272,12 +268,7 @@ class WinClipboard:
         """Called on the clipboard thread for every message to our window."""
         try:
             if message == WM_APP:
-                while not self._calls.empty():
-                    work, future = self._calls.get()
-                    try:
-                        future.set_result(work())
-                    except BaseException as error:
-                        future.set_exception(error)
+                self._calls.run_all()
                 return 0
             if message == WM_RENDERFORMAT and self._offer is not None and wparam == CF_UNICODETEXT:
                 # Inside a reader's GetClipboardData: the clipboard is open already; only set the data.

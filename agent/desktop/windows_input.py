@@ -22,11 +22,10 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
-import queue
 import sys
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from ctypes import wintypes
 from typing import Any, TypeVar
 
@@ -35,7 +34,7 @@ from phitray.hotkeys import Combo
 
 assert sys.platform == "win32"
 
-from phitray.desktop.windows_api import class_name, declare, window_process  # noqa: E402
+from phitray.desktop.windows_api import WNDENUMPROC, CallQueue, class_name, declare, window_process  # noqa: E402
 from phitray.desktop.windows_rules import altgr_problem  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,8 @@ ERROR_HOTKEY_ALREADY_REGISTERED = 1409
 EVENT_SYSTEM_FOREGROUND, WINEVENT_OUTOFCONTEXT = 0x0003, 0x0000
 WH_KEYBOARD_LL, WM_KEYDOWN, WM_SYSKEYDOWN, LLKHF_INJECTED = 13, 0x0100, 0x0104, 0x10
 GWL_EXSTYLE, WS_EX_TOOLWINDOW = -20, 0x00000080
-HOLD_LIMIT_SECONDS = 5.0  # a person's keyboard must never stay taken
+HOLD_LIMIT_SECONDS = 5.0
+GUARD_TAIL_SECONDS = 0.15  # WM_HOTKEY is posted, so it may arrive a moment after SendInput returns  # a person's keyboard must never stay taken
 # Windows of the shell that a click on the tray or the taskbar brings to the front.
 SHELL_CLASSES = frozenset({
     "Shell_TrayWnd", "Shell_SecondaryTrayWnd", "NotifyIconOverflowWindow", "TopLevelWindowForOverflowXamlIsland",
@@ -68,13 +68,12 @@ VIRTUAL_KEYS: dict[str, int] = {
     **{f"f{n}": 0x6F + n for n in range(1, 25)},
     **{c: ord(c.upper()) for c in "abcdefghijklmnopqrstuvwxyz0123456789"},
 }
-VK_SHIFT, VK_CONTROL, VK_MENU, VK_CAPITAL = 0x10, 0x11, 0x12, 0x14
+VK_SHIFT, VK_CONTROL, VK_MENU = 0x10, 0x11, 0x12
 VK_BACK, VK_RETURN, VK_ESCAPE = 0x08, 0x0D, 0x1B
 MODIFIER_VKS = frozenset({0x10, 0x11, 0x12, 0x14, 0x5B, 0x5C, 0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5})
 
 WINEVENTPROC = ctypes.WINFUNCTYPE(None, wintypes.HANDLE, wintypes.DWORD, wintypes.HWND, wintypes.LONG,
                                   wintypes.LONG, wintypes.DWORD, wintypes.DWORD)
-WNDENUMPROC = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.HWND, wintypes.LPARAM)
 HOOKPROC = ctypes.WINFUNCTYPE(ctypes.c_ssize_t, ctypes.c_int, wintypes.WPARAM, wintypes.LPARAM)
 
 
@@ -99,12 +98,10 @@ declare(user32, (
     ("UnhookWindowsHookEx", [wintypes.HHOOK], wintypes.BOOL),
     ("CallNextHookEx", [wintypes.HHOOK, ctypes.c_int, wintypes.WPARAM, wintypes.LPARAM], ctypes.c_ssize_t),
     ("GetForegroundWindow", [], wintypes.HWND),
-    ("GetAncestor", [wintypes.HWND, wintypes.UINT], wintypes.HWND),
     ("GetKeyboardLayout", [wintypes.DWORD], wintypes.HKL),
     ("ToUnicodeEx", [wintypes.UINT, wintypes.UINT, ctypes.POINTER(ctypes.c_ubyte), wintypes.LPWSTR, ctypes.c_int,
                      wintypes.UINT, wintypes.HKL], ctypes.c_int),
     ("GetAsyncKeyState", [ctypes.c_int], ctypes.c_short),
-    ("GetKeyState", [ctypes.c_int], ctypes.c_short),
     ("GetShellWindow", [], wintypes.HWND),
     ("FindWindowW", [wintypes.LPCWSTR, wintypes.LPCWSTR], wintypes.HWND),
     ("IsWindow", [wintypes.HWND], wintypes.BOOL),
@@ -145,7 +142,7 @@ class InputThread:
     A daemon thread: it lives as long as the agent (hotkeys are rebound on it, never moved)."""
 
     def __init__(self) -> None:
-        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._calls = CallQueue()
         self._handlers: dict[int, Callable[[wintypes.MSG], None]] = {}
         self._thread_id = 0
         self._ready = threading.Event()
@@ -157,8 +154,7 @@ class InputThread:
     def call(self, work: Callable[[], T], timeout: float = 5.0) -> T:
         if threading.current_thread() is self._thread:
             return work()
-        future: Future[T] = Future()
-        self._calls.put((work, future))
+        future = self._calls.put(work)
         user32.PostThreadMessageW(self._thread_id, WM_APP, 0, 0)
         return future.result(timeout=timeout)
 
@@ -176,7 +172,7 @@ class InputThread:
         while user32.GetMessageW(ctypes.byref(message), None, 0, 0) > 0:
             try:
                 if not message.hWnd and message.message == WM_APP:
-                    self._run_calls()
+                    self._calls.run_all()
                 elif not message.hWnd and message.message in self._handlers:
                     self._handlers[message.message](message)
                 else:
@@ -184,14 +180,6 @@ class InputThread:
                     user32.DispatchMessageW(ctypes.byref(message))
             except Exception:  # the loop must outlive any one message
                 log.exception("win32-input message %#x failed", message.message)
-
-    def _run_calls(self) -> None:
-        while not self._calls.empty():
-            work, future = self._calls.get()
-            try:
-                future.set_result(work())
-            except BaseException as error:
-                future.set_exception(error)
 
 
 class ForegroundWatch:
@@ -260,10 +248,30 @@ def shell_process() -> int:
     return window_process(shell) if shell else 0
 
 
+class SyntheticGuard:
+    """Up while the agent sends keys and a moment after; hotkeys do nothing meanwhile.
+
+    Windows posts WM_HOTKEY for injected keys too, and the agent's own keys must
+    never run an action.
+    """
+
+    def __init__(self) -> None:
+        self._until = 0.0
+
+    def hold(self) -> None:
+        self._until = float("inf")
+
+    def release(self) -> None:
+        self._until = time.monotonic() + GUARD_TAIL_SECONDS
+
+    def active(self) -> bool:
+        return time.monotonic() < self._until
+
+
 class HotkeyRegistry:
     """Global hotkeys through RegisterHotKey on the input thread. Callbacks only hand work on."""
 
-    def __init__(self, thread: InputThread, guard: Any) -> None:
+    def __init__(self, thread: InputThread, guard: SyntheticGuard) -> None:
         self._thread = thread
         self._guard = guard
         self._callbacks: dict[int, Callable[[], None]] = {}
