@@ -127,14 +127,14 @@ def deliver(job_id: int, job: Job, action: Action, given: Input, result: ActionR
         message = "Check this answer: " + " ".join(problem.reason for problem in problems)
     elif output == "replace" and config.review_before_replace and action.checks.is_edit:
         output, message = "popup", "Review the changes: Enter replaces, Esc closes."
+    if output == "replace" and given.window is not None and not bring_to_front(desktop.focus, given.window):
+        # Ctrl+V goes to whatever is in front: never to a window the selection did not come from.
+        output, message = "popup", "The window you were in is no longer in front; here is the result."
     if output == "replace":
         snapshot = given.snapshot
         if snapshot is None:  # the text came from the picker: the clipboard is the person's own now
             snapshot = desktop.clipboard.snapshot()
-        if given.window is not None and not bring_to_front(desktop.focus, given.window):
-            # Ctrl+V goes to whatever is in front: never to a window the selection did not come from.
-            output, message = "popup", "The window you were in is no longer in front; here is the result."
-        elif paste_text(desktop, result.text, snapshot, config.capture, timeline, given.window):
+        if paste_text(desktop, result.text, snapshot, config.capture, timeline, given.window):
             replaced = True
         else:  # the target never asked for the text: show it so nothing is lost
             output, message = "popup", "The window did not take the paste; here is the result."
