@@ -284,13 +284,15 @@ def test_the_uninstaller_leaves_nothing_of_the_program_and_keeps_the_persons_fil
     assert installed.process.poll() is not None
     subprocess.run([str(installed.folder / "uninstall.exe"), "/S"], timeout=120,
                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # Without `_?=` the uninstaller copies itself away and returns at once: wait for the folder to go.
-    wait_until(lambda: not installed.folder.exists(), 120, "the program folder to be removed")
+    # Without `_?=` the uninstaller copies itself away and returns at once; its sections run in turn, so
+    # the folder can be gone before the launch log is: wait for the last of its removals.
+    launch_log = Path(os.environ["APPDATA"]) / "Phi_Tray.launch.pyw.log"
+    wait_until(lambda: not installed.folder.exists() and not launch_log.exists(), 120,
+               "the program folder and the launch log to be removed")
     shortcut = Path(os.environ["APPDATA"]) / "Microsoft/Windows/Start Menu/Programs" / f"{APP}.lnk"
     assert not shortcut.exists()
     assert registry_value(UNINSTALL_KEY, "UninstallString") is None
     assert registry_value(RUN_KEY, APP) is None and registry_value(APPROVED_KEY, APP) is None
-    assert not (Path(os.environ["APPDATA"]) / "Phi_Tray.launch.pyw.log").exists()
     # The person's settings, actions and models stay (the README says how to remove them).
     assert (installed.data / "settings.toml").read_text(encoding="utf-8") == SETTINGS
     assert (installed.data / "actions" / "ramble.toml").exists()
