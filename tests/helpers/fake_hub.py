@@ -57,7 +57,9 @@ class FakeHub:
             repo = path[len("/api/models/"):].rsplit("/revision/", 1)[0]
             if repo not in self.repos:
                 return self._send(handler, 404, b'{"error":"Repository not found"}', {"X-Error-Code": "RepoNotFound"})
-            info = {"id": repo, "sha": COMMIT, "siblings": [{"rfilename": name} for name in self.repos[repo]]}
+            # Sizes as the hub lists them when asked for files' metadata (model_info(files_metadata=True)).
+            siblings = [{"rfilename": name, "size": len(data)} for name, data in self.repos[repo].items()]
+            info = {"id": repo, "sha": COMMIT, "siblings": siblings}
             return self._send(handler, 200, json.dumps(info).encode(), {"Content-Type": "application/json"})
         for repo, files in self.repos.items():
             prefix = f"/{repo}/resolve/"
