@@ -148,7 +148,7 @@ class JobEngine:
                 self._emit(JobEvent("captured", job_id, text=captured.text, job=replace(job, window=captured.window),
                                     original=captured.text))
             else:
-                action = self.config.actions.get(job.action_id)
+                action = job.draft or self.config.actions.get(job.action_id)
                 title = action.title
                 record.update(self._run_action(job_id, job, action, timeline))
         except errors.Cancelled:

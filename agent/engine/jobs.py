@@ -13,12 +13,12 @@ from typing import Literal
 
 from phitray.actions.checks import CheckResult
 from phitray.actions.library import ActionSet
-from phitray.actions.model import Output
+from phitray.actions.model import Action, Output
 from phitray.engine.capture import CaptureOptions
 
 # action: run an action; capture: take the selection for the picker; paste: a popup's Replace; undo: the tray's Undo
 JobKind = Literal["action", "capture", "paste", "undo"]
-JobSource = Literal["hotkey", "picker", "tray", "popup", "test"]
+JobSource = Literal["hotkey", "picker", "tray", "popup", "settings", "test"]
 # captured: the picker's selection is in; started: an action runs (the popup opens); text: a streamed piece;
 # done: the result was delivered; failed / notice: it ended without one (a fault / a plain message);
 # busy: a job was refused because one runs; idle: the engine is free again
@@ -38,6 +38,7 @@ class Job:
     output: Output | None = None  # overrides the action's own output
     window: int | None = None  # where a paste goes
     original: str = ""  # for a paste: the text it replaces, kept for Undo
+    draft: Action | None = None  # the settings window's Try: an action not yet saved, run instead of action_id's
     pressed_at: float = field(default_factory=time.perf_counter)
 
 

@@ -1,0 +1,58 @@
+"""`phitray settings`: the running agent opens its settings window; with none running, a window that
+only writes settings.toml (the agent reads it when it starts)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from phitray.actions.model import Action
+from phitray.cli.common import say
+from phitray.desktop.instance import instance_address, send_to_running
+from phitray.paths import Paths
+from phitray.settings import Settings
+
+
+class FileOnly:
+    """The settings window's host when no agent runs: nothing to apply, nothing to run. Tk thread."""
+
+    @property
+    def live(self) -> bool:
+        return False
+
+    def apply_settings(self, settings: Settings) -> list[str]:
+        return []
+
+    def hold_hotkeys(self, held: bool) -> None:
+        """No agent holds any hotkey."""
+
+    def actions_changed(self) -> None:
+        """The agent loads the action files when it starts."""
+
+    def try_action(self, action: Action, text: str) -> str:
+        return "Try runs the action in Phi Tray itself: start it (phitray run) and open Settings from its tray."
+
+    def model_status(self) -> str:
+        return "Phi Tray is not running."
+
+
+def cmd_settings(args: argparse.Namespace, paths: Paths) -> int:
+    if send_to_running(instance_address(paths), "settings") is not None:
+        say("the running agent opens its settings window.")
+        return 0
+    from phitray.cli.agent import open_tk_root
+    from phitray.ui.settings_window import SettingsWindow
+    from phitray.ui.uiqueue import UiQueue
+
+    root = open_tk_root()
+    ui = UiQueue(root)
+    SettingsWindow(root, paths, FileOnly(), ui, on_close=root.quit)
+    root.mainloop()
+    ui.close()
+    root.destroy()
+    return 0
+
+
+def add_settings_commands(commands: Any) -> None:
+    settings = commands.add_parser("settings", help="open the settings window (the running agent's, when it runs)")
+    settings.set_defaults(handler=cmd_settings)

@@ -1,0 +1,226 @@
+"""The editor for one of the person's own actions: fields checked as they type, Try, Save.
+
+The check is `actions check`'s own (`parse_action`), run on every key: the
+first problem is named beside its field and Save stays off until there is
+none. Try runs the action as it stands on the sample text into a popup. Save
+writes `<id>.toml` in the actions folder; editing a file keeps its other fields
+(checks, placeholders, generation options) and its comments. A built-in opened
+here is saved as the person's own file with its id, which takes its place.
+Every method runs on the Tk thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import tkinter
+from collections.abc import Callable
+from pathlib import Path
+from tkinter import ttk
+from typing import Any
+
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+
+from phitray.actions.library import builtin_files, read_action
+from phitray.actions.model import OUTPUTS, Action, parse_action
+from phitray.errors import ActionFileError, ConfigError
+from phitray.ui.popup import take_keyboard
+
+log = logging.getLogger(__name__)
+PROBLEM_COLOUR = "#a00000"
+SAMPLE_TEXT = "Their going too the park tomorow, weather permitting."
+NEW_PROMPT = "Rewrite the text between <text> and </text> so that it is clearer.\n\n$text"
+# The fields the editor shows, in the order it shows them; the rest of a file is kept as it is.
+SHOWN = ("id", "title", "output", "hotkey", "system", "prompt")
+
+
+def action_table(base: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
+    """What the file will hold: `base` (the file's other fields) with the editor's fields; empty
+    optional fields are left out, so their defaults apply."""
+    table = {name: value for name, value in base.items() if name not in SHOWN}
+    for name in SHOWN:
+        value = fields.get(name, "")
+        if value.strip() or name in ("id", "title", "prompt"):
+            table[name] = value.strip() if name not in ("system", "prompt") else value
+    return table
+
+
+def check_fields(base: dict[str, Any], fields: dict[str, str], source: str) -> tuple[Action | None, ActionFileError | None]:
+    """The action, or the first problem `actions check` would report for it."""
+    try:
+        return parse_action(action_table(base, fields), source), None
+    except ActionFileError as problem:
+        return None, problem
+
+
+class ActionEditor:
+    def __init__(self, root: tkinter.Toplevel, actions_dir: Path, existing: Action | None, taken_ids: set[str],
+                 try_action: Callable[[Action, str], str], on_saved: Callable[[Path], None]) -> None:
+        """`existing` is the action being edited (None: a new one); `taken_ids` the ids of the person's other
+        action files. `try_action(action, text)` runs it into a popup and says why not ("" when it runs);
+        `on_saved(path)` follows a save. Both are called on the Tk thread."""
+        self.actions_dir, self.existing, self.taken_ids = actions_dir, existing, taken_ids
+        self._try_action, self._on_saved = try_action, on_saved
+        self.file: Path | None = None
+        self.document: Any = tomlkit.document()
+        if existing is not None:
+            self.document = self._read_existing(existing)
+        self.base: dict[str, Any] = self.document.unwrap()
+        self.window = tkinter.Toplevel(root)
+        self.window.title("Phi Tray — " + (f"edit action {existing.id}" if existing else "new action"))
+        self.window.transient(root)  # over the settings window, and closed with it
+        self.window.geometry(f"+{root.winfo_rootx() + 40}+{root.winfo_rooty() + 40}")
+        frame = ttk.Frame(self.window, padding=8)
+        frame.pack(fill="both", expand=True)
+        frame.columnconfigure(1, weight=1)
+        self.widgets: dict[str, Any] = {}
+        self.problems: dict[str, ttk.Label] = {}
+        labels = {"id": "Id (file name)", "title": "Title", "output": "Output", "hotkey": "Hotkey (optional)",
+                  "system": "System prompt (optional)", "prompt": "Prompt ($text is the selection)"}
+        for row, name in enumerate(SHOWN):
+            ttk.Label(frame, text=labels[name]).grid(row=row, column=0, sticky="nw", padx=(0, 8), pady=2)
+            widget: Any
+            if name in ("system", "prompt"):
+                widget = tkinter.Text(frame, height=3 if name == "system" else 6, width=48, wrap="word", undo=True)
+                widget.bind("<Tab>", self._next_field)  # Tab moves on, as in every other field
+                widget.bind("<Shift-Tab>", self._previous_field)
+            elif name == "output":
+                widget = ttk.Combobox(frame, values=OUTPUTS, state="readonly", width=12)
+                widget.bind("<<ComboboxSelected>>", lambda event: self.validate())
+            else:
+                widget = ttk.Entry(frame, width=40)
+            widget.grid(row=row, column=1, sticky="we", pady=2)
+            widget.bind("<KeyRelease>", lambda event: self.validate(), add="+")
+            problem = ttk.Label(frame, text="", foreground=PROBLEM_COLOUR, wraplength=240)
+            problem.grid(row=row, column=2, sticky="nw", padx=(8, 0))
+            self.widgets[name], self.problems[name] = widget, problem
+        row = len(SHOWN)
+        self.general = ttk.Label(frame, text="", foreground=PROBLEM_COLOUR, wraplength=600)
+        self.general.grid(row=row, column=0, columnspan=3, sticky="w")
+        ttk.Label(frame, text="Sample text for Try").grid(row=row + 1, column=0, sticky="w", pady=2)
+        self.sample = ttk.Entry(frame)
+        self.sample.insert(0, SAMPLE_TEXT)
+        self.sample.grid(row=row + 1, column=1, sticky="we", pady=2)
+        buttons = ttk.Frame(frame)
+        buttons.grid(row=row + 2, column=0, columnspan=3, sticky="w", pady=(6, 0))
+        self.try_button = ttk.Button(buttons, text="Try", command=self.try_it)
+        self.save_button = ttk.Button(buttons, text="Save", command=self.save)
+        self.cancel_button = ttk.Button(buttons, text="Cancel", command=self.close)
+        for button in (self.try_button, self.save_button, self.cancel_button):
+            button.pack(side="left", padx=(0, 6))
+            button.bind("<Return>", lambda event: event.widget.invoke())
+        self.status = ttk.Label(frame, text="", wraplength=600)
+        self.status.grid(row=row + 3, column=0, columnspan=3, sticky="w")
+        self._fill(existing)
+        self.window.bind("<Escape>", lambda event: self.close())
+        self.validate()
+        take_keyboard(self.window, lambda: self.widgets["id"] if existing is None else self.widgets["title"])
+
+    def _read_existing(self, existing: Action) -> Any:
+        """The file `existing` came from, comments and all: the person's own, or a built-in's text."""
+        builtin = dict(builtin_files())
+        try:
+            if existing.source.startswith("built-in ") and existing.source[9:] in builtin:
+                return tomlkit.parse(builtin[existing.source[9:]])
+            if Path(existing.source).is_file():
+                self.file = Path(existing.source)
+                return tomlkit.parse(self.file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, TOMLKitError):
+            pass
+        return tomlkit.document()
+
+    def _fill(self, existing: Action | None) -> None:
+        values = {"id": "", "title": "", "output": "popup", "hotkey": "", "system": "", "prompt": NEW_PROMPT}
+        if existing is not None:
+            values = {"id": existing.id, "title": existing.title, "output": existing.output,
+                      "hotkey": existing.hotkey or "", "system": existing.system, "prompt": existing.prompt}
+        for name, value in values.items():
+            widget = self.widgets[name]
+            if isinstance(widget, tkinter.Text):
+                widget.insert("1.0", value)
+            elif isinstance(widget, ttk.Combobox):
+                widget.set(value)
+            else:
+                widget.insert(0, value)
+
+    def fields(self) -> dict[str, str]:
+        values = {}
+        for name, widget in self.widgets.items():
+            values[name] = widget.get("1.0", "end-1c") if isinstance(widget, tkinter.Text) else widget.get()
+        return values
+
+    def _target(self, action_id: str) -> Path:
+        return self.actions_dir / f"{action_id}.toml"
+
+    def validate(self) -> Action | None:
+        """Check the fields as `actions check` would; name the first problem beside its field. Tk thread."""
+        fields = self.fields()
+        action, problem = check_fields(self.base, fields, str(self._target(fields["id"].strip() or "new")))
+        for label in self.problems.values():
+            label.configure(text="")
+        self.general.configure(text="")
+        if problem is None and action is not None and action.id in self.taken_ids and (
+                self.existing is None or action.id != self.existing.id):
+            problem = ActionFileError(str(self._target(action.id)), "id", f"you already have an action {action.id!r}")
+            action = None
+        if problem is not None:
+            field_name = problem.field_name.split(".")[0]
+            if field_name in self.problems:
+                self.problems[field_name].configure(text=problem.problem)
+            else:
+                self.general.configure(text=f"{problem.field_name}: {problem.problem}")
+        state = "normal" if action is not None else "disabled"
+        self.save_button.configure(state=state)
+        self.try_button.configure(state=state)
+        return action
+
+    def try_it(self) -> None:
+        """Try: the action as it stands, on the sample text, into a popup. Tk thread."""
+        action = self.validate()
+        if action is None:
+            return
+        why_not = self._try_action(action, self.sample.get())
+        self.status.configure(text=why_not or "Running it on the sample text; the answer opens in a popup.")
+
+    def save(self) -> None:
+        """Save: write the file, check it as `actions check` reads it, tell the agent. Tk thread."""
+        action = self.validate()
+        if action is None:
+            return
+        fields = self.fields()
+        target = self._target(action.id)
+        for name, value in action_table({}, fields).items():
+            self.document[name] = tomlkit.string(value, multiline=True) if "\n" in value else value
+        for name in SHOWN:
+            if name not in action_table({}, fields) and name in self.document:
+                del self.document[name]
+        text = tomlkit.dumps(self.document)
+        try:
+            read_action(text, str(target))
+            self.actions_dir.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        except (ConfigError, OSError) as error:
+            self.status.configure(text=f"Not saved: {error}", foreground=PROBLEM_COLOUR)
+            return
+        if self.file is not None and self.file != target and self.file.parent == self.actions_dir:
+            self.file.unlink(missing_ok=True)  # renamed: the old id's file would be a second copy
+        self.file = target
+        log.info("action %s saved to %s", action.id, target)
+        self.status.configure(text=f"Saved to {target}.", foreground="")
+        self._on_saved(target)
+
+    def _next_field(self, event: tkinter.Event) -> str:  # type: ignore[type-arg]
+        following = event.widget.tk_focusNext()
+        if following is not None:
+            following.focus_set()
+        return "break"
+
+    def _previous_field(self, event: tkinter.Event) -> str:  # type: ignore[type-arg]
+        preceding = event.widget.tk_focusPrev()
+        if preceding is not None:
+            preceding.focus_set()
+        return "break"
+
+    def close(self) -> None:
+        if self.window.winfo_exists():
+            self.window.destroy()

@@ -1,0 +1,110 @@
+"""The Actions tab: every action with its output and direct hotkey; New, Edit, and the output per action.
+
+The output chosen here goes to settings.toml's [output.actions] (the action
+file stays as it is); New and Edit open the action editor, which writes the
+person's own action files. Every method runs on the Tk thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from tkinter import ttk
+from typing import TYPE_CHECKING
+
+from phitray.actions.model import OUTPUTS, Action
+from phitray.ui.action_editor import ActionEditor
+from phitray.ui.settings_window import set_state
+
+if TYPE_CHECKING:
+    from phitray.ui.settings_window import SettingsWindow
+
+
+class ActionsSection:
+    def __init__(self, page: ttk.Frame, window: SettingsWindow) -> None:
+        self.window = window
+        self.editor: ActionEditor | None = None
+        ttk.Label(page, text="Actions (Up and Down choose one)").pack(fill="x")
+        self.table = ttk.Treeview(page, columns=("output", "hotkey", "source"), height=9, selectmode="browse")
+        for column, title, width in (("#0", "Action", 180), ("output", "Output", 90), ("hotkey", "Hotkey", 130),
+                                     ("source", "From", 240)):
+            self.table.heading(column, text=title)
+            self.table.column(column, width=width, stretch=column == "source")
+        self.table.pack(fill="both", expand=True)
+        self.table.bind("<<TreeviewSelect>>", lambda event: self._selected())
+        self.table.bind("<Return>", lambda event: self.edit())
+        row = ttk.Frame(page)
+        row.pack(fill="x", pady=(6, 0))
+        ttk.Label(row, text="Output of the chosen action").pack(side="left")
+        self.output = ttk.Combobox(row, values=OUTPUTS, state="readonly", width=12)
+        self.output.pack(side="left", padx=(6, 16))
+        self.output.bind("<<ComboboxSelected>>", lambda event: self._output())
+        self.new_button = ttk.Button(row, text="New action…", command=self.new)
+        self.edit_button = ttk.Button(row, text="Edit…", command=self.edit)
+        for button in (self.new_button, self.edit_button):
+            button.pack(side="left", padx=(0, 6))
+            button.bind("<Return>", lambda event: event.widget.invoke())
+        self.refresh()
+
+    def _hotkey(self, action: Action) -> str:
+        settings = self.window.settings
+        combo = settings.action_hotkeys.get(action.id, action.hotkey or "")
+        return combo or "-"
+
+    def _output_of(self, action: Action) -> str:
+        return self.window.settings.action_outputs.get(action.id, action.output)
+
+    def refresh(self) -> None:
+        chosen = self.chosen()
+        self.table.delete(*self.table.get_children())
+        for action in self.window.actions.ordered():
+            source = "built-in" if action.source.startswith("built-in") else Path(action.source).name
+            self.table.insert("", "end", iid=action.id, text=action.title,
+                              values=(self._output_of(action), self._hotkey(action), source))
+        if self.table.get_children():
+            keep = chosen.id if chosen is not None and self.table.exists(chosen.id) else self.table.get_children()[0]
+            self.table.selection_set(keep)
+            self.table.focus(keep)
+        self._selected()
+
+    def set_enabled(self, enabled: bool) -> None:
+        set_state([self.new_button, self.edit_button], enabled)
+        self.output.configure(state="readonly" if enabled else "disabled")
+
+    def chosen(self) -> Action | None:
+        selected = self.table.selection()
+        return self.window.actions.actions.get(selected[0]) if selected else None
+
+    def _selected(self) -> None:
+        action = self.chosen()
+        self.output.set(self._output_of(action) if action else "")
+
+    def _output(self) -> None:
+        """An output picked for the chosen action. Tk thread."""
+        action = self.chosen()
+        if action is None:
+            return
+        value = self.output.get()
+        # The action file's own output needs no entry in the settings.
+        self.window.change("output.actions", None if value == action.output else value, action.id)
+        self.refresh()
+
+    def new(self) -> None:
+        self._open(None)
+
+    def edit(self) -> None:
+        action = self.chosen()
+        if action is not None:
+            self._open(action)
+
+    def _open(self, action: Action | None) -> None:
+        if self.editor is not None:
+            self.editor.close()
+        own = {a.id for a in self.window.actions.actions.values() if not a.source.startswith("built-in")}
+        self.editor = ActionEditor(self.window.window, self.window.paths.user_actions_dir, action, own,
+                                   self.window.host.try_action, self._saved)
+
+    def _saved(self, path: Path) -> None:
+        """The editor wrote an action file. Tk thread."""
+        self.window.reload_actions()
+        self.window.say(f"Saved {path}; {len(self.window.actions.actions)} actions"
+                        + (" loaded." if self.window.host.live else "."))

@@ -1,0 +1,146 @@
+"""The Hotkeys tab: the picker, cancel and each action's direct hotkey, each recorded by pressing it.
+
+A recorded combo is refused with the reason before anything is written when it
+cannot be a hotkey (no modifier, reserved by every application) or clashes with
+another slot; after it is written, the running agent binds it, and a combo the
+desktop refuses (taken by another program; on Windows, one that types a
+character on the keyboard layout) is named and the old one put back.
+Every method runs on the Tk thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from tkinter import ttk
+from typing import TYPE_CHECKING
+
+from phitray.errors import HotkeyError
+from phitray.hotkeys import parse_combo
+from phitray.ui.hotkey_recorder import HotkeyRecorder
+from phitray.ui.settings_window import PROBLEM_COLOUR, set_state
+
+if TYPE_CHECKING:
+    from phitray.ui.settings_window import SettingsWindow
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One hotkey the window can set: where it is written and what it does."""
+
+    setting: str  # "hotkeys.picker", "hotkeys.cancel" or "hotkeys.actions"
+    action_id: str  # for "hotkeys.actions"
+    label: str
+
+
+def current_combo(window: SettingsWindow, slot: Slot) -> str:
+    """The combo the slot has now: the settings file's, else (for an action) its file's own."""
+    settings = window.settings
+    if slot.setting == "hotkeys.picker":
+        return settings.picker_hotkey
+    if slot.setting == "hotkeys.cancel":
+        return settings.cancel_hotkey
+    if slot.action_id in settings.action_hotkeys:
+        return settings.action_hotkeys[slot.action_id]
+    action = window.actions.actions.get(slot.action_id)
+    return action.hotkey or "" if action else ""
+
+
+def clash(window: SettingsWindow, slots: list[Slot], slot: Slot, combo: str) -> str:
+    """Which other slot already has `combo`, as a sentence; "" when none does."""
+    for other in slots:
+        if other != slot and current_combo(window, other) == combo:
+            return f"{combo} is already the hotkey of {other.label}; choose another or change that one first."
+    return ""
+
+
+class HotkeysSection:
+    def __init__(self, page: ttk.Frame, window: SettingsWindow) -> None:
+        self.page, self.window = page, window
+        self.rows = ttk.Frame(page)
+        self.rows.pack(fill="both", expand=True)
+        ttk.Label(page, text="Focus a hotkey and press Enter, then the new combo. Esc keeps the old one; "
+                             "Backspace removes an action's hotkey.", wraplength=640).pack(fill="x", pady=(6, 0))
+        self.recorders: dict[Slot, HotkeyRecorder] = {}
+        self.messages: dict[Slot, ttk.Label] = {}
+        self.refresh()
+
+    def slots(self) -> list[Slot]:
+        fixed = [Slot("hotkeys.picker", "", "the picker"), Slot("hotkeys.cancel", "", "cancel")]
+        return fixed + [Slot("hotkeys.actions", a.id, a.title) for a in self.window.actions.ordered()]
+
+    def refresh(self) -> None:
+        """Rebuild the rows (the actions may have changed)."""
+        for child in self.rows.winfo_children():
+            child.destroy()
+        self.recorders, self.messages = {}, {}
+        for row, slot in enumerate(self.slots()):
+            text = {"hotkeys.picker": "Picker (list of actions)", "hotkeys.cancel": "Cancel the running action"}.get(
+                slot.setting, f"Action: {slot.label}")
+            ttk.Label(self.rows, text=text).grid(row=row, column=0, sticky="w", padx=(0, 8), pady=1)
+            recorder = HotkeyRecorder(self.rows, current_combo(self.window, slot), self._recorded_for(slot),
+                                      self.window.host.hold_hotkeys, may_clear=slot.setting == "hotkeys.actions")
+            recorder.button.grid(row=row, column=1, sticky="w", pady=1)
+            message = ttk.Label(self.rows, text="", wraplength=330)
+            message.grid(row=row, column=2, sticky="w", padx=(8, 0))
+            self.recorders[slot], self.messages[slot] = recorder, message
+
+    def _recorded_for(self, slot: Slot) -> Callable[[str], None]:
+        def recorded(combo: str) -> None:
+            """The recorder's combo for this slot. Tk thread."""
+            self.recorded(slot, combo)
+        return recorded
+
+    def set_enabled(self, enabled: bool) -> None:
+        set_state([recorder.button for recorder in self.recorders.values()], enabled)
+
+    def recorded(self, slot: Slot, spelling: str) -> None:
+        """The recorder's combo for `slot` ("" to clear). Tk thread."""
+        old = current_combo(self.window, slot)
+        old_entry = self.entry(slot)
+        if not spelling:
+            action = self.window.actions.actions.get(slot.action_id)
+            # An action file's own hotkey is switched off by an empty entry; otherwise the entry goes.
+            value: str | None = "" if action is not None and action.hotkey else None
+            if not self.window.change(slot.setting, value, slot.action_id):
+                self.tell(slot, "No hotkey.")
+            self.recorders[slot].show(current_combo(self.window, slot))
+            return
+        try:
+            combo = str(parse_combo(spelling))
+        except HotkeyError as error:
+            self.tell(slot, f"Refused: {error}", problem=True)
+            return
+        if combo == old:
+            self.tell(slot, f"{combo} is already this hotkey.")
+            return
+        if reason := clash(self.window, self.slots(), slot, combo):
+            self.tell(slot, f"Refused: {reason}", problem=True)
+            return
+        if problem := self.window.change(slot.setting, combo, slot.action_id):
+            self.tell(slot, problem, problem=True)
+            return
+        refused = [reason for reason in self.window.refused if reason.startswith(combo)]
+        if refused:
+            # The desktop would not bind it: put the old combo back, in the file and in the agent.
+            self.window.change(slot.setting, old_entry, slot.action_id)
+            self.tell(slot, f"Refused: {refused[0]}. Kept {old or 'no hotkey'}.", problem=True)
+        else:
+            self.tell(slot, "Works now." if self.window.host.live else "Saved; works when Phi Tray starts.")
+        self.recorders[slot].show(current_combo(self.window, slot))
+
+    def entry(self, slot: Slot) -> str | None:
+        """What settings.toml itself says for the slot; None when it says nothing (the default applies)."""
+        from phitray.settings_file import read_document
+
+        document = read_document(self.window.paths.settings_file).unwrap()
+        section, key = slot.setting.split(".")
+        value = document.get(section, {}).get(key)
+        if slot.action_id:
+            value = value.get(slot.action_id) if isinstance(value, dict) else None
+        return value if isinstance(value, str) else None
+
+    def tell(self, slot: Slot, text: str, problem: bool = False) -> None:
+        self.messages[slot].configure(text=text, foreground=PROBLEM_COLOUR if problem else "")
+        self.window.say(f"{slot.label}: {text}", problem)
+

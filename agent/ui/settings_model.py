@@ -1,0 +1,357 @@
+"""The Model tab: the backend chain with what `devices` finds for each, the installed models, the
+catalog's downloadable ones, Download with progress (MB/s) and Cancel, and Remove (asked first).
+
+What is slow runs on threads of its own and comes back through `UiQueue.call_soon`:
+the device survey ("settings-survey", the same `survey` as `phitray devices`), the
+catalog's download sizes ("settings-sizes", asked of the hub) and a download
+("settings-download", `backends.pull.pull`). Every method runs on the Tk thread
+unless its docstring says otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import tkinter
+from tkinter import messagebox, ttk
+from typing import TYPE_CHECKING
+
+from phitray.backends.catalog import CATALOG, HubSource, PackageSource
+from phitray.backends.registry import BACKEND_IDS, OPT_IN
+from phitray.backends.store import ModelStore
+from phitray.errors import PhiTrayError
+from phitray.ui.settings_window import PROBLEM_COLOUR, set_state
+
+if TYPE_CHECKING:
+    from phitray.backends.chain import Decision
+    from phitray.backends.download_meter import DownloadStatus
+    from phitray.ui.settings_window import SettingsWindow
+
+log = logging.getLogger(__name__)
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return "size unknown"
+    scaled, unit = float(size), "B"
+    for unit in ("B", "KB", "MB", "GB"):
+        if scaled < 1024 or unit == "GB":
+            break
+        scaled /= 1024
+    return f"{scaled:.0f} {unit}" if unit == "B" else f"{scaled:.1f} {unit}"
+
+
+def download_size(model_id: str, backend_id: str) -> int | None:
+    """Bytes a pull of the model for the backend fetches, or None when nobody can say. Runs on the
+    "settings-sizes" thread: it may ask the hub (HF_ENDPOINT), which can take a few seconds."""
+    source = CATALOG[model_id].sources.get(backend_id)
+    if isinstance(source, PackageSource):
+        from phitray.backends.pull import installed_member
+
+        member = installed_member(source)
+        return member.stat().st_size if member else None
+    if isinstance(source, HubSource):
+        try:
+            from huggingface_hub import HfApi
+
+            from phitray.backends.pull import hub_endpoint
+
+            info = HfApi(endpoint=hub_endpoint()).model_info(source.repo_id, files_metadata=True, timeout=5)
+            prefix = f"{source.subfolder}/" if source.subfolder else ""
+            sizes = [s.size for s in info.siblings or [] if s.rfilename.startswith(prefix) and s.size is not None]
+            return sum(sizes) if sizes else None
+        except Exception as error:  # offline, a mirror without the call: the size is simply unknown
+            log.debug("no download size for %s/%s: %s", model_id, backend_id, error)
+    return None
+
+
+class ModelSection:
+    def __init__(self, page: ttk.Frame, window: SettingsWindow) -> None:
+        self.window = window
+        self.decisions: dict[str, Decision] = {}
+        self.sizes: dict[tuple[str, str], int | None] = {}
+        self.download: tuple[str, str, threading.Event] | None = None
+        page.columnconfigure(0, weight=1)
+        self.status = ttk.Label(page, text="", wraplength=660)
+        self.status.grid(row=0, column=0, columnspan=2, sticky="w")
+
+        ttk.Label(page, text="Backends, in the order they are tried (Up and Down choose one)").grid(
+            row=1, column=0, sticky="w", pady=(6, 0))
+        self.chain = tkinter.Listbox(page, height=6, exportselection=False, activestyle="dotbox")
+        self.chain.grid(row=2, column=0, sticky="we")
+        chain_buttons = ttk.Frame(page)
+        chain_buttons.grid(row=2, column=1, sticky="n", padx=(6, 0))
+        self.up_button = ttk.Button(chain_buttons, text="Move up", command=lambda: self._move(-1))
+        self.down_button = ttk.Button(chain_buttons, text="Move down", command=lambda: self._move(1))
+        self.use_button = ttk.Button(chain_buttons, text="Use / don't use", command=self._toggle)
+        for button in (self.up_button, self.down_button, self.use_button):
+            button.pack(fill="x", pady=1)
+
+        ttk.Label(page, text="Installed models").grid(row=3, column=0, sticky="w", pady=(8, 0))
+        self.installed = ttk.Treeview(page, columns=("backends", "size"), height=4, selectmode="browse")
+        self._columns(self.installed, (("#0", "Model", 200), ("backends", "For backends", 300), ("size", "Size", 90)))
+        self.installed.grid(row=4, column=0, sticky="we")
+        installed_buttons = ttk.Frame(page)
+        installed_buttons.grid(row=4, column=1, sticky="n", padx=(6, 0))
+        self.use_model_button = ttk.Button(installed_buttons, text="Use this model", command=self._use_model)
+        self.remove_button = ttk.Button(installed_buttons, text="Remove…", command=self._remove)
+        for button in (self.use_model_button, self.remove_button):
+            button.pack(fill="x", pady=1)
+
+        ttk.Label(page, text="Models you can download").grid(row=5, column=0, sticky="w", pady=(8, 0))
+        self.catalog = ttk.Treeview(page, columns=("backend", "size"), height=4, selectmode="browse")
+        self._columns(self.catalog, (("#0", "Model", 300), ("backend", "For backend", 200), ("size", "Download", 90)))
+        self.catalog.grid(row=6, column=0, sticky="we")
+        download_buttons = ttk.Frame(page)
+        download_buttons.grid(row=6, column=1, sticky="n", padx=(6, 0))
+        self.download_button = ttk.Button(download_buttons, text="Download", command=self._download)
+        self.cancel_button = ttk.Button(download_buttons, text="Cancel download", command=self._cancel,
+                                        state="disabled")
+        for button in (self.download_button, self.cancel_button):
+            button.pack(fill="x", pady=1)
+        for button in (self.up_button, self.down_button, self.use_button, self.use_model_button, self.remove_button,
+                       self.download_button, self.cancel_button):
+            button.bind("<Return>", lambda event: event.widget.invoke())
+        ttk.Label(page, text="Download progress").grid(row=7, column=0, sticky="w", pady=(6, 0))
+        self.progress = ttk.Progressbar(page, mode="determinate", maximum=1000)
+        self.progress.grid(row=8, column=0, sticky="we")
+        self.progress_text = ttk.Label(page, text="")
+        self.progress_text.grid(row=9, column=0, sticky="w")
+        self.refresh()
+        self._start_survey()
+        threading.Thread(target=self._ask_sizes, name="settings-sizes", daemon=True).start()
+
+    @staticmethod
+    def _columns(table: ttk.Treeview, columns: tuple[tuple[str, str, int], ...]) -> None:
+        for column, title, width in columns:
+            table.heading(column, text=title)
+            table.column(column, width=width, stretch=column == "#0")
+
+    # --- drawing -------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        settings = self.window.settings
+        self.status.configure(text=f"Model: {settings.model_id}. Now: {self.window.host.model_status()}")
+        self._draw_chain()
+        chosen = self.installed.selection()
+        self.installed.delete(*self.installed.get_children())
+        try:
+            models, unreadable = ModelStore(self.window.paths.models_dir).scan()
+        except (OSError, PhiTrayError) as error:
+            models, unreadable = [], []
+            self.window.say(f"The model folder cannot be read: {error}", problem=True)
+        by_id: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        for model in models:
+            by_id.setdefault(model.model_id, []).append((model.backends, model.size_bytes))
+        for model_id, entries in sorted(by_id.items()):
+            backends = sorted({b for found, _ in entries for b in found})
+            in_use = " (in use)" if model_id == settings.model_id else ""
+            self.installed.insert("", "end", iid=model_id, text=model_id + in_use,
+                                  values=(", ".join(backends), human_size(sum(size for _, size in entries))))
+        for broken in unreadable:
+            if not self.installed.exists(broken.model_id):
+                self.installed.insert("", "end", iid=broken.model_id, text=broken.model_id,
+                                      values=(f"damaged: {broken.problem}", ""))
+        self._select(self.installed, chosen)
+        chosen = self.catalog.selection()
+        self.catalog.delete(*self.catalog.get_children())
+        for model_id, offered in CATALOG.items():
+            for backend_id in offered.sources:
+                iid = f"{model_id} {backend_id}"
+                self.catalog.insert("", "end", iid=iid, text=offered.title, values=(
+                    backend_id, human_size(self.sizes[(model_id, backend_id)])
+                    if (model_id, backend_id) in self.sizes else "asking…"))
+        self._select(self.catalog, chosen)
+
+    @staticmethod
+    def _select(table: ttk.Treeview, wanted: tuple[str, ...]) -> None:
+        keep = wanted[0] if wanted and table.exists(wanted[0]) else (table.get_children() or ("",))[0]
+        if keep:
+            table.selection_set(keep)
+            table.focus(keep)
+
+    def _draw_chain(self) -> None:
+        chain = self.window.settings.chain
+        chosen = self.chain.curselection()
+        self.chain.delete(0, "end")
+        self.rows = list(chain) + [b for b in BACKEND_IDS if b not in chain]
+        for backend_id in self.rows:
+            decision = self.decisions.get(backend_id)
+            place = f"{chain.index(backend_id) + 1}." if backend_id in chain else "not used:"
+            found = f"{decision.outcome}: {decision.reason}" if decision else "looking…"
+            opt_in = " (opt-in)" if backend_id in OPT_IN else ""
+            self.chain.insert("end", f"{place} {backend_id}{opt_in} — {found}")
+        index = chosen[0] if chosen else 0
+        self.chain.selection_set(min(index, len(self.rows) - 1))
+        self.chain.activate(min(index, len(self.rows) - 1))
+
+    def set_enabled(self, enabled: bool) -> None:
+        set_state([self.up_button, self.down_button, self.use_button, self.use_model_button, self.remove_button,
+                   self.download_button], enabled)
+
+    # --- the chain -------------------------------------------------------------------------
+
+    def _chosen_backend(self) -> str | None:
+        selected = self.chain.curselection()
+        return self.rows[selected[0]] if selected else None
+
+    def _move(self, step: int) -> None:
+        backend = self._chosen_backend()
+        chain = list(self.window.settings.chain)
+        if backend not in chain:
+            return
+        index = chain.index(backend)
+        target = max(0, min(len(chain) - 1, index + step))
+        chain.insert(target, chain.pop(index))
+        self._write_chain(chain, target)
+
+    def _toggle(self) -> None:
+        backend = self._chosen_backend()
+        chain = list(self.window.settings.chain)
+        if backend is None:
+            return
+        if backend in chain:
+            if len(chain) == 1:
+                self.window.say("The chain needs at least one backend.", problem=True)
+                return
+            chain.remove(backend)
+        else:
+            chain.append(backend)
+        self._write_chain(chain, self.rows.index(backend) if backend in chain else len(chain))
+
+    def _write_chain(self, chain: list[str], select: int) -> None:
+        if not self.window.change("engine.chain", chain):
+            self.chain.selection_clear(0, "end")
+            self.chain.selection_set(select)
+            self._draw_chain()
+            self.chain.selection_clear(0, "end")
+            self.chain.selection_set(min(select, len(self.rows) - 1))
+            self._start_survey()
+
+    def _start_survey(self) -> None:
+        threading.Thread(target=self._survey, args=(self.window.settings.chain, self.window.settings.model_id),
+                         name="settings-survey", daemon=True).start()
+
+    def _survey(self, chain: tuple[str, ...], model_id: str) -> None:
+        """The "settings-survey" thread: what `phitray devices` finds, handed to the Tk thread."""
+        from phitray.backends.chain import ChainOptions, survey
+
+        try:
+            options = ChainOptions(chain=chain, model_id=model_id, cache_dir=self.window.paths.compile_cache_dir)
+            decisions = survey(options, ModelStore(self.window.paths.models_dir), extra=BACKEND_IDS)
+        except Exception as error:  # a library that fails to import must not leave "looking…" for ever
+            log.warning("settings window: the device survey failed: %s", error)
+            return
+        self.window.ui.call_soon(lambda: self._surveyed(decisions))
+
+    def _surveyed(self, decisions: list[Decision]) -> None:
+        self.decisions = {d.backend_id: d for d in decisions}
+        if self.window.exists():
+            self._draw_chain()
+
+    def _ask_sizes(self) -> None:
+        """The "settings-sizes" thread: each catalog entry's download size, handed to the Tk thread."""
+        sizes = {(m, b): download_size(m, b) for m, model in CATALOG.items() for b in model.sources}
+
+        def show() -> None:
+            """Tk thread."""
+            self.sizes = sizes
+            if self.window.exists():
+                self.refresh()
+        self.window.ui.call_soon(show)
+
+    # --- installed models ------------------------------------------------------------------
+
+    def _use_model(self) -> None:
+        selected = self.installed.selection()
+        if selected and not self.window.change("engine.model", selected[0]):
+            self.refresh()
+            self._start_survey()
+
+    def _remove(self) -> None:
+        selected = self.installed.selection()
+        if not selected:
+            return
+        model_id = selected[0]
+        in_use = " It is the model in use: the agent falls back to another until you choose one." \
+            if model_id == self.window.settings.model_id else ""
+        if not messagebox.askyesno("Remove model", f"Remove {model_id} from this computer?{in_use}",
+                                   parent=self.window.window, default="no"):
+            return
+        try:
+            removed = ModelStore(self.window.paths.models_dir).remove(model_id)
+            self.window.say(f"Removed {model_id} ({len(removed)} folder{'s' if len(removed) != 1 else ''}).")
+        except (OSError, PhiTrayError) as error:
+            self.window.say(f"{model_id} was not removed: {error}", problem=True)
+        self.refresh()
+        self.window.host.apply_settings(self.window.settings)  # the tray's model menu follows
+
+    # --- downloads -------------------------------------------------------------------------
+
+    def _download(self) -> None:
+        selected = self.catalog.selection()
+        if not selected or self.download is not None:
+            return
+        model_id, backend_id = selected[0].split(" ", 1)
+        cancel = threading.Event()
+        self.download = (model_id, backend_id, cancel)
+        self.download_button.configure(state="disabled")
+        self.cancel_button.configure(state="normal")
+        self.progress.configure(value=0)
+        self.progress_text.configure(text=f"Starting the download of {model_id} for {backend_id}…", foreground="")
+        threading.Thread(target=self._pull, args=(model_id, backend_id, cancel), name="settings-download",
+                         daemon=True).start()
+
+    def _cancel(self) -> None:
+        if self.download is not None:
+            self.download[2].set()
+            self.progress_text.configure(text="Cancelling…")
+
+    def _pull(self, model_id: str, backend_id: str, cancel: threading.Event) -> None:
+        """The "settings-download" thread: the pull, its progress handed to the Tk thread."""
+        from phitray.backends.download_meter import DownloadMeter
+        from phitray.backends.pull import pull
+
+        meter = DownloadMeter()
+
+        def on_bytes(done: int, total: int | None) -> None:
+            """Called on the "settings-download" thread as bytes arrive."""
+            status = meter.update(done, total)
+            self.window.ui.call_soon(lambda: self._progress(status))
+
+        def progress(message: str) -> None:
+            """Called on the "settings-download" thread with each step's sentence."""
+            log.info("settings window: %s", message)
+
+        try:
+            pull(ModelStore(self.window.paths.models_dir), model_id, backend_id, progress, cancel=cancel,
+                 on_bytes=on_bytes)
+            outcome, failed = f"{model_id} for {backend_id} is installed.", False
+        except PhiTrayError as error:  # PullCancelled is one: nothing half-written is left installed
+            outcome, failed = str(error), True
+        except Exception as error:
+            log.exception("download failed")
+            outcome, failed = f"The download failed: {error}", True
+        self.window.ui.call_soon(lambda: self._downloaded(outcome, failed))
+
+    def _progress(self, status: DownloadStatus) -> None:
+        if not self.window.exists() or self.download is None:
+            return
+        if status.fraction is not None:
+            self.progress.configure(mode="determinate", value=1000 * status.fraction)
+        else:
+            self.progress.configure(mode="indeterminate")
+            self.progress.step(10)
+        self.progress_text.configure(text=status.text)
+
+    def _downloaded(self, outcome: str, failed: bool) -> None:
+        self.download = None
+        if not self.window.exists():
+            return
+        self.download_button.configure(state="normal")
+        self.cancel_button.configure(state="disabled")
+        self.progress_text.configure(text=outcome, foreground=PROBLEM_COLOUR if failed else "")
+        if not failed:
+            self.progress.configure(mode="determinate", value=1000)
+        self.refresh()
+        self.window.host.apply_settings(self.window.settings)
