@@ -11,6 +11,7 @@ from phitray.cli.common import say
 from phitray.desktop.instance import instance_address, send_to_running
 from phitray.paths import Paths
 from phitray.settings import Settings
+from phitray.settings_file import check_file
 
 
 class FileOnly:
@@ -44,6 +45,8 @@ def cmd_settings(args: argparse.Namespace, paths: Paths) -> int:
     from phitray.ui.settings_window import SettingsWindow
     from phitray.ui.uiqueue import UiQueue
 
+    if problem := check_file(paths.settings_file):
+        say(problem)  # the window says it too
     root = open_tk_root()
     ui = UiQueue(root)
     SettingsWindow(root, paths, FileOnly(), ui, on_close=root.quit)

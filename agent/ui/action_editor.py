@@ -74,6 +74,7 @@ class ActionEditor:
         frame.pack(fill="both", expand=True)
         frame.columnconfigure(1, weight=1)
         self.widgets: dict[str, Any] = {}
+        self.shown = ""  # the problem the editor names now
         self.problems: dict[str, ttk.Label] = {}
         labels = {"id": "Id (file name)", "title": "Title", "output": "Output", "hotkey": "Hotkey (optional)",
                   "system": "System prompt (optional)", "prompt": "Prompt ($text is the selection)"}
@@ -169,6 +170,10 @@ class ActionEditor:
                 self.problems[field_name].configure(text=problem.problem)
             else:
                 self.general.configure(text=f"{problem.field_name}: {problem.problem}")
+        shown = f"{problem.field_name}: {problem.problem}" if problem is not None else "no problem"
+        if shown != self.shown:  # what the editor says, in the log too: support can follow a person's edit
+            self.shown = shown
+            log.info("action editor: %s", shown)
         state = "normal" if action is not None else "disabled"
         self.save_button.configure(state=state)
         self.try_button.configure(state=state)

@@ -65,7 +65,8 @@ class GeneralSection:
             self.start_button.configure(text=f"Start Phi Tray when I log in ({error})")
 
     def set_enabled(self, enabled: bool) -> None:
-        set_state([self.language, self.review_button, self.log_button], enabled)
+        # Start on login is no line of settings.toml, but a window that cannot save edits nothing at all.
+        set_state([self.language, self.start_button, self.review_button, self.log_button], enabled)
 
     def _language(self) -> None:
         """Enter in the field, or the focus leaving it. Tk thread."""

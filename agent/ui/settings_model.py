@@ -31,13 +31,14 @@ log = logging.getLogger(__name__)
 
 
 def human_size(size: int | None) -> str:
+    """Decimal units, as the download bar counts them (DownloadMeter)."""
     if size is None:
         return "size unknown"
     scaled, unit = float(size), "B"
     for unit in ("B", "KB", "MB", "GB"):
-        if scaled < 1024 or unit == "GB":
+        if scaled < 1000 or unit == "GB":
             break
-        scaled /= 1024
+        scaled /= 1000
     return f"{scaled:.0f} {unit}" if unit == "B" else f"{scaled:.1f} {unit}"
 
 

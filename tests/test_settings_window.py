@@ -1,0 +1,182 @@
+"""The settings window on the X11 desktop, driven as a person drives it: with the keyboard alone.
+
+`phitray settings` asks the running agent to open its window; the window takes
+the keyboard itself (no test tool moves the focus) and every key after that is
+a key press. What the window says is in the agent's log, which the tests read.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from phitray.paths import Paths
+from phitray.settings import load_settings
+
+from helpers.agent import RunningAgent, start_agent
+from helpers.desktop import DesktopSession, TextWidget, popup_window, wait_gone
+from helpers.env import environment_for
+
+pytestmark = pytest.mark.slow
+
+SETTINGS = """\
+# Written by hand: the starter model only.
+[engine]
+chain = ["openvino-cpu"]   # this machine has no NPU
+model = "starter"
+allow_pull = false
+
+# Proofread on its own key.
+[hotkeys.actions]
+proofread = "ctrl+alt+p"   # p for proofread
+"""
+
+
+@pytest.fixture(scope="module")
+def agent(session: DesktopSession, agent_paths: Paths) -> Iterator[RunningAgent]:
+    running = start_agent(session, agent_paths, SETTINGS)
+    yield running
+    assert running.stop() == 0, running.output()
+
+
+def keys(session: DesktopSession, *names: str) -> None:
+    """Key presses into whatever has the focus, a little apart, as a person types."""
+    for name in names:
+        session.xdotool("key", name)
+        time.sleep(0.15)
+
+
+def wait_focused(session: DesktopSession, window: str, timeout: float = 10) -> None:
+    """Until the window manager says `window` is the active one: the window took the focus itself."""
+    deadline = time.monotonic() + timeout
+    while session.run("xdotool", "getactivewindow", check=False).strip() != window:
+        assert time.monotonic() < deadline, "the window did not take the keyboard focus"
+        time.sleep(0.05)
+    time.sleep(0.4)  # Tk gives its widget the focus right after the window manager's
+
+
+def open_settings(session: DesktopSession, agent: RunningAgent) -> str:
+    """`phitray settings` while the agent runs: the agent's own window opens, with the keyboard."""
+    opened = agent.log().count("settings window open (live)")
+    result = agent.command("settings")
+    assert result.returncode == 0 and "opens its settings window" in result.stdout, result.stdout
+    agent.wait_log(r"settings window open \(live\)", 10, count=opened + 1)
+    window = popup_window(session, "Settings")
+    wait_focused(session, window)
+    return window
+
+
+def test_a_picker_hotkey_recorded_in_the_window_works_at_once_and_the_comments_stay(
+    session: DesktopSession, agent: RunningAgent, widget: TextWidget
+) -> None:
+    window = open_settings(session, agent)
+    keys(session, "Tab", "Return")  # the tab row, then the picker's hotkey: Enter records
+    session.press("ctrl+alt+j", 0.2)
+    agent.wait_log("the picker: Works now", 10)
+    keys(session, "Escape")  # closes the window
+    wait_gone(session, window)
+    text = agent.paths.settings_file.read_text(encoding="utf-8")
+    assert load_settings(agent.paths.settings_file).settings.picker_hotkey == "ctrl+alt+j"
+    for kept in ("# Written by hand: the starter model only.", "# this machine has no NPU",
+                 "# Proofread on its own key.", "# p for proofread"):
+        assert kept in text, f"{kept!r} was lost:\n{text}"
+    # No restart: the new combo opens the picker on the selection at once.
+    widget.fill("The new hotkey works.")
+    widget.select_all()
+    record = agent.job_after(lambda: session.press("ctrl+alt+j", 0.2))
+    assert (record.kind, record.source, record.outcome) == ("capture", "hotkey", "done"), agent.log()[-2000:]
+    picker = popup_window(session, "pick an action")
+    keys(session, "Escape")  # the picker has the keyboard
+    wait_gone(session, picker)
+    assert widget.text() == "The new hotkey works."
+
+
+def test_a_combo_another_action_has_is_refused_with_the_reason(session: DesktopSession, agent: RunningAgent) -> None:
+    before = agent.paths.settings_file.read_bytes()
+    window = open_settings(session, agent)
+    keys(session, "Tab", "Return")
+    session.press("ctrl+alt+p", 0.2)  # proofread's
+    agent.wait_log("the picker: Refused: ctrl.alt.p is already the hotkey of Proofread", 10)
+    keys(session, "Tab", "Return")  # cancel's hotkey: a combo with no modifier
+    session.press("k")
+    agent.wait_log("cancel: Refused: 'k' has no modifier", 10)
+    keys(session, "Escape")
+    wait_gone(session, window)
+    assert agent.paths.settings_file.read_bytes() == before
+
+
+def test_a_new_action_made_in_the_editor_is_checked_as_typed_saved_and_tried(
+    session: DesktopSession, agent: RunningAgent
+) -> None:
+    window = open_settings(session, agent)
+    keys(session, "alt+a", "Tab", "Tab", "Tab", "Return")  # Actions tab: the list, the output, New action…
+    agent.wait_log("action editor: ", 10)
+    editor = popup_window(session, "new action")
+    wait_focused(session, editor)
+    session.xdotool("type", "--delay", "40", "Shout!")  # the editor has the keyboard, on Id
+    agent.wait_log("action editor: id: 'Shout!' must be lowercase letters", 10)
+    keys(session, *["BackSpace"] * 6)
+    session.xdotool("type", "--delay", "40", "shout")
+    agent.wait_log("action editor: title: is empty", 10)
+    keys(session, "Tab")
+    session.xdotool("type", "--delay", "40", "Shout")
+    agent.wait_log("action editor: no problem", 10)
+    # Output, hotkey, system prompt, prompt, sample text, Try, then Save.
+    keys(session, "Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Return")
+    saved = agent.paths.user_actions_dir / "shout.toml"
+    agent.wait_log("action shout saved to", 10)
+    assert saved.is_file()
+    check = agent.command("actions", "check")
+    assert check.returncode == 0, check.stdout
+    assert "shout" in agent.command("actions", "list").stdout
+    keys(session, "shift+Tab")  # back to Try
+    record = agent.job_after(lambda: keys(session, "Return"))
+    assert (record.action_id, record.source, record.output, record.outcome) == ("shout", "settings", "popup", "done"), \
+        agent.log()[-2000:]
+    popup = popup_window(session, "Shout")
+    keys(session, "Escape")  # the popup has the keyboard
+    wait_gone(session, popup)
+    # Settings again: the open window comes back with the keyboard, and Esc closes it with its editor.
+    assert agent.command("settings").returncode == 0
+    wait_focused(session, window)
+    keys(session, "Escape")
+    wait_gone(session, window)
+    assert not session.run("xdotool", "search", "--onlyvisible", "--name", "new action", check=False).strip()
+
+
+def test_a_settings_file_that_is_not_toml_is_left_untouched_with_a_message(
+    session: DesktopSession, tmp_path: Path
+) -> None:
+    paths = Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data", cache_dir=tmp_path / "cache",
+                  log_dir=tmp_path / "log")
+    paths.config_dir.mkdir(parents=True)
+    broken = b"[hotkeys\npicker = ctrl+alt+j   # no quotes, no closing bracket\n"
+    paths.settings_file.write_bytes(broken)
+    (tmp_path / "runtime").mkdir(mode=0o700)
+    env = environment_for(paths, DISPLAY=session.display, XDG_RUNTIME_DIR=str(tmp_path / "runtime"),
+                          XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
+    with open(tmp_path / "settings.out", "w+") as out:
+        # No agent runs for these settings: the command opens a window of its own that only writes the file.
+        command = subprocess.Popen([sys.executable, "-m", "phitray", "settings"], env=env, stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=subprocess.STDOUT)
+        try:
+            window = popup_window(session, "Settings", timeout=30)
+            wait_focused(session, window)
+            keys(session, "Tab", "Return")  # the picker's hotkey is disabled: nothing records
+            session.press("ctrl+alt+k", 0.2)
+            keys(session, "alt+g", "Tab", "space")  # General: review before replacing, disabled too
+            keys(session, "Escape")
+            assert command.wait(timeout=20) == 0
+        finally:
+            if command.poll() is None:
+                command.kill()
+        out.seek(0)
+        said = out.read()
+    assert "is not valid TOML" in said and "changes nothing" in said, said
+    assert paths.settings_file.read_bytes() == broken
+    assert sorted(p.name for p in paths.config_dir.iterdir()) == ["settings.toml"]
