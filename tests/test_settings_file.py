@@ -107,3 +107,6 @@ def test_the_recorder_spells_a_pressed_combo_as_settings_toml_does() -> None:
     assert combo_spelling({"ctrl"}, "Control_L") == ""  # only a modifier so far
     assert combo_spelling(set(), "space") == "space"  # refused later, with the reason
     assert (key_name("Prior"), key_name("slash"), key_name("eacute")) == ("page_up", "/", "")
+    # Windows with an AltGr layout: Ctrl+Alt+Z comes as the character it types; the virtual key names Z.
+    assert combo_spelling({"ctrl", "alt"}, "zabovedot", virtual_key=0x5A) == "ctrl+alt+z"
+    assert combo_spelling({"ctrl"}, "F13", virtual_key=0x7C) == "ctrl+f13"

@@ -51,11 +51,22 @@ def key_name(keysym: str) -> str:
     return ""
 
 
-def combo_spelling(modifiers: set[str], keysym: str) -> str:
-    """`ctrl+alt+p` for the modifiers held and the key pressed; "" while only modifiers are down."""
+def key_from_virtual_key(code: int) -> str:
+    """Windows: the key a virtual-key code names, "" for others. Tk's keycode there is the virtual key,
+    which names the key even where Ctrl+Alt (AltGr) made its keysym a character (Polish ź for Z)."""
+    if 0x41 <= code <= 0x5A or 0x30 <= code <= 0x39:
+        return chr(code).lower()
+    if 0x70 <= code <= 0x87:
+        return f"f{code - 0x6F}"
+    return ""
+
+
+def combo_spelling(modifiers: set[str], keysym: str, virtual_key: int = 0) -> str:
+    """`ctrl+alt+p` for the modifiers held and the key pressed; "" while only modifiers are down.
+    `virtual_key` (Windows) names the key when its keysym does not."""
     if keysym in MODIFIER_KEYSYMS:
         return ""
-    key = key_name(keysym) or keysym.lower()
+    key = key_name(keysym) or key_from_virtual_key(virtual_key) or keysym.lower()
     ordered = [m for m in ("ctrl", "alt", "shift", "super") if m in modifiers]
     return "+".join((*ordered, key))
 
@@ -116,7 +127,7 @@ class HotkeyRecorder:
             self.stop()
             self._on_combo("")
         else:
-            spelling = combo_spelling(modifiers, keysym)
+            spelling = combo_spelling(modifiers, keysym, int(event.keycode) if sys.platform == "win32" else 0)
             self.stop()
             self._on_combo(spelling)
         return "break"
