@@ -52,6 +52,7 @@ class ActionResult:
     tokens: int  # generated over all model calls
     tokens_per_second: float  # tokens after each call's first over the time spent decoding them (as the host counts)
     model_seconds: float = 0.0  # inside the model host's generate calls, request received → last chunk
+    decoding: str = ""  # what the model host ran (GenerationStats.decoding); every call of an action asks the same
 
 
 
@@ -95,6 +96,7 @@ def run_action(
         tokens=run.tokens,
         tokens_per_second=run.decoded_tokens / run.decode_seconds if run.decode_seconds else 0.0,
         model_seconds=run.model_seconds,
+        decoding=run.decoding,
     )
 
 
@@ -108,6 +110,7 @@ class _Run:
         self.decode_seconds = 0.0
         self.decoded_tokens = 0  # after each call's first, which its TTFT paid for
         self.model_seconds = 0.0
+        self.decoding = ""
 
     def text_budget(self, reduce: bool = False) -> int:
         """Tokens left for the text once the template, margins and the answer are accounted for."""
@@ -127,7 +130,7 @@ class _Run:
         system, prompt = self.action.render(text, self.values, reduce=reduce)
         # Small models echo the closing delimiter after the answer, then start commenting on it.
         request = Request(prompt, system=system or None, max_new_tokens=self.action.max_new_tokens,
-                          temperature=self.action.temperature, stop=(TEXT_CLOSE,))
+                          temperature=self.action.temperature, stop=(TEXT_CLOSE,), decoding=self.action.decoding)
         self.calls += 1
         parts = []
         generation = self.engine.generate(request)
@@ -143,6 +146,7 @@ class _Run:
             self.decode_seconds += stats.seconds - stats.ttft_seconds
             self.decoded_tokens += max(stats.tokens - 1, 0)
             self.model_seconds += stats.seconds
+            self.decoding = stats.decoding
         return clean_answer("".join(parts), text)
 
     def piecewise(self, pieces: list[str]) -> str:

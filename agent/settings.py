@@ -16,6 +16,8 @@ every default applies. Loading never raises: a typo must not stop the tray.
     model = "phi-3-mini-4k-instruct"
     allow_pull = true
     max_characters = 200000
+    prompt_lookup = true           # edits draft tokens from their own text (CPU/GPU); false: plain
+    draft_model = ""               # "phi-3-mini-fastdraft": Phi-3's draft model, where installed
 
     [output.actions]               # replace | popup | clipboard, per action
     summarize = "popup"
@@ -110,6 +112,10 @@ def _model(value: Any) -> str:
     return text
 
 
+def _model_or_empty(value: Any) -> str:
+    return _text(value).strip()
+
+
 def _level(value: Any) -> str:
     text = _text(value).lower()
     if text not in ("debug", "info", "warning"):
@@ -153,6 +159,8 @@ class Settings:
     model_id: str = DEFAULT_MODEL
     allow_pull: bool = True
     max_characters: int = 200_000
+    prompt_lookup: bool = True
+    draft_model: str = ""
     action_outputs: dict[str, Output] = field(default_factory=dict)
     translate_language: str = "English"
     capture_timeout_ms: int = 600
@@ -174,6 +182,8 @@ RAW_SETTINGS: dict[str, tuple[str, Check]] = {
     "engine.model": ("model_id", _model),
     "engine.allow_pull": ("allow_pull", _bool),
     "engine.max_characters": ("max_characters", _positive),
+    "engine.prompt_lookup": ("prompt_lookup", _bool),
+    "engine.draft_model": ("draft_model", _model_or_empty),
     "output.actions": ("action_outputs", _per_action(_output)),
     "translate.language": ("translate_language", _model),
     "capture.timeout_ms": ("capture_timeout_ms", _milliseconds(50, 10_000)),

@@ -49,6 +49,14 @@ class ModelRef:
 
 
 @dataclass(frozen=True)
+class DecodingOptions:
+    """How a backend may decode faster than one token per step; each uses what its device supports."""
+
+    prompt_lookup: bool = True  # draft tokens from n-grams of the prompt (requests that ask for it)
+    draft: ModelRef | None = None  # a small model of the same family drafting tokens for every request
+
+
+@dataclass(frozen=True)
 class BackendInfo:
     """What is loaded, for the tray tooltip, `devices` and stats."""
 
@@ -60,6 +68,13 @@ class BackendInfo:
     max_prompt_tokens: int  # the NPU compiles a smaller prompt window than the context
     library: str
     load_seconds: float = 0.0
+    # How each decoding a request may ask for runs here, as (asked, ran). A backend that knows only
+    # plain decoding leaves this empty, and every request is decoded plainly.
+    decodings: tuple[tuple[str, str], ...] = ()
+
+    def decoding_for(self, asked: str) -> str:
+        """What a request asking for `asked` decoding gets from this backend, named for records."""
+        return dict(self.decodings).get(asked, "plain")
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,7 @@ class Request:
     # More generation options by openvino-genai's names (frequency_penalty, presence_penalty): the
     # model's catalog defaults, filled in by the model host. Backends apply the ones they know.
     tuning: tuple[tuple[str, float], ...] = ()
+    decoding: str = "plain"  # "plain" | "prompt-lookup" (actions/model.py DECODINGS); backends that cannot, ignore it
 
     def messages(self) -> list[dict[str, str]]:
         messages = []
@@ -91,6 +107,7 @@ class GenerationStats:
     seconds: float  # request received → last chunk
     tokens: int  # of the answer, by the model's tokenizer
     cancelled: bool
+    decoding: str = "plain"  # what ran: BackendInfo.decoding_for(request.decoding)
 
     @property
     def tokens_per_second(self) -> float:

@@ -13,6 +13,9 @@ from phitray.errors import ModelNotInstalled
 
 DEFAULT_MODEL = "phi-3-mini-4k-instruct"
 STARTER_MODEL = "starter"
+# A 50M-parameter model trained to draft Phi-3's next tokens (FastDraft, arXiv 2411.11055): opt in with
+# settings' engine.draft_model where prompt lookup cannot run (the NPU) or for answers that copy little.
+PHI3_DRAFT_MODEL = "phi-3-mini-fastdraft"
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,14 @@ CATALOG: dict[str, CatalogModel] = {
             ),
             "npu-legacy": HubSource("microsoft/Phi-3-mini-4k-instruct", "hf", "hf", "fp16 checkpoint"),
         },
+    ),
+    PHI3_DRAFT_MODEL: CatalogModel(
+        PHI3_DRAFT_MODEL,
+        "Phi-3-mini FastDraft 50M (draft model for Phi-3's speculative decoding)",
+        # One int8 build serves every OpenVINO device; the NPU wants the draft on the NPU too.
+        {backend: HubSource("OpenVINO/Phi-3-mini-FastDraft-50M-int8-ov", "openvino-int8", "openvino", "int8")
+         for backend in ("openvino-npu", "openvino-gpu", "openvino-cpu")},
+        note="a draft model: it speeds up Phi-3 (engine.draft_model) and is not meant to answer on its own",
     ),
     STARTER_MODEL: CatalogModel(
         STARTER_MODEL,

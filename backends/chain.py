@@ -11,9 +11,8 @@ from pathlib import Path
 
 from collections.abc import Callable
 
-from phitray.backends.base import Backend, BackendInfo, ModelRef, Probe, Progress, first_line
+from phitray.backends.base import Backend, BackendInfo, DecodingOptions, ModelRef, Probe, Progress, first_line
 from phitray.backends.catalog import CATALOG, STARTER_MODEL
-from phitray.backends.pull import pull
 from phitray.backends.registry import create_backend
 from phitray.backends.store import ModelStore
 from phitray.errors import BackendLoadError, NoBackendLoaded, PhiTrayError
@@ -41,6 +40,8 @@ class ChainOptions:
     skip: tuple[tuple[str, str], ...] = ()
     # Generation options over the model's catalog defaults (benchmarks compare settings with it).
     generation: tuple[tuple[str, float], ...] = ()
+    prompt_lookup: bool = True  # settings' engine.prompt_lookup: off loads a plain pipeline
+    draft_model: str = ""  # settings' engine.draft_model: a catalog id, used where it is installed
 
 
 def _ignore_attempt(backend_id: str, model_id: str) -> None:
@@ -64,13 +65,25 @@ class ChainLoader:
     def probe(self, backend_id: str) -> tuple[Backend, Probe]:
         """The backend and what its probe found; a probe that raises is a "no" with the library's first line."""
         if backend_id not in self._probes:
-            backend = create_backend(backend_id, self.options.cache_dir)
+            backend = create_backend(backend_id, self.options.cache_dir, self._decoding(backend_id))
             try:
                 probe = backend.probe()
             except Exception as error:  # e.g. openvino.Core() failing on a broken driver
                 probe = Probe(backend_id, True, False, f"its probe failed: {first_line(error)}")
             self._probes[backend_id] = (backend, probe)
         return self._probes[backend_id]
+
+    def _decoding(self, backend_id: str) -> DecodingOptions:
+        """The decoding options for one backend: the draft model only where it is installed for it."""
+        draft = None
+        if self.options.draft_model:
+            found = self.store.find(self.options.draft_model, backend_id)
+            if found is not None:
+                draft = found.ref()
+            elif backend_id.startswith("openvino-"):
+                self.progress(f"the draft model {self.options.draft_model} is not installed for {backend_id}; "
+                              f"decoding without it (phitray model pull {self.options.draft_model} --backend {backend_id})")
+        return DecodingOptions(prompt_lookup=self.options.prompt_lookup, draft=draft)
 
     def load(self) -> tuple[Backend, BackendInfo]:
         models = [self.options.model_id]
@@ -129,6 +142,8 @@ class ChainLoader:
     def _find_or_pull(self, model_id: str, backend_id: str) -> ModelRef:
         if self.store.find(model_id, backend_id) is None and self.options.allow_pull and model_id in CATALOG:
             if backend_id in CATALOG[model_id].sources:
+                from phitray.backends.pull import pull  # the daemon imports this module too; it downloads nothing
+
                 pull(self.store, model_id, backend_id, self.progress)
         return self.store.resolve(model_id, backend_id)
 

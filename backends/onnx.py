@@ -48,7 +48,7 @@ class ONNXBackend:
             package = "onnxruntime-genai-directml" if self.provider else "onnxruntime-genai"
             return Probe(self.id, False, False, f"{package} not installed ({error}): {INSTALL_HINTS[self.id]}")
         package = getattr(og, "__id__", "onnxruntime-genai")
-        detail = f"{package} {og.__version__}"
+        detail = f"{package} {og.__version__}; decoding: plain (onnxruntime-genai has no prompt lookup)"
         if self.provider == "dml" and not og.is_dml_available():
             reason = (
                 f"the installed {package} {og.__version__} has no DirectML support "

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import queue
+import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from phitray.backends.base import (
     BackendInfo,
+    DecodingOptions,
     ModelRef,
     Probe,
     Progress,
@@ -34,6 +36,41 @@ _END = object()
 # GenerationConfig fields a catalog entry may set. Not repetition_penalty: it also penalises the
 # prompt's tokens, which an edit must copy (FACTS.md).
 TUNABLE = frozenset({"frequency_penalty", "presence_penalty"})
+# Prompt lookup: (num_assistant_tokens, max_ngram_size). Chosen with bench/decoding.py on the quality
+# corpus's edits (see its docstring for the table). A prompt-lookup pipeline rejects a request without
+# lookup, so a plain request on it drafts one token from a 1-gram: measured no slower than a plain
+# pipeline, and it keeps one copy of the model in memory instead of two.
+PROMPT_LOOKUP = (8, 3)
+PROMPT_LOOKUP_FOR_PLAIN = (1, 1)
+# Tokens the draft model proposes per step (openvino-genai's speculative-decoding samples use 5).
+DRAFT_TOKENS = 5
+# The compile cache keeps only what is needed to skip compiling, not the weights again.
+CACHE_PROPERTIES = {"CACHE_MODE": "OPTIMIZE_SPEED"}
+
+
+def lookup_name(setting: tuple[int, int]) -> str:
+    return f"prompt-lookup {setting[0]}/{setting[1]}"
+
+
+def create_with_cache(create: Callable[[dict[str, Any]], Any], cache: Path | None, progress: Progress) -> Any:
+    """`create(properties)` using the compile cache in `cache`; a cache that fails to load is compiled again.
+
+    An NPU cache written under one driver can fail to load under the next (openvino.genai #2082): that
+    costs one slow start, not the engine. A failure with an empty cache is the model's, and is raised.
+    """
+    if cache is None:
+        return create({})
+    cache.mkdir(parents=True, exist_ok=True)
+    properties = {"CACHE_DIR": str(cache), **CACHE_PROPERTIES}
+    try:
+        return create(properties)
+    except Exception as error:
+        if not any(cache.iterdir()):
+            raise
+        progress(f"the compile cache could not be used ({first_line(error)}); compiling again")
+        shutil.rmtree(cache, ignore_errors=True)
+        cache.mkdir(parents=True, exist_ok=True)
+        return create(properties)
 
 
 def npu_prompt_window(context_length: int) -> tuple[int, int]:
@@ -43,10 +80,20 @@ def npu_prompt_window(context_length: int) -> tuple[int, int]:
 
 
 class OpenVINOBackend:
-    def __init__(self, backend_id: str, cache_dir: Path) -> None:
+    def __init__(self, backend_id: str, cache_dir: Path, decoding: DecodingOptions = DecodingOptions(),
+                 compile_cache: bool | None = None) -> None:
+        """`compile_cache`: keep compiled models in `cache_dir` (default: on the NPU and GPU only)."""
         self.id = backend_id
         self.device = DEVICES[backend_id]
         self._cache_dir = cache_dir
+        self._decoding = decoding
+        # Not on CPU by default: LLMPipeline's default paged-attention model is compiled again at every
+        # load (its blob is rewritten, openvino-genai 2026.4). ATTENTION_BACKEND="SDPA" does reuse it
+        # (starter: 0.9 s load against 4 s) but took 1.5-1.9x the time to first token on 1,700-3,400-token
+        # prompts, lost the prefix cache and held 90-300 MB more.
+        self._compile_cache = self.device in ("NPU", "GPU") if compile_cache is None else compile_cache
+        self._lookup: dict[str, tuple[int, int]] = {}  # asked decoding -> prompt-lookup setting
+        self._draft_tokens = 0
         self._pipeline: Any = None
         self._tokenizer: Any = None
         self._info: BackendInfo | None = None
@@ -61,7 +108,7 @@ class OpenVINOBackend:
             devices = list(openvino.Core().available_devices)
         except Exception as error:  # a broken plugin or driver raises here, before any device is asked
             return Probe(self.id, True, False, f"openvino.Core() failed: {first_line(error)}")
-        detail = f"openvino {openvino.get_version()}; available_devices {devices}"
+        detail = f"openvino {openvino.get_version()}; available_devices {devices}; decoding: {self._describe_decoding()}"
         if not any(d == self.device or d.startswith(self.device + ".") for d in devices):
             reason = f"no {self.device} in openvino.Core().available_devices ({devices})"
             return Probe(self.id, True, False, reason, detail)
@@ -74,15 +121,6 @@ class OpenVINOBackend:
             raise BackendUnavailable(f"{self.id} cannot run {model.model_format} models ({model.path})")
         properties: dict[str, Any] = {}
         max_prompt = model.context_length
-        if self.device in ("NPU", "GPU"):
-            # Compiling for NPU/GPU takes seconds to minutes; the cache makes the next start fast.
-            # Not on CPU: LLMPipeline's default paged-attention model is compiled again at every
-            # load (its blob is rewritten, openvino-genai 2026.4). ATTENTION_BACKEND="SDPA" does
-            # reuse it (starter: 0.9 s load against 4 s) but took 1.5-1.9x the time to first token
-            # on 1,700-3,400-token prompts, lost the prefix cache and held 90-300 MB more.
-            cache = self._cache_dir / self.id
-            cache.mkdir(parents=True, exist_ok=True)
-            properties["CACHE_DIR"] = str(cache)
         if self.device == "NPU":
             max_prompt, min_response = npu_prompt_window(model.context_length)
             properties["MAX_PROMPT_LEN"] = max_prompt
@@ -90,8 +128,14 @@ class OpenVINOBackend:
         progress(f"loading {model.model_id} on OpenVINO {self.device}")
         started = time.perf_counter()
         try:
+            decodings, speculation = self._speculation(openvino_genai)
+            cache = self._cache_dir / self.id if self._compile_cache else None
+
             def create(path: Path, extra: dict[str, Any]) -> Any:
-                return openvino_genai.LLMPipeline(str(path), self.device, **properties, **extra)
+                return create_with_cache(
+                    lambda cached: openvino_genai.LLMPipeline(
+                        str(path), self.device, **properties, **cached, **speculation, **extra),
+                    cache, progress)
 
             if model.model_format == "gguf":
                 self._pipeline = load_gguf(Path(model.path), self._cache_dir, create, progress)
@@ -106,6 +150,7 @@ class OpenVINOBackend:
                 context_length=model.context_length,
                 max_prompt_tokens=max_prompt,
                 library=f"openvino-genai {openvino_genai.__version__}",
+                decodings=decodings,
             )
             # The first generate after a load is several times slower: pay it now, not on a hotkey.
             progress("warming up")
@@ -118,6 +163,31 @@ class OpenVINOBackend:
             ) from error
         self._info = dataclasses.replace(self._info, load_seconds=time.perf_counter() - started)
         return self._info
+
+    def _speculation(self, openvino_genai: Any) -> tuple[tuple[tuple[str, str], ...], dict[str, Any]]:
+        """(what each asked decoding runs as, LLMPipeline's keyword arguments for it) on this device.
+
+        A draft model, when the person asked for one, serves every request: it cannot be combined with
+        prompt lookup. Prompt lookup runs on the CPU and GPU only; the NPU's stateful pipeline has none.
+        """
+        self._lookup, self._draft_tokens = {}, 0
+        draft = self._decoding.draft
+        if draft is not None:
+            self._draft_tokens = DRAFT_TOKENS
+            name = f"draft model {draft.model_id}"
+            return ((("plain", name), ("prompt-lookup", name)),
+                    {"draft_model": openvino_genai.draft_model(str(draft.path), self.device)})
+        if self._decoding.prompt_lookup and self.device in ("CPU", "GPU"):
+            self._lookup = {"plain": PROMPT_LOOKUP_FOR_PLAIN, "prompt-lookup": PROMPT_LOOKUP}
+            return tuple((asked, lookup_name(setting)) for asked, setting in self._lookup.items()), {"prompt_lookup": True}
+        return (), {}
+
+    def _describe_decoding(self) -> str:
+        if self._decoding.draft is not None:
+            return f"draft model {self._decoding.draft.model_id}"
+        if self._decoding.prompt_lookup and self.device in ("CPU", "GPU"):
+            return f"{lookup_name(PROMPT_LOOKUP)} for edits"
+        return "plain" + (" (the NPU pipeline has no prompt lookup)" if self.device == "NPU" else "")
 
     def _prompt(self, request: Request) -> str:
         return str(self._tokenizer.apply_chat_template(request.messages(), add_generation_prompt=True))
@@ -139,6 +209,11 @@ class OpenVINOBackend:
             if name in TUNABLE:
                 setattr(config, name, value)
         config.include_stop_str_in_output = False
+        if self._lookup:
+            config.num_assistant_tokens, config.max_ngram_size = self._lookup.get(
+                request.decoding, PROMPT_LOOKUP_FOR_PLAIN)
+        elif self._draft_tokens:
+            config.num_assistant_tokens = self._draft_tokens
         if request.temperature > 0:
             config.do_sample = True
             config.temperature = request.temperature

@@ -52,6 +52,7 @@ def cmd_act(args: argparse.Namespace, paths: Paths) -> int:
             "chunks": result.chunks, "model_calls": result.model_calls,
             "ttft_seconds": round(result.ttft_seconds, 3), "seconds": round(result.seconds, 3),
             "tokens": result.tokens, "tokens_per_second": round(result.tokens_per_second, 1),
+            "decoding": result.decoding,
             "checks": [check.as_json() for check in checks], "flagged": bool(problems),
         }, ensure_ascii=False))
     else:

@@ -35,6 +35,9 @@ def add_engine_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--no-pull", action="store_true", help="never download; use what is installed")
     command.add_argument("--backend", help=f"a backend or a comma-separated chain (default: {','.join(DEFAULT_CHAIN)})")
     command.add_argument("--model", default=DEFAULT_MODEL, help=f"model id (default: {DEFAULT_MODEL})")
+    command.add_argument("--no-prompt-lookup", action="store_true",
+                         help="load a plain pipeline: no request drafts tokens from its prompt")
+    command.add_argument("--draft-model", default="", help="a draft model id for speculative decoding, if installed")
 
 
 def chain_options(args: argparse.Namespace, paths: Paths) -> ChainOptions:
@@ -45,6 +48,8 @@ def chain_options(args: argparse.Namespace, paths: Paths) -> ChainOptions:
         model_id=args.model,
         cache_dir=paths.compile_cache_dir,
         allow_pull=not getattr(args, "no_pull", False),
+        prompt_lookup=not getattr(args, "no_prompt_lookup", False),
+        draft_model=getattr(args, "draft_model", ""),
     )
 
 

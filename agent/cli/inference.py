@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
+from phitray.actions.model import DECODINGS
 from phitray.backends.catalog import model_note
 from phitray.backends.registry import OPT_IN
 from phitray.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, add_engine_options, chain_options, read_text, running_host, say
@@ -43,7 +44,8 @@ def cmd_ask(args: argparse.Namespace, paths: Paths) -> int:
         return EXIT_USAGE
     from phitray.backends.base import Request
 
-    request = Request(prompt, system=args.system, max_new_tokens=args.max_new_tokens, temperature=args.temperature)
+    request = Request(prompt, system=args.system, max_new_tokens=args.max_new_tokens, temperature=args.temperature,
+                      decoding=args.decoding)
     with running_host(args, paths) as host:
         info = host.info
         assert info is not None
@@ -71,6 +73,7 @@ def cmd_ask(args: argparse.Namespace, paths: Paths) -> int:
             "ttft_seconds": round(stats.ttft_seconds, 3),
             "tokens": stats.tokens,
             "tokens_per_second": round(stats.tokens_per_second, 1),
+            "decoding": stats.decoding,
         }
         if args.json:
             print(json.dumps({"text": "".join(parts), **summary}, ensure_ascii=False))
@@ -93,6 +96,8 @@ def add_inference_commands(commands: Any) -> None:
     ask.add_argument("--system", help="a system prompt")
     ask.add_argument("--max-new-tokens", type=int, default=512)
     ask.add_argument("--temperature", type=float, default=0.0)
+    ask.add_argument("--decoding", choices=DECODINGS, default="plain",
+                     help="prompt-lookup drafts tokens from the prompt: faster when the answer copies it")
     ask.add_argument("--stats", action="store_true", help="print load time, TTFT and tokens/s to stderr")
     ask.add_argument("--json", action="store_true", help="print the answer and timings as one JSON object")
     ask.set_defaults(handler=cmd_ask)

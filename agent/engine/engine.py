@@ -200,7 +200,7 @@ class JobEngine:
         return {"output": output, "backend": info.backend_id if info else "", "model": info.model_id if info else "",
                 "tokens": result.tokens, "tokens_per_second": round(result.tokens_per_second, 1),
                 "model_calls": result.model_calls, "model_ms": round(result.model_seconds * 1000, 1),
-                "flagged": any(not c.passed for c in checks), "failed_checks": [c.name for c in checks if not c.passed]}
+                "decoding": result.decoding, "flagged": any(not c.passed for c in checks), "failed_checks": [c.name for c in checks if not c.passed]}
 
     def _ready_host(self) -> ModelHost:
         """The current host if it has a model loaded; otherwise a notice that says why not."""

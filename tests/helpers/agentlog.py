@@ -35,6 +35,7 @@ class JobRecord:
     backend: str = ""
     flagged: bool = False  # the answer failed one of its action's checks
     failed_checks: tuple[str, ...] = ()
+    decoding: str = ""  # what the model host ran: plain, prompt-lookup N/M, draft model …
 
     @classmethod
     def from_json(cls, text: str) -> JobRecord:
@@ -42,7 +43,8 @@ class JobRecord:
         return cls(data["job"], data["kind"], data["action"], data["source"], data["outcome"], data["began"],
                    data["ended"], data["timings"], data.get("tokens", 0), data.get("tokens_per_second", 0.0),
                    data.get("model_calls", 0), data.get("model_ms", 0.0), data.get("output", ""),
-                   data.get("backend", ""), data.get("flagged", False), tuple(data.get("failed_checks", ())))
+                   data.get("backend", ""), data.get("flagged", False), tuple(data.get("failed_checks", ())),
+                   data.get("decoding", ""))
 
 
 class AgentLog:
