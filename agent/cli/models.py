@@ -9,7 +9,6 @@ from pathlib import Path
 
 from phitray.backends.chain import survey
 from phitray.backends.prepare import WEIGHT_FORMATS, PrepareOptions, prepare
-from phitray.backends.pull import pull
 from phitray.backends.registry import BACKEND_IDS
 from phitray.backends.store import InstalledModel, ModelStore
 from phitray.cli.common import chain_options, say
@@ -68,6 +67,8 @@ def cmd_pull(args: argparse.Namespace, paths: Paths) -> int:
         if not chosen:
             raise NoBackendLoaded(f"No backend here can run {args.model}; see `phitray devices`.")
         backend_id = chosen[0].backend_id
+    from phitray.backends.pull import pull  # every command's module is imported at start, `run`'s too
+
     model = pull(store, args.model, backend_id, say)
     print(model.folder)
     return 0

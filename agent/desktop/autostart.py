@@ -16,7 +16,6 @@ recreated venv) and rewrites it.
 from __future__ import annotations
 
 import os
-import plistlib
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -223,6 +222,8 @@ class LaunchAgent:
         self.expected = " ".join(self.command)
 
     def status(self) -> AutostartStatus:
+        import plistlib  # macOS only; elsewhere the agent never loads an XML parser
+
         try:
             with self.path.open("rb") as file:
                 arguments = plistlib.load(file).get("ProgramArguments", [])
@@ -233,6 +234,8 @@ class LaunchAgent:
         return AutostartStatus(True, str(self.path), " ".join(map(str, arguments)), self.expected)
 
     def enable(self) -> AutostartStatus:
+        import plistlib
+
         plist = {"Label": LAUNCH_AGENT_LABEL, "ProgramArguments": self.command, "RunAtLoad": True, "ProcessType": "Interactive"}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

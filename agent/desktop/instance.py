@@ -11,12 +11,12 @@ The config dir is part of the address, so agents with separate settings
 from __future__ import annotations
 
 import getpass
-import hashlib
 import logging
 import os
 import sys
 import tempfile
 import threading
+import zlib
 from collections.abc import Callable
 from multiprocessing.connection import Client, Listener
 from pathlib import Path
@@ -28,7 +28,8 @@ CONNECT_TIMEOUT_SECONDS = 3.0
 
 
 def instance_address(paths: Paths) -> str:
-    tag = hashlib.sha1(str(paths.config_dir.resolve()).encode()).hexdigest()[:10]
+    # A checksum, not hashlib: hashlib loads OpenSSL's libcrypto, 3.5 MB the daemon would hold for a name.
+    tag = f"{zlib.crc32(str(paths.config_dir.resolve()).encode()):08x}"
     if sys.platform == "win32":
         return rf"\\.\pipe\phitray-{getpass.getuser()}-{tag}"
     base = os.environ.get("XDG_RUNTIME_DIR") or os.path.join(tempfile.gettempdir(), f"phitray-{os.getuid()}")
