@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 
 from phitray import errors
@@ -35,6 +36,36 @@ from phitray.host.messages import (
     TokenCount,
     Trying,
 )
+
+
+# At most one Chunk message per this interval (one frame at 60 Hz): at 100+ tokens/s a message per
+# token cost the daemon and the X server several % of a core while a popup streams, taken from the model.
+CHUNK_INTERVAL_SECONDS = 0.016
+
+
+class Coalescer:
+    """Streamed text, sent at most once per interval: the first piece at once, the rest batched.
+
+    Text that arrives within the interval of the last send waits for the next piece or `flush`; no timer,
+    so a held piece is late by at most one interval plus one token's time.
+    """
+
+    def __init__(self, send_text: Callable[[str], None], interval: float = CHUNK_INTERVAL_SECONDS) -> None:
+        self._send_text = send_text
+        self._interval = interval
+        self._held: list[str] = []
+        self._sent_at: float | None = None
+
+    def add(self, text: str, now: float) -> None:
+        self._held.append(text)
+        if self._sent_at is None or now - self._sent_at >= self._interval:
+            self._sent_at = now
+            self.flush()
+
+    def flush(self) -> None:
+        if self._held:
+            text, self._held = "".join(self._held), []
+            self._send_text(text)
 
 
 class _Sender:
@@ -64,12 +95,15 @@ def _generate(
     started = time.perf_counter()
     first = None
     parts = []
+    chunks = Coalescer(lambda text: send(Chunk(job.request_id, text)))
     try:
         for text in backend.stream(job.request, cancel):
+            now = time.perf_counter()
             if first is None:
-                first = time.perf_counter()
+                first = now
             parts.append(text)
-            send(Chunk(job.request_id, text))
+            chunks.add(text, now)
+        chunks.flush()
         ended = time.perf_counter()
         answer = "".join(parts)
         tokens = backend.count_tokens(answer) if answer else 0
@@ -78,6 +112,7 @@ def _generate(
             seconds=ended - started,
             tokens=tokens,
             cancelled=cancel.is_set(),
+            decoding=info.decoding_for(job.request.decoding),
         )
         final: object = Finished(job.request_id, stats)
     except Exception as error:
