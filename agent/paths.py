@@ -4,7 +4,7 @@ All come from platformdirs with the app name ``phitray`` (on Linux that honours
 XDG_CONFIG_HOME and friends). Each can be overridden by an environment
 variable, which is how tests and portable installs point the agent elsewhere:
 
-    PHITRAY_CONFIG_DIR   settings.toml, actions/
+    PHITRAY_CONFIG_DIR   settings.toml, actions/, first-run.json
     PHITRAY_DATA_DIR     models/
     PHITRAY_CACHE_DIR    compiled-model cache (NPU/GPU compile takes minutes)
     PHITRAY_LOG_DIR      phitray.log
@@ -58,6 +58,11 @@ class Paths:
     @property
     def user_actions_dir(self) -> Path:
         return self.config_dir / "actions"
+
+    @property
+    def first_run_file(self) -> Path:
+        """What the first run has said already (the welcome, an unreachable hub), so it is said once."""
+        return self.config_dir / "first-run.json"
 
     @property
     def log_file(self) -> Path:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 MB = 1_000_000
+GB = 1_000_000_000
 RATE_WINDOW_SECONDS = 3.0  # the speed shown is over the last few seconds, so it follows a changing connection
 
 
@@ -31,13 +32,12 @@ class DownloadStatus:
 
     @property
     def text(self) -> str:
-        done = megabytes(self.done_bytes)
-        amount = f"{done} of {megabytes(self.total_bytes)} MB" if self.total_bytes else f"{done} MB"
+        # One unit for both numbers, picked by the larger: "0.12 of 2.30 GB", never "120.0 MB of 2.3 GB".
+        unit, size = ("GB", GB) if max(self.done_bytes, self.total_bytes or 0) >= GB else ("MB", MB)
+        done = f"{self.done_bytes / size:.{2 if size == GB else 1}f}"
+        total = f"{(self.total_bytes or 0) / size:.{2 if size == GB else 1}f}"
+        amount = f"{done} of {total} {unit}" if self.total_bytes else f"{done} {unit}"
         return f"{amount}, {self.bytes_per_second / MB:.1f} MB/s" if self.bytes_per_second else amount
-
-
-def megabytes(count: int) -> str:
-    return f"{count / MB:.1f}"
 
 
 class DownloadMeter:

@@ -27,6 +27,7 @@ class AgentState:
     installed_models: tuple[str, ...] = ()
     picker_hotkey: str = ""
     notes: tuple[str, ...] = ()  # lines under the status: a backend passed over and why, the model in use
+    download: str = ""  # the first run's background download: "downloading <model>: 12.3 of 40.1 MB, 4.2 MB/s"
 
 
 def tray_view(state: AgentState) -> TrayView:
@@ -37,6 +38,8 @@ def tray_view(state: AgentState) -> TrayView:
         view_state, status = "busy", f"Working… · {status}"
     elif state.host == "ready" and state.paused:
         view_state = "paused"
+    if state.download:  # in the status line, so the tooltip shows it too
+        status = f"{status} · {state.download}"
     return TrayView(
         state=view_state,
         status=status,

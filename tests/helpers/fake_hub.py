@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections import Counter
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
@@ -24,6 +26,7 @@ class FakeHub:
         self.ranges: list[str] = []
         self.cut_first_get: dict[str, int] = {}  # file path -> bytes to send before dropping the connection
         self.fail_files: set[str] = set()  # answer 403 for these (a status huggingface_hub does not retry)
+        self.bytes_per_second = 0  # files' bodies sent at about this speed (0: as fast as it goes)
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -94,7 +97,25 @@ class FakeHub:
             handler.wfile.flush()
             handler.close_connection = True
             return
+        if self.bytes_per_second:
+            return self._send_slowly(handler, status, payload, headers)
         self._send(handler, status, payload, headers)
+
+    def _send_slowly(self, handler: BaseHTTPRequestHandler, status: int, payload: bytes,
+                     headers: dict[str, str]) -> None:
+        """A slow connection: the body in small pieces, each after the time it would take."""
+        handler.send_response(status)
+        for key, value in {**headers, "Content-Length": str(len(payload))}.items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        piece = 64 * 1024
+        for start in range(0, len(payload), piece):
+            time.sleep(piece / self.bytes_per_second)
+            try:
+                handler.wfile.write(payload[start:start + piece])
+            except OSError:  # the client stopped reading (a cancelled download)
+                handler.close_connection = True
+                return
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, payload: bytes, headers: dict[str, str],
@@ -107,3 +128,10 @@ class FakeHub:
         handler.end_headers()
         if not head:
             handler.wfile.write(payload)
+
+
+def repo_of_folder(folder: Path, subfolder: str = "", extra: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """A repository's files from a prepared model folder (e.g. the tiny Phi-3's), under `subfolder`."""
+    prefix = f"{subfolder}/" if subfolder else ""
+    files = {f"{prefix}{file.name}": file.read_bytes() for file in sorted(folder.iterdir()) if file.is_file()}
+    return {**files, **(extra or {})}

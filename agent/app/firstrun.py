@@ -1,0 +1,203 @@
+"""The first run: start on the starter at once, fetch the real model in the background, then switch.
+
+When the model the settings ask for (Phi-3 by default) is a catalog model and
+nothing but what ships (the starter) is installed, the agent loads the starter
+first, so a person can work within seconds, and downloads the wanted model for
+the backend the model host would use: the first backend of the chain whose
+library and device the starter's host found (its chain decisions). Progress
+goes to the tray; once the download is verified the daemon switches hosts.
+
+What was already said lives in a small marker file (`Paths.first_run_file`):
+the welcome, and that the hub could not be reached, are said once, not again at
+the next start. Everything here but `BackgroundDownload` is plain functions of
+their inputs, tested without a desktop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from phitray.backends.catalog import CATALOG, PHI3_DRAFT_MODEL, STARTER_MODEL
+from phitray.backends.chain import Decision
+from phitray.backends.download_meter import DownloadMeter, DownloadStatus
+from phitray.backends.store import InstalledModel, ModelStore
+from phitray.errors import OfflineError, PhiTrayError, PullCancelled
+from phitray.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Models that ship or only help another: having them installed does not make a run any less the first.
+SHIPPED_OR_HELPERS = frozenset({STARTER_MODEL, PHI3_DRAFT_MODEL})
+PROGRESS_INTERVAL_SECONDS = 0.5  # the tray is redrawn at most this often while bytes arrive
+
+
+@dataclass(frozen=True)
+class Said:
+    """What the first run has told the person already; kept across starts."""
+
+    welcome: bool = False
+    hub_unreachable: bool = False
+
+
+def read_said(path: Path) -> Said:
+    """The marker, or nothing said when it is missing or unreadable (a damaged marker costs one repeat)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Said(welcome=data.get("welcome") is True, hub_unreachable=data.get("hub_unreachable") is True)
+    except (OSError, ValueError, AttributeError):
+        return Said()
+
+
+def write_said(path: Path, said: Said) -> None:
+    """Replace the marker whole (written beside it, then moved), so a crash never leaves half a file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(json.dumps(asdict(said)), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:  # a read-only config folder: the notices repeat, nothing else is lost
+        log.warning("could not write %s: %s", path, error)
+
+
+@dataclass(frozen=True)
+class StartPlan:
+    """Which model the first host loads, what to download once it is up, and what to tell the person now."""
+
+    model_id: str
+    download: str = ""  # the catalog model to fetch in the background; "" for none
+    notice: str = ""
+
+
+def is_first_run(settings: Settings, installed: Iterable[InstalledModel]) -> bool:
+    """The wanted model is one the catalog can fetch, and nothing but what ships is installed."""
+    if settings.model_id in SHIPPED_OR_HELPERS or settings.model_id not in CATALOG:
+        return False
+    return all(model.model_id in SHIPPED_OR_HELPERS for model in installed)
+
+
+def plan_start(settings: Settings, installed: Iterable[InstalledModel], said: Said) -> StartPlan:
+    """What `phitray run` starts on. A run that is not the first loads the wanted model as before."""
+    if not is_first_run(settings, installed):
+        return StartPlan(settings.model_id)
+    wanted = settings.model_id
+    how = (f"Select text and press {settings.picker_hotkey}." if settings.picker_hotkey
+           else "Select text and choose Pick an action… in the tray menu.")
+    if settings.allow_pull:
+        notice = f"Phi Tray is ready on its small starter model while it downloads {wanted}. {how}"
+        return StartPlan(STARTER_MODEL, download=wanted, notice="" if said.welcome else notice)
+    notice = (f"Phi Tray is on its small starter model: engine.allow_pull is off, so {wanted} is not "
+              f"downloaded. Get it with `phitray model pull {wanted}`, or turn allow_pull on. {how}")
+    return StartPlan(STARTER_MODEL, notice="" if said.welcome else notice)
+
+
+def download_backend(model_id: str, chain: Iterable[str], decisions: Iterable[Decision]) -> str | None:
+    """The backend to download `model_id` for: the first of the chain whose library and device the
+    host's probe found and for which the catalog has files; None when there is none."""
+    probed = {d.backend_id: d for d in decisions if d.outcome in ("chosen", "skipped")}
+    sources = CATALOG[model_id].sources if model_id in CATALOG else {}
+    for backend_id in chain:
+        decision = probed.get(backend_id)
+        if decision is not None and decision.installed and decision.device_present and backend_id in sources:
+            return backend_id
+    return None
+
+
+OutcomeKind = Literal["installed", "offline", "failed", "cancelled"]
+
+
+@dataclass(frozen=True)
+class DownloadOutcome:
+    kind: OutcomeKind
+    model_id: str
+    backend_id: str
+    message: str = ""
+
+
+def outcome_notice(outcome: DownloadOutcome, said: Said) -> tuple[str, Said]:
+    """What to tell the person when a background download ends, and what has then been said."""
+    if outcome.kind == "installed":
+        return f"{outcome.model_id} is downloaded; switching to it.", said
+    if outcome.kind == "offline":
+        if said.hub_unreachable:
+            return "", said
+        return (f"{outcome.message} Phi Tray stays on its small starter model and tries again at the next "
+                "start.", Said(said.welcome, hub_unreachable=True))
+    if outcome.kind == "failed":
+        return f"{outcome.model_id} was not downloaded: {outcome.message} Phi Tray stays on its starter model.", said
+    return "", said
+
+
+def should_switch(outcome: DownloadOutcome, current_model: str, wanted_model: str) -> bool:
+    """Switch to the download only if the person has not picked another model meanwhile."""
+    return outcome.kind == "installed" and current_model == STARTER_MODEL and wanted_model == outcome.model_id
+
+
+class BackgroundDownload:
+    """One model pulled on its own "first-run-download" thread, reporting throttled progress and its end.
+
+    `on_progress(status)` and `on_done(outcome)` are called on that thread and must not block
+    (the daemon passes them to the Tk thread with `UiQueue.call_soon`).
+    """
+
+    def __init__(self, store: ModelStore, model_id: str, backend_id: str,
+                 on_progress: Callable[[DownloadStatus], None], on_done: Callable[[DownloadOutcome], None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.store, self.model_id, self.backend_id = store, model_id, backend_id
+        self.on_progress, self.on_done, self.clock = on_progress, on_done, clock
+        self.cancel_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="first-run-download", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def cancel(self, wait_seconds: float = 0) -> None:
+        """Stop at the next chunk; nothing half-written stays. Any thread; waits at most `wait_seconds`
+        for the download to clean up (quitting waits a little so its staging folder goes with it)."""
+        self.cancel_event.set()
+        if wait_seconds and self.thread.is_alive():
+            self.thread.join(wait_seconds)
+
+    def _run(self) -> None:
+        """The "first-run-download" thread."""
+        from phitray.backends.pull import pull  # huggingface_hub loads only when a download runs
+
+        meter = DownloadMeter(self.clock)
+        shown_at = [float("-inf")]
+
+        def on_bytes(done: int, total: int | None) -> None:
+            """Called on the "first-run-download" thread as bytes arrive."""
+            status = meter.update(done, total)
+            now = self.clock()
+            if now - shown_at[0] >= PROGRESS_INTERVAL_SECONDS or (total is not None and done >= total):
+                shown_at[0] = now
+                self.on_progress(status)
+
+        def step(text: str) -> None:
+            """Called on the "first-run-download" thread with each step of the pull."""
+            log.info("first run: %s", text)
+
+        try:
+            model = pull(self.store, self.model_id, self.backend_id, step, cancel=self.cancel_event,
+                         on_bytes=on_bytes)
+            model.verify()
+            outcome = DownloadOutcome("installed", self.model_id, self.backend_id)
+        except PullCancelled:
+            outcome = DownloadOutcome("cancelled", self.model_id, self.backend_id)
+        except OfflineError as error:
+            outcome = DownloadOutcome("offline", self.model_id, self.backend_id, str(error))
+        except PhiTrayError as error:
+            outcome = DownloadOutcome("failed", self.model_id, self.backend_id, str(error))
+        except Exception as error:  # a library's own fault (disk full inside huggingface_hub…) is still one sentence
+            log.exception("first-run download failed")
+            outcome = DownloadOutcome("failed", self.model_id, self.backend_id, f"{type(error).__name__}: {error}.")
+        log.info("first run: download of %s for %s ended: %s %s", self.model_id, self.backend_id,
+                 outcome.kind, outcome.message)
+        self.on_done(outcome)
