@@ -149,6 +149,25 @@ def test_a_new_action_made_in_the_editor_is_checked_as_typed_saved_and_tried(
     assert not session.run("xdotool", "search", "--onlyvisible", "--name", "new action", check=False).strip()
 
 
+def test_logging_of_text_switched_on_in_the_window_applies_to_the_next_job(
+    session: DesktopSession, agent: RunningAgent, widget: TextWidget
+) -> None:
+    marker = "Plesae chek this sentense xq17."
+    window = open_settings(session, agent)
+    # General: the language, start on login, review before replacing, then logging of text.
+    keys(session, "alt+g", "Tab", "Tab", "Tab", "Tab", "space")
+    agent.wait_log("Saved log.include_text", 10)
+    keys(session, "Escape")
+    wait_gone(session, window)
+    assert load_settings(agent.paths.settings_file).settings.log_text
+    session.set_clipboard("the person's own clipboard")
+    widget.fill(marker)
+    widget.select_all()
+    record = agent.job_after(lambda: session.press("ctrl+alt+p", 0.2))
+    assert record.action_id == "proofread"
+    assert f"job {record.number} input: {marker!r}" in agent.log(), agent.log()[-2000:]
+
+
 def test_a_settings_file_that_is_not_toml_is_left_untouched_with_a_message(
     session: DesktopSession, tmp_path: Path
 ) -> None:

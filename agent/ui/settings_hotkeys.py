@@ -10,6 +10,7 @@ Every method runs on the Tk thread.
 
 from __future__ import annotations
 
+import tkinter
 from collections.abc import Callable
 from dataclasses import dataclass
 from tkinter import ttk
@@ -22,6 +23,8 @@ from phitray.ui.settings_window import PROBLEM_COLOUR, set_state
 
 if TYPE_CHECKING:
     from phitray.ui.settings_window import SettingsWindow
+
+ROWS_HEIGHT = 330  # pixels at 96 DPI: eleven rows show, the rest scroll
 
 
 @dataclass(frozen=True)
@@ -57,10 +60,19 @@ def clash(window: SettingsWindow, slots: list[Slot], slot: Slot, combo: str) -> 
 class HotkeysSection:
     def __init__(self, page: ttk.Frame, window: SettingsWindow) -> None:
         self.page, self.window = page, window
-        self.rows = ttk.Frame(page)
-        self.rows.pack(fill="both", expand=True)
         ttk.Label(page, text="Focus a hotkey and press Enter, then the new combo. Esc keeps the old one; "
-                             "Backspace removes an action's hotkey.", wraplength=640).pack(fill="x", pady=(6, 0))
+                             "Backspace removes an action's hotkey.", wraplength=640).pack(side="bottom", fill="x",
+                                                                                          pady=(6, 0))
+        # The rows scroll: a person's own actions add rows, and the window must fit a small screen.
+        scale = max(1.0, page.winfo_fpixels("1i") / 96)
+        self.canvas = tkinter.Canvas(page, height=round(ROWS_HEIGHT * scale), highlightthickness=0, takefocus=0)
+        scrollbar = ttk.Scrollbar(page, orient="vertical", command=self.canvas.yview)
+        self.canvas.configure(yscrollcommand=scrollbar.set)
+        scrollbar.pack(side="right", fill="y")
+        self.canvas.pack(side="left", fill="both", expand=True)
+        self.rows = ttk.Frame(self.canvas)
+        self.canvas.create_window(0, 0, window=self.rows, anchor="nw")
+        self.rows.bind("<Configure>", lambda event: self._fit_rows())
         self.recorders: dict[Slot, HotkeyRecorder] = {}
         self.messages: dict[Slot, ttk.Label] = {}
         self.refresh()
@@ -81,9 +93,24 @@ class HotkeysSection:
             recorder = HotkeyRecorder(self.rows, current_combo(self.window, slot), self._recorded_for(slot),
                                       self.window.host.hold_hotkeys, may_clear=slot.setting == "hotkeys.actions")
             recorder.button.grid(row=row, column=1, sticky="w", pady=1)
+            recorder.button.bind("<FocusIn>", self._scroll_to, add="+")
             message = ttk.Label(self.rows, text="", wraplength=330)
             message.grid(row=row, column=2, sticky="w", padx=(8, 0))
             self.recorders[slot], self.messages[slot] = recorder, message
+
+    def _fit_rows(self) -> None:
+        """The rows' frame changed size: the canvas scrolls over all of it and is as wide. Tk thread."""
+        self.canvas.configure(scrollregion=self.canvas.bbox("all"), width=self.rows.winfo_reqwidth())
+
+    def _scroll_to(self, event: tkinter.Event) -> None:  # type: ignore[type-arg]
+        """Tab reached a hotkey out of sight: scroll it into view. Tk thread."""
+        top, bottom = event.widget.winfo_y(), event.widget.winfo_y() + event.widget.winfo_height()
+        height = max(1, self.rows.winfo_height())
+        shown_top, shown_bottom = (fraction * height for fraction in self.canvas.yview())
+        if top < shown_top:
+            self.canvas.yview_moveto(top / height)
+        elif bottom > shown_bottom:
+            self.canvas.yview_moveto((bottom - self.canvas.winfo_height()) / height)
 
     def _recorded_for(self, slot: Slot) -> Callable[[str], None]:
         def recorded(combo: str) -> None:
