@@ -113,7 +113,7 @@ def add_model_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPa
     listing.set_defaults(handler=cmd_list)
 
     pulling = actions.add_parser("pull", help="download a catalog model for a backend")
-    pulling.add_argument("model", help="a catalog id: phi-3-mini-4k-instruct or starter")
+    pulling.add_argument("model", help="a catalog id: phi-3-mini-4k-instruct, starter, or phi-3-mini-fastdraft (a draft model)")
     pulling.add_argument("--backend", choices=BACKEND_IDS, help="default: the backend the chain picks here")
     pulling.set_defaults(handler=cmd_pull)
 
