@@ -12,13 +12,17 @@ import pytest
 from phitray.actions.library import load_actions
 from phitray.actions.model import parse_action
 from phitray.backends.base import DecodingOptions, Request
+from phitray.backends.catalog import CATALOG, PHI3_DRAFT_MODEL
 from phitray.backends.openvino import PROMPT_LOOKUP, OpenVINOBackend, create_with_cache, lookup_name
+from phitray.backends.pull import pull
 from phitray.backends.store import ModelStore
 from phitray.errors import ActionFileError
 from phitray.backends.chain import ChainOptions
 from phitray.host.client import ModelHost
 from phitray.host.server import Coalescer
 from phitray.paths import Paths
+
+from helpers.fake_hub import FakeHub, repo_of_folder
 
 TEXT = "i has went to the store yesterday and buyed three apple. the weather were nice and we walks to the park."
 EDIT = Request(f"Proofread the text between <text> and </text>.\n\n<text>\n{TEXT}\n</text>", max_new_tokens=48,
@@ -159,3 +163,24 @@ def test_streamed_text_is_batched_to_one_message_per_interval_and_nothing_is_los
     chunks.add("<6>", 0.051)
     chunks.flush()
     assert "".join(sent) == "".join(f"<{i}>" for i in range(7)) and sent[-1] == "<6>"
+
+
+def test_the_draft_model_is_pulled_from_the_hub_and_drafts_for_the_model_it_serves(
+        tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`model pull phi-3-mini-fastdraft` from a local stand-in hub (serving the tiny Phi-3 as the draft), then
+    the model host loads the main model with it: every answer says the draft model ran."""
+    source = CATALOG[PHI3_DRAFT_MODEL].sources["openvino-cpu"]
+    store = ModelStore(paths.models_dir)
+    store.import_path(tiny_phi3 / "openvino-int4", "tiny-phi3")
+    with FakeHub({source.repo_id: repo_of_folder(tiny_phi3 / "openvino-int4")}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        pulled = pull(store, PHI3_DRAFT_MODEL, "openvino-cpu", lambda text: None)
+    assert pulled.folder == paths.models_dir / PHI3_DRAFT_MODEL / source.folder
+    options = ChainOptions(("openvino-cpu",), "tiny-phi3", paths.compile_cache_dir, allow_pull=False,
+                           draft_model=PHI3_DRAFT_MODEL)
+    with ModelHost(options, paths) as host:
+        info = host.start(timeout=120)
+        generation = host.generate(Request("Hi", max_new_tokens=6, decoding="prompt-lookup"))
+        assert "".join(generation).strip()
+    assert generation.stats is not None and generation.stats.decoding == f"draft model {PHI3_DRAFT_MODEL}"
+    assert info.decoding_for("plain") == f"draft model {PHI3_DRAFT_MODEL}"
