@@ -18,9 +18,9 @@ import tkinter
 from dataclasses import replace
 
 from phitray.actions.library import ActionSet, load_actions
-from phitray.actions.model import Action
 from phitray.app import firstrun
 from phitray.app.bindings import hotkey_callbacks, hotkey_table
+from phitray.app.settings_link import LiveSettings
 from phitray.app.view import AgentState, tray_view
 from phitray.backends.catalog import model_note
 from phitray.backends.chain import ChainOptions, Decision
@@ -38,7 +38,6 @@ from phitray.host.controller import HostChange, HostController
 from phitray.paths import Paths
 from phitray.settings import LoadedSettings, Settings
 from phitray.ui.results import ResultWindows
-from phitray.ui.settings_window import SettingsWindow
 from phitray.ui.tray import Tray
 from phitray.ui.uiqueue import UiQueue, WakeMethod
 
@@ -69,7 +68,7 @@ class Daemon:
         self.engine: JobEngine | None = None
         self.download: firstrun.BackgroundDownload | None = None  # the first run's, while it runs
         self.download_wanted = ""  # the model the first run fetches once the starter's host has probed
-        self.settings_window: SettingsWindow | None = None
+        self.settings_window = LiveSettings(self)
         self.controller = HostController(paths, lambda change: self.ui.call_soon(lambda: self._on_host_change(change)),
                                          before_switch=self.cancel)
 
@@ -98,7 +97,7 @@ class Daemon:
             self.engine = JobEngine(self.desktop, self.controller.current, self._engine_config(),
                                     lambda event: self.ui.call_soon(lambda: self._on_job_event(event)))
             self.engine.start()
-            self._bind_hotkeys(report=True)
+            self.reconfigure(report=True)
         self.lock.serve(self._on_instance_message)
         self._check_autostart()
         self._read_disk_state()
@@ -237,85 +236,22 @@ class Daemon:
             placeholder_defaults={"translate": {"language": s.translate_language}},
         )
 
-    def _bind_hotkeys(self, report: bool) -> list[str]:
-        """(Re)bind every hotkey, or none while paused; returns the combos the desktop refused, with why.
-        `report`: keep the problems for the next notice (the settings window shows its own). Tk thread."""
-        assert self.desktop is not None and self.engine is not None
+    def reconfigure(self, report: bool) -> list[str]:
+        """The engine and every hotkey (none while paused) from the settings and actions as they are now;
+        returns the combos the desktop refused. `report`: keep the problems for the next notice (the
+        settings window shows its own). Tk thread."""
+        if self.desktop is None or self.engine is None:
+            return []
+        self.engine.configure(self._engine_config())
         bindings, problems = hotkey_table(self.settings, self.actions)
         for problem in problems:
             log.warning("%s", problem)
         self.desktop.hotkeys.stop()
         refused = [] if self.state.paused else self.desktop.hotkeys.start(hotkey_callbacks(bindings, self.engine))
         if report:
-            self.problems.extend(problems)
-            self.problems.extend(ConfigError(f"Hotkey {problem}.") for problem in refused)
+            self.problems.extend([*problems, *(ConfigError(f"Hotkey {problem}.") for problem in refused)])
         log.info("hotkeys: %s", ", ".join(f"{combo}={binding.describe()}" for combo, binding in bindings.items()))
         return refused
-
-    # --- the settings window (its SettingsHost: Tk thread, each returns at once) ----------
-
-    @property
-    def live(self) -> bool:
-        return True
-
-    def apply_settings(self, settings: Settings) -> list[str]:
-        """A change from the settings window, applied without a restart: the engine reconfigured, the
-        hotkeys bound again, the model host switched when the chain or model changed. Returns the
-        combos the desktop refused. Tk thread."""
-        old, self.settings = self.settings, settings
-        if settings.log_text and not old.log_text:
-            logging.getLogger().setLevel(logging.DEBUG)  # the texts are written at debug level
-        refused: list[str] = []
-        if self.desktop is not None and self.engine is not None:
-            self.engine.configure(self._engine_config())
-            refused = self._bind_hotkeys(report=False)
-        self._update(picker_hotkey=settings.picker_hotkey)
-        if (old.chain, old.model_id, old.allow_pull) != (settings.chain, settings.model_id, settings.allow_pull):
-            self._update(model_id=settings.model_id, host="loading", host_status=f"Loading {settings.model_id}…")
-            self.controller.switch(self._chain_options())
-        self._read_disk_state()
-        return refused
-
-    def hold_hotkeys(self, held: bool) -> None:
-        """Off while the settings window records a combo, so pressing one reaches the window. Tk thread."""
-        if self.desktop is not None and self.engine is not None:
-            if held:
-                self.desktop.hotkeys.stop()
-            else:
-                self._bind_hotkeys(report=False)
-
-    def actions_changed(self) -> None:
-        """The settings window wrote an action file. Tk thread."""
-        known = len(self.problems)
-        self.actions = self._load_actions()
-        del self.problems[known:]  # logged; the window names a bad field itself
-        if self.engine is not None:
-            self.engine.configure(self._engine_config())
-            self._bind_hotkeys(report=False)
-        self._update(actions=tuple((a.id, a.title) for a in self.actions.ordered()))
-
-    def try_action(self, action: Action, text: str) -> str:
-        """The action editor's Try: the draft runs on `text` into a popup. Tk thread."""
-        if self.engine is None:
-            return "The desktop could not be reached, so nothing can run."
-        if not text.strip():
-            return "Write some sample text first."
-        self._submit(Job("action", "settings", action.id, text=text, output="popup", draft=action))
-        return ""
-
-    def model_status(self) -> str:
-        return self.state.host_status
-
-    def _show_settings(self) -> None:
-        """Open the settings window, or bring the open one back with the keyboard. Tk thread."""
-        if self.settings_window is not None and self.settings_window.exists():
-            self.settings_window.show()
-            return
-
-        def closed() -> None:
-            """Tk thread: the window is gone."""
-            self.settings_window = None
-        self.settings_window = SettingsWindow(self.root, self.paths, self, self.ui, on_close=closed)
 
     def _report_problems(self) -> None:
         if self.problems:
@@ -397,8 +333,7 @@ class Daemon:
         def toggle() -> None:
             """Tk thread."""
             self._update(paused=not self.state.paused)
-            if self.desktop is not None and self.engine is not None:
-                self._bind_hotkeys(report=True)
+            self.reconfigure(report=True)
             self.tray.notify("Hotkeys paused." if self.state.paused else "Hotkeys on again.")
         self.ui.call_soon(toggle)
 
@@ -422,9 +357,7 @@ class Daemon:
         def reload() -> None:
             """Tk thread."""
             self.actions = self._load_actions()
-            if self.engine is not None:
-                self.engine.configure(self._engine_config())
-                self._bind_hotkeys(report=True)
+            self.reconfigure(report=True)
             self._update(actions=tuple((a.id, a.title) for a in self.actions.ordered()))
             if self.problems:
                 self._report_problems()
@@ -433,7 +366,7 @@ class Daemon:
         self.ui.call_soon(reload)
 
     def open_settings(self) -> None:
-        self.ui.call_soon(self._show_settings)
+        self.ui.call_soon(self.settings_window.open)
 
     def open_log(self) -> None:
         open_path(self.paths.log_file)
@@ -455,7 +388,7 @@ class Daemon:
                 f"Phi Tray is running ({state.host_status}). Select text and press {self.settings.picker_hotkey}."))
             return "shown"
         if message == "settings":
-            self.ui.call_soon(self._show_settings)
+            self.ui.call_soon(self.settings_window.open)
             return "opened"
         if message == "status":
             return "\n".join([f"{state.host}: {state.host_status}", *state.notes])

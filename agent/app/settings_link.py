@@ -1,0 +1,87 @@
+"""The settings window inside the running agent: its `SettingsHost`, and the one window it keeps.
+
+This is the daemon's settings half, kept in a module of its own for size: it
+changes the daemon's settings, engine, hotkeys and model host the way the
+daemon's own methods do, and like them runs on the Tk (main) thread only.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from phitray.actions.model import Action
+from phitray.engine.jobs import Job
+from phitray.settings import Settings
+from phitray.ui.settings_window import SettingsWindow
+
+if TYPE_CHECKING:
+    from phitray.app.daemon import Daemon
+
+
+class LiveSettings:
+    """What the settings window asks of the running agent; each call returns at once."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self._daemon = daemon
+        self.window: SettingsWindow | None = None
+
+    def open(self) -> None:
+        """Open the window, or bring the open one back with the keyboard (a second "Settings…")."""
+        if self.window is not None and self.window.exists():
+            self.window.show()
+            return
+        daemon = self._daemon
+        self.window = SettingsWindow(daemon.root, daemon.paths, self, daemon.ui, on_close=self._closed)
+
+    def _closed(self) -> None:
+        """The window is gone."""
+        self.window = None
+
+    @property
+    def live(self) -> bool:
+        return True
+
+    def apply_settings(self, settings: Settings) -> list[str]:
+        """A change, applied without a restart: the engine reconfigured, the hotkeys bound again, the model
+        host switched when the chain or model changed. Returns the combos the desktop refused."""
+        daemon = self._daemon
+        old, daemon.settings = daemon.settings, settings
+        if settings.log_text and not old.log_text:
+            logging.getLogger().setLevel(logging.DEBUG)  # the texts are written at debug level
+        refused = daemon.reconfigure(report=False)
+        daemon._update(picker_hotkey=settings.picker_hotkey)
+        if (old.chain, old.model_id, old.allow_pull) != (settings.chain, settings.model_id, settings.allow_pull):
+            daemon._update(model_id=settings.model_id, host="loading", host_status=f"Loading {settings.model_id}…")
+            daemon.controller.switch(daemon._chain_options())
+        daemon._read_disk_state()
+        return refused
+
+    def hold_hotkeys(self, held: bool) -> None:
+        """Off while the window records a combo, so pressing one reaches the window."""
+        daemon = self._daemon
+        if held and daemon.desktop is not None:
+            daemon.desktop.hotkeys.stop()
+        elif not held:
+            daemon.reconfigure(report=False)
+
+    def actions_changed(self) -> None:
+        """An action file was written; the window names its problems itself, so they only go to the log."""
+        daemon = self._daemon
+        known = len(daemon.problems)
+        daemon.actions = daemon._load_actions()
+        del daemon.problems[known:]
+        daemon.reconfigure(report=False)
+        daemon._update(actions=tuple((a.id, a.title) for a in daemon.actions.ordered()))
+
+    def try_action(self, action: Action, text: str) -> str:
+        """The action editor's Try: the draft runs on `text` into a popup, through the agent's engine."""
+        if self._daemon.engine is None:
+            return "The desktop could not be reached, so nothing can run."
+        if not text.strip():
+            return "Write some sample text first."
+        self._daemon._submit(Job("action", "settings", action.id, text=text, output="popup", draft=action))
+        return ""
+
+    def model_status(self) -> str:
+        return self._daemon.state.host_status

@@ -1,0 +1,106 @@
+"""The settings window's tabs built in a child process, for tests that read what a tab shows.
+
+Tk keeps its connection to an X display until the process ends, and a test
+desktop's X server stops with its test module: a Tk root in the pytest process
+would end that process once a later test runs a Tk loop. So each of these runs
+in a spawned child, and returns what the tab shows as plain data.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import tkinter
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from phitray.actions.model import Action
+from phitray.cli.settings import FileOnly
+from phitray.paths import Paths
+from phitray.settings import Settings
+from phitray.ui.settings_hotkeys import HotkeysSection, Slot
+from phitray.ui.settings_model import ModelSection
+from phitray.ui.settings_window import SettingsHost, SettingsWindow
+from phitray.ui.uiqueue import UiQueue
+
+T = TypeVar("T")
+
+
+def in_child(function: Callable[..., T], *args: Any, timeout: float = 120) -> T:
+    """`function(*args)` in a spawned process; its result, or its exception raised here."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply_async(function, args).get(timeout)
+
+
+def _window(display: str, paths: Paths, host: SettingsHost) -> tuple[tkinter.Tk, SettingsWindow]:
+    os.environ["DISPLAY"] = display
+    root = tkinter.Tk()
+    root.withdraw()
+    return root, SettingsWindow(root, paths, host, UiQueue(root))
+
+
+def model_tab(display: str, paths: Paths, hub: str) -> dict[str, Any]:
+    """The Model tab's rows once the device survey and the download sizes are in."""
+    os.environ["HF_ENDPOINT"] = hub
+    root, window = _window(display, paths, FileOnly())
+    tab = window.sections[1]
+    assert isinstance(tab, ModelSection)
+    deadline = time.monotonic() + 90
+    while not (tab.decisions and tab.sizes):
+        assert time.monotonic() < deadline, "the Model tab did not fill in"
+        root.update()
+        time.sleep(0.02)
+    return {
+        "chain": list(tab.chain.get(0, "end")),
+        "installed": {tab.installed.item(i, "text"): list(tab.installed.item(i, "values"))
+                      for i in tab.installed.get_children()},
+        "catalog": [(tab.catalog.item(i, "text"), *tab.catalog.item(i, "values")) for i in tab.catalog.get_children()],
+    }
+
+
+class RefusingAgent:
+    """Stands for the running agent: binds what it is given, except combos another program holds."""
+
+    def __init__(self, taken: dict[str, str]) -> None:
+        self.taken = taken
+        self.applied: list[Settings] = []
+
+    @property
+    def live(self) -> bool:
+        return True
+
+    def apply_settings(self, settings: Settings) -> list[str]:
+        self.applied.append(settings)
+        combos = [settings.picker_hotkey, settings.cancel_hotkey, *settings.action_hotkeys.values()]
+        return [f"{combo} {self.taken[combo]}" for combo in combos if combo in self.taken]
+
+    def hold_hotkeys(self, held: bool) -> None:
+        pass
+
+    def actions_changed(self) -> None:
+        pass
+
+    def try_action(self, action: Action, text: str) -> str:
+        return ""
+
+    def model_status(self) -> str:
+        return "ready"
+
+
+def record_hotkeys(display: str, paths: Paths, taken: dict[str, str],
+                   steps: list[tuple[str, str, str, str]]) -> list[dict[str, str]]:
+    """Each step (setting, action id, label, combo) as the Hotkeys tab's recorder hands it over; after
+    each, what the slot says, the picker hotkey the agent was last given, and the file's text."""
+    agent = RefusingAgent(taken)
+    _, window = _window(display, paths, agent)
+    tab = window.sections[0]
+    assert isinstance(tab, HotkeysSection)
+    seen = []
+    for setting, action_id, label, combo in steps:
+        slot = Slot(setting, action_id, label)
+        tab.recorded(slot, combo)
+        seen.append({"message": str(tab.messages[slot].cget("text")), "shown": tab.recorders[slot].combo,
+                     "agent_picker": agent.applied[-1].picker_hotkey if agent.applied else "",
+                     "file": paths.settings_file.read_text(encoding="utf-8")})
+    return seen
