@@ -168,6 +168,22 @@ def test_logging_of_text_switched_on_in_the_window_applies_to_the_next_job(
     assert f"job {record.number} input: {marker!r}" in agent.log(), agent.log()[-2000:]
 
 
+def test_a_backend_added_to_the_chain_in_the_model_tab_reloads_the_model_without_a_restart(
+    session: DesktopSession, agent: RunningAgent
+) -> None:
+    loads = agent.log().count("model ready")
+    window = open_settings(session, agent)
+    # Model: the chain's list (openvino-cpu first, then the backends not used), the second row, and
+    # past Move up and Move down to "Use / don't use".
+    keys(session, "alt+m", "Tab", "Down", "Tab", "Tab", "Tab", "Return")
+    agent.wait_log("Saved engine.chain", 10)
+    assert load_settings(agent.paths.settings_file).settings.chain == ("openvino-cpu", "openvino-npu")
+    agent.wait_log("model ready", 90, count=loads + 1)  # the host was started again on the new chain
+    keys(session, "Escape")
+    wait_gone(session, window)
+    assert "# this machine has no NPU" in agent.paths.settings_file.read_text(encoding="utf-8")
+
+
 def test_a_settings_file_that_is_not_toml_is_left_untouched_with_a_message(
     session: DesktopSession, tmp_path: Path
 ) -> None:

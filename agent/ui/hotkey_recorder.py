@@ -11,7 +11,6 @@ Every method runs on the Tk (main) thread.
 
 from __future__ import annotations
 
-import sys
 import tkinter
 from collections.abc import Callable
 from tkinter import ttk
@@ -22,9 +21,10 @@ MODIFIER_KEYSYMS = {
     "ISO_Level3_Shift": "alt", "Shift_L": "shift", "Shift_R": "shift", "Super_L": "super", "Super_R": "super",
     "Win_L": "super", "Win_R": "super", "Hyper_L": "super", "Hyper_R": "super",
 }
-# Tk's event.state bits for the modifiers; Alt is Mod1 on X11 and its own bit on Windows.
-STATE_BITS = {"shift": 0x1, "ctrl": 0x4, "alt": 0x20000 if sys.platform == "win32" else 0x8,
-              "super": 0x40 if sys.platform != "win32" else 0}
+# Tk's event.state bits for the modifiers, by windowing system: Alt is Mod1 on X11 and its own bit on
+# Windows, where the Windows key sets none (its key press is counted instead).
+STATE_BITS = {"x11": {"shift": 0x1, "ctrl": 0x4, "alt": 0x8, "super": 0x40},
+              "win32": {"shift": 0x1, "ctrl": 0x4, "alt": 0x20000}}
 NAMED = {
     "space": "space", "Return": "enter", "KP_Enter": "enter", "Tab": "tab", "ISO_Left_Tab": "tab",
     "Escape": "esc", "BackSpace": "backspace", "Delete": "delete", "Insert": "insert", "Home": "home",
@@ -79,6 +79,8 @@ class HotkeyRecorder:
         """`on_combo` and `on_recording` are called on the Tk thread."""
         self._on_combo, self._on_recording, self._may_clear = on_combo, on_recording, may_clear
         self._held: set[str] = set()
+        # Windows' Tk gives the virtual key as the keycode, which names a key whatever it types.
+        self._windowing = str(parent.tk.call("tk", "windowingsystem"))
         self.recording = False
         self.combo = combo
         self.button = ttk.Button(parent, text=self._shown(), command=self.start, width=24)
@@ -120,14 +122,15 @@ class HotkeyRecorder:
         if keysym in MODIFIER_KEYSYMS:
             self._held.add(MODIFIER_KEYSYMS[keysym])
             return "break"
-        modifiers = self._held | {name for name, bit in STATE_BITS.items() if bit and int(event.state) & bit}
+        bits = STATE_BITS.get(self._windowing, STATE_BITS["x11"])
+        modifiers = self._held | {name for name, bit in bits.items() if int(event.state) & bit}
         if not modifiers and keysym == "Escape":
             self.stop()
         elif not modifiers and keysym in ("BackSpace", "Delete") and self._may_clear:
             self.stop()
             self._on_combo("")
         else:
-            spelling = combo_spelling(modifiers, keysym, int(event.keycode) if sys.platform == "win32" else 0)
+            spelling = combo_spelling(modifiers, keysym, int(event.keycode) if self._windowing == "win32" else 0)
             self.stop()
             self._on_combo(spelling)
         return "break"

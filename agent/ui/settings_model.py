@@ -10,24 +10,29 @@ unless its docstring says otherwise.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 import tkinter
 from tkinter import messagebox, ttk
 from typing import TYPE_CHECKING
 
 from phitray.backends.catalog import CATALOG, HubSource, PackageSource
+from phitray.backends.chain import Decision
 from phitray.backends.registry import BACKEND_IDS, OPT_IN
 from phitray.backends.store import ModelStore
 from phitray.errors import PhiTrayError
 from phitray.ui.settings_window import PROBLEM_COLOUR, set_state
 
 if TYPE_CHECKING:
-    from phitray.backends.chain import Decision
     from phitray.backends.download_meter import DownloadStatus
     from phitray.ui.settings_window import SettingsWindow
 
 log = logging.getLogger(__name__)
+SURVEY_SECONDS = 120  # a first probe of a GPU or NPU driver can take long
 
 
 def human_size(size: int | None) -> str:
@@ -234,19 +239,32 @@ class ModelSection:
                          name="settings-survey", daemon=True).start()
 
     def _survey(self, chain: tuple[str, ...], model_id: str) -> None:
-        """The "settings-survey" thread: what `phitray devices` finds, handed to the Tk thread."""
-        from phitray.backends.chain import ChainOptions, survey
-
+        """The "settings-survey" thread: what `phitray devices` finds, handed to the Tk thread. The probes
+        import every inference library, so they run in a `phitray devices` process of their own: the
+        agent's process stays as small as it started."""
+        paths = self.window.paths
+        # The chain first, so its decisions are the chain's own; the backends it leaves out after it.
+        order = [*chain, *(b for b in BACKEND_IDS if b not in chain)]
+        command = [sys.executable, "-m", "phitray", "devices", "--json", "--backend", ",".join(order),
+                   "--model", model_id]
+        env = {**os.environ, "PHITRAY_CONFIG_DIR": str(paths.config_dir), "PHITRAY_DATA_DIR": str(paths.data_dir),
+               "PHITRAY_CACHE_DIR": str(paths.cache_dir), "PHITRAY_LOG_DIR": str(paths.log_dir)}
         try:
-            options = ChainOptions(chain=chain, model_id=model_id, cache_dir=self.window.paths.compile_cache_dir)
-            decisions = survey(options, ModelStore(self.window.paths.models_dir), extra=BACKEND_IDS)
-        except Exception as error:  # a library that fails to import must not leave "looking…" for ever
-            log.warning("settings window: the device survey failed: %s", error)
+            done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=SURVEY_SECONDS)
+            rows = json.loads(done.stdout[done.stdout.index("["):])
+        except (OSError, ValueError, subprocess.TimeoutExpired) as error:
+            log.warning("settings window: `phitray devices` gave no answer: %s", error)
             return
+        decisions = {}
+        for row in rows:
+            if row["backend_id"] not in chain:
+                row["outcome"] = "not in chain"
+            decisions[row["backend_id"]] = Decision(**row)
         self.window.ui.call_soon(lambda: self._surveyed(decisions))
 
-    def _surveyed(self, decisions: list[Decision]) -> None:
-        self.decisions = {d.backend_id: d for d in decisions}
+    def _surveyed(self, decisions: dict[str, Decision]) -> None:
+        self.decisions = decisions
         if self.window.exists():
             self._draw_chain()
 
