@@ -20,8 +20,8 @@ from phitray.paths import Paths
 from phitray.settings import load_settings
 
 from helpers.desktop import DesktopSession
-from helpers.fake_hub import FakeHub
-from helpers.settings_tabs import in_child, model_tab, record_hotkeys
+from helpers.fake_hub import FakeHub, repo_of_folder
+from helpers.settings_tabs import download_in_model_tab, in_child, model_tab, record_hotkeys
 
 PHI3_CPU = CATALOG[DEFAULT_MODEL].sources["openvino-cpu"]
 HOTKEYS = '# mine\n[hotkeys]\npicker = "ctrl+alt+space"  # the default, written out\n'
@@ -47,6 +47,30 @@ def test_the_model_tab_shows_the_chain_the_installed_models_and_what_can_be_down
     assert sizes[(phi3, "openvino-cpu")] == "3.0 MB", sizes  # the hub's sizes of the repository's files
     assert sizes[(phi3, "directml")] == "size unknown", sizes  # a repository this hub does not have
     assert {backend for title, backend in sizes if title == phi3} == set(CATALOG[DEFAULT_MODEL].sources)
+
+
+def test_a_download_from_the_model_tab_shows_its_progress_and_a_cancelled_one_leaves_nothing(
+    session: DesktopSession, tiny_phi3: Path, tmp_path: Path
+) -> None:
+    paths = Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data", cache_dir=tmp_path / "cache",
+                  log_dir=tmp_path / "log")
+    paths.config_dir.mkdir()
+    assert isinstance(PHI3_CPU, HubSource)
+    repo = repo_of_folder(tiny_phi3 / "openvino-int4", extra={"padding.bin": bytes(4_000_000)})
+    row = f"{DEFAULT_MODEL} openvino-cpu"
+    with FakeHub({PHI3_CPU.repo_id: repo}) as hub:
+        hub.bytes_per_second = 2_000_000
+        cancelled = in_child(download_in_model_tab, session.display, paths, hub.url, row, 0.3)
+        assert "cancel" in cancelled["outcome"].lower(), cancelled["outcome"]
+        assert cancelled["installed"] == [] and cancelled["download_enabled"]
+        assert not (paths.models_dir / DEFAULT_MODEL).exists() or not any(
+            (paths.models_dir / DEFAULT_MODEL).rglob("*.xml")), "a cancelled download left files"
+        done = in_child(download_in_model_tab, session.display, paths, hub.url, row, None)
+    assert done["outcome"] == f"{DEFAULT_MODEL} for openvino-cpu is installed.", done
+    assert done["installed"] == [DEFAULT_MODEL]
+    moving = sorted(set(done["values"]))
+    assert len(moving) >= 3 and moving[-1] == 1000, done["values"]  # the bar moved, then filled
+    assert any(line.endswith("MB/s") and " of " in line for line in done["lines"]), done["lines"]
 
 
 @pytest.fixture

@@ -104,3 +104,33 @@ def record_hotkeys(display: str, paths: Paths, taken: dict[str, str],
                      "agent_picker": agent.applied[-1].picker_hotkey if agent.applied else "",
                      "file": paths.settings_file.read_text(encoding="utf-8")})
     return seen
+
+
+def download_in_model_tab(display: str, paths: Paths, hub: str, row: str, cancel_at: float | None) -> dict[str, Any]:
+    """Download the catalog row `row` ("model-id backend-id") with the tab's Download button; with
+    `cancel_at` (a fraction), press Cancel download once the bar passes it. What the bar and its line
+    showed, and the tab's last line."""
+    os.environ["HF_ENDPOINT"] = hub
+    root, window = _window(display, paths, FileOnly())
+    tab = window.sections[1]
+    assert isinstance(tab, ModelSection)
+    tab.catalog.selection_set(row)
+    tab.download_button.invoke()
+    values: list[float] = []
+    lines: list[str] = []
+    deadline = time.monotonic() + 90
+    while tab.download is not None:
+        assert time.monotonic() < deadline, "the download did not end"
+        root.update()
+        value, line = float(tab.progress.cget("value")), str(tab.progress_text.cget("text"))
+        if not values or (value, line) != (values[-1], lines[-1]):
+            values.append(value)
+            lines.append(line)
+        if cancel_at is not None and value >= 1000 * cancel_at and str(tab.cancel_button.cget("state")) == "normal":
+            tab.cancel_button.invoke()
+            cancel_at = None
+        time.sleep(0.02)
+    root.update()
+    return {"values": values, "lines": lines, "outcome": str(tab.progress_text.cget("text")),
+            "installed": list(tab.installed.get_children()),
+            "download_enabled": str(tab.download_button.cget("state")) == "normal"}
