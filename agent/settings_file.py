@@ -21,7 +21,7 @@ from tomlkit.items import Table
 from tomlkit.toml_document import TOMLDocument
 
 from phitray.errors import ConfigError
-from phitray.settings import RAW_SETTINGS, LoadedSettings, Settings, parse_settings
+from phitray.settings import RAW_SETTINGS, LoadedSettings, Settings, load_settings, parse_settings
 
 # The per-action tables, whose keys are action ids.
 PER_ACTION = ("hotkeys.actions", "output.actions")
@@ -96,8 +96,6 @@ def change_setting(path: Path, name: str, value: Any, action_id: str = "") -> Lo
 
 def current_settings(path: Path) -> Settings:
     """What the file says now (problems aside): the window's starting values."""
-    from phitray.settings import load_settings
-
     return load_settings(path).settings
 
 

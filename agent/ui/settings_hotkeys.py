@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from tkinter import ttk
 from typing import TYPE_CHECKING
 
-from phitray.errors import HotkeyError
+from phitray.errors import ConfigError, HotkeyError
 from phitray.hotkeys import parse_combo
+from phitray.settings_file import read_document
 from phitray.ui.hotkey_recorder import HotkeyRecorder
 from phitray.ui.settings_window import PROBLEM_COLOUR, set_state
 
@@ -158,9 +159,10 @@ class HotkeysSection:
 
     def entry(self, slot: Slot) -> str | None:
         """What settings.toml itself says for the slot; None when it says nothing (the default applies)."""
-        from phitray.settings_file import read_document
-
-        document = read_document(self.window.paths.settings_file).unwrap()
+        try:
+            document = read_document(self.window.paths.settings_file).unwrap()
+        except ConfigError:
+            return None  # the change that follows says what is wrong with the file
         section, key = slot.setting.split(".")
         value = document.get(section, {}).get(key)
         if slot.action_id:

@@ -74,6 +74,7 @@ class SettingsWindow:
                  on_close: Callable[[], None] = lambda: None) -> None:
         self.paths, self.host, self.ui, self._on_close = paths, host, ui, on_close
         self.settings: Settings = current_settings(paths.settings_file)
+        self.refused: list[str] = []  # the combos the desktop refused at the last change, with why
         self.actions: ActionSet = load_actions(paths.user_actions_dir)
         self.window = tkinter.Toplevel(root)
         self.window.title("Phi Tray — Settings")
@@ -124,7 +125,7 @@ class SettingsWindow:
     def change(self, name: str, value: object, action_id: str = "") -> str:
         """Write one setting and apply it: "" when done, else what stopped it (nothing was written then).
         Hotkeys the desktop refused come back in `refused`."""
-        self.refused: list[str] = []
+        self.refused = []
         try:
             loaded = change_setting(self.paths.settings_file, name, value, action_id)
         except ConfigError as error:
