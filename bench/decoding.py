@@ -1,6 +1,6 @@
 """Prompt-lookup settings measured on the quality corpus's edits: speed, and how often the answer changes.
 
-    .venv/bin/python bench/decoding.py [--texts 10] [--actions proofread,rewrite] [--settings 4/2,8/3,...]
+    .venv/bin/python bench/decoding.py [--texts 10] [--actions proofread,rewrite] [--settings 1/1,8/3,12/3,...]
 
 For every text and edit action (the built-in templates, the chat template, the starter's catalog
 generation options: what the agent sends) it runs a plain LLMPipeline, then a prompt-lookup pipeline
@@ -45,7 +45,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--texts", type=int, default=10, help="the first N texts of the corpus")
     parser.add_argument("--actions", default=",".join(EDITS))
-    parser.add_argument("--settings", default="1/1,3/2,5/3,8/3,12/3,8/4,16/4",
+    parser.add_argument("--settings", default="1/1,8/3,12/3,16/3,12/2,24/3,12/4",
                         help="num_assistant_tokens/max_ngram_size pairs")
     parser.add_argument("--no-tuning", action="store_true", help="without the model's catalog generation options")
     parser.add_argument("--json", type=Path, help="default bench/out/decoding-<time>.json")
