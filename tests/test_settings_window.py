@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ import pytest
 from phitray.paths import Paths
 from phitray.settings import load_settings
 
-from helpers.agent import RunningAgent, start_agent
+from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent
 from helpers.desktop import DesktopSession, TextWidget, popup_window, wait_gone
 from helpers.env import environment_for
 
@@ -215,3 +216,42 @@ def test_a_settings_file_that_is_not_toml_is_left_untouched_with_a_message(
     assert "is not valid TOML" in said and "changes nothing" in said, said
     assert paths.settings_file.read_bytes() == broken
     assert sorted(p.name for p in paths.config_dir.iterdir()) == ["settings.toml"]
+
+
+def test_try_with_no_agent_running_runs_the_unsaved_action_in_a_process_of_its_own(
+    session: DesktopSession, shared_paths: Paths, tmp_path: Path
+) -> None:
+    paths = replace(shared_paths, config_dir=tmp_path / "config", cache_dir=tmp_path / "cache", log_dir=tmp_path / "log")
+    paths.config_dir.mkdir(parents=True)
+    paths.settings_file.write_text(STARTER_SETTINGS, encoding="utf-8")
+    (tmp_path / "runtime").mkdir(mode=0o700)
+    env = environment_for(paths, DISPLAY=session.display, XDG_RUNTIME_DIR=str(tmp_path / "runtime"),
+                          XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
+    with open(tmp_path / "settings.out", "w") as out:
+        command = subprocess.Popen([sys.executable, "-m", "phitray", "settings"], env=env, stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    try:
+        window = popup_window(session, "Settings", timeout=30)
+        wait_focused(session, window)
+        keys(session, "alt+a", "Tab", "Tab", "Tab", "Return")  # Actions: New action…
+        editor = popup_window(session, "new action")
+        wait_focused(session, editor)
+        session.xdotool("type", "--delay", "40", "shout")
+        keys(session, "Tab")
+        session.xdotool("type", "--delay", "40", "Shout")
+        keys(session, "Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Return")  # past output … sample text, to Try
+        popup = popup_window(session, "Shout", timeout=30)
+        deadline = time.monotonic() + 90
+        log_file = paths.log_file
+        while "Try ended" not in (log_file.read_text(encoding="utf-8") if log_file.exists() else ""):
+            assert time.monotonic() < deadline, (tmp_path / "settings.out").read_text()
+            time.sleep(0.1)
+        ended = log_file.read_text(encoding="utf-8").split("Try ended", 1)[1].splitlines()[0]
+        assert ended.startswith((" (exit 0,", " (exit 3,")) and " 0 characters" not in ended, ended
+        keys(session, "Escape")  # the popup took the keyboard
+        wait_gone(session, popup)
+        assert not (paths.user_actions_dir / "shout.toml").exists(), "Try saved the action"
+    finally:
+        command.terminate()
+        command.wait(timeout=10)
+

@@ -74,7 +74,7 @@ class LiveSettings:
         daemon.reconfigure(report=False)
         daemon._update(actions=tuple((a.id, a.title) for a in daemon.actions.ordered()))
 
-    def try_action(self, action: Action, text: str) -> str:
+    def try_action(self, action: Action, text: str, file_text: str) -> str:
         """The action editor's Try: the draft runs on `text` into a popup, through the agent's engine."""
         if self._daemon.engine is None:
             return "The desktop could not be reached, so nothing can run."

@@ -4,18 +4,24 @@ only writes settings.toml (the agent reads it when it starts)."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phitray.actions.model import Action
 from phitray.cli.common import say
 from phitray.desktop.instance import instance_address, send_to_running
 from phitray.paths import Paths
 from phitray.settings import Settings
-from phitray.settings_file import check_file
+from phitray.settings_file import check_file, current_settings
+
+if TYPE_CHECKING:
+    from phitray.cli.settings_try import TryInChild
 
 
 class FileOnly:
-    """The settings window's host when no agent runs: nothing to apply, nothing to run. Tk thread."""
+    """The settings window's host when no agent runs: nothing to apply; Try runs in a child. Tk thread."""
+
+    def __init__(self, try_in_child: TryInChild | None = None) -> None:
+        self._try = try_in_child
 
     @property
     def live(self) -> bool:
@@ -30,8 +36,12 @@ class FileOnly:
     def actions_changed(self) -> None:
         """The agent loads the action files when it starts."""
 
-    def try_action(self, action: Action, text: str) -> str:
-        return "Try runs the action in Phi Tray itself: start it (phitray run) and open Settings from its tray."
+    def try_action(self, action: Action, text: str, file_text: str) -> str:
+        if self._try is None:
+            return "Try needs a window to show the answer in."
+        if not text.strip():
+            return "Write some sample text first."
+        return self._try.run(action, text, file_text)
 
     def model_status(self) -> str:
         return "Phi Tray is not running."
@@ -42,14 +52,17 @@ def cmd_settings(args: argparse.Namespace, paths: Paths) -> int:
         say("the running agent opens its settings window.")
         return 0
     from phitray.cli.agent import open_tk_root
+    from phitray.cli.settings_try import TryInChild
+    from phitray.logs import setup_logging
     from phitray.ui.settings_window import SettingsWindow
     from phitray.ui.uiqueue import UiQueue
 
     if problem := check_file(paths.settings_file):
         say(problem)  # the window says it too
+    setup_logging(paths, current_settings(paths.settings_file).log_level)
     root = open_tk_root()
     ui = UiQueue(root)
-    SettingsWindow(root, paths, FileOnly(), ui, on_close=root.quit)
+    SettingsWindow(root, paths, FileOnly(TryInChild(root, ui, paths)), ui, on_close=root.quit)
     root.mainloop()
     ui.close()
     root.destroy()

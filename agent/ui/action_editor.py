@@ -55,9 +55,9 @@ def check_fields(base: dict[str, Any], fields: dict[str, str], source: str) -> t
 
 class ActionEditor:
     def __init__(self, root: tkinter.Toplevel, actions_dir: Path, existing: Action | None, taken_ids: set[str],
-                 try_action: Callable[[Action, str], str], on_saved: Callable[[Path], None]) -> None:
+                 try_action: Callable[[Action, str, str], str], on_saved: Callable[[Path], None]) -> None:
         """`existing` is the action being edited (None: a new one); `taken_ids` the ids of the person's other
-        action files. `try_action(action, text)` runs it into a popup and says why not ("" when it runs);
+        action files. `try_action(action, text, file_text)` runs it into a popup and says why not ("" when it runs);
         `on_saved(path)` follows a save. Both are called on the Tk thread."""
         self.actions_dir, self.existing, self.taken_ids = actions_dir, existing, taken_ids
         self._try_action, self._on_saved = try_action, on_saved
@@ -184,22 +184,27 @@ class ActionEditor:
         action = self.validate()
         if action is None:
             return
-        why_not = self._try_action(action, self.sample.get())
+        why_not = self._try_action(action, self.sample.get(), self.file_text())
         self.status.configure(text=why_not or "Running it on the sample text; the answer opens in a popup.")
+
+    def file_text(self) -> str:
+        """The action file as Save writes it: the fields shown, over the rest of the file as it was."""
+        document = tomlkit.parse(tomlkit.dumps(self.document))  # a copy: Try must not change what Save keeps
+        shown = action_table({}, self.fields())
+        for name, value in shown.items():
+            document[name] = tomlkit.string(value, multiline=True) if "\n" in value else value
+        for name in SHOWN:
+            if name not in shown and name in document:
+                del document[name]
+        return tomlkit.dumps(document)
 
     def save(self) -> None:
         """Save: write the file, check it as `actions check` reads it, tell the agent. Tk thread."""
         action = self.validate()
         if action is None:
             return
-        fields = self.fields()
         target = self._target(action.id)
-        for name, value in action_table({}, fields).items():
-            self.document[name] = tomlkit.string(value, multiline=True) if "\n" in value else value
-        for name in SHOWN:
-            if name not in action_table({}, fields) and name in self.document:
-                del self.document[name]
-        text = tomlkit.dumps(self.document)
+        text = self.file_text()
         try:
             read_action(text, str(target))
             self.actions_dir.mkdir(parents=True, exist_ok=True)
@@ -209,7 +214,7 @@ class ActionEditor:
             return
         if self.file is not None and self.file != target and self.file.parent == self.actions_dir:
             self.file.unlink(missing_ok=True)  # renamed: the old id's file would be a second copy
-        self.file = target
+        self.file, self.document = target, tomlkit.parse(text)
         log.info("action %s saved to %s", action.id, target)
         self.status.configure(text=f"Saved to {target}.", foreground="")
         self._on_saved(target)

@@ -48,7 +48,8 @@ class SettingsHost(Protocol):
 
     def actions_changed(self) -> None: ...  # an action file was written: load them again
 
-    def try_action(self, action: Action, text: str) -> str: ...  # runs it into a popup; "" or why it cannot
+    # Runs it (as parsed, and as its file would be written) on `text` into a popup; "" or why it cannot.
+    def try_action(self, action: Action, text: str, file_text: str) -> str: ...
 
     def model_status(self) -> str: ...  # the model in use, or what it is doing
 

@@ -81,7 +81,7 @@ class RefusingAgent:
     def actions_changed(self) -> None:
         pass
 
-    def try_action(self, action: Action, text: str) -> str:
+    def try_action(self, action: Action, text: str, file_text: str) -> str:
         return ""
 
     def model_status(self) -> str:
