@@ -46,7 +46,7 @@ class RecordingTray:
         self.views: list[TrayView] = []
         self.notices: list[str] = []
 
-    def attach(self, commands: object, view: TrayView) -> None:
+    def attach(self, commands: object, view: TrayView, call_soon: object = None, root: object = None) -> None:
         self.views.append(view)
 
     def show(self, view: TrayView) -> None:

@@ -84,7 +84,7 @@ class Daemon:
 
     def start(self) -> None:
         """Everything `run` starts but Tk's loop. Tk thread."""
-        self.tray.attach(self, tray_view(self.state))
+        self.tray.attach(self, tray_view(self.state), self.ui.call_soon, self.root)
         threading.Thread(target=self._log_tray_visible, name="tray-watch", daemon=True).start()
         if self.desktop is None:
             try:
@@ -298,7 +298,7 @@ class Daemon:
         if self.desktop is not None:
             self.desktop.clipboard.keep_text(text)
 
-    # --- tray commands (tray thread; each returns at once) -----------------------------
+    # --- tray commands (tray thread, or Tk thread from the Tk menu; each returns at once) ---
 
     def run_on_clipboard(self, action_id: str) -> None:
         self._submit(Job("action", "tray", action_id, from_clipboard=True))

@@ -15,9 +15,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from phitray.desktop.linux_notify import LinuxNotifier
 from phitray.ui.icons import state_icon
+
+if TYPE_CHECKING:
+    import tkinter
+
+    from phitray.ui.tray_menu import TkTrayMenu
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +34,7 @@ BACKEND_LIMITS = {
     "gtk": "",
     "win32": "",
     "appindicator": "a left click opens the menu instead of the picker",
-    "xorg": "no menu and no clicks (install PyGObject for the gtk backend: pip install 'PyGObject<3.51')",
+    "xorg": "its menu drawn by Tk, notifications over D-Bus; no tooltip on hover",
     "darwin": "",
 }
 # Windows' balloon fields are fixed arrays of UTF-16 units with a terminating NUL: NOTIFYICONDATAW's
@@ -55,7 +61,8 @@ class TrayView:
 
 
 class TrayCommands(Protocol):
-    """What the menu can ask for. Each is called on the tray thread and must return at once."""
+    """What the menu can ask for. Each is called on the tray thread (pystray's menu) or the Tk thread
+    (the Tk menu on Linux) and must return at once."""
 
     def run_on_clipboard(self, action_id: str) -> None: ...
     def open_picker(self) -> None: ...
@@ -95,17 +102,16 @@ def utf16_units(text: str) -> int:
 
 
 def choose_backend_library() -> None:
-    """On Linux prefer pystray's gtk backend: xorg has no menu; appindicator needs a StatusNotifier host."""
-    if sys.platform.startswith("linux"):
-        # A tray icon needs no OpenGL; without this GTK may load Mesa (libLLVM, ~45 MB of RSS).
-        os.environ.setdefault("GDK_GL", "disable")
-    if sys.platform.startswith("linux") and "PYSTRAY_BACKEND" not in os.environ:
-        try:
-            import gi  # noqa: F401
+    """On Linux pystray's xorg backend, unless PYSTRAY_BACKEND names another.
 
-            os.environ["PYSTRAY_BACKEND"] = "gtk"
-        except ImportError:
-            log.warning("PyGObject is not installed: the tray icon will have no menu (pip install 'PyGObject<3.51').")
+    GTK through PyGObject costs the daemon about 30 MB; xorg draws the icon with python-xlib, which
+    the X11 desktop layer loads anyway, and the tray adds the menu (Tk) and notifications (D-Bus)
+    that xorg lacks. appindicator would need a StatusNotifier host, which plain X11 trays are not.
+    """
+    if sys.platform.startswith("linux"):
+        # For an explicit gtk: a tray icon needs no OpenGL, and without this GTK may load Mesa (libLLVM, ~45 MB).
+        os.environ.setdefault("GDK_GL", "disable")
+        os.environ.setdefault("PYSTRAY_BACKEND", "xorg")
 
 
 class Tray:
@@ -133,6 +139,13 @@ class Tray:
         self._latin1 = self.backend == "xorg"
         self._icon = pystray.Icon("phitray", self._icons[view.state], title=self._tooltip(view),
                                   menu=pystray.Menu(self._items))
+        # Where pystray draws no menu (xorg), Tk draws it: attach() hands over the Tk side.
+        self._tk_menu: TkTrayMenu | None = None
+        self._call_soon: Callable[[Callable[[], None]], None] | None = None
+        if self.backend == "xorg":
+            self._listen_for_clicks()
+            self._dock_once()
+        self._notifier = LinuxNotifier() if sys.platform.startswith("linux") and not self._icon.HAS_NOTIFICATION else None
         self._thread: threading.Thread | None = None
         self.visible = threading.Event()
         self.shown_at = 0.0  # time.perf_counter() when the icon was shown
@@ -157,10 +170,76 @@ class Tray:
         self._thread = threading.Thread(target=self._icon.run, kwargs={"setup": setup}, name="tray", daemon=True)
         self._thread.start()
 
-    def attach(self, commands: TrayCommands, view: TrayView) -> None:
-        """Give the menu its commands (the daemon, once imported) and show `view`. Tk thread."""
+    def attach(self, commands: TrayCommands, view: TrayView,
+               call_soon: Callable[[Callable[[], None]], None] | None = None, root: tkinter.Misc | None = None) -> None:
+        """Give the menu its commands (the daemon, once imported) and show `view`. Tk thread.
+
+        `call_soon` (the daemon's `UiQueue.call_soon`) and `root`: how a click on an icon whose
+        backend has no menu (xorg) reaches Tk, which draws the menu. Until then a click opens nothing.
+        """
         self._commands = commands
+        if self.backend == "xorg" and call_soon is not None and root is not None:
+            from phitray.desktop.x11 import X11Focus
+            from phitray.ui.tray_menu import TkTrayMenu
+
+            self._tk_menu = TkTrayMenu(root, lambda: self._icon.menu, self._choose, X11Focus())
+            self._call_soon = call_soon
         self._want(view, menu_changed=True)
+
+    def _listen_for_clicks(self) -> None:
+        """Make a left or right click on the xorg icon post the Tk menu. Before pystray's loop runs.
+
+        pystray's xorg icon asks X for no button events, and its handler calls the default item on a
+        left click only. Both are private (`_window`, and `_message_handlers`: X event type → handler,
+        called on the "tray" thread); where they are missing the icon shows with no menu.
+        """
+        import Xlib.X
+
+        handlers, window = getattr(self._icon, "_message_handlers", None), getattr(self._icon, "_window", None)
+        if not isinstance(handlers, dict) or window is None:
+            log.warning("tray: pystray's xorg icon has no click handlers where expected; the icon opens no menu")
+            return
+        try:
+            window.change_attributes(
+                event_mask=Xlib.X.ExposureMask | Xlib.X.StructureNotifyMask | Xlib.X.ButtonPressMask)
+        except Exception as error:
+            log.warning("tray: the icon cannot listen for clicks (%s); it opens no menu", error)
+            return
+        handlers[Xlib.X.ButtonPress] = self._on_click
+
+    def _dock_once(self) -> None:
+        """Ask the tray to embed the xorg icon only while it is not embedded.
+
+        pystray's xorg icon asks again on every icon change (`_update_icon` calls `_assert_docked`), and
+        a tray asked to embed a window it holds may drop it (trayer does, one change in a few): the icon
+        vanished after the agent went busy and back a few times. pystray clears `_systray_manager` when
+        the tray goes away, so a new tray still gets the icon. Private too; left as it is if missing.
+        """
+        icon, dock = self._icon, getattr(self._icon, "_assert_docked", None)
+        if dock is None or not hasattr(icon, "_systray_manager"):
+            log.warning("tray: pystray's xorg icon has changed inside; it asks the tray to embed it on each change")
+            return
+
+        def dock_unless_docked() -> None:
+            """pystray's xorg loop calls this on the "tray" thread."""
+            if icon._systray_manager is None:
+                dock()
+
+        icon._assert_docked = dock_unless_docked
+
+    def _on_click(self, event: Any) -> None:
+        """pystray's xorg loop calls this on the "tray" thread for a button press on the icon."""
+        call_soon, tk_menu = self._call_soon, self._tk_menu
+        if event.detail in (1, 3) and call_soon is not None and tk_menu is not None:
+            x, y = event.root_x, event.root_y
+            call_soon(lambda: tk_menu.post(x, y))
+
+    def _choose(self, item: Any) -> None:
+        """Tk thread: an entry of the Tk menu was chosen; the pystray item runs as pystray runs it."""
+        try:
+            item(self._icon)
+        except Exception:
+            log.exception("tray menu entry failed")
 
     def show(self, view: TrayView) -> None:
         """Bring icon, tooltip and menu up to date soon. Any thread; never waits."""
@@ -203,13 +282,16 @@ class Tray:
             self._icon.update_menu()
 
     def notify(self, message: str, title: str = "Phi Tray") -> None:
-        """A desktop notification through the tray icon, cut to what the icon can show (the log keeps it
-        whole); only logged when the platform has none. Any thread."""
+        """A desktop notification through the tray icon (on Linux without GTK, over D-Bus), cut to what the
+        icon can show (the log keeps it whole); only logged when the platform has none. Any thread."""
         log.info("notice: %s", message)
         try:
             # An empty title would make pystray's win32 backend use the tooltip (up to 127 units) instead.
-            self._icon.notify(cut_to_fit(message, NOTICE_MESSAGE_UNITS),
-                              cut_to_fit(title or "Phi Tray", NOTICE_TITLE_UNITS))
+            message, title = cut_to_fit(message, NOTICE_MESSAGE_UNITS), cut_to_fit(title or "Phi Tray", NOTICE_TITLE_UNITS)
+            if self._notifier is not None:
+                self._notifier.notify(title, message)
+            else:
+                self._icon.notify(message, title)
         except Exception as error:  # a missing notification service must not break a job
             log.warning("could not show a notification: %s", error)
 
@@ -231,7 +313,7 @@ class Tray:
 
         def call(command: Callable[..., None], *args: str) -> Callable[..., None]:
             def run(icon: Any = None, item: Any = None) -> None:
-                """Called on the tray thread when the item is clicked."""
+                """Called on the tray thread (Tk thread for the Tk menu) when the item is clicked."""
                 try:
                     command(*args)
                 except Exception:
