@@ -20,7 +20,7 @@ from phitray.paths import Paths
 from phitray.settings import load_settings
 
 from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent
-from helpers.desktop import DesktopSession, TextWidget, popup_window, wait_gone
+from helpers.desktop import DesktopSession, TextWidget, popup_window, tray_icon_position, wait_gone
 from helpers.env import environment_for
 
 pytestmark = pytest.mark.slow
@@ -183,6 +183,22 @@ def test_a_backend_added_to_the_chain_in_the_model_tab_reloads_the_model_without
     keys(session, "Escape")
     wait_gone(session, window)
     assert "# this machine has no NPU" in agent.paths.settings_file.read_text(encoding="utf-8")
+
+
+def test_the_trays_settings_item_opens_the_window_with_the_keyboard(
+    session: DesktopSession, agent: RunningAgent, tmp_path: Path
+) -> None:
+    opened = agent.log().count("settings window open (live)")
+    x, y = tray_icon_position(session, tmp_path)
+    session.xdotool("mousemove", str(x), str(y), "click", "3")  # a person clicks the icon: its menu opens
+    time.sleep(0.8)
+    # From the bottom: Quit, Open log, Reload actions, Open actions folder, Settings….
+    keys(session, "Up", "Up", "Up", "Up", "Up", "Return")
+    agent.wait_log(r"settings window open \(live\)", 10, count=opened + 1)
+    window = popup_window(session, "Settings")
+    wait_focused(session, window)
+    keys(session, "Escape")
+    wait_gone(session, window)
 
 
 def test_a_settings_file_that_is_not_toml_is_left_untouched_with_a_message(
