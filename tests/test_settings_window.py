@@ -7,6 +7,7 @@ a key press. What the window says is in the agent's log, which the tests read.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -270,4 +271,49 @@ def test_try_with_no_agent_running_runs_the_unsaved_action_in_a_process_of_its_o
     finally:
         command.terminate()
         command.wait(timeout=10)
+
+
+def test_remove_asks_first_no_keeps_the_model_and_yes_removes_it(session: DesktopSession, shared_paths: Paths, tmp_path: Path) -> None:
+    paths = Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data", cache_dir=tmp_path / "cache",
+                  log_dir=tmp_path / "log")
+    paths.config_dir.mkdir(parents=True)
+    shutil.copytree(shared_paths.models_dir / "tiny-phi3", paths.models_dir / "tiny-phi3")
+    (tmp_path / "runtime").mkdir(mode=0o700)
+    env = environment_for(paths, DISPLAY=session.display, XDG_RUNTIME_DIR=str(tmp_path / "runtime"),
+                          XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
+    with open(tmp_path / "settings.out", "w") as out:
+        command = subprocess.Popen([sys.executable, "-m", "phitray", "settings"], env=env, stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    try:
+        window = popup_window(session, "Settings", timeout=30)
+        wait_focused(session, window)
+        # Model: the chain's list, Move up, Move down, Use / don't use, the installed models, Use this model,
+        # Remove…; the question's default is No.
+        keys(session, "alt+m", *["Tab"] * 7, "Return")
+        question = _dialog(session, "Remove model")
+        wait_focused(session, question)
+        keys(session, "Return")
+        time.sleep(1)
+        assert (paths.models_dir / "tiny-phi3").is_dir(), "No removed the model"
+        wait_focused(session, window)  # the question gave the keyboard back to the window
+        keys(session, "Return")  # Remove… still has the focus
+        question = _dialog(session, "Remove model")
+        wait_focused(session, question)
+        keys(session, "Tab", "Return")  # Yes
+        deadline = time.monotonic() + 10
+        while (paths.models_dir / "tiny-phi3").exists():
+            assert time.monotonic() < deadline, "Yes did not remove the model"
+            time.sleep(0.1)
+        assert "Removed tiny-phi3" in paths.log_file.read_text(encoding="utf-8")
+    finally:
+        command.terminate()
+        command.wait(timeout=10)
+
+
+def _dialog(session: DesktopSession, title: str, timeout: float = 10) -> str:
+    deadline = time.monotonic() + timeout
+    while not (found := session.run("xdotool", "search", "--onlyvisible", "--name", f"^{title}$", check=False).split()):
+        assert time.monotonic() < deadline, f"no {title!r} dialog"
+        time.sleep(0.05)
+    return found[-1]
 
