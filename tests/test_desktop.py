@@ -18,10 +18,9 @@ from phitray.actions.library import load_actions
 from phitray.actions.runner import run_action
 from phitray.paths import Paths
 from phitray.host.client import ModelHost
-from phitray.ui.icons import STATE_COLOURS
 
 from helpers.agent import HOTKEY_SETTINGS, RunningAgent, start_agent, story_action
-from helpers.desktop import click_button, popup_window, wait_gone, DesktopSession, TextWidget
+from helpers.desktop import click_button, popup_window, tray_icon_position, wait_gone, DesktopSession, TextWidget
 
 pytestmark = pytest.mark.slow
 
@@ -162,23 +161,6 @@ def test_cancel_stops_a_streaming_answer(session: DesktopSession, agent: Running
     assert record.outcome == "Cancelled"
     assert "answer_done" not in record.timings and "paste_sent" not in record.timings
     assert widget.text() == "Once upon a time in a city of glass."
-
-
-def tray_icon_position(session: DesktopSession, tmp_path: Path, state: str = "ready") -> tuple[int, int]:
-    """Centre of the agent's icon in the tray, found by its state colour in a screenshot."""
-    colour = STATE_COLOURS[state]
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with Image.open(session.screenshot(tmp_path / "screen.png")) as image:
-            rgb = image.convert("RGB")
-            top = rgb.crop((rgb.width - 200, 0, rgb.width, 40))
-            hits = [(x, y) for y in range(top.height) for x in range(top.width)
-                    if all(abs(a - b) < 12 for a, b in zip(top.getpixel((x, y)), colour))]
-        if len(hits) > 20:
-            xs, ys = zip(*hits)
-            return rgb.width - 200 + sum(xs) // len(xs), sum(ys) // len(ys)
-        time.sleep(0.2)
-    raise AssertionError(f"no {state} tray icon in {tmp_path / 'screen.png'}")
 
 
 def test_the_tray_icon_shows_and_its_menu_runs_an_action_on_the_clipboard(

@@ -22,7 +22,7 @@ from phitray.paths import Paths
 from phitray.settings import Settings
 
 from helpers.agent import start_agent
-from helpers.desktop import DesktopSession
+from helpers.desktop import DesktopSession, tray_icon_position
 from helpers.fake_hub import FakeHub, repo_of_folder
 
 OV_SOURCE = CATALOG[DEFAULT_MODEL].sources["openvino-cpu"]
@@ -70,6 +70,15 @@ def test_the_draft_model_alone_does_not_count_as_a_model() -> None:
 def test_asking_for_the_starter_or_an_unknown_model_is_no_first_run() -> None:
     assert firstrun.plan_start(Settings(model_id=STARTER_MODEL), [], Said()) == StartPlan(STARTER_MODEL)
     assert firstrun.plan_start(Settings(model_id="mine"), [], Said()) == StartPlan("mine")
+
+
+def test_a_download_the_person_stopped_does_not_start_again_by_itself() -> None:
+    plan = firstrun.plan_start(Settings(), installed(STARTER_MODEL), Said(welcome=True, download_stopped=True))
+    assert plan == StartPlan(STARTER_MODEL)
+    stopped = DownloadOutcome("stopped", DEFAULT_MODEL, "openvino-cpu")
+    notice, said = firstrun.outcome_notice(stopped, Said(welcome=True))
+    assert f"phitray model pull {DEFAULT_MODEL}" in notice and "nothing of it was kept" in notice
+    assert said == Said(welcome=True, download_stopped=True)
 
 
 def test_without_allow_pull_nothing_downloads_and_it_says_how_to_get_the_model() -> None:
@@ -138,11 +147,9 @@ def test_other_failures_are_said_each_time_and_a_cancel_not_at_all() -> None:
 
 
 def test_it_switches_only_if_the_person_has_not_chosen_another_model() -> None:
-    done = DownloadOutcome("installed", DEFAULT_MODEL, "openvino-cpu")
-    assert firstrun.should_switch(done, STARTER_MODEL, DEFAULT_MODEL)
-    assert not firstrun.should_switch(done, "tiny-phi3", DEFAULT_MODEL)  # picked from the tray meanwhile
-    assert not firstrun.should_switch(done, STARTER_MODEL, "tiny-phi3")  # changed in the settings window
-    assert not firstrun.should_switch(replace(done, kind="offline"), STARTER_MODEL, DEFAULT_MODEL)
+    assert firstrun.should_switch(DEFAULT_MODEL, STARTER_MODEL, DEFAULT_MODEL)
+    assert not firstrun.should_switch(DEFAULT_MODEL, "tiny-phi3", DEFAULT_MODEL)  # picked from the tray meanwhile
+    assert not firstrun.should_switch(DEFAULT_MODEL, STARTER_MODEL, "tiny-phi3")  # changed in the settings window
 
 
 def test_the_tray_status_and_tooltip_carry_the_download() -> None:
@@ -150,7 +157,9 @@ def test_the_tray_status_and_tooltip_carry_the_download() -> None:
                        download="downloading phi-3-mini-4k-instruct: 1.2 of 2.3 MB, 0.5 MB/s")
     assert tray_view(state).status == \
         "openvino-cpu · CPU · starter · downloading phi-3-mini-4k-instruct: 1.2 of 2.3 MB, 0.5 MB/s"
+    assert tray_view(state).downloading
     assert tray_view(replace(state, download="")).status == "openvino-cpu · CPU · starter"
+    assert not tray_view(replace(state, download="")).downloading
 
 
 # --- the background download against the stand-in hub -----------------------------------------
@@ -196,8 +205,9 @@ def test_a_background_download_reports_on_its_thread_and_ends_verified(
     assert store.find(DEFAULT_MODEL, "onnx-cpu") is not None
 
 
+@pytest.mark.parametrize("by_person", [False, True], ids=["quitting", "stopped from the tray"])
 def test_a_background_download_cancelled_leaves_nothing(
-    tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
+    tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch, by_person: bool
 ) -> None:
     watcher = Watcher()
     store = ModelStore(paths.models_dir)
@@ -209,9 +219,9 @@ def test_a_background_download_cancelled_leaves_nothing(
         deadline = time.monotonic() + 30
         while not any(status.done_bytes for _, status in watcher.statuses) and time.monotonic() < deadline:
             time.sleep(0.05)
-        download.cancel(wait_seconds=10)  # as quitting does
+        download.cancel(wait_seconds=10, by_person=by_person)
         assert not download.thread.is_alive()
-    assert [outcome.kind for _, outcome in watcher.outcomes] == ["cancelled"]
+    assert [outcome.kind for _, outcome in watcher.outcomes] == ["stopped" if by_person else "cancelled"]
     assert store.installed() == []
     assert not (paths.models_dir / ".partial" / DEFAULT_MODEL).exists()
 
@@ -223,6 +233,82 @@ def test_a_background_download_without_a_hub_says_offline(paths: Paths) -> None:
     assert watcher.done.wait(30)
     [(_, outcome)] = watcher.outcomes
     assert outcome.kind == "offline" and outcome.message.startswith("Cannot reach the model hub")
+
+
+# --- the daemon's side, with a queue standing in for the Tk thread ------------------------------
+
+
+class TkThread:
+    """What FirstRun is given: functions queued by any thread, run here on the test's thread in order."""
+
+    def __init__(self) -> None:
+        self.queue: list[object] = []
+        self.lock = threading.Lock()
+        self.notices: list[str] = []
+        self.shown: list[str] = []
+        self.installed: list[str] = []
+
+    def call_soon(self, function: object) -> None:
+        with self.lock:
+            self.queue.append(function)
+
+    def first_run(self, paths: Paths) -> firstrun.FirstRun:
+        return firstrun.FirstRun(paths, self.call_soon, lambda message, title: self.notices.append(message),
+                                 self.shown.append, self.installed.append)
+
+    def run_until(self, done: object, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not done() and time.monotonic() < deadline:  # type: ignore[operator]
+            with self.lock:
+                queued, self.queue = self.queue, []
+            for function in queued:
+                function()  # type: ignore[operator]
+            time.sleep(0.02)
+        assert done(), "timed out"  # type: ignore[operator]
+
+
+CPU_CHOSEN = [decision("openvino-cpu", True, True, "chosen")]
+
+
+def test_first_run_welcomes_once_downloads_shows_progress_and_hands_over_the_model(
+    tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tk = TkThread()
+    first = tk.first_run(paths)
+    assert first.start_model(Settings(chain=("openvino-cpu",))) == STARTER_MODEL
+    assert len(tk.notices) == 1 and "ctrl+alt+space" in tk.notices[0]
+    with FakeHub({OV_SOURCE.repo_id: repo_of_folder(tiny_phi3 / "openvino-int4",
+                                                    extra={"padding.bin": bytes(3 * 1024 * 1024)})}) as hub:
+        hub.bytes_per_second = 3 * 1024 * 1024
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        first.host_settled(("openvino-cpu",), CPU_CHOSEN)
+        tk.run_until(lambda: tk.installed)
+    assert tk.installed == [DEFAULT_MODEL]
+    assert tk.shown[0].startswith(f"downloading {DEFAULT_MODEL}: 0.0 of ") and tk.shown[-1] == ""
+    totals = {re.fullmatch(rf"downloading {DEFAULT_MODEL}: [0-9.]+ of ([0-9.]+) MB(, .* MB/s)?", line)[1]  # type: ignore[index]
+              for line in tk.shown[:-1]}
+    assert len(totals) == 1 and len(tk.shown) >= 3
+    assert tk.notices[-1] == f"{DEFAULT_MODEL} is downloaded; switching to it."
+    first.host_settled(("openvino-cpu",), CPU_CHOSEN)  # the new host's ready: nothing more to download
+    assert first.download is None
+    # The next start is no first run: nothing said, nothing to download.
+    again = tk.first_run(paths)
+    assert again.start_model(Settings(chain=("openvino-cpu",))) == DEFAULT_MODEL
+    assert len(tk.notices) == 2 and again.waiting == ""
+
+
+def test_first_run_says_once_across_starts_that_the_hub_cannot_be_reached(paths: Paths) -> None:
+    tk = TkThread()
+    for start in range(2):
+        first = tk.first_run(paths)
+        assert first.start_model(Settings()) == STARTER_MODEL
+        first.host_settled(CHAIN, CPU_CHOSEN)
+        tk.run_until(lambda: first.download is None)
+    assert tk.shown == ["", ""], "no download line where the hub never answered"
+    unreachable = [notice for notice in tk.notices if notice.startswith("Cannot reach the model hub")]
+    welcomes = [notice for notice in tk.notices if "while it downloads" in notice]
+    assert (len(unreachable), len(welcomes), len(tk.notices)) == (1, 1, 2)
+    assert tk.installed == []
 
 
 # --- the real agent on Xvfb ----------------------------------------------------------------------
@@ -243,13 +329,29 @@ def fresh_paths(shared_paths: Paths, folder: Path) -> Paths:
 
 
 def tray_tooltip(session: DesktopSession) -> str:
-    """The tray icon's text as a screen reader gets it: pystray's gtk backend sets it as the title of
-    the icon's window (GtkStatusIcon's title), which is what this reads."""
-    for window in session.run("xdotool", "search", "--name", "^Phi Tray", check=False).split():
-        name = session.run("xdotool", "getwindowname", window, check=False).strip()
-        if name.startswith("Phi Tray — "):
-            return name
-    return ""
+    """The tray icon's text after "Phi Tray — ", as a person hovering it (gtk) or a screen reader reads it.
+
+    pystray sets it as the name of the icon's window: GtkStatusIcon's title in UTF-8 under the gtk
+    backend, a latin-1 window name under xorg (where the tray writes "-" for "—"). Read with Xlib,
+    which decodes either.
+    """
+    from Xlib import display as xdisplay
+
+    screen = xdisplay.Display(session.display)
+    try:
+        for window in session.run("xdotool", "search", "--name", "^Phi Tray", check=False).split():
+            resource = screen.create_resource_object("window", int(window))
+            try:
+                name = (resource.get_full_text_property(screen.intern_atom("_NET_WM_NAME"))
+                        or resource.get_wm_name() or "")
+            except Exception:  # the window went between the search and the read
+                continue
+            for prefix in ("Phi Tray — ", "Phi Tray - "):
+                if name.startswith(prefix):
+                    return name[len(prefix):]
+        return ""
+    finally:
+        screen.close()
 
 
 def wait_tooltip(session: DesktopSession, pattern: str, timeout: float) -> list[str]:
@@ -280,7 +382,7 @@ def test_the_agent_starts_on_the_starter_shows_the_download_and_switches(
             agent.wait_log(r"model ready .*model_id='starter'", 90)
             assert session.wait_notification("ctrl+alt+space", 10), session.notifications()
             seen = wait_tooltip(session, rf"starter · downloading {DEFAULT_MODEL}: [0-9.]+ of [0-9.]+ MB, ", 30)
-            seen += wait_tooltip(session, rf"^Phi Tray — openvino-cpu · CPU · {DEFAULT_MODEL}$", 90)
+            seen += wait_tooltip(session, rf"^openvino-cpu · CPU · {DEFAULT_MODEL}$", 90)
             agent.wait_log(rf"model ready .*model_id='{DEFAULT_MODEL}'", 10)
             assert session.wait_notification(f"{DEFAULT_MODEL} is downloaded; switching to it.", 10)
         finally:
@@ -302,16 +404,88 @@ def test_without_the_hub_it_stays_on_the_starter_and_says_so_once(
     for start in range(2):
         agent = start_agent(session, paths, FIRST_RUN_SETTINGS, ready_timeout=None)
         try:
-            agent.wait_log(r"model ready .*model_id='starter'", 90)
-            agent.wait_log(r"first run: download of .* ended: offline", 30)
+            # Both starts write to the same log: the second waits for the second of each line.
+            agent.wait_log(r"model ready .*model_id='starter'", 90, count=start + 1)
+            agent.wait_log(r"first run: download of .* ended: offline", 30, count=start + 1)
             if start == 0:
                 assert session.wait_notification("Cannot reach the model hub", 10), session.notifications()
             else:
                 time.sleep(1)  # time enough for a notice that should not come
-            wait_tooltip(session, "^Phi Tray — openvino-cpu · CPU · starter$", 10)
+            wait_tooltip(session, "^openvino-cpu · CPU · starter$", 10)
         finally:
             assert agent.stop() == 0, agent.output()
         assert "switching" not in agent.log()
     assert session.notifications().count("Cannot reach the model hub") == said_before + 1
     assert session.notifications().count("while it downloads") == welcomed_before + 1
     assert ModelStore(paths.models_dir).find(DEFAULT_MODEL, "openvino-cpu") is None
+
+
+def slow_hub(tiny_phi3: Path) -> FakeHub:
+    """The stand-in hub serving the tiny Phi-3 as the catalog's OpenVINO repository, slowly (about 12 s)."""
+    hub = FakeHub({OV_SOURCE.repo_id: repo_of_folder(tiny_phi3 / "openvino-int4",
+                                                     extra={"padding.bin": bytes(6 * 1024 * 1024)})})
+    hub.bytes_per_second = 600_000
+    return hub
+
+
+def nothing_of_phi3_left(paths: Paths) -> None:
+    assert ModelStore(paths.models_dir).find(DEFAULT_MODEL, "openvino-cpu") is None
+    assert not (paths.models_dir / DEFAULT_MODEL).exists()
+    assert not (paths.models_dir / ".partial" / DEFAULT_MODEL).exists()
+
+
+@pytest.mark.slow
+def test_quitting_during_the_download_leaves_nothing_and_the_next_start_downloads_again(
+    session: DesktopSession, shared_paths: Paths, tiny_phi3: Path, tmp_path: Path
+) -> None:
+    paths = fresh_paths(shared_paths, tmp_path)
+    with slow_hub(tiny_phi3) as hub:
+        agent = start_agent(session, paths, FIRST_RUN_SETTINGS, ready_timeout=None, extra_env={"HF_ENDPOINT": hub.url})
+        try:
+            wait_tooltip(session, rf"downloading {DEFAULT_MODEL}: [1-9][0-9.]* of ", 60)
+        finally:
+            assert agent.stop() == 0, agent.output()
+        assert "first run: download of" in agent.log() and "ended: cancelled" in agent.log()
+        nothing_of_phi3_left(paths)
+        again = start_agent(session, paths, FIRST_RUN_SETTINGS, ready_timeout=None,
+                            extra_env={"HF_ENDPOINT": hub.url})
+        try:
+            again.wait_log(rf"first run: download of {DEFAULT_MODEL} for openvino-cpu ended: installed", 60)
+            again.wait_log(rf"model ready .*model_id='{DEFAULT_MODEL}'", 60)
+        finally:
+            assert again.stop() == 0, again.output()
+
+
+@pytest.mark.slow
+def test_stop_downloading_from_the_tray_menu_keeps_nothing_and_is_not_undone_by_a_restart(
+    session: DesktopSession, shared_paths: Paths, tiny_phi3: Path, tmp_path: Path
+) -> None:
+    paths = fresh_paths(shared_paths, tmp_path)
+    with slow_hub(tiny_phi3) as hub:
+        agent = start_agent(session, paths, FIRST_RUN_SETTINGS, ready_timeout=None, extra_env={"HF_ENDPOINT": hub.url})
+        try:
+            wait_tooltip(session, rf"downloading {DEFAULT_MODEL}: [1-9][0-9.]* of ", 60)
+            x, y = tray_icon_position(session, tmp_path, "ready")
+            session.xdotool("mousemove", str(x), str(y), "click", "3")
+            time.sleep(0.8)
+            # The status line is not an item one can pick: the first that is, is "Stop downloading".
+            for key in ("Down", "Return"):
+                session.xdotool("key", key)
+                time.sleep(0.15)
+
+            agent.wait_log(r"first run: download of .* ended: stopped", 20)
+            assert session.wait_notification(f"Stopped downloading {DEFAULT_MODEL}", 10)
+            wait_tooltip(session, "^openvino-cpu · CPU · starter$", 10)
+        finally:
+            assert agent.stop() == 0, agent.output()
+        nothing_of_phi3_left(paths)
+        gets_before = sum(n for request, n in hub.requests.items() if request.startswith("GET"))
+        again = start_agent(session, paths, FIRST_RUN_SETTINGS, ready_timeout=None,
+                            extra_env={"HF_ENDPOINT": hub.url})
+        try:
+            again.wait_log(r"model ready .*model_id='starter'", 90, count=2)  # the log holds both starts
+            time.sleep(2)  # time enough for a download that should not start
+        finally:
+            assert again.stop() == 0, again.output()
+        assert sum(n for request, n in hub.requests.items() if request.startswith("GET")) == gets_before
+        assert again.log().count("first run: download of") == 1

@@ -21,7 +21,7 @@ from phitray.settings import load_settings
 
 from helpers.desktop import DesktopSession
 from helpers.fake_hub import FakeHub, repo_of_folder
-from helpers.settings_tabs import download_in_model_tab, in_child, model_tab, record_hotkeys
+from helpers.settings_tabs import choose_in_tabs, download_in_model_tab, in_child, model_tab, record_hotkeys
 
 PHI3_CPU = CATALOG[DEFAULT_MODEL].sources["openvino-cpu"]
 HOTKEYS = '# mine\n[hotkeys]\npicker = "ctrl+alt+space"  # the default, written out\n'
@@ -103,3 +103,15 @@ def test_an_actions_hotkey_set_then_cleared_leaves_no_entry(session: DesktopSess
     assert seen[0]["shown"] == "ctrl+alt+q" and 'proofread = "ctrl+alt+q"' in seen[0]["file"]
     assert (seen[1]["message"], seen[1]["shown"]) == ("No hotkey.", "")
     assert load_settings(paths.settings_file).settings.action_hotkeys == {}
+
+
+def test_an_actions_output_and_the_translate_language_chosen_in_their_tabs_are_written(
+    session: DesktopSession, paths: Paths
+) -> None:
+    shown = in_child(choose_in_tabs, session.display, paths, "summarize", "clipboard", "Deutsch")
+    assert shown["row"][0] == "clipboard", shown["row"]
+    assert shown["note"] == "Saved.", shown["note"]
+    settings = load_settings(paths.settings_file).settings
+    assert (settings.action_outputs, settings.translate_language) == ({"summarize": "clipboard"}, "Deutsch")
+    assert shown["file"].startswith(HOTKEYS), "the hand-written part changed"
+

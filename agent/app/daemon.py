@@ -23,8 +23,7 @@ from phitray.app.bindings import hotkey_callbacks, hotkey_table
 from phitray.app.settings_link import LiveSettings
 from phitray.app.view import AgentState, tray_view
 from phitray.backends.catalog import model_note
-from phitray.backends.chain import ChainOptions, Decision
-from phitray.backends.download_meter import DownloadStatus
+from phitray.backends.chain import ChainOptions
 from phitray.backends.registry import BACKEND_IDS
 from phitray.backends.store import ModelStore
 from phitray.desktop import Desktop, autostart, open_desktop
@@ -66,8 +65,8 @@ class Daemon:
         self.windows = ResultWindows(root, self._submit, self.cancel, self._copy_to_clipboard, self._release_keys)
         self.desktop = desktop
         self.engine: JobEngine | None = None
-        self.download: firstrun.BackgroundDownload | None = None  # the first run's, while it runs
-        self.download_wanted = ""  # the model the first run fetches once the starter's host has probed
+        self.first_run = firstrun.FirstRun(paths, self.ui.call_soon, self.tray.notify,
+                                           lambda text: self._update(download=text), self._downloaded)
         self.settings_window = LiveSettings(self)
         self.controller = HostController(paths, lambda change: self.ui.call_soon(lambda: self._on_host_change(change)),
                                          before_switch=self.cancel)
@@ -101,7 +100,8 @@ class Daemon:
         self.lock.serve(self._on_instance_message)
         self._check_autostart()
         self._read_disk_state()
-        self._start_first_host()
+        self._update(model_id=self.first_run.start_model(self.settings))  # the starter while Phi-3 downloads
+        self.controller.switch(self._chain_options())
         self._report_problems()
 
     def _log_tray_visible(self) -> None:
@@ -119,8 +119,7 @@ class Daemon:
             self.engine.stop()
         if self.desktop is not None:
             self.desktop.close()
-        if self.download is not None:
-            self.download.cancel(wait_seconds=5)  # its staging folder goes before the process does
+        self.first_run.close()
         self.controller.close()
         self.tray.stop()
         self.lock.release()
@@ -143,8 +142,8 @@ class Daemon:
         event = change.event
         log.info("model host %d: %s: %s", change.generation, event.kind, event.text)
         host = self.controller.current()
-        if event.kind in ("ready", "load-failed") and self.download_wanted and host is not None:
-            self._start_download(host.decisions)
+        if event.kind in ("ready", "load-failed") and host is not None:
+            self.first_run.host_settled(self._chain_options().chain, host.decisions)
         notes = tuple(f"{backend}: skipped, {reason}" for backend, reason in (host.skipped if host else ()))
         if event.info is not None and (note := model_note(event.info.model_id)):
             notes += (note,)
@@ -165,56 +164,12 @@ class Daemon:
         elif self.state.host != "ready":  # status and trying lines while it loads
             self._update(host="loading", host_status=event.text)
 
-    # --- the first run (firstrun.py decides; Tk thread) ----------------------------------
-
-    def _start_first_host(self) -> None:
-        """The first model host: the starter at once when the wanted model is still to be downloaded."""
-        try:
-            installed = ModelStore(self.paths.models_dir).installed()
-        except (OSError, PhiTrayError):
-            installed = []
-        said = firstrun.read_said(self.paths.first_run_file)
-        plan = firstrun.plan_start(self.settings, installed, said)
-        if plan.model_id != self.state.model_id:
-            log.info("first run: starting on %s; %s", plan.model_id,
-                     f"{plan.download} downloads once it is up" if plan.download else "nothing to download")
-            self._update(model_id=plan.model_id)
-        self.download_wanted = plan.download
-        if plan.notice:
-            self.tray.notify(plan.notice, "Phi Tray: welcome")
-            firstrun.write_said(self.paths.first_run_file, firstrun.Said(True, said.hub_unreachable))
-        self.controller.switch(self._chain_options())
-
-    def _start_download(self, decisions: tuple[Decision, ...]) -> None:
-        """The starter's host has probed the chain: fetch the wanted model for the backend it found."""
-        model_id, self.download_wanted = self.download_wanted, ""
-        backend_id = firstrun.download_backend(model_id, self._chain_options().chain, decisions)
-        if backend_id is None:
-            log.warning("first run: no backend of %s can run %s; not downloading it", self.settings.chain, model_id)
-            return
-        self.download = firstrun.BackgroundDownload(
-            ModelStore(self.paths.models_dir), model_id, backend_id,
-            lambda status: self.ui.call_soon(lambda: self._on_download_progress(model_id, status)),
-            lambda outcome: self.ui.call_soon(lambda: self._on_download_done(outcome)))
-        self._update(download=f"downloading {model_id}…")
-        self.download.start()
-
-    def _on_download_progress(self, model_id: str, status: DownloadStatus) -> None:
-        if self.download is not None:
-            self._update(download=f"downloading {model_id}: {status.text}")
-
-    def _on_download_done(self, outcome: firstrun.DownloadOutcome) -> None:
-        self.download = None
-        self._update(download="")
-        said = firstrun.read_said(self.paths.first_run_file)
-        notice, now_said = firstrun.outcome_notice(outcome, said)
-        if now_said != said:
-            firstrun.write_said(self.paths.first_run_file, now_said)
-        if notice:
-            self.tray.notify(notice)
+    def _downloaded(self, model_id: str) -> None:
+        """The first run's download is in the store and verified: switch to it, unless the person has
+        chosen another model meanwhile. Tk thread."""
         self._read_disk_state()
-        if firstrun.should_switch(outcome, self.state.model_id, self.settings.model_id):
-            self._switch_host(f"Loading {outcome.model_id}…", model_id=outcome.model_id)
+        if firstrun.should_switch(model_id, self.state.model_id, self.settings.model_id):
+            self._switch_host(f"Loading {model_id}…", model_id=model_id)
 
     # --- actions, settings and hotkeys -------------------------------------------------
 
@@ -328,6 +283,10 @@ class Daemon:
                 self._update(**choice, host="loading", host_status=status)
                 self.controller.switch(self._chain_options())
         self.ui.call_soon(switch)
+
+    def stop_download(self) -> None:
+        """The tray's "Stop downloading": the first run's download ends, and nothing of it is kept."""
+        self.ui.call_soon(self.first_run.stop)
 
     def toggle_pause(self) -> None:
         def toggle() -> None:

@@ -9,8 +9,9 @@ goes to the tray; once the download is verified the daemon switches hosts.
 
 What was already said lives in a small marker file (`Paths.first_run_file`):
 the welcome, and that the hub could not be reached, are said once, not again at
-the next start. Everything here but `BackgroundDownload` is plain functions of
-their inputs, tested without a desktop.
+the next start. The decisions are plain functions of their inputs, tested
+without a desktop; `BackgroundDownload` runs one pull on its own thread and
+`FirstRun` is the daemon's side of it all.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +31,7 @@ from phitray.backends.chain import Decision
 from phitray.backends.download_meter import DownloadMeter, DownloadStatus
 from phitray.backends.store import InstalledModel, ModelStore
 from phitray.errors import OfflineError, PhiTrayError, PullCancelled
+from phitray.paths import Paths
 from phitray.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,13 +47,14 @@ class Said:
 
     welcome: bool = False
     hub_unreachable: bool = False
+    download_stopped: bool = False  # the person stopped it from the tray: it does not start again by itself
 
 
 def read_said(path: Path) -> Said:
     """The marker, or nothing said when it is missing or unreadable (a damaged marker costs one repeat)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Said(welcome=data.get("welcome") is True, hub_unreachable=data.get("hub_unreachable") is True)
+        return Said(**{name: data.get(name) is True for name in ("welcome", "hub_unreachable", "download_stopped")})
     except (OSError, ValueError, AttributeError):
         return Said()
 
@@ -90,6 +93,8 @@ def plan_start(settings: Settings, installed: Iterable[InstalledModel], said: Sa
     wanted = settings.model_id
     how = (f"Select text and press {settings.picker_hotkey}." if settings.picker_hotkey
            else "Select text and choose Pick an action… in the tray menu.")
+    if settings.allow_pull and said.download_stopped:
+        return StartPlan(STARTER_MODEL)  # the starter's note in the tray says how to get the model
     if settings.allow_pull:
         notice = f"Phi Tray is ready on its small starter model while it downloads {wanted}. {how}"
         return StartPlan(STARTER_MODEL, download=wanted, notice="" if said.welcome else notice)
@@ -110,7 +115,8 @@ def download_backend(model_id: str, chain: Iterable[str], decisions: Iterable[De
     return None
 
 
-OutcomeKind = Literal["installed", "offline", "failed", "cancelled"]
+# "stopped": the person stopped it from the tray; "cancelled": the agent quit.
+OutcomeKind = Literal["installed", "offline", "failed", "stopped", "cancelled"]
 
 
 @dataclass(frozen=True)
@@ -129,15 +135,19 @@ def outcome_notice(outcome: DownloadOutcome, said: Said) -> tuple[str, Said]:
         if said.hub_unreachable:
             return "", said
         return (f"{outcome.message} Phi Tray stays on its small starter model and tries again at the next "
-                "start.", Said(said.welcome, hub_unreachable=True))
+                "start.", replace(said, hub_unreachable=True))
     if outcome.kind == "failed":
         return f"{outcome.model_id} was not downloaded: {outcome.message} Phi Tray stays on its starter model.", said
+    if outcome.kind == "stopped":
+        return (f"Stopped downloading {outcome.model_id}; nothing of it was kept. Phi Tray stays on its starter "
+                f"model. Download it from Settings, or with `phitray model pull {outcome.model_id}`.",
+                replace(said, download_stopped=True))
     return "", said
 
 
-def should_switch(outcome: DownloadOutcome, current_model: str, wanted_model: str) -> bool:
-    """Switch to the download only if the person has not picked another model meanwhile."""
-    return outcome.kind == "installed" and current_model == STARTER_MODEL and wanted_model == outcome.model_id
+def should_switch(downloaded: str, current_model: str, wanted_model: str) -> bool:
+    """Switch to the downloaded model only if the person has not picked another one meanwhile."""
+    return current_model == STARTER_MODEL and wanted_model == downloaded
 
 
 class BackgroundDownload:
@@ -153,14 +163,17 @@ class BackgroundDownload:
         self.store, self.model_id, self.backend_id = store, model_id, backend_id
         self.on_progress, self.on_done, self.clock = on_progress, on_done, clock
         self.cancel_event = threading.Event()
+        self.stopped_by_person = False
         self.thread = threading.Thread(target=self._run, name="first-run-download", daemon=True)
 
     def start(self) -> None:
         self.thread.start()
 
-    def cancel(self, wait_seconds: float = 0) -> None:
+    def cancel(self, wait_seconds: float = 0, by_person: bool = False) -> None:
         """Stop at the next chunk; nothing half-written stays. Any thread; waits at most `wait_seconds`
-        for the download to clean up (quitting waits a little so its staging folder goes with it)."""
+        for the download to clean up (quitting waits a little so its staging folder goes with it).
+        `by_person`: stopped from the tray, so it ends "stopped" and is not started again by itself."""
+        self.stopped_by_person = self.stopped_by_person or by_person
         self.cancel_event.set()
         if wait_seconds and self.thread.is_alive():
             self.thread.join(wait_seconds)
@@ -190,7 +203,8 @@ class BackgroundDownload:
             model.verify()
             outcome = DownloadOutcome("installed", self.model_id, self.backend_id)
         except PullCancelled:
-            outcome = DownloadOutcome("cancelled", self.model_id, self.backend_id)
+            outcome = DownloadOutcome("stopped" if self.stopped_by_person else "cancelled", self.model_id,
+                                      self.backend_id)
         except OfflineError as error:
             outcome = DownloadOutcome("offline", self.model_id, self.backend_id, str(error))
         except PhiTrayError as error:
@@ -201,3 +215,81 @@ class BackgroundDownload:
         log.info("first run: download of %s for %s ended: %s %s", self.model_id, self.backend_id,
                  outcome.kind, outcome.message)
         self.on_done(outcome)
+
+
+class FirstRun:
+    """The daemon's side of the first run: what it says, the one background download, and its end.
+
+    Every method runs on the Tk thread. `notify(message, title)` and `show(text)` (the tray's
+    download line, "" when none) are called there too, and so is `installed(model_id)` once a
+    download is in the store and verified; the download's own thread reaches them only through
+    `call_soon`.
+    """
+
+    def __init__(self, paths: Paths, call_soon: Callable[[Callable[[], None]], None],
+                 notify: Callable[[str, str], None], show: Callable[[str], None],
+                 installed: Callable[[str], None]) -> None:
+        self.paths, self.call_soon = paths, call_soon
+        self.notify, self.show, self.installed = notify, show, installed
+        self.waiting = ""  # the model to fetch once the starter's host has probed the chain
+        self.download: BackgroundDownload | None = None
+
+    def start_model(self, settings: Settings) -> str:
+        """The model the first host loads; says the welcome once and remembers what to download."""
+        try:
+            models = ModelStore(self.paths.models_dir).installed()
+        except (OSError, PhiTrayError):
+            models = []
+        said = read_said(self.paths.first_run_file)
+        plan = plan_start(settings, models, said)
+        if plan.model_id != settings.model_id:
+            log.info("first run: starting on %s; %s", plan.model_id,
+                     f"{plan.download} downloads once it is up" if plan.download else "nothing to download")
+        self.waiting = plan.download
+        if plan.notice:
+            self.notify(plan.notice, "Phi Tray: welcome")
+            write_said(self.paths.first_run_file, replace(said, welcome=True))
+        return plan.model_id
+
+    def host_settled(self, chain: tuple[str, ...], decisions: Iterable[Decision]) -> None:
+        """A host is ready or failed: its chain decisions say which backend to download for."""
+        if not self.waiting:
+            return
+        model_id, self.waiting = self.waiting, ""
+        backend_id = download_backend(model_id, chain, decisions)
+        if backend_id is None:
+            log.warning("first run: no backend of %s can run %s; not downloading it", chain, model_id)
+            return
+        self.download = BackgroundDownload(
+            ModelStore(self.paths.models_dir), model_id, backend_id,
+            lambda status: self.call_soon(lambda: self._progress(model_id, status)),
+            lambda outcome: self.call_soon(lambda: self._done(outcome)))
+        # The tray shows it from its first byte count, once the hub has answered: no flash of
+        # "downloading" where there is no network.
+        self.download.start()
+
+    def stop(self) -> None:
+        """The person stopped the download from the tray."""
+        if self.download is not None:
+            self.download.cancel(by_person=True)
+
+    def close(self) -> None:
+        """Quitting: the download stops and its staging folder goes before the process does."""
+        if self.download is not None:
+            self.download.cancel(wait_seconds=5)
+
+    def _progress(self, model_id: str, status: DownloadStatus) -> None:
+        if self.download is not None:
+            self.show(f"downloading {model_id}: {status.text}")
+
+    def _done(self, outcome: DownloadOutcome) -> None:
+        self.download = None
+        self.show("")
+        said = read_said(self.paths.first_run_file)
+        notice, now_said = outcome_notice(outcome, said)
+        if now_said != said:
+            write_said(self.paths.first_run_file, now_said)
+        if notice:
+            self.notify(notice, "Phi Tray")
+        if outcome.kind == "installed":
+            self.installed(outcome.model_id)

@@ -54,4 +54,5 @@ def tray_view(state: AgentState) -> TrayView:
         model_id=state.model_id,
         models=state.installed_models,
         picker_hotkey=state.picker_hotkey,
+        downloading=bool(state.download),
     )

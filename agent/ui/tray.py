@@ -58,6 +58,7 @@ class TrayView:
     model_id: str = ""
     models: tuple[str, ...] = ()
     picker_hotkey: str = ""
+    downloading: bool = False  # the first run's download runs: the menu offers to stop it
 
 
 class TrayCommands(Protocol):
@@ -68,6 +69,7 @@ class TrayCommands(Protocol):
     def open_picker(self) -> None: ...
     def cancel(self) -> None: ...
     def undo(self) -> None: ...
+    def stop_download(self) -> None: ...
     def choose_backend(self, backend: str) -> None: ...
     def choose_model(self, model_id: str) -> None: ...
     def toggle_pause(self) -> None: ...
@@ -334,6 +336,7 @@ class Tray:
         return (
             Item(view.status, None, enabled=False),
             *(Item(note, None, enabled=False) for note in view.notes),
+            *((Item("Stop downloading", call(commands.stop_download)),) if view.downloading else ()),
             Menu.SEPARATOR,
             Item(picker_text, call(commands.open_picker), default=True, enabled=ready),
             Item("Run on clipboard text", on_clipboard, enabled=ready and bool(view.actions)),

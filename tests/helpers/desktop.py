@@ -19,6 +19,10 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from PIL import Image
+
+from phitray.ui.icons import STATE_COLOURS
+
 REQUIRED_TOOLS = ("Xvfb", "openbox", "xdotool", "xclip", "trayer", "dbus-daemon", "dbus-monitor", "dunst", "import")
 WIDGET_SCRIPT = Path(__file__).with_name("textwidget.py")
 
@@ -357,3 +361,20 @@ def click_button(session: DesktopSession, window: str, index: int) -> None:
     geometry = session.xdotool("getwindowgeometry", "--shell", window)
     height = int(dict(line.split("=") for line in geometry.split())["HEIGHT"])
     session.xdotool("mousemove", "--window", window, str(52 + 96 * index), str(height - 20), "click", "1")
+
+
+def tray_icon_position(session: DesktopSession, tmp_path: Path, state: str = "ready") -> tuple[int, int]:
+    """Centre of the agent's icon in the tray, found by its state colour in a screenshot."""
+    colour = STATE_COLOURS[state]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with Image.open(session.screenshot(tmp_path / "screen.png")) as image:
+            rgb = image.convert("RGB")
+            top = rgb.crop((rgb.width - 200, 0, rgb.width, 40))
+            hits = [(x, y) for y in range(top.height) for x in range(top.width)
+                    if all(abs(a - b) < 12 for a, b in zip(top.getpixel((x, y)), colour))]
+        if len(hits) > 20:
+            xs, ys = zip(*hits)
+            return rgb.width - 200 + sum(xs) // len(xs), sum(ys) // len(ys)
+        time.sleep(0.2)
+    raise AssertionError(f"no {state} tray icon in {tmp_path / 'screen.png'}")

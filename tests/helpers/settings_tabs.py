@@ -134,3 +134,28 @@ def download_in_model_tab(display: str, paths: Paths, hub: str, row: str, cancel
     return {"values": values, "lines": lines, "outcome": str(tab.progress_text.cget("text")),
             "installed": list(tab.installed.get_children()),
             "download_enabled": str(tab.download_button.cget("state")) == "normal"}
+
+
+def choose_in_tabs(display: str, paths: Paths, action_id: str, output: str, language: str) -> dict[str, Any]:
+    """The Actions tab's output for `action_id` and the General tab's translate language, chosen as the
+    person does (the action chosen in the list, the output picked, the language typed and Enter)."""
+    from phitray.ui.settings_actions import ActionsSection
+    from phitray.ui.settings_general import GeneralSection
+
+    root, window = _window(display, paths, FileOnly())
+    actions, general = window.sections[2], window.sections[3]
+    assert isinstance(actions, ActionsSection) and isinstance(general, GeneralSection)
+    actions.table.selection_set(action_id)
+    root.update()
+    actions.output.set(output)
+    actions.output.event_generate("<<ComboboxSelected>>")
+    window.notebook.select(3)  # the General tab, so its field can have the focus
+    root.update()
+    general.language.delete(0, "end")
+    general.language.insert(0, language)
+    general.language.focus_force()
+    root.update()
+    general.language.event_generate("<Return>")
+    root.update()
+    return {"row": list(actions.table.item(action_id, "values")), "note": str(general.language_note.cget("text")),
+            "file": paths.settings_file.read_text(encoding="utf-8")}
