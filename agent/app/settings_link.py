@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 from phitray.actions.model import Action
 from phitray.engine.jobs import Job
 from phitray.settings import Settings
-from phitray.ui.settings_window import SettingsWindow
 
 if TYPE_CHECKING:
     from phitray.app.daemon import Daemon
+    from phitray.ui.settings_window import SettingsWindow
 
 
 class LiveSettings:
@@ -31,6 +31,9 @@ class LiveSettings:
         if self.window is not None and self.window.exists():
             self.window.show()
             return
+        # Imported the first time it opens: the window's modules (and tomlkit) cost the agent nothing until then.
+        from phitray.ui.settings_window import SettingsWindow
+
         daemon = self._daemon
         self.window = SettingsWindow(daemon.root, daemon.paths, self, daemon.ui, on_close=self._closed)
 
