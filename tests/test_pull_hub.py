@@ -18,7 +18,7 @@ from phitray.backends.store import ModelStore
 from phitray.errors import DownloadError, OfflineError, PullCancelled
 from phitray.paths import Paths
 
-from helpers.fake_hub import FakeHub
+from helpers.fake_hub import FakeHub, repo_of_folder
 from helpers.fake_index import FakeIndex, make_wheel
 
 SOURCE = CATALOG[DEFAULT_MODEL].sources["onnx-cpu"]
@@ -26,10 +26,10 @@ SOURCE = CATALOG[DEFAULT_MODEL].sources["onnx-cpu"]
 
 def hub_files(tiny_phi3: Path) -> dict[str, bytes]:
     """The catalog's ONNX repository, with the tiny model in the CPU subfolder and a decoy beside it."""
-    files = {f"{SOURCE.subfolder}/{f.name}": f.read_bytes() for f in (tiny_phi3 / "onnx-int4").iterdir()}
-    files["directml/directml-int4-awq-block-128/model.onnx.data"] = b"not for this backend"
-    files["README.md"] = b"# readme"
-    return files
+    return repo_of_folder(tiny_phi3 / "onnx-int4", SOURCE.subfolder, {
+        "directml/directml-int4-awq-block-128/model.onnx.data": b"not for this backend",
+        "README.md": b"# readme",
+    })
 
 
 def test_pull_downloads_only_the_backends_folder_and_it_runs(
