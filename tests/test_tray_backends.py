@@ -15,8 +15,7 @@ import pytest
 from phitray.paths import Paths
 
 from helpers.agent import HOTKEY_SETTINGS, RunningAgent, start_agent
-from helpers.desktop import DesktopSession, open_text_widget
-from test_desktop import tray_icon_position
+from helpers.desktop import DesktopSession, open_text_widget, tray_icon_position
 
 pytestmark = pytest.mark.slow
 
