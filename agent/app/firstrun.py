@@ -279,10 +279,12 @@ class FirstRun:
             self.download.cancel(wait_seconds=5)
 
     def _progress(self, model_id: str, status: DownloadStatus) -> None:
+        """Tk thread, queued by the "first-run-download" thread: the tray's download line."""
         if self.download is not None:
             self.show(f"downloading {model_id}: {status.text}")
 
     def _done(self, outcome: DownloadOutcome) -> None:
+        """Tk thread, queued by the "first-run-download" thread as its last act."""
         self.download = None
         self.show("")
         said = read_said(self.paths.first_run_file)
