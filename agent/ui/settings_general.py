@@ -5,7 +5,6 @@ Every method runs on the Tk thread.
 
 from __future__ import annotations
 
-import tkinter
 from tkinter import ttk
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,14 @@ LOG_TEXT_MEANING = (
 )
 
 
+def checked(button: ttk.Checkbutton) -> bool:
+    return bool(button.instate(["selected"]))
+
+
+def check(button: ttk.Checkbutton, on: bool) -> None:
+    button.state(["!alternate", "selected" if on else "!selected"])
+
+
 class GeneralSection:
     def __init__(self, page: ttk.Frame, window: SettingsWindow) -> None:
         self.window = window
@@ -35,19 +42,17 @@ class GeneralSection:
         self.language_note = ttk.Label(page, text="Enter saves it.")
         self.language_note.grid(row=0, column=2, sticky="w", padx=8)
 
-        self.start_on_login = tkinter.BooleanVar(page)
-        self.start_button = ttk.Checkbutton(page, text="Start Phi Tray when I log in", variable=self.start_on_login,
-                                            command=self._start_on_login)
+        # The check boxes keep their state in Tk alone: a tkinter Variable deletes its Tcl variable from
+        # whichever thread collects it, and a collection on another thread while the Tk thread waits for
+        # that thread (it starts one) never ends.
+        self.start_button = ttk.Checkbutton(page, text="Start Phi Tray when I log in", command=self._start_on_login)
         self.start_button.grid(row=1, column=0, columnspan=3, sticky="w", pady=2)
-        self.review = tkinter.BooleanVar(page)
         self.review_button = ttk.Checkbutton(
             page, text="Review edits before they replace the selection (the changes are marked; Enter replaces)",
-            variable=self.review, command=lambda: self.window.change("review.before_replace", self.review.get()))
+            command=lambda: self.window.change("review.before_replace", checked(self.review_button)))
         self.review_button.grid(row=2, column=0, columnspan=3, sticky="w", pady=2)
-        self.log_text = tkinter.BooleanVar(page)
         self.log_button = ttk.Checkbutton(page, text="Write selected text and answers to the log",
-                                          variable=self.log_text,
-                                          command=lambda: self.window.change("log.include_text", self.log_text.get()))
+                                          command=lambda: self.window.change("log.include_text", checked(self.log_button)))
         self.log_button.grid(row=3, column=0, columnspan=3, sticky="w", pady=(2, 0))
         ttk.Label(page, text=LOG_TEXT_MEANING, wraplength=600, foreground="#555").grid(
             row=4, column=0, columnspan=3, sticky="w", padx=(22, 0))
@@ -57,10 +62,10 @@ class GeneralSection:
         settings = self.window.settings
         self.language.delete(0, "end")
         self.language.insert(0, settings.translate_language)
-        self.review.set(settings.review_before_replace)
-        self.log_text.set(settings.log_text)
+        check(self.review_button, settings.review_before_replace)
+        check(self.log_button, settings.log_text)
         try:
-            self.start_on_login.set(self.entry_for_start.status().enabled)
+            check(self.start_button, self.entry_for_start.status().enabled)
         except PhiTrayError as error:
             self.start_button.configure(text=f"Start Phi Tray when I log in ({error})")
 
@@ -81,7 +86,7 @@ class GeneralSection:
     def _start_on_login(self) -> None:
         """The checkbox: the login entry itself, not settings.toml. Tk thread."""
         try:
-            status = self.entry_for_start.enable() if self.start_on_login.get() else self.entry_for_start.disable()
+            status = self.entry_for_start.enable() if checked(self.start_button) else self.entry_for_start.disable()
             self.window.say(f"Start on login: {status.describe()}")
         except PhiTrayError as error:
             self.window.say(str(error), problem=True)
