@@ -4,6 +4,8 @@ and the real agent on Xvfb starting on the starter, showing the download in its 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -233,6 +235,25 @@ def test_a_background_download_without_a_hub_says_offline(paths: Paths) -> None:
     assert watcher.done.wait(30)
     [(_, outcome)] = watcher.outcomes
     assert outcome.kind == "offline" and outcome.message.startswith("Cannot reach the model hub")
+
+
+def test_the_download_stack_stays_out_of_the_daemons_process(paths: Paths) -> None:
+    # A fresh interpreter, as the daemon is: the pull runs in a child, so its libraries load there.
+    script = f"""
+import sys, threading
+from pathlib import Path
+from phitray.app.firstrun import BackgroundDownload
+from phitray.backends.store import ModelStore
+done = threading.Event()
+outcomes = []
+download = BackgroundDownload(ModelStore(Path({str(paths.models_dir)!r})), "{DEFAULT_MODEL}", "openvino-cpu",
+                              lambda status: None, lambda outcome: (outcomes.append(outcome), done.set()))
+download.start()
+assert done.wait(60)
+print(outcomes[0].kind, sorted(name for name in ("huggingface_hub", "httpx", "ssl") if name in sys.modules))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=90)
+    assert result.stdout.split("\n")[0] == "offline []", result.stdout + result.stderr
 
 
 # --- the daemon's side, with a queue standing in for the Tk thread ------------------------------

@@ -10,15 +10,18 @@ goes to the tray; once the download is verified the daemon switches hosts.
 What was already said lives in a small marker file (`Paths.first_run_file`):
 the welcome, and that the hub could not be reached, are said once, not again at
 the next start. The decisions are plain functions of their inputs, tested
-without a desktop; `BackgroundDownload` runs one pull on its own thread and
-`FirstRun` is the daemon's side of it all.
+without a desktop; `BackgroundDownload` runs one pull in a child process
+(download_process.py) watched from its own thread, and `FirstRun` is the
+daemon's side of it all.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -26,11 +29,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from phitray.app.download_process import PulledBytes, PullEnded, PullStep, pull_in_child
 from phitray.backends.catalog import CATALOG, PHI3_DRAFT_MODEL, STARTER_MODEL
 from phitray.backends.chain import Decision
 from phitray.backends.download_meter import DownloadMeter, DownloadStatus
-from phitray.backends.store import InstalledModel, ModelStore
-from phitray.errors import OfflineError, PhiTrayError, PullCancelled
+from phitray.backends.store import PARTIAL, InstalledModel, ModelStore
+from phitray.errors import PhiTrayError
 from phitray.paths import Paths
 from phitray.settings import Settings
 
@@ -151,7 +155,8 @@ def should_switch(downloaded: str, current_model: str, wanted_model: str) -> boo
 
 
 class BackgroundDownload:
-    """One model pulled on its own "first-run-download" thread, reporting throttled progress and its end.
+    """One model pulled in a child process (download_process.py), watched from its own
+    "first-run-download" thread, which reports throttled progress and the end.
 
     `on_progress(status)` and `on_done(outcome)` are called on that thread and must not block
     (the daemon passes them to the Tk thread with `UiQueue.call_soon`).
@@ -162,56 +167,63 @@ class BackgroundDownload:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.store, self.model_id, self.backend_id = store, model_id, backend_id
         self.on_progress, self.on_done, self.clock = on_progress, on_done, clock
-        self.cancel_event = threading.Event()
         self.stopped_by_person = False
         self.thread = threading.Thread(target=self._run, name="first-run-download", daemon=True)
+        context = multiprocessing.get_context("spawn")
+        self.connection, child_end = context.Pipe()
+        self.process = context.Process(target=pull_in_child, name="phitray-download", daemon=True,
+                                       args=(child_end, store.root, model_id, backend_id))
+        self._child_end = child_end
+        self._sending = threading.Lock()
 
     def start(self) -> None:
+        self.process.start()
+        self._child_end.close()  # so that our recv() sees EOF if the child dies
         self.thread.start()
 
     def cancel(self, wait_seconds: float = 0, by_person: bool = False) -> None:
         """Stop at the next chunk; nothing half-written stays. Any thread; waits at most `wait_seconds`
-        for the download to clean up (quitting waits a little so its staging folder goes with it).
-        `by_person`: stopped from the tray, so it ends "stopped" and is not started again by itself."""
+        for the download to clean up (quitting waits a little, and then ends the child and removes its
+        staging folder itself). `by_person`: stopped from the tray, so it ends "stopped"."""
         self.stopped_by_person = self.stopped_by_person or by_person
-        self.cancel_event.set()
+        try:
+            with self._sending:
+                self.connection.send("cancel")
+        except OSError:
+            pass  # it has ended already
         if wait_seconds and self.thread.is_alive():
             self.thread.join(wait_seconds)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join(5)
+                folder = CATALOG[self.model_id].source_for(self.backend_id).folder
+                shutil.rmtree(self.store.root / PARTIAL / self.model_id / folder, ignore_errors=True)
 
     def _run(self) -> None:
-        """The "first-run-download" thread."""
-        from phitray.backends.pull import pull  # huggingface_hub loads only when a download runs
-
+        """The "first-run-download" thread: the child's messages until it ends."""
         meter = DownloadMeter(self.clock)
-        shown_at = [float("-inf")]
-
-        def on_bytes(done: int, total: int | None) -> None:
-            """Called on the "first-run-download" thread as bytes arrive."""
-            status = meter.update(done, total)
-            now = self.clock()
-            if now - shown_at[0] >= PROGRESS_INTERVAL_SECONDS or (total is not None and done >= total):
-                shown_at[0] = now
-                self.on_progress(status)
-
-        def step(text: str) -> None:
-            """Called on the "first-run-download" thread with each step of the pull."""
-            log.info("first run: %s", text)
-
-        try:
-            model = pull(self.store, self.model_id, self.backend_id, step, cancel=self.cancel_event,
-                         on_bytes=on_bytes)
-            model.verify()
-            outcome = DownloadOutcome("installed", self.model_id, self.backend_id)
-        except PullCancelled:
-            outcome = DownloadOutcome("stopped" if self.stopped_by_person else "cancelled", self.model_id,
-                                      self.backend_id)
-        except OfflineError as error:
-            outcome = DownloadOutcome("offline", self.model_id, self.backend_id, str(error))
-        except PhiTrayError as error:
-            outcome = DownloadOutcome("failed", self.model_id, self.backend_id, str(error))
-        except Exception as error:  # a library's own fault (disk full inside huggingface_hub…) is still one sentence
-            log.exception("first-run download failed")
-            outcome = DownloadOutcome("failed", self.model_id, self.backend_id, f"{type(error).__name__}: {error}.")
+        shown_at = float("-inf")
+        ended = PullEnded("failed", "The download process ended before it said how the download went.")
+        while True:
+            try:
+                message = self.connection.recv()
+            except (EOFError, OSError):
+                break
+            if isinstance(message, PulledBytes):
+                status = meter.update(message.done, message.total)
+                now = self.clock()
+                if now - shown_at >= PROGRESS_INTERVAL_SECONDS or (message.total is not None
+                                                                   and message.done >= message.total):
+                    shown_at = now
+                    self.on_progress(status)
+            elif isinstance(message, PullStep):
+                log.info("first run: %s", message.text)
+            elif isinstance(message, PullEnded):
+                ended = message
+                break
+        self.process.join(10)
+        kind: OutcomeKind = "stopped" if ended.kind == "cancelled" and self.stopped_by_person else ended.kind
+        outcome = DownloadOutcome(kind, self.model_id, self.backend_id, ended.message)
         log.info("first run: download of %s for %s ended: %s %s", self.model_id, self.backend_id,
                  outcome.kind, outcome.message)
         self.on_done(outcome)
