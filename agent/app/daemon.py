@@ -3,7 +3,8 @@
 Threads (DESIGN.md): Tk's main loop owns the main thread and every window;
 pystray runs on "tray"; hotkeys on the desktop's listener thread; jobs on
 "engine"; host switches on "host-control"; each model host is a child process
-read by its "model-host-supervisor". Other threads reach Tk only through
+read by its "model-host-supervisor"; the first run's download is a child process
+read by "first-run-download" (app/firstrun.py). Other threads reach Tk only through
 `UiQueue.call_soon`, which never waits. The state the tray shows is one frozen
 `AgentState`, replaced on the Tk thread and drawn by `view.tray_view`.
 """
