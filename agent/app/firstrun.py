@@ -90,13 +90,19 @@ def is_first_run(settings: Settings, installed: Iterable[InstalledModel]) -> boo
     return all(model.model_id in SHIPPED_OR_HELPERS for model in installed)
 
 
+def how_to_start(settings: Settings) -> str:
+    """The one sentence a person needs to use the agent: which hotkey to press."""
+    if settings.picker_hotkey:
+        return f"Select text and press {settings.picker_hotkey}."
+    return "Select text and choose Pick an action… in the tray menu."
+
+
 def plan_start(settings: Settings, installed: Iterable[InstalledModel], said: Said) -> StartPlan:
     """What `phitray run` starts on. A run that is not the first loads the wanted model as before."""
     if not is_first_run(settings, installed):
         return StartPlan(settings.model_id)
     wanted = settings.model_id
-    how = (f"Select text and press {settings.picker_hotkey}." if settings.picker_hotkey
-           else "Select text and choose Pick an action… in the tray menu.")
+    how = how_to_start(settings)
     if settings.allow_pull and said.download_stopped:
         return StartPlan(STARTER_MODEL)  # the starter's note in the tray says how to get the model
     if settings.allow_pull:
@@ -131,22 +137,31 @@ class DownloadOutcome:
     message: str = ""
 
 
-def outcome_notice(outcome: DownloadOutcome, said: Said) -> tuple[str, Said]:
-    """What to tell the person when a background download ends, and what has then been said."""
+def outcome_notice(outcome: DownloadOutcome, said: Said, how: str = "") -> tuple[str, Said]:
+    """What to tell the person when a background download ends, and what has then been said.
+
+    A notice replaces the one before it (the welcome, on a first run without the hub), so the ones
+    that keep the starter repeat `how` (how_to_start) near their start, where a cut notice keeps it."""
     if outcome.kind == "installed":
         return f"{outcome.model_id} is downloaded; switching to it.", said
     if outcome.kind == "offline":
         if said.hub_unreachable:
             return "", said
-        return (f"{outcome.message} Phi Tray stays on its small starter model and tries again at the next "
-                "start.", replace(said, hub_unreachable=True))
+        return (_on_the_starter(how) + f"{outcome.message} It tries again at the next start.",
+                replace(said, hub_unreachable=True))
     if outcome.kind == "failed":
-        return f"{outcome.model_id} was not downloaded: {outcome.message} Phi Tray stays on its starter model.", said
+        return _on_the_starter(how) + f"{outcome.model_id} was not downloaded: {outcome.message}", said
     if outcome.kind == "stopped":
         return (f"Stopped downloading {outcome.model_id}; nothing of it was kept. Phi Tray stays on its starter "
                 f"model. Download it from Settings, or with `phitray model pull {outcome.model_id}`.",
                 replace(said, download_stopped=True))
     return "", said
+
+
+def _on_the_starter(how: str) -> str:
+    """"Phi Tray stays on its small starter model (select text and press …). " """
+    hint = f" ({how[:1].lower()}{how[1:].rstrip('.')})" if how else ""
+    return f"Phi Tray stays on its small starter model{hint}. "
 
 
 def should_switch(downloaded: str, current_model: str, wanted_model: str) -> bool:
@@ -244,6 +259,7 @@ class FirstRun:
         self.paths, self.call_soon = paths, call_soon
         self.notify, self.show, self.installed = notify, show, installed
         self.waiting = ""  # the model to fetch once the starter's host has probed the chain
+        self.how = ""  # how_to_start, repeated by a notice that replaces the welcome
         self.download: BackgroundDownload | None = None
 
     def start_model(self, settings: Settings) -> str:
@@ -254,6 +270,7 @@ class FirstRun:
             models = []
         said = read_said(self.paths.first_run_file)
         plan = plan_start(settings, models, said)
+        self.how = how_to_start(settings)
         if plan.model_id != settings.model_id:
             log.info("first run: starting on %s; %s", plan.model_id,
                      f"{plan.download} downloads once it is up" if plan.download else "nothing to download")
@@ -300,7 +317,7 @@ class FirstRun:
         self.download = None
         self.show("")
         said = read_said(self.paths.first_run_file)
-        notice, now_said = outcome_notice(outcome, said)
+        notice, now_said = outcome_notice(outcome, said, self.how)
         if now_said != said:
             write_said(self.paths.first_run_file, now_said)
         if notice:
