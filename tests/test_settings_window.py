@@ -186,6 +186,19 @@ def test_a_backend_added_to_the_chain_in_the_model_tab_reloads_the_model_without
     assert "# this machine has no NPU" in agent.paths.settings_file.read_text(encoding="utf-8")
 
 
+def test_a_download_from_the_running_agents_window_runs_in_a_process_of_its_own(
+    session: DesktopSession, agent: RunningAgent
+) -> None:
+    window = open_settings(session, agent)
+    # Model: past the chain's list and its three buttons, the installed models and their two buttons,
+    # to the catalog (its first row chosen) and Download. This agent's hub cannot be reached.
+    keys(session, "alt+m", *["Tab"] * 9, "Return")
+    ended = agent.wait_log(r"download of phi-3-mini-4k-instruct for openvino-npu ended: (\w+)", 30)
+    assert ended[-1][1] == "offline", agent.log()[-2000:]
+    keys(session, "Escape")
+    wait_gone(session, window)
+
+
 def test_the_trays_settings_item_opens_the_window_with_the_keyboard(
     session: DesktopSession, agent: RunningAgent, tmp_path: Path
 ) -> None:

@@ -4,6 +4,8 @@ only writes settings.toml (the agent reads it when it starts)."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from phitray.actions.model import Action
@@ -20,8 +22,8 @@ if TYPE_CHECKING:
 class FileOnly:
     """The settings window's host when no agent runs: nothing to apply; Try runs in a child. Tk thread."""
 
-    def __init__(self, try_in_child: TryInChild | None = None) -> None:
-        self._try = try_in_child
+    def __init__(self, models_dir: Path, try_in_child: TryInChild | None = None) -> None:
+        self._models_dir, self._try = models_dir, try_in_child
 
     @property
     def live(self) -> bool:
@@ -46,6 +48,13 @@ class FileOnly:
     def model_status(self) -> str:
         return "Phi Tray is not running."
 
+    def start_download(self, model_id: str, backend_id: str, on_bytes: Callable[[int, int | None], None],
+                       on_end: Callable[[bool, str], None]) -> Callable[[], None]:
+        """In this process, which ends with the window: nothing stays loaded for long."""
+        from phitray.ui.settings_model import pull_in_thread
+
+        return pull_in_thread(self._models_dir, model_id, backend_id, on_bytes, on_end)
+
 
 def cmd_settings(args: argparse.Namespace, paths: Paths) -> int:
     if send_to_running(instance_address(paths), "settings") is not None:
@@ -62,7 +71,7 @@ def cmd_settings(args: argparse.Namespace, paths: Paths) -> int:
     setup_logging(paths, current_settings(paths.settings_file).log_level)
     root = open_tk_root()
     ui = UiQueue(root)
-    SettingsWindow(root, paths, FileOnly(TryInChild(root, ui, paths)), ui, on_close=root.quit)
+    SettingsWindow(root, paths, FileOnly(paths.models_dir, TryInChild(root, ui, paths)), ui, on_close=root.quit)
     root.mainloop()
     ui.close()
     root.destroy()

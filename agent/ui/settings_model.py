@@ -1,21 +1,26 @@
 """The Model tab: the backend chain with what `devices` finds for each, the installed models, the
 catalog's downloadable ones, Download with progress (MB/s) and Cancel, and Remove (asked first).
 
-What is slow runs on threads of its own and comes back through `UiQueue.call_soon`:
-the device survey ("settings-survey", the same `survey` as `phitray devices`), the
-catalog's download sizes ("settings-sizes", asked of the hub) and a download
-("settings-download", `backends.pull.pull`). Every method runs on the Tk thread
-unless its docstring says otherwise.
+What is slow or heavy runs away from the Tk thread and comes back through `UiQueue.call_soon`:
+the device survey (a `phitray devices` process, from the "settings-survey" thread), the catalog's
+download sizes (asked of the hub by a "phitray-sizes" process, from the "settings-sizes" thread) and
+a download (the host's: in the agent a download process as the first run's, without an agent a
+"settings-download" thread). The agent's process so loads no inference library and no hub client
+for the window. Every method runs on the Tk thread unless its docstring says otherwise.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
 import tkinter
 from tkinter import messagebox, ttk
 from typing import TYPE_CHECKING
@@ -33,6 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SURVEY_SECONDS = 120  # a first probe of a GPU or NPU driver can take long
+SIZES_SECONDS = 30
 
 
 def human_size(size: int | None) -> str:
@@ -71,12 +77,40 @@ def download_size(model_id: str, backend_id: str) -> int | None:
     return None
 
 
+def sizes_in_child(connection: Connection) -> None:
+    """Entry point of the "phitray-sizes" process: every catalog entry's download size, sent once."""
+    connection.send({(m, b): download_size(m, b) for m, model in CATALOG.items() for b in model.sources})
+
+
+def pull_in_thread(models_dir: Path, model_id: str, backend_id: str, on_bytes: Callable[[int, int | None], None],
+                   on_end: Callable[[bool, str], None]) -> Callable[[], None]:
+    """A download on a "settings-download" thread of this process, for the window without an agent (whose
+    process ends with the window); returns what cancels it."""
+    cancel = threading.Event()
+
+    def run() -> None:
+        """The "settings-download" thread."""
+        from phitray.backends.pull import pull
+
+        try:
+            pull(ModelStore(models_dir), model_id, backend_id, lambda text: log.info("%s", text), cancel=cancel,
+                 on_bytes=on_bytes)
+            on_end(False, f"{model_id} for {backend_id} is installed.")
+        except PhiTrayError as error:  # PullCancelled is one: nothing half-written is left installed
+            on_end(True, str(error))
+        except Exception as error:
+            log.exception("download failed")
+            on_end(True, f"The download failed: {error}")
+    threading.Thread(target=run, name="settings-download", daemon=True).start()
+    return cancel.set
+
+
 class ModelSection:
     def __init__(self, page: ttk.Frame, window: SettingsWindow) -> None:
         self.window = window
         self.decisions: dict[str, Decision] = {}
         self.sizes: dict[tuple[str, str], int | None] = {}
-        self.download: tuple[str, str, threading.Event] | None = None
+        self.download: Callable[[], None] | None = None  # cancels the running download
         page.columnconfigure(0, weight=1)
         self.status = ttk.Label(page, text="", wraplength=660)
         self.status.grid(row=0, column=0, columnspan=2, sticky="w")
@@ -269,8 +303,24 @@ class ModelSection:
             self._draw_chain()
 
     def _ask_sizes(self) -> None:
-        """The "settings-sizes" thread: each catalog entry's download size, handed to the Tk thread."""
-        sizes = {(m, b): download_size(m, b) for m, model in CATALOG.items() for b in model.sources}
+        """The "settings-sizes" thread: each catalog entry's download size, asked in a child process (the
+        hub's client and OpenSSL stay out of the agent), handed to the Tk thread."""
+        found: dict[tuple[str, str], int | None] = {}
+        try:
+            context = multiprocessing.get_context("spawn")
+            ours, theirs = context.Pipe(duplex=False)
+            child = context.Process(target=sizes_in_child, args=(theirs,), name="phitray-sizes", daemon=True)
+            child.start()
+            theirs.close()
+            if ours.poll(SIZES_SECONDS):
+                found = ours.recv()
+            child.join(1)
+            if child.is_alive():
+                child.kill()
+        except (EOFError, OSError, AssertionError) as error:  # AssertionError: a daemonic process has no children
+            log.warning("settings window: no download sizes: %s", error)
+        sizes = {(model_id, backend_id): found.get((model_id, backend_id))
+                 for model_id, model in CATALOG.items() for backend_id in model.sources}
 
         def show() -> None:
             """Tk thread."""
@@ -312,46 +362,29 @@ class ModelSection:
         if not selected or self.download is not None:
             return
         model_id, backend_id = selected[0].split(" ", 1)
-        cancel = threading.Event()
-        self.download = (model_id, backend_id, cancel)
-        self.download_button.configure(state="disabled")
-        self.cancel_button.configure(state="normal")
-        self.progress.configure(value=0)
-        self.progress_text.configure(text=f"Starting the download of {model_id} for {backend_id}…", foreground="")
-        threading.Thread(target=self._pull, args=(model_id, backend_id, cancel), name="settings-download",
-                         daemon=True).start()
-
-    def _cancel(self) -> None:
-        if self.download is not None:
-            self.download[2].set()
-            self.progress_text.configure(text="Cancelling…")
-
-    def _pull(self, model_id: str, backend_id: str, cancel: threading.Event) -> None:
-        """The "settings-download" thread: the pull, its progress handed to the Tk thread."""
         from phitray.backends.download_meter import DownloadMeter
-        from phitray.backends.pull import pull
 
         meter = DownloadMeter()
 
         def on_bytes(done: int, total: int | None) -> None:
-            """Called on the "settings-download" thread as bytes arrive."""
+            """Called on the host's download thread as bytes arrive."""
             status = meter.update(done, total)
             self.window.ui.call_soon(lambda: self._progress(status))
 
-        def progress(message: str) -> None:
-            """Called on the "settings-download" thread with each step's sentence."""
-            log.info("settings window: %s", message)
+        def on_end(failed: bool, sentence: str) -> None:
+            """Called on the host's download thread once, at the end."""
+            self.window.ui.call_soon(lambda: self._downloaded(sentence, failed))
 
-        try:
-            pull(ModelStore(self.window.paths.models_dir), model_id, backend_id, progress, cancel=cancel,
-                 on_bytes=on_bytes)
-            outcome, failed = f"{model_id} for {backend_id} is installed.", False
-        except PhiTrayError as error:  # PullCancelled is one: nothing half-written is left installed
-            outcome, failed = str(error), True
-        except Exception as error:
-            log.exception("download failed")
-            outcome, failed = f"The download failed: {error}", True
-        self.window.ui.call_soon(lambda: self._downloaded(outcome, failed))
+        self.download_button.configure(state="disabled")
+        self.cancel_button.configure(state="normal")
+        self.progress.configure(value=0)
+        self.progress_text.configure(text=f"Starting the download of {model_id} for {backend_id}…", foreground="")
+        self.download = self.window.host.start_download(model_id, backend_id, on_bytes, on_end)
+
+    def _cancel(self) -> None:
+        if self.download is not None:
+            self.download()
+            self.progress_text.configure(text="Cancelling…")
 
     def _progress(self, status: DownloadStatus) -> None:
         if not self.window.exists() or self.download is None:

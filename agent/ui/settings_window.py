@@ -53,6 +53,11 @@ class SettingsHost(Protocol):
 
     def model_status(self) -> str: ...  # the model in use, or what it is doing
 
+    # Start pulling a catalog model: `on_bytes(done, total)` and then `on_end(failed, sentence)` come on a
+    # thread of the host's (never the Tk thread); returns what cancels it (nothing half-written is kept).
+    def start_download(self, model_id: str, backend_id: str, on_bytes: Callable[[int, int | None], None],
+                       on_end: Callable[[bool, str], None]) -> Callable[[], None]: ...
+
 
 class Section(Protocol):
     def refresh(self) -> None: ...  # redraw from the window's settings and actions

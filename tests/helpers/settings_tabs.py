@@ -28,9 +28,32 @@ T = TypeVar("T")
 
 
 def in_child(function: Callable[..., T], *args: Any, timeout: float = 120) -> T:
-    """`function(*args)` in a spawned process; its result, or its exception raised here."""
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply_async(function, args).get(timeout)
+    """`function(*args)` in a spawned process (not a pool's daemonic worker: the tab starts processes of its
+    own); its result, or its exception raised here."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe(duplex=False)
+    child = context.Process(target=_run_and_send, args=(theirs, function, args))
+    child.start()
+    theirs.close()
+    try:
+        if not ours.poll(timeout):
+            raise TimeoutError(f"{function.__name__} gave no answer within {timeout} s")
+        failed, value = ours.recv()
+    finally:
+        child.join(10)
+        if child.is_alive():
+            child.kill()
+    if failed:
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+def _run_and_send(connection: Any, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """The child's side of in_child."""
+    try:
+        connection.send((False, function(*args)))
+    except BaseException as error:  # noqa: BLE001 - handed to the test to raise
+        connection.send((True, error))
 
 
 def _window(display: str, paths: Paths, host: SettingsHost) -> tuple[tkinter.Tk, SettingsWindow]:
@@ -43,7 +66,7 @@ def _window(display: str, paths: Paths, host: SettingsHost) -> tuple[tkinter.Tk,
 def model_tab(display: str, paths: Paths, hub: str) -> dict[str, Any]:
     """The Model tab's rows once the device survey and the download sizes are in."""
     os.environ["HF_ENDPOINT"] = hub
-    root, window = _window(display, paths, FileOnly())
+    root, window = _window(display, paths, FileOnly(paths.models_dir))
     tab = window.sections[1]
     assert isinstance(tab, ModelSection)
     deadline = time.monotonic() + 90
@@ -87,6 +110,10 @@ class RefusingAgent:
     def model_status(self) -> str:
         return "ready"
 
+    def start_download(self, model_id: str, backend_id: str, on_bytes: Callable[[int, int | None], None],
+                       on_end: Callable[[bool, str], None]) -> Callable[[], None]:
+        raise AssertionError("no download in these tests")
+
 
 def record_hotkeys(display: str, paths: Paths, taken: dict[str, str],
                    steps: list[tuple[str, str, str, str]]) -> list[dict[str, str]]:
@@ -106,12 +133,13 @@ def record_hotkeys(display: str, paths: Paths, taken: dict[str, str],
     return seen
 
 
-def download_in_model_tab(display: str, paths: Paths, hub: str, row: str, cancel_at: float | None) -> dict[str, Any]:
+def download_in_model_tab(display: str, paths: Paths, hub: str, row: str, cancel_at: float | None,
+                          host: SettingsHost | None = None) -> dict[str, Any]:
     """Download the catalog row `row` ("model-id backend-id") with the tab's Download button; with
     `cancel_at` (a fraction), press Cancel download once the bar passes it. What the bar and its line
     showed, and the tab's last line."""
     os.environ["HF_ENDPOINT"] = hub
-    root, window = _window(display, paths, FileOnly())
+    root, window = _window(display, paths, host or FileOnly(paths.models_dir))
     tab = window.sections[1]
     assert isinstance(tab, ModelSection)
     tab.catalog.selection_set(row)
@@ -142,7 +170,7 @@ def choose_in_tabs(display: str, paths: Paths, action_id: str, output: str, lang
     from phitray.ui.settings_actions import ActionsSection
     from phitray.ui.settings_general import GeneralSection
 
-    root, window = _window(display, paths, FileOnly())
+    root, window = _window(display, paths, FileOnly(paths.models_dir))
     actions, general = window.sections[2], window.sections[3]
     assert isinstance(actions, ActionsSection) and isinstance(general, GeneralSection)
     actions.table.selection_set(action_id)
