@@ -26,15 +26,17 @@ Invoke = Callable[[Any], None]  # called with the chosen pystray MenuItem
 
 
 def fill(tk_menu: tkinter.Menu, items: Iterable[Any], separator: Any, invoke: Invoke,
-         keep: list[object], bold: tkinter.font.Font | None = None) -> None:
+         keep: list[object], bold: tkinter.font.Font | None = None, place: str = "tray") -> None:
     """Add one Tk entry per visible pystray item to `tk_menu`, submenus as cascades.
 
     `items`: a pystray Menu (iterating it gives its visible items, separators folded as pystray does);
-    `separator`: pystray's Menu.SEPARATOR; `keep`: holds the Tk variables and submenus, which must
-    live as long as the menu (tkinter unsets a variable when its Python object goes, and the check
-    mark with it).
+    `separator`: pystray's Menu.SEPARATOR; `keep`: holds the submenus, which must live as long as the
+    menu. Check marks live in plain Tcl variables named by their `place` in the menu (the same names
+    at every post, so nothing piles up), not tkinter Variables: a
+    Variable unsets its Tcl variable from whichever thread collects it, and a collection on another
+    thread while the Tk thread waits for that thread hangs both.
     """
-    for item in items:
+    for position, item in enumerate(items):
         if item is separator:
             tk_menu.add_separator()
             continue
@@ -44,21 +46,21 @@ def fill(tk_menu: tkinter.Menu, items: Iterable[Any], separator: Any, invoke: In
         if item.submenu is not None:
             child = tkinter.Menu(tk_menu, tearoff=False)
             keep.append(child)
-            fill(child, item.submenu, separator, invoke, keep, bold)
+            fill(child, item.submenu, separator, invoke, keep, bold, f"{place}_{position}")
             tk_menu.add_cascade(menu=child, **options)
             continue
         command = _chooser(invoke, item)
         checked = item.checked
         if checked is None:
             tk_menu.add_command(command=command, **options)
-        elif item.radio:
-            choice = tkinter.StringVar(tk_menu, value="on" if checked else "")
-            keep.append(choice)
-            tk_menu.add_radiobutton(command=command, variable=choice, value="on", **options)
+            continue
+        variable = f"phitray_mark_{place}_{position}"
+        if item.radio:
+            tk_menu.setvar(variable, "on" if checked else "")
+            tk_menu.add_radiobutton(command=command, variable=variable, value="on", **options)
         else:
-            mark = tkinter.BooleanVar(tk_menu, value=checked)
-            keep.append(mark)
-            tk_menu.add_checkbutton(command=command, variable=mark, onvalue=True, offvalue=False, **options)
+            tk_menu.setvar(variable, 1 if checked else 0)
+            tk_menu.add_checkbutton(command=command, variable=variable, onvalue=1, offvalue=0, **options)
 
 
 def _chooser(invoke: Invoke, item: Any) -> Callable[[], None]:
