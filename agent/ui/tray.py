@@ -41,6 +41,8 @@ BACKEND_LIMITS = {
 # szInfo[256] and szInfoTitle[64]. pystray's win32 backend raises ValueError for longer text.
 NOTICE_MESSAGE_UNITS = 255
 NOTICE_TITLE_UNITS = 63
+# How long the "tray-paint" thread holds a change back for an icon that has not shown yet.
+SHOW_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,7 @@ class Tray:
         if self.backend == "xorg":
             self._listen_for_clicks()
             self._dock_once()
+            self._flush_after_changes()
         self._notifier = LinuxNotifier() if sys.platform.startswith("linux") and not self._icon.HAS_NOTIFICATION else None
         self._thread: threading.Thread | None = None
         self.visible = threading.Event()
@@ -229,6 +232,36 @@ class Tray:
 
         icon._assert_docked = dock_unless_docked
 
+    def _flush_after_changes(self) -> None:
+        """Send each change of the xorg icon to the X server once it is made, from the thread that asked for it.
+
+        pystray runs a change (`_show`, `_hide`, `_update_icon`, `_update_title`, `_stop`) on its "tray" thread: the
+        asking thread sends a ClientMessage and flushes, and the tray thread queues the change's requests
+        (the title's ChangeProperty, the icon's PutImage) with no flush of its own, then waits for events.
+        python-xlib sends a queued request only from a thread that is sending: a thread waiting for events
+        sends the queue only if no other thread is sending as it starts to wait, and a flush sends only what
+        was queued when it began. When the asker's flush is still finishing as the tray thread returns to
+        its wait (likelier with other threads busy, as the "notify" thread is at start), nobody sends the
+        change: the window kept its old name until the next change or event, ten seconds or more.
+        The asking thread flushes after the change returns, when the change is queued; pystray's rewritten
+        methods are private, so where they are missing the icon is left as pystray makes it.
+        """
+        icon, names = self._icon, ("_show", "_hide", "_update_icon", "_update_title", "_stop")
+        display = getattr(icon, "_display", None)
+        if display is None or not all(callable(getattr(icon, name, None)) for name in names):
+            log.warning("tray: pystray's xorg icon has changed inside; its changes are sent when it next flushes")
+            return
+
+        def flushed(change: Callable[[], None]) -> Callable[[], None]:
+            def change_and_flush() -> None:
+                """The asking thread, once the tray thread has made the change."""
+                change()
+                display.flush()
+            return change_and_flush
+
+        for name in names:
+            setattr(icon, name, flushed(getattr(icon, name)))
+
     def _on_click(self, event: Any) -> None:
         """pystray's xorg loop calls this on the "tray" thread for a button press on the icon."""
         call_soon, tk_menu = self._call_soon, self._tk_menu
@@ -264,6 +297,8 @@ class Tray:
                 stopping = self._stopping
             try:
                 if wanted is not None:
+                    if self.backend == "xorg":
+                        self._wait_until_shown()
                     self._update(*wanted)
                 if stopping:
                     self._icon.stop()
@@ -272,6 +307,17 @@ class Tray:
                 log.exception("tray update failed")
                 if stopping:
                     return
+
+    def _wait_until_shown(self) -> None:
+        """tray-paint thread: wait (a few seconds at most, and never past stop()) until the icon shows.
+
+        pystray keeps a title given before the icon shows without writing it, and the xorg icon wrote
+        its name when its window was made: a status shown before then stayed "Starting…" in the window
+        until the next one.
+        """
+        deadline = time.monotonic() + SHOW_WAIT_SECONDS
+        while not self.visible.wait(0.05) and not self._stopping and time.monotonic() < deadline:
+            pass
 
     def _update(self, view: TrayView, menu_changed: bool) -> None:
         """tray-paint thread."""
