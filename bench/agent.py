@@ -84,9 +84,9 @@ EDIT_TEXTS = [
 ]
 SENTENCES = [
     "i has went to the store yesterday and buyed three apple.",
-    "their going to the park tomorow if the weather is nice.",
+    "their going too the park tomorow.",
     "we was happy when the team winned the match.",
-    "she like when peoples is on time for the meeting.",
+    "my sister have three cat and two dog.",
 ]
 PROMPT_SIZES = (64, 512, 2048)
 
