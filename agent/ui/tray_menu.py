@@ -55,12 +55,13 @@ def fill(tk_menu: tkinter.Menu, items: Iterable[Any], separator: Any, invoke: In
             tk_menu.add_command(command=command, **options)
             continue
         variable = f"phitray_mark_{place}_{position}"
+        # Menu.add with the entry's type: the add_* helpers are typed to take a Variable, Tk takes its name.
         if item.radio:
             tk_menu.setvar(variable, "on" if checked else "")
-            tk_menu.add_radiobutton(command=command, variable=variable, value="on", **options)
+            tk_menu.add("radiobutton", command=command, variable=variable, value="on", **options)
         else:
-            tk_menu.setvar(variable, 1 if checked else 0)
-            tk_menu.add_checkbutton(command=command, variable=variable, onvalue=1, offvalue=0, **options)
+            tk_menu.setvar(variable, "1" if checked else "0")
+            tk_menu.add("checkbutton", command=command, variable=variable, onvalue="1", offvalue="0", **options)
 
 
 def _chooser(invoke: Invoke, item: Any) -> Callable[[], None]:
