@@ -136,7 +136,8 @@ class Daemon:
     def _chain_options(self) -> ChainOptions:
         chain = self.settings.chain if self.state.backend_choice == "auto" else (self.state.backend_choice,)
         return ChainOptions(chain=chain, model_id=self.state.model_id, cache_dir=self.paths.compile_cache_dir,
-                            allow_pull=self.settings.allow_pull)
+                            allow_pull=self.settings.allow_pull, prompt_lookup=self.settings.prompt_lookup,
+                            draft_model=self.settings.draft_model)
 
     def _on_host_change(self, change: HostChange) -> None:
         """An event of the current model host, marshalled to the Tk thread."""
