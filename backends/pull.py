@@ -149,10 +149,21 @@ class _FileBar:
         self.counter.add(int(count or 0))
 
 
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """The connection errors of the HTTP library huggingface_hub loaded, which depends on its version:
+    httpx (1.x), httpx2 (2.x, in the Windows installer) or requests (older). Only what is already
+    imported is looked at: the others are not needed, and may not be installed."""
+    kinds: list[type[BaseException]] = [OSError]
+    for name, error in (("httpx", "TransportError"), ("httpx2", "TransportError"), ("requests", "RequestException")):
+        kind = getattr(sys.modules.get(name), error, None)
+        if isinstance(kind, type) and issubclass(kind, BaseException):
+            kinds.append(kind)
+    return tuple(kinds)
+
+
 def _pull_hub(
     store: ModelStore, model_id: str, source: HubSource, progress: Progress, counter: _ByteCounter
 ) -> InstalledModel:
-    import httpx
     from huggingface_hub import HfApi, constants, hf_hub_download
     from huggingface_hub.errors import (
         HfHubHTTPError,
@@ -202,7 +213,7 @@ def _pull_hub(
         ) from error
     except HfHubHTTPError as error:
         raise DownloadError(f"Downloading {where} from {endpoint} failed: {_status(error)}.") from error
-    except (OSError, httpx.TransportError) as error:  # connection refused/reset before huggingface_hub wraps it
+    except _transport_errors() as error:  # connection refused/reset before huggingface_hub wraps it
         raise OfflineError(f"Cannot reach the model hub at {endpoint} to download {where}: {error}.") from error
     files_dir = staging / source.subfolder if source.subfolder else staging
     model = store.add(model_id, files_dir, source.folder, source=f"hub {where}", quantization=source.quantization)
