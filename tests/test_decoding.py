@@ -13,7 +13,7 @@ from phitray.actions.library import load_actions
 from phitray.actions.model import parse_action
 from phitray.backends.base import DecodingOptions, Request
 from phitray.backends.catalog import CATALOG, PHI3_DRAFT_MODEL
-from phitray.backends.openvino import PROMPT_LOOKUP, OpenVINOBackend, create_with_cache, lookup_name
+from phitray.backends.openvino import DRAFT_TOKENS, PROMPT_LOOKUP, OpenVINOBackend, create_with_cache, lookup_name
 from phitray.backends.pull import pull
 from phitray.backends.store import ModelStore
 from phitray.errors import ActionFileError
@@ -80,17 +80,20 @@ def test_the_npu_pipeline_never_asks_for_prompt_lookup(tmp_path: Path) -> None:
 def test_a_draft_model_drafts_for_every_request(shared_paths: Paths, tmp_path: Path) -> None:
     """The tiny Phi-3 as its own draft walks openvino-genai's real speculative-decoding API on the CPU."""
     tiny = ModelStore(shared_paths.models_dir).resolve("tiny-phi3", "openvino-cpu")
-    plain = OpenVINOBackend("openvino-cpu", tmp_path, DecodingOptions(prompt_lookup=False))
-    plain.load(tiny, lambda text: None)
-    expected = answer(plain, Request("Tell me about the string module.", max_new_tokens=16))
-    plain.unload()
     backend = OpenVINOBackend("openvino-cpu", tmp_path, DecodingOptions(draft=tiny))
     info = backend.load(tiny, lambda text: None)
     try:
         assert info.decoding_for("plain") == info.decoding_for("prompt-lookup") == "draft model tiny-phi3"
         assert "decoding: draft model tiny-phi3" in backend.probe().detail
-        # Greedy speculative decoding keeps the big model's answer; with itself as the draft, token for token.
-        assert answer(backend, Request("Tell me about the string module.", max_new_tokens=16)) == expected
+        assert answer(backend, Request("Tell me about the string module.", max_new_tokens=16)).strip()
+        # The draft really drafts, and a model agrees with itself: almost every drafted token is accepted.
+        # (Not the answer token for token: verifying several tokens in one pass rounds differently from
+        # plain decoding, and the tiny model's random weights are full of near-ties that flip.)
+        config = backend._pipeline.get_generation_config()
+        config.max_new_tokens, config.num_assistant_tokens, config.do_sample = 32, DRAFT_TOKENS, False
+        metrics = backend._pipeline.generate(["Tell me about the string module."], config).extended_perf_metrics
+        assert metrics.get_num_draft_tokens() >= 10, metrics.get_num_draft_tokens()
+        assert metrics.get_draft_acceptance_rate() >= 0.5, metrics.get_draft_acceptance_rate()
     finally:
         backend.unload()
 
