@@ -37,8 +37,8 @@ class GeneralSection:
         ttk.Label(page, text="Translate into (language)").grid(row=0, column=0, sticky="w", pady=2)
         self.language = ttk.Entry(page, width=24)
         self.language.grid(row=0, column=1, sticky="w", pady=2)
-        self.language.bind("<Return>", lambda event: self._language())
-        self.language.bind("<FocusOut>", lambda event: self._language())
+        self.language.bind("<Return>", lambda event: self.save_language())
+        self.language.bind("<FocusOut>", lambda event: self.save_language())
         self.language_note = ttk.Label(page, text="Enter saves it.")
         self.language_note.grid(row=0, column=2, sticky="w", padx=8)
 
@@ -73,7 +73,7 @@ class GeneralSection:
         # Start on login is no line of settings.toml, but a window that cannot save edits nothing at all.
         set_state([self.language, self.start_button, self.review_button, self.log_button], enabled)
 
-    def _language(self) -> None:
+    def save_language(self) -> None:
         """Enter in the field, or the focus leaving it. Tk thread."""
         text = self.language.get().strip()
         if text == self.window.settings.translate_language:

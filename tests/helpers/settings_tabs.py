@@ -166,7 +166,7 @@ def download_in_model_tab(display: str, paths: Paths, hub: str, row: str, cancel
 
 def choose_in_tabs(display: str, paths: Paths, action_id: str, output: str, language: str) -> dict[str, Any]:
     """The Actions tab's output for `action_id` and the General tab's translate language, chosen as the
-    person does (the action chosen in the list, the output picked, the language typed and Enter)."""
+    person does (the action chosen in the list, the output picked, the language typed and saved as Enter saves it)."""
     from phitray.ui.settings_actions import ActionsSection
     from phitray.ui.settings_general import GeneralSection
 
@@ -177,13 +177,12 @@ def choose_in_tabs(display: str, paths: Paths, action_id: str, output: str, lang
     root.update()
     actions.output.set(output)
     actions.output.event_generate("<<ComboboxSelected>>")
-    window.notebook.select(3)  # the General tab, so its field can have the focus
+    window.notebook.select(3)
     root.update()
     general.language.delete(0, "end")
     general.language.insert(0, language)
-    general.language.focus_force()
-    root.update()
-    general.language.event_generate("<Return>")
+    # What Enter in the field runs; the focus is the window's own (a key sent here would go to it).
+    general.save_language()
     root.update()
     return {"row": list(actions.table.item(action_id, "values")), "note": str(general.language_note.cget("text")),
             "file": paths.settings_file.read_text(encoding="utf-8")}
