@@ -25,6 +25,7 @@ from phitray.actions.library import builtin_files, read_action
 from phitray.actions.model import OUTPUTS, Action, parse_action
 from phitray.errors import ActionFileError, ConfigError
 from phitray.ui.popup import take_keyboard
+from phitray.ui.settings_window import button_group
 
 log = logging.getLogger(__name__)
 PROBLEM_COLOUR = "#a00000"
@@ -104,12 +105,8 @@ class ActionEditor:
         self.sample.grid(row=row + 1, column=1, sticky="we", pady=2)
         buttons = ttk.Frame(frame)
         buttons.grid(row=row + 2, column=0, columnspan=3, sticky="w", pady=(6, 0))
-        self.try_button = ttk.Button(buttons, text="Try", command=self.try_it)
-        self.save_button = ttk.Button(buttons, text="Save", command=self.save)
-        self.cancel_button = ttk.Button(buttons, text="Cancel", command=self.close)
-        for button in (self.try_button, self.save_button, self.cancel_button):
-            button.pack(side="left", padx=(0, 6))
-            button.bind("<Return>", lambda event: event.widget.invoke())
+        self.try_button, self.save_button, self.cancel_button = button_group(
+            buttons, ("Try", self.try_it), ("Save", self.save), ("Cancel", self.close), across=True)
         self.status = ttk.Label(frame, text="", wraplength=600)
         self.status.grid(row=row + 3, column=0, columnspan=3, sticky="w")
         self._fill(existing)

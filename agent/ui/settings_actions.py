@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from phitray.actions.model import OUTPUTS, Action
 from phitray.ui.action_editor import ActionEditor
-from phitray.ui.settings_window import set_state
+from phitray.ui.settings_window import button_group, set_state
 
 if TYPE_CHECKING:
     from phitray.ui.settings_window import SettingsWindow
@@ -38,11 +38,8 @@ class ActionsSection:
         self.output = ttk.Combobox(row, values=OUTPUTS, state="readonly", width=12)
         self.output.pack(side="left", padx=(6, 16))
         self.output.bind("<<ComboboxSelected>>", lambda event: self._output())
-        self.new_button = ttk.Button(row, text="New action…", command=self.new)
-        self.edit_button = ttk.Button(row, text="Edit…", command=self.edit)
-        for button in (self.new_button, self.edit_button):
-            button.pack(side="left", padx=(0, 6))
-            button.bind("<Return>", lambda event: event.widget.invoke())
+        self.new_button, self.edit_button = button_group(row, ("New action…", self.new), ("Edit…", self.edit),
+                                                         across=True)
         self.refresh()
 
     def _hotkey(self, action: Action) -> str:

@@ -30,7 +30,7 @@ from phitray.backends.chain import Decision
 from phitray.backends.registry import BACKEND_IDS, OPT_IN
 from phitray.backends.store import ModelStore
 from phitray.errors import PhiTrayError
-from phitray.ui.settings_window import PROBLEM_COLOUR, set_state
+from phitray.ui.settings_window import PROBLEM_COLOUR, button_group, set_state
 
 if TYPE_CHECKING:
     from phitray.backends.download_meter import DownloadStatus
@@ -119,39 +119,24 @@ class ModelSection:
             row=1, column=0, sticky="w", pady=(6, 0))
         self.chain = tkinter.Listbox(page, height=6, exportselection=False, activestyle="dotbox")
         self.chain.grid(row=2, column=0, sticky="we")
-        chain_buttons = ttk.Frame(page)
-        chain_buttons.grid(row=2, column=1, sticky="n", padx=(6, 0))
-        self.up_button = ttk.Button(chain_buttons, text="Move up", command=lambda: self._move(-1))
-        self.down_button = ttk.Button(chain_buttons, text="Move down", command=lambda: self._move(1))
-        self.use_button = ttk.Button(chain_buttons, text="Use / don't use", command=self._toggle)
-        for button in (self.up_button, self.down_button, self.use_button):
-            button.pack(fill="x", pady=1)
+        self.up_button, self.down_button, self.use_button = button_group(
+            self._beside(page, 2), ("Move up", lambda: self._move(-1)), ("Move down", lambda: self._move(1)),
+            ("Use / don't use", self._toggle))
 
         ttk.Label(page, text="Installed models").grid(row=3, column=0, sticky="w", pady=(8, 0))
         self.installed = ttk.Treeview(page, columns=("backends", "size"), height=4, selectmode="browse")
         self._columns(self.installed, (("#0", "Model", 200), ("backends", "For backends", 300), ("size", "Size", 90)))
         self.installed.grid(row=4, column=0, sticky="we")
-        installed_buttons = ttk.Frame(page)
-        installed_buttons.grid(row=4, column=1, sticky="n", padx=(6, 0))
-        self.use_model_button = ttk.Button(installed_buttons, text="Use this model", command=self._use_model)
-        self.remove_button = ttk.Button(installed_buttons, text="Remove…", command=self._remove)
-        for button in (self.use_model_button, self.remove_button):
-            button.pack(fill="x", pady=1)
+        self.use_model_button, self.remove_button = button_group(
+            self._beside(page, 4), ("Use this model", self._use_model), ("Remove…", self._remove))
 
         ttk.Label(page, text="Models you can download").grid(row=5, column=0, sticky="w", pady=(8, 0))
         self.catalog = ttk.Treeview(page, columns=("backend", "size"), height=4, selectmode="browse")
         self._columns(self.catalog, (("#0", "Model", 300), ("backend", "For backend", 200), ("size", "Download", 90)))
         self.catalog.grid(row=6, column=0, sticky="we")
-        download_buttons = ttk.Frame(page)
-        download_buttons.grid(row=6, column=1, sticky="n", padx=(6, 0))
-        self.download_button = ttk.Button(download_buttons, text="Download", command=self._download)
-        self.cancel_button = ttk.Button(download_buttons, text="Cancel download", command=self._cancel,
-                                        state="disabled")
-        for button in (self.download_button, self.cancel_button):
-            button.pack(fill="x", pady=1)
-        for button in (self.up_button, self.down_button, self.use_button, self.use_model_button, self.remove_button,
-                       self.download_button, self.cancel_button):
-            button.bind("<Return>", lambda event: event.widget.invoke())
+        self.download_button, self.cancel_button = button_group(
+            self._beside(page, 6), ("Download", self._download), ("Cancel download", self._cancel))
+        self.cancel_button.configure(state="disabled")
         ttk.Label(page, text="Download progress").grid(row=7, column=0, sticky="w", pady=(6, 0))
         self.progress = ttk.Progressbar(page, mode="determinate", maximum=1000)
         self.progress.grid(row=8, column=0, sticky="we")
@@ -160,6 +145,13 @@ class ModelSection:
         self.refresh()
         self._start_survey()
         threading.Thread(target=self._ask_sizes, name="settings-sizes", daemon=True).start()
+
+    @staticmethod
+    def _beside(page: ttk.Frame, row: int) -> ttk.Frame:
+        """A frame for the buttons to the right of the list in `row`."""
+        frame = ttk.Frame(page)
+        frame.grid(row=row, column=1, sticky="n", padx=(6, 0))
+        return frame
 
     @staticmethod
     def _columns(table: ttk.Treeview, columns: tuple[tuple[str, str, int], ...]) -> None:

@@ -73,6 +73,22 @@ def set_state(widgets: list[Any], enabled: bool) -> None:
             pass
 
 
+def button_group(parent: tkinter.Misc, *buttons: tuple[str, Callable[[], object]],
+                 across: bool = False) -> list[ttk.Button]:
+    """Buttons packed down a column (or `across` a row), each pressed by Enter as well as by Space:
+    Space is Tk's only key for a ttk.Button, and Enter is the one a keyboard user tries first."""
+    made = []
+    for text, command in buttons:
+        button = ttk.Button(parent, text=text, command=command)
+        if across:
+            button.pack(side="left", padx=(0, 6))
+        else:
+            button.pack(fill="x", pady=1)
+        button.bind("<Return>", lambda event: event.widget.invoke())
+        made.append(button)
+    return made
+
+
 class SettingsWindow:
     """The frame: file check, tabs, the status line; the sections do the rest."""
 
