@@ -9,19 +9,43 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import sys
+from dataclasses import dataclass, replace
 
 from phitray.paths import Paths
+from phitray.settings import Settings
 
 MAX_BYTES = 1_000_000
 BACKUPS = 3
+
+
+@dataclass(frozen=True)
+class LogFlags:
+    """`phitray run --log-text` and `--debug`: what they add to the settings' [log] table, at the start and
+    after each change the settings window applies (a change made in the window must not undo a flag)."""
+
+    log_text: bool = False
+    debug: bool = False
+
+    def settings(self, settings: Settings) -> Settings:
+        if self.log_text or settings.log_text:
+            # The texts are written at debug level: asking for them means asking for that level.
+            return replace(settings, log_text=True, log_level="debug")
+        return settings
+
+    def level(self, settings: Settings) -> str:
+        return "debug" if self.debug else self.settings(settings).log_level
+
+
+def set_level(level: str) -> None:
+    logging.getLogger().setLevel(getattr(logging, level.upper(), logging.INFO))
 
 
 def setup_logging(paths: Paths, level: str) -> logging.Handler:
     paths.log_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(paths.log_file, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+    set_level(level)
     root = logging.getLogger()
-    root.setLevel(getattr(logging, level.upper(), logging.INFO))
     root.addHandler(handler)
     if sys.stderr is not None and sys.stderr.isatty():
         console = logging.StreamHandler()

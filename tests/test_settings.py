@@ -7,7 +7,7 @@ from pathlib import Path
 from phitray.backends.registry import DEFAULT_CHAIN
 from phitray.hotkeys import bind_all, parse_combo
 from phitray.errors import HotkeyError
-from phitray.settings import Settings, load_settings
+from phitray.settings import Settings, load_settings, parse_settings
 
 import pytest
 
@@ -132,3 +132,16 @@ def test_a_combo_taken_twice_names_both_and_the_fixed_hotkeys_win() -> None:
     assert any("proofread.toml: ctrl+alt+space is already the picker hotkey (settings.toml [hotkeys] picker)" in m for m in messages)
     assert any("zeta.toml: ctrl+alt+s is already action summarize (mine.toml); action zeta gets no hotkey" in m for m in messages)
     assert any(m.startswith("broken.toml") for m in messages)
+
+
+def test_run_flags_for_the_log_outlast_a_change_of_the_settings() -> None:
+    """`run --log-text` keeps the texts logged when the window saves a file without include_text, and
+    switching include_text off in the file lowers the level again unless `--debug` holds it."""
+    from phitray.logs import LogFlags
+
+    plain = Settings()
+    asked = parse_settings({"log": {"include_text": True, "level": "warning"}}, "settings.toml").settings
+    assert LogFlags(log_text=True).settings(plain).log_text and LogFlags(log_text=True).level(plain) == "debug"
+    assert LogFlags().settings(asked).log_text and LogFlags().level(asked) == "debug"
+    assert not LogFlags().settings(plain).log_text and LogFlags().level(plain) == plain.log_level == "info"
+    assert LogFlags(debug=True).level(plain) == "debug" and not LogFlags(debug=True).settings(plain).log_text

@@ -35,6 +35,7 @@ from phitray.engine.engine import JobEngine
 from phitray.engine.jobs import EngineConfig, Job, JobEvent
 from phitray.errors import ConfigError, PhiTrayError
 from phitray.host.controller import HostChange, HostController
+from phitray.logs import LogFlags
 from phitray.paths import Paths
 from phitray.settings import LoadedSettings, Settings
 from phitray.ui.results import ResultWindows
@@ -48,7 +49,8 @@ class Daemon:
     """The running agent. Tray commands are methods here; each returns at once."""
 
     def __init__(self, paths: Paths, loaded: LoadedSettings, lock: InstanceLock, root: tkinter.Tk, tray: Tray,
-                 desktop: Desktop | None = None, wake: WakeMethod | None = None) -> None:
+                 desktop: Desktop | None = None, wake: WakeMethod | None = None,
+                 log_flags: LogFlags = LogFlags()) -> None:
         """`root` and `tray` come made: the icon shows while this module is still being imported.
         `desktop` is opened by `start` unless given (tests hand in a scripted one); `wake` picks how
         other threads wake Tk (the platform's way unless given: tests run Windows' way on Linux too)."""
@@ -56,6 +58,7 @@ class Daemon:
         self.root = root
         self.tray = tray
         self.settings: Settings = loaded.settings
+        self.log_flags = log_flags  # `run --log-text` and `--debug`, kept over every change of the settings
         self.problems: list[ConfigError] = list(loaded.problems)
         self.lock = lock
         self.autostart = autostart.for_this_platform()

@@ -7,12 +7,12 @@ daemon's own methods do, and like them runs on the Tk (main) thread only.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from phitray.actions.model import Action
 from phitray.engine.jobs import Job
+from phitray.logs import set_level
 from phitray.settings import Settings
 
 if TYPE_CHECKING:
@@ -50,9 +50,9 @@ class LiveSettings:
         """A change, applied without a restart: the engine reconfigured, the hotkeys bound again, the model
         host switched when the chain or model changed. Returns the combos the desktop refused."""
         daemon = self._daemon
+        settings = daemon.log_flags.settings(settings)
         old, daemon.settings = daemon.settings, settings
-        if settings.log_text and not old.log_text:
-            logging.getLogger().setLevel(logging.DEBUG)  # the texts are written at debug level
+        set_level(daemon.log_flags.level(settings))
         refused = daemon.reconfigure(report=False)
         daemon._update(picker_hotkey=settings.picker_hotkey)
         if (old.chain, old.model_id, old.allow_pull) != (settings.chain, settings.model_id, settings.allow_pull):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import tkinter
-from dataclasses import replace
 from typing import Any
 
 from phitray.desktop import autostart
@@ -13,7 +12,7 @@ from phitray.errors import DesktopError
 from phitray.desktop.instance import InstanceLock, instance_address, send_to_running
 from phitray.desktop.system import declare_dpi_awareness, window_dpi
 from phitray.cli.common import say
-from phitray.logs import setup_logging
+from phitray.logs import LogFlags, setup_logging
 from phitray.paths import Paths
 from phitray.settings import LoadedSettings, load_settings
 from phitray.ui.tray import Tray, TrayView
@@ -30,11 +29,9 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
         return 0
     try:
         loaded = load_settings(paths.settings_file)
-        settings = loaded.settings
-        if args.log_text or settings.log_text:
-            # The texts are written at debug level: asking for them means asking for that level.
-            settings = replace(settings, log_text=True, log_level="debug")
-        setup_logging(paths, "debug" if args.debug else settings.log_level)
+        flags = LogFlags(log_text=args.log_text, debug=args.debug)
+        settings = flags.settings(loaded.settings)
+        setup_logging(paths, flags.level(settings))
         log.info("phitray run: settings %s, log %s", settings.source, paths.log_file)
         for problem in loaded.problems:
             log.warning("%s", problem)
@@ -50,7 +47,7 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
             root = open_tk_root()
             from phitray.app.daemon import Daemon
 
-            return Daemon(paths, LoadedSettings(settings, loaded.problems), lock, root, tray).run()
+            return Daemon(paths, LoadedSettings(settings, loaded.problems), lock, root, tray, log_flags=flags).run()
         except BaseException:
             tray.stop()
             raise
