@@ -323,6 +323,48 @@ def test_remove_asks_first_no_keeps_the_model_and_yes_removes_it(session: Deskto
         command.wait(timeout=10)
 
 
+def test_delete_asks_first_and_takes_the_action_with_its_settings(session: DesktopSession, tmp_path: Path) -> None:
+    paths = Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data", cache_dir=tmp_path / "cache",
+                  log_dir=tmp_path / "log")
+    paths.user_actions_dir.mkdir(parents=True)
+    mine = paths.user_actions_dir / "shout.toml"
+    # Ordered first, so the list starts on it.
+    mine.write_text('id = "shout"\ntitle = "Shout"\norder = 1\nprompt = "Say $text loudly."\n', encoding="utf-8")
+    paths.settings_file.write_text('# mine\n[hotkeys.actions]\nshout = "ctrl+alt+y"\n\n[output.actions]\n'
+                                   'shout = "popup"\nsummarize = "clipboard"\n', encoding="utf-8")
+    (tmp_path / "runtime").mkdir(mode=0o700)
+    env = environment_for(paths, DISPLAY=session.display, XDG_RUNTIME_DIR=str(tmp_path / "runtime"),
+                          XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
+    with open(tmp_path / "settings.out", "w") as out:
+        command = subprocess.Popen([sys.executable, "-m", "phitray", "settings"], env=env, stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    try:
+        window = popup_window(session, "Settings", timeout=30)
+        wait_focused(session, window)
+        # Actions: the list (on Shout), the output, New action…, Edit…, Delete…; the question's default is No.
+        keys(session, "alt+a", *["Tab"] * 5, "Return")
+        question = _dialog(session, "Delete action")
+        wait_focused(session, question)
+        keys(session, "Return")
+        time.sleep(1)
+        assert mine.is_file(), "No deleted the action"
+        wait_focused(session, window)
+        keys(session, "Return")  # Delete… still has the focus
+        question = _dialog(session, "Delete action")
+        wait_focused(session, question)
+        keys(session, "Tab", "Return")  # Yes
+        deadline = time.monotonic() + 10
+        while "Deleted " not in (log := paths.log_file.read_text(encoding="utf-8")):
+            assert time.monotonic() < deadline, f"Yes did not delete the action: {log[-1500:]}"
+            time.sleep(0.1)
+        assert not mine.exists()
+        kept = paths.settings_file.read_text(encoding="utf-8")
+        assert "shout" not in kept and kept.startswith("# mine") and 'summarize = "clipboard"' in kept, kept
+    finally:
+        command.terminate()
+        command.wait(timeout=10)
+
+
 def _dialog(session: DesktopSession, title: str, timeout: float = 10) -> str:
     deadline = time.monotonic() + timeout
     while not (found := session.run("xdotool", "search", "--onlyvisible", "--name", f"^{title}$", check=False).split()):

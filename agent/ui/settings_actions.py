@@ -8,7 +8,7 @@ person's own action files. Every method runs on the Tk thread.
 from __future__ import annotations
 
 from pathlib import Path
-from tkinter import ttk
+from tkinter import messagebox, ttk
 from typing import TYPE_CHECKING
 
 from phitray.actions.model import OUTPUTS, Action
@@ -19,9 +19,14 @@ if TYPE_CHECKING:
     from phitray.ui.settings_window import SettingsWindow
 
 
+def is_builtin(action: Action) -> bool:
+    return action.source.startswith("built-in")
+
+
 class ActionsSection:
     def __init__(self, page: ttk.Frame, window: SettingsWindow) -> None:
         self.window = window
+        self._enabled = True
         self.editor: ActionEditor | None = None
         ttk.Label(page, text="Actions (Up and Down choose one)").pack(fill="x")
         self.table = ttk.Treeview(page, columns=("output", "hotkey", "source"), height=9, selectmode="browse")
@@ -38,8 +43,8 @@ class ActionsSection:
         self.output = ttk.Combobox(row, values=OUTPUTS, state="readonly", width=12)
         self.output.pack(side="left", padx=(6, 16))
         self.output.bind("<<ComboboxSelected>>", lambda event: self._output())
-        self.new_button, self.edit_button = button_group(row, ("New action…", self.new), ("Edit…", self.edit),
-                                                         across=True)
+        self.new_button, self.edit_button, self.delete_button = button_group(
+            row, ("New action…", self.new), ("Edit…", self.edit), ("Delete…", self.delete), across=True)
         self.refresh()
 
     def _hotkey(self, action: Action) -> str:
@@ -54,7 +59,7 @@ class ActionsSection:
         chosen = self.chosen()
         self.table.delete(*self.table.get_children())
         for action in self.window.actions.ordered():
-            source = "built-in" if action.source.startswith("built-in") else Path(action.source).name
+            source = "built-in" if is_builtin(action) else Path(action.source).name
             self.table.insert("", "end", iid=action.id, text=action.title,
                               values=(self._output_of(action), self._hotkey(action), source))
         if self.table.get_children():
@@ -66,6 +71,8 @@ class ActionsSection:
     def set_enabled(self, enabled: bool) -> None:
         set_state([self.new_button, self.edit_button], enabled)
         self.output.configure(state="readonly" if enabled else "disabled")
+        self._enabled = enabled
+        self._selected()
 
     def chosen(self) -> Action | None:
         selected = self.table.selection()
@@ -74,6 +81,8 @@ class ActionsSection:
     def _selected(self) -> None:
         action = self.chosen()
         self.output.set(self._output_of(action) if action else "")
+        # Only a person's own file can be deleted: a built-in is part of the program.
+        set_state([self.delete_button], self._enabled and action is not None and not is_builtin(action))
 
     def _output(self) -> None:
         """An output picked for the chosen action. Tk thread."""
@@ -93,10 +102,36 @@ class ActionsSection:
         if action is not None:
             self._open(action)
 
+    def delete(self) -> None:
+        """Delete…: the chosen action's file, asked first. Tk thread."""
+        action = self.chosen()
+        if action is None or is_builtin(action):
+            return
+        path = Path(action.source)
+        if not messagebox.askyesno("Delete action", f"Delete the action {action.title!r}? Its file {path} is deleted.",
+                                   parent=self.window.window, default="no"):
+            return
+        try:
+            path.unlink()
+        except OSError as error:
+            self.window.say(f"{path.name} was not deleted: {error}", problem=True)
+            return
+        self.window.reload_actions()
+        self.table.focus_set()  # Delete… is off on the built-in the list moved to
+        if action.id in self.window.actions.actions:  # the built-in it replaced is back, with its settings
+            self.window.say(f"Deleted {path}; the built-in {action.id} is back.")
+            return
+        # Its hotkey and output in the settings would name an action that is gone.
+        for name, table in (("hotkeys.actions", self.window.settings.action_hotkeys),
+                            ("output.actions", self.window.settings.action_outputs)):
+            if action.id in table and self.window.change(name, None, action.id):
+                return  # the window named why the settings could not be written
+        self.window.say(f"Deleted {path}.")
+
     def _open(self, action: Action | None) -> None:
         if self.editor is not None:
             self.editor.close()
-        own = {a.id for a in self.window.actions.actions.values() if not a.source.startswith("built-in")}
+        own = {a.id for a in self.window.actions.actions.values() if not is_builtin(a)}
         self.editor = ActionEditor(self.window.window, self.window.paths.user_actions_dir, action, own,
                                    self.window.host.try_action, self._saved)
 
