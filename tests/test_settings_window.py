@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -216,33 +217,18 @@ def test_the_trays_settings_item_opens_the_window_with_the_keyboard(
 
 
 def test_a_settings_file_that_is_not_toml_is_left_untouched_with_a_message(
-    session: DesktopSession, tmp_path: Path
+    session: DesktopSession, paths: Paths, tmp_path: Path
 ) -> None:
-    paths = Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data", cache_dir=tmp_path / "cache",
-                  log_dir=tmp_path / "log")
     paths.config_dir.mkdir(parents=True)
     broken = b"[hotkeys\npicker = ctrl+alt+j   # no quotes, no closing bracket\n"
     paths.settings_file.write_bytes(broken)
-    (tmp_path / "runtime").mkdir(mode=0o700)
-    env = environment_for(paths, DISPLAY=session.display, XDG_RUNTIME_DIR=str(tmp_path / "runtime"),
-                          XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
-    with open(tmp_path / "settings.out", "w+") as out:
-        # No agent runs for these settings: the command opens a window of its own that only writes the file.
-        command = subprocess.Popen([sys.executable, "-m", "phitray", "settings"], env=env, stdin=subprocess.DEVNULL,
-                                   stdout=out, stderr=subprocess.STDOUT)
-        try:
-            window = popup_window(session, "Settings", timeout=30)
-            wait_focused(session, window)
-            keys(session, "Tab", "Return")  # the picker's hotkey is disabled: nothing records
-            session.press("ctrl+alt+k", 0.2)
-            keys(session, "alt+g", "Tab", "space")  # General: review before replacing, disabled too
-            keys(session, "Escape")
-            assert command.wait(timeout=20) == 0
-        finally:
-            if command.poll() is None:
-                command.kill()
-        out.seek(0)
-        said = out.read()
+    with own_settings_window(session, paths, tmp_path) as (command, window):
+        keys(session, "Tab", "Return")  # the picker's hotkey is disabled: nothing records
+        session.press("ctrl+alt+k", 0.2)
+        keys(session, "alt+g", "Tab", "space")  # General: review before replacing, disabled too
+        keys(session, "Escape")
+        assert command.wait(timeout=20) == 0
+    said = (tmp_path / "settings.out").read_text()
     assert "is not valid TOML" in said and "changes nothing" in said, said
     assert paths.settings_file.read_bytes() == broken
     assert sorted(p.name for p in paths.config_dir.iterdir()) == ["settings.toml"]
@@ -254,15 +240,7 @@ def test_try_with_no_agent_running_runs_the_unsaved_action_in_a_process_of_its_o
     paths = replace(shared_paths, config_dir=tmp_path / "config", cache_dir=tmp_path / "cache", log_dir=tmp_path / "log")
     paths.config_dir.mkdir(parents=True)
     paths.settings_file.write_text(STARTER_SETTINGS, encoding="utf-8")
-    (tmp_path / "runtime").mkdir(mode=0o700)
-    env = environment_for(paths, DISPLAY=session.display, XDG_RUNTIME_DIR=str(tmp_path / "runtime"),
-                          XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
-    with open(tmp_path / "settings.out", "w") as out:
-        command = subprocess.Popen([sys.executable, "-m", "phitray", "settings"], env=env, stdin=subprocess.DEVNULL,
-                                   stdout=out, stderr=subprocess.STDOUT)
-    try:
-        window = popup_window(session, "Settings", timeout=30)
-        wait_focused(session, window)
+    with own_settings_window(session, paths, tmp_path):
         keys(session, "alt+a", "Tab", "Tab", "Tab", "Return")  # Actions: New action…
         editor = popup_window(session, "new action")
         wait_focused(session, editor)
@@ -281,25 +259,14 @@ def test_try_with_no_agent_running_runs_the_unsaved_action_in_a_process_of_its_o
         keys(session, "Escape")  # the popup took the keyboard
         wait_gone(session, popup)
         assert not (paths.user_actions_dir / "shout.toml").exists(), "Try saved the action"
-    finally:
-        command.terminate()
-        command.wait(timeout=10)
 
 
-def test_remove_asks_first_no_keeps_the_model_and_yes_removes_it(session: DesktopSession, shared_paths: Paths, tmp_path: Path) -> None:
-    paths = Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data", cache_dir=tmp_path / "cache",
-                  log_dir=tmp_path / "log")
+def test_remove_asks_first_no_keeps_the_model_and_yes_removes_it(
+    session: DesktopSession, shared_paths: Paths, paths: Paths, tmp_path: Path
+) -> None:
     paths.config_dir.mkdir(parents=True)
     shutil.copytree(shared_paths.models_dir / "tiny-phi3", paths.models_dir / "tiny-phi3")
-    (tmp_path / "runtime").mkdir(mode=0o700)
-    env = environment_for(paths, DISPLAY=session.display, XDG_RUNTIME_DIR=str(tmp_path / "runtime"),
-                          XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
-    with open(tmp_path / "settings.out", "w") as out:
-        command = subprocess.Popen([sys.executable, "-m", "phitray", "settings"], env=env, stdin=subprocess.DEVNULL,
-                                   stdout=out, stderr=subprocess.STDOUT)
-    try:
-        window = popup_window(session, "Settings", timeout=30)
-        wait_focused(session, window)
+    with own_settings_window(session, paths, tmp_path) as (command, window):
         # Model: the chain's list, Move up, Move down, Use / don't use, the installed models, Use this model,
         # Remove…; the question's default is No.
         keys(session, "alt+m", *["Tab"] * 7, "Return")
@@ -318,29 +285,18 @@ def test_remove_asks_first_no_keeps_the_model_and_yes_removes_it(session: Deskto
             assert time.monotonic() < deadline, "Yes did not remove the model"
             time.sleep(0.1)
         assert "Removed tiny-phi3" in paths.log_file.read_text(encoding="utf-8")
-    finally:
-        command.terminate()
-        command.wait(timeout=10)
 
 
-def test_delete_asks_first_and_takes_the_action_with_its_settings(session: DesktopSession, tmp_path: Path) -> None:
-    paths = Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data", cache_dir=tmp_path / "cache",
-                  log_dir=tmp_path / "log")
+def test_delete_asks_first_and_takes_the_action_with_its_settings(
+    session: DesktopSession, paths: Paths, tmp_path: Path
+) -> None:
     paths.user_actions_dir.mkdir(parents=True)
     mine = paths.user_actions_dir / "shout.toml"
     # Ordered first, so the list starts on it.
     mine.write_text('id = "shout"\ntitle = "Shout"\norder = 1\nprompt = "Say $text loudly."\n', encoding="utf-8")
     paths.settings_file.write_text('# mine\n[hotkeys.actions]\nshout = "ctrl+alt+y"\n\n[output.actions]\n'
                                    'shout = "popup"\nsummarize = "clipboard"\n', encoding="utf-8")
-    (tmp_path / "runtime").mkdir(mode=0o700)
-    env = environment_for(paths, DISPLAY=session.display, XDG_RUNTIME_DIR=str(tmp_path / "runtime"),
-                          XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
-    with open(tmp_path / "settings.out", "w") as out:
-        command = subprocess.Popen([sys.executable, "-m", "phitray", "settings"], env=env, stdin=subprocess.DEVNULL,
-                                   stdout=out, stderr=subprocess.STDOUT)
-    try:
-        window = popup_window(session, "Settings", timeout=30)
-        wait_focused(session, window)
+    with own_settings_window(session, paths, tmp_path) as (command, window):
         # Actions: the list (on Shout), the output, New action…, Edit…, Delete…; the question's default is No.
         keys(session, "alt+a", *["Tab"] * 5, "Return")
         question = _dialog(session, "Delete action")
@@ -360,9 +316,26 @@ def test_delete_asks_first_and_takes_the_action_with_its_settings(session: Deskt
         assert not mine.exists()
         kept = paths.settings_file.read_text(encoding="utf-8")
         assert "shout" not in kept and kept.startswith("# mine") and 'summarize = "clipboard"' in kept, kept
+
+
+@contextmanager
+def own_settings_window(session: DesktopSession, paths: Paths, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`phitray settings` with no agent running for `paths`: a window of its own that only writes the files.
+    Yields the command and its window once the window has the keyboard; what it prints goes to settings.out."""
+    (tmp_path / "runtime").mkdir(mode=0o700)
+    env = environment_for(paths, DISPLAY=session.display, XDG_RUNTIME_DIR=str(tmp_path / "runtime"),
+                          XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
+    with open(tmp_path / "settings.out", "w") as out:
+        command = subprocess.Popen([sys.executable, "-m", "phitray", "settings"], env=env, stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    try:
+        window = popup_window(session, "Settings", timeout=30)
+        wait_focused(session, window)
+        yield command, window
     finally:
-        command.terminate()
-        command.wait(timeout=10)
+        if command.poll() is None:
+            command.terminate()
+            command.wait(timeout=10)
 
 
 def _dialog(session: DesktopSession, title: str, timeout: float = 10) -> str:
