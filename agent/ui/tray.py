@@ -147,9 +147,11 @@ class Tray:
         self._tk_menu: TkTrayMenu | None = None
         self._call_soon: Callable[[Callable[[], None]], None] | None = None
         if self.backend == "xorg":
-            self._listen_for_clicks()
-            self._dock_once()
-            self._flush_after_changes()
+            from phitray.ui import tray_xorg
+
+            tray_xorg.listen_for_clicks(self._icon, self._on_click)
+            tray_xorg.dock_once(self._icon)
+            tray_xorg.flush_after_changes(self._icon)
         self._notifier = LinuxNotifier() if sys.platform.startswith("linux") and not self._icon.HAS_NOTIFICATION else None
         self._thread: threading.Thread | None = None
         self.visible = threading.Event()
@@ -190,77 +192,6 @@ class Tray:
             self._tk_menu = TkTrayMenu(root, lambda: self._icon.menu, self._choose, X11Focus())
             self._call_soon = call_soon
         self._want(view, menu_changed=True)
-
-    def _listen_for_clicks(self) -> None:
-        """Make a left or right click on the xorg icon post the Tk menu. Before pystray's loop runs.
-
-        pystray's xorg icon asks X for no button events, and its handler calls the default item on a
-        left click only. Both are private (`_window`, and `_message_handlers`: X event type → handler,
-        called on the "tray" thread); where they are missing the icon shows with no menu.
-        """
-        import Xlib.X
-
-        handlers, window = getattr(self._icon, "_message_handlers", None), getattr(self._icon, "_window", None)
-        if not isinstance(handlers, dict) or window is None:
-            log.warning("tray: pystray's xorg icon has no click handlers where expected; the icon opens no menu")
-            return
-        try:
-            window.change_attributes(
-                event_mask=Xlib.X.ExposureMask | Xlib.X.StructureNotifyMask | Xlib.X.ButtonPressMask)
-        except Exception as error:
-            log.warning("tray: the icon cannot listen for clicks (%s); it opens no menu", error)
-            return
-        handlers[Xlib.X.ButtonPress] = self._on_click
-
-    def _dock_once(self) -> None:
-        """Ask the tray to embed the xorg icon only while it is not embedded.
-
-        pystray's xorg icon asks again on every icon change (`_update_icon` calls `_assert_docked`), and
-        a tray asked to embed a window it holds may drop it (trayer does, one change in a few): the icon
-        vanished after the agent went busy and back a few times. pystray clears `_systray_manager` when
-        the tray goes away, so a new tray still gets the icon. Private too; left as it is if missing.
-        """
-        icon, dock = self._icon, getattr(self._icon, "_assert_docked", None)
-        if dock is None or not hasattr(icon, "_systray_manager"):
-            log.warning("tray: pystray's xorg icon has changed inside; it asks the tray to embed it on each change")
-            return
-
-        def dock_unless_docked() -> None:
-            """pystray's xorg loop calls this on the "tray" thread."""
-            if icon._systray_manager is None:
-                dock()
-
-        icon._assert_docked = dock_unless_docked
-
-    def _flush_after_changes(self) -> None:
-        """Send each change of the xorg icon to the X server once it is made, from the thread that asked for it.
-
-        pystray runs a change (`_show`, `_hide`, `_update_icon`, `_update_title`, `_stop`) on its "tray" thread: the
-        asking thread sends a ClientMessage and flushes, and the tray thread queues the change's requests
-        (the title's ChangeProperty, the icon's PutImage) with no flush of its own, then waits for events.
-        python-xlib sends a queued request only from a thread that is sending: a thread waiting for events
-        sends the queue only if no other thread is sending as it starts to wait, and a flush sends only what
-        was queued when it began. When the asker's flush is still finishing as the tray thread returns to
-        its wait (likelier with other threads busy, as the "notify" thread is at start), nobody sends the
-        change: the window kept its old name until the next change or event, ten seconds or more.
-        The asking thread flushes after the change returns, when the change is queued; pystray's rewritten
-        methods are private, so where they are missing the icon is left as pystray makes it.
-        """
-        icon, names = self._icon, ("_show", "_hide", "_update_icon", "_update_title", "_stop")
-        display = getattr(icon, "_display", None)
-        if display is None or not all(callable(getattr(icon, name, None)) for name in names):
-            log.warning("tray: pystray's xorg icon has changed inside; its changes are sent when it next flushes")
-            return
-
-        def flushed(change: Callable[[], None]) -> Callable[[], None]:
-            def change_and_flush() -> None:
-                """The asking thread, once the tray thread has made the change."""
-                change()
-                display.flush()
-            return change_and_flush
-
-        for name in names:
-            setattr(icon, name, flushed(getattr(icon, name)))
 
     def _on_click(self, event: Any) -> None:
         """pystray's xorg loop calls this on the "tray" thread for a button press on the icon."""
