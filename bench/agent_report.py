@@ -60,7 +60,7 @@ def report(numbers: dict[str, Any], curve: dict[str, list[float]], args: argpars
     print("phitray agent benchmark — starter on openvino-cpu, Xvfb; medians, one run (scaling and the plain "
           "throughput on the second launch, engine.prompt_lookup = false)")
     for name, value, target in rows:
-        print(f"  {name:<58}{value:>30}   {target}")
+        print(f"  {name:<64}{value:>32}   {target}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({**numbers, "scaling": curve}, indent=2))
     sizes = [int(size) for size in curve["prompt_tokens"]]

@@ -65,12 +65,12 @@ class Daemon:
         self.ui = UiQueue(root, wake)
         self.state = AgentState(backends=BACKEND_IDS, model_id=self.settings.model_id,
                                 picker_hotkey=self.settings.picker_hotkey)
-        self.actions = self._load_actions()
-        self.windows = ResultWindows(root, self._submit, self.cancel, self._copy_to_clipboard, self._release_keys)
+        self.actions = self.load_action_files()
+        self.windows = ResultWindows(root, self.submit, self.cancel, self._copy_to_clipboard, self._release_keys)
         self.desktop = desktop
         self.engine: JobEngine | None = None
         self.first_run = firstrun.FirstRun(paths, self.ui.call_soon, self.tray.notify,
-                                           lambda text: self._update(download=text), self._downloaded)
+                                           lambda text: self.update_state(download=text), self._downloaded)
         self.settings_window = LiveSettings(self)
         self.controller = HostController(paths, lambda change: self.ui.call_soon(lambda: self._on_host_change(change)),
                                          before_switch=self.cancel)
@@ -93,7 +93,7 @@ class Daemon:
             try:
                 self.desktop = open_desktop()
             except PhiTrayError as error:
-                self._update(host="error", host_status=str(error))
+                self.update_state(host="error", host_status=str(error))
                 self.tray.notify(str(error))
                 log.error("%s", error)
         if self.desktop is not None:
@@ -103,9 +103,9 @@ class Daemon:
             self.reconfigure(report=True)
         self.lock.serve(self._on_instance_message)
         self._check_autostart()
-        self._read_disk_state()
-        self._update(model_id=self.first_run.start_model(self.settings))  # the starter while Phi-3 downloads
-        self.controller.switch(self._chain_options())
+        self.read_disk_state()
+        self.update_state(model_id=self.first_run.start_model(self.settings))  # the starter while Phi-3 downloads
+        self.controller.switch(self.chain_options())
         self._report_problems()
 
     def _log_tray_visible(self) -> None:
@@ -129,14 +129,15 @@ class Daemon:
         self.lock.release()
         self.root.quit()
 
-    def _update(self, **changes: object) -> None:
+    def update_state(self, **changes: object) -> None:
         """Replace the agent's state and redraw the tray from it. Tk thread."""
         self.state = replace(self.state, **changes)  # type: ignore[arg-type]
         self.tray.show(tray_view(self.state))
 
     # --- the model host --------------------------------------------------------------
 
-    def _chain_options(self) -> ChainOptions:
+    def chain_options(self) -> ChainOptions:
+        """What the next model host loads: the settings' chain (or the tray's one backend) and model. Tk thread."""
         chain = self.settings.chain if self.state.backend_choice == "auto" else (self.state.backend_choice,)
         return ChainOptions(chain=chain, model_id=self.state.model_id, cache_dir=self.paths.compile_cache_dir,
                             allow_pull=self.settings.allow_pull, prompt_lookup=self.settings.prompt_lookup,
@@ -148,7 +149,7 @@ class Daemon:
         log.info("model host %d: %s: %s", change.generation, event.kind, event.text)
         host = self.controller.current()
         if event.kind in ("ready", "load-failed") and host is not None:
-            self.first_run.host_settled(self._chain_options().chain, host.decisions)
+            self.first_run.host_settled(self.chain_options().chain, host.decisions)
         notes = tuple(f"{backend}: skipped, {reason}" for backend, reason in (host.skipped if host else ()))
         if event.info is not None and (note := model_note(event.info.model_id)):
             notes += (note,)
@@ -156,29 +157,30 @@ class Daemon:
             info = event.info
             log.info("model ready %.0f ms after launch (model host pid %s): %s", seconds_since_launch() * 1000,
                      host.pid if host else None, info)
-            self._update(host="ready", host_status=f"{info.backend_id} · {info.device} · {info.model_id}",
+            self.update_state(host="ready", host_status=f"{info.backend_id} · {info.device} · {info.model_id}",
                          notes=notes)
-            self._read_disk_state()  # the load may have pulled a model
+            self.read_disk_state()  # the load may have pulled a model
         elif event.kind == "load-failed":
             log.error("no model: %s", event.text)
-            self._update(host="error", host_status=event.text, notes=notes)
+            self.update_state(host="error", host_status=event.text, notes=notes)
             self.tray.notify(f"No model could be loaded: {event.text}")
         elif event.kind in ("crashed", "fallback"):
-            self._update(host="loading", host_status=event.text, notes=notes)
+            self.update_state(host="loading", host_status=event.text, notes=notes)
             self.tray.notify(f"The model stopped; restarting it. ({event.text})")
         elif self.state.host != "ready":  # status and trying lines while it loads
-            self._update(host="loading", host_status=event.text)
+            self.update_state(host="loading", host_status=event.text)
 
     def _downloaded(self, model_id: str) -> None:
         """The first run's download is in the store and verified: switch to it, unless the person has
         chosen another model meanwhile. Tk thread."""
-        self._read_disk_state()
+        self.read_disk_state()
         if firstrun.should_switch(model_id, self.state.model_id, self.settings.model_id):
             self._switch_host(f"Loading {model_id}…", model_id=model_id)
 
     # --- actions, settings and hotkeys -------------------------------------------------
 
-    def _load_actions(self) -> ActionSet:
+    def load_action_files(self) -> ActionSet:
+        """The built-in and the person's actions, read again; their problems kept for the next notice. Tk thread."""
         actions = load_actions(self.paths.user_actions_dir)
         for problem in actions.problems:
             log.warning("%s", problem)
@@ -228,7 +230,7 @@ class Daemon:
         elif event.kind == "captured":
             self.windows.open_picker(event, [(action.id, action.title) for action in self.actions.ordered()])
         elif event.kind == "started":
-            self._update(busy=True)
+            self.update_state(busy=True)
             if event.output == "popup":
                 self.windows.open_popup(event)
         elif event.kind == "text":
@@ -244,9 +246,10 @@ class Daemon:
             if not self.windows.fail(event.message):
                 self.tray.notify(event.message, "Phi Tray" + (f": {event.title}" if event.title else ""))
         elif event.kind == "idle":
-            self._update(busy=False, can_undo=self.engine is not None and self.engine.last_replace is not None)
+            self.update_state(busy=False, can_undo=self.engine is not None and self.engine.last_replace is not None)
 
-    def _submit(self, job: Job) -> None:
+    def submit(self, job: Job) -> None:
+        """Hand a job to the engine's queue and return at once. Any thread: the Tk thread and the tray's call it."""
         if self.engine is not None:
             self.engine.submit(job)
 
@@ -261,10 +264,10 @@ class Daemon:
     # --- tray commands (tray thread, or Tk thread from the Tk menu; each returns at once) ---
 
     def run_on_clipboard(self, action_id: str) -> None:
-        self._submit(Job("action", "tray", action_id, from_clipboard=True))
+        self.submit(Job("action", "tray", action_id, from_clipboard=True))
 
     def open_picker(self) -> None:
-        self._submit(Job("capture", "tray"))
+        self.submit(Job("capture", "tray"))
 
     def cancel(self) -> None:
         """Tray thread, Tk thread (popup's Esc) or host-control thread (a switch): sets an event, never waits."""
@@ -272,7 +275,7 @@ class Daemon:
             self.engine.cancel()
 
     def undo(self) -> None:
-        self._submit(Job("undo", "tray"))
+        self.submit(Job("undo", "tray"))
 
     def choose_backend(self, backend: str) -> None:
         self._switch_host(f"Switching to {backend}…", backend_choice=backend)
@@ -285,8 +288,8 @@ class Daemon:
         def switch() -> None:
             """Tk thread."""
             if any(getattr(self.state, name) != value for name, value in choice.items()):
-                self._update(**choice, host="loading", host_status=status)
-                self.controller.switch(self._chain_options())
+                self.update_state(**choice, host="loading", host_status=status)
+                self.controller.switch(self.chain_options())
         self.ui.call_soon(switch)
 
     def stop_download(self) -> None:
@@ -296,7 +299,7 @@ class Daemon:
     def toggle_pause(self) -> None:
         def toggle() -> None:
             """Tk thread."""
-            self._update(paused=not self.state.paused)
+            self.update_state(paused=not self.state.paused)
             self.reconfigure(report=True)
             self.tray.notify("Hotkeys paused." if self.state.paused else "Hotkeys on again.")
         self.ui.call_soon(toggle)
@@ -310,7 +313,7 @@ class Daemon:
                 self.tray.notify(f"Start on login: {status.describe()}")
             except PhiTrayError as error:
                 self.tray.notify(str(error))
-            self._read_disk_state()
+            self.read_disk_state()
         self.ui.call_soon(toggle)
 
     def open_actions_folder(self) -> None:
@@ -320,9 +323,9 @@ class Daemon:
     def reload_actions(self) -> None:
         def reload() -> None:
             """Tk thread."""
-            self.actions = self._load_actions()
+            self.actions = self.load_action_files()
             self.reconfigure(report=True)
-            self._update(actions=tuple((a.id, a.title) for a in self.actions.ordered()))
+            self.update_state(actions=tuple((a.id, a.title) for a in self.actions.ordered()))
             if self.problems:
                 self._report_problems()
             else:
@@ -358,7 +361,7 @@ class Daemon:
             return "\n".join([f"{state.host}: {state.host_status}", *state.notes])
         return "ok"
 
-    def _read_disk_state(self) -> None:
+    def read_disk_state(self) -> None:
         """Start-on-login state and installed models, for the menu. Tk thread."""
         try:
             enabled: bool | None = self.autostart.status().enabled
@@ -368,8 +371,8 @@ class Daemon:
             models = tuple(sorted({m.model_id for m in ModelStore(self.paths.models_dir).installed()}))
         except (OSError, PhiTrayError):
             models = ()
-        self._update(autostart=enabled, installed_models=models,
-                     actions=tuple((a.id, a.title) for a in self.actions.ordered()))
+        self.update_state(autostart=enabled, installed_models=models,
+                          actions=tuple((a.id, a.title) for a in self.actions.ordered()))
 
     def _check_autostart(self) -> None:
         try:

@@ -54,11 +54,11 @@ class LiveSettings:
         old, daemon.settings = daemon.settings, settings
         set_level(daemon.log_flags.level(settings))
         refused = daemon.reconfigure(report=False)
-        daemon._update(picker_hotkey=settings.picker_hotkey)
+        daemon.update_state(picker_hotkey=settings.picker_hotkey)
         if (old.chain, old.model_id, old.allow_pull) != (settings.chain, settings.model_id, settings.allow_pull):
-            daemon._update(model_id=settings.model_id, host="loading", host_status=f"Loading {settings.model_id}…")
-            daemon.controller.switch(daemon._chain_options())
-        daemon._read_disk_state()
+            daemon.update_state(model_id=settings.model_id, host="loading", host_status=f"Loading {settings.model_id}…")
+            daemon.controller.switch(daemon.chain_options())
+        daemon.read_disk_state()
         return refused
 
     def hold_hotkeys(self, held: bool) -> None:
@@ -73,10 +73,10 @@ class LiveSettings:
         """An action file was written; the window names its problems itself, so they only go to the log."""
         daemon = self._daemon
         known = len(daemon.problems)
-        daemon.actions = daemon._load_actions()
+        daemon.actions = daemon.load_action_files()
         del daemon.problems[known:]
         daemon.reconfigure(report=False)
-        daemon._update(actions=tuple((a.id, a.title) for a in daemon.actions.ordered()))
+        daemon.update_state(actions=tuple((a.id, a.title) for a in daemon.actions.ordered()))
 
     def try_action(self, action: Action, text: str, file_text: str) -> str:
         """The action editor's Try: the draft runs on `text` into a popup, through the agent's engine."""
@@ -84,7 +84,7 @@ class LiveSettings:
             return "The desktop could not be reached, so nothing can run."
         if not text.strip():
             return "Write some sample text first."
-        self._daemon._submit(Job("action", "settings", action.id, text=text, output="popup", draft=action))
+        self._daemon.submit(Job("action", "settings", action.id, text=text, output="popup", draft=action))
         return ""
 
     def model_status(self) -> str:
