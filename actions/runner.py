@@ -1,6 +1,6 @@
 """Run an action on a text through the model: render, split if needed, stream, clean.
 
-The engine is anything with `generate(Request)` and `count_tokens(str)` and an
+The model is anything with `generate(Request)` and `count_tokens(str)` and an
 `info` — the resident `ModelHost` in the daemon and CLI.
 """
 
@@ -32,7 +32,7 @@ class Streaming(Protocol):
     def __iter__(self) -> Iterator[str]: ...
 
 
-class Engine(Protocol):
+class Model(Protocol):
     @property
     def info(self) -> BackendInfo | None: ...
 
@@ -57,7 +57,7 @@ class ActionResult:
 
 
 def run_action(
-    engine: Engine,
+    model: Model,
     action: Action,
     text: str,
     values: dict[str, str] | None = None,
@@ -75,10 +75,10 @@ def run_action(
             "Select less, or raise max_characters in the settings."
         )
     action.values(values)  # unknown placeholders fail before any model call
-    assert engine.info is not None, "the engine has no model loaded"
-    run = _Run(engine, action, values or {}, on_text)
+    assert model.info is not None, "the model is not loaded"
+    run = _Run(model, action, values or {}, on_text)
     core = text.strip()
-    spans = plan_chunks(core, run.text_budget(), engine.count_tokens)
+    spans = plan_chunks(core, run.text_budget(), model.count_tokens)
     pieces = [core[s.start : s.end] for s in spans]
     if len(pieces) == 1:
         answer = run.call(core, stream=True)
@@ -101,8 +101,8 @@ def run_action(
 
 
 class _Run:
-    def __init__(self, engine: Engine, action: Action, values: dict[str, str], on_text: Callable[[str], None]) -> None:
-        self.engine, self.action, self.values, self.on_text = engine, action, values, on_text
+    def __init__(self, model: Model, action: Action, values: dict[str, str], on_text: Callable[[str], None]) -> None:
+        self.model, self.action, self.values, self.on_text = model, action, values, on_text
         self.calls = 0
         self.started = time.perf_counter()
         self.ttft = 0.0
@@ -114,10 +114,10 @@ class _Run:
 
     def text_budget(self, reduce: bool = False) -> int:
         """Tokens left for the text once the template, margins and the answer are accounted for."""
-        info = self.engine.info
+        info = self.model.info
         assert info is not None
         system, prompt = self.action.render("", self.values, reduce=reduce)
-        template = self.engine.count_tokens(system) + self.engine.count_tokens(prompt)
+        template = self.model.count_tokens(system) + self.model.count_tokens(prompt)
         answer = min(self.action.max_new_tokens, info.context_length // 2)
         room = min(info.max_prompt_tokens, info.context_length - answer) - template - PROMPT_MARGIN_TOKENS
         if room < MIN_ANSWER_TOKENS:
@@ -133,7 +133,7 @@ class _Run:
                           temperature=self.action.temperature, stop=(TEXT_CLOSE,), decoding=self.action.decoding)
         self.calls += 1
         parts = []
-        generation = self.engine.generate(request)
+        generation = self.model.generate(request)
         for chunk in generation:
             if stream:
                 if not self.ttft:
@@ -168,7 +168,7 @@ class _Run:
         while True:
             joined = "\n\n".join(p for p in partials if p)
             budget = self.text_budget(reduce=True)
-            spans = plan_chunks(joined, budget, self.engine.count_tokens)
+            spans = plan_chunks(joined, budget, self.model.count_tokens)
             if len(spans) == 1:
                 return self.call(joined, stream=True, reduce=True)
             if len(spans) >= len(partials):

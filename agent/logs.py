@@ -6,6 +6,7 @@ Selected text and answers are written only when the person asks for it
 
 from __future__ import annotations
 
+import json
 import logging
 import logging.handlers
 import sys
@@ -16,6 +17,15 @@ from phitray.settings import Settings
 
 MAX_BYTES = 1_000_000
 BACKUPS = 3
+# Structured lines the tests and the bench wait on; written at every log level, never with the person's text.
+MILESTONES = logging.getLogger("phitray.milestone")
+MILESTONES.setLevel(logging.INFO)
+Field = str | int | float | bool | None
+
+
+def milestone(name: str, **fields: Field) -> None:
+    """One JSON line: `phitray.milestone: {"milestone": name, …fields}`. Any thread."""
+    MILESTONES.info("%s", json.dumps({"milestone": name, **fields}, ensure_ascii=False))
 
 
 @dataclass(frozen=True)

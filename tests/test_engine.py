@@ -16,9 +16,9 @@ from phitray.actions.checks import Checks
 from phitray.actions.library import ActionSet, load_actions, read_action
 from phitray.actions.runner import run_action
 from phitray.desktop import WindowTraits
-from phitray.engine.capture import CaptureOptions
-from phitray.engine.engine import JobEngine
-from phitray.engine.jobs import EngineConfig, Job, JobEvent
+from phitray.jobs.capture import CaptureOptions
+from phitray.jobs.thread import JobThread
+from phitray.jobs.types import JobSettings, Job, JobEvent
 from phitray.host.client import ModelHost
 
 from helpers.agent import story_action, strict_action
@@ -43,8 +43,8 @@ def actions() -> ActionSet:
     return ActionSet({**builtin.actions, "proofread": lenient, "ramble": LONG}, ())
 
 
-def engine_for(desktop: ScriptedDesktop, host: ModelHost, actions: ActionSet, events: list[JobEvent]) -> JobEngine:
-    return JobEngine(desktop.desktop(), lambda: host, EngineConfig(actions=actions, capture=CaptureOptions(paste_timeout=0.3)), events.append)
+def engine_for(desktop: ScriptedDesktop, host: ModelHost, actions: ActionSet, events: list[JobEvent]) -> JobThread:
+    return JobThread(desktop.desktop(), lambda: host, JobSettings(actions=actions, capture=CaptureOptions(paste_timeout=0.3)), events.append)
 
 
 def test_replace_runs_the_sequence_in_order_and_gives_the_clipboard_back(host: ModelHost, actions: ActionSet) -> None:
@@ -98,7 +98,7 @@ def test_a_second_job_while_busy_is_dropped_with_a_notice_and_cancel_stops_the_f
         if event.kind == "started":
             streamed.set()
 
-    engine = JobEngine(desktop.desktop(), lambda: host, EngineConfig(actions=actions, capture=CaptureOptions(),
+    engine = JobThread(desktop.desktop(), lambda: host, JobSettings(actions=actions, capture=CaptureOptions(),
                        output_overrides={"ramble": "popup"}), on_event)
     engine.start()
     try:
@@ -130,7 +130,7 @@ def test_the_model_host_dying_mid_answer_loses_nothing_and_the_next_job_works(
         if event.kind == "text" and len([e for e in events if e.kind == "text"]) == 3 and host.pid:
             os.kill(host.pid, signal.SIGKILL)
 
-    engine = JobEngine(desktop.desktop(), lambda: host, EngineConfig(actions=actions, capture=CaptureOptions(),
+    engine = JobThread(desktop.desktop(), lambda: host, JobSettings(actions=actions, capture=CaptureOptions(),
                        output_overrides={"ramble": "popup"}), on_event)
     engine.run_job(Job("action", "hotkey", "ramble"))
     assert events[-1].kind == "failed" and "stopped" in events[-1].message
@@ -154,9 +154,9 @@ def test_a_flagged_answer_is_never_pasted_or_copied_and_opens_in_the_popup_with_
     text = "The cat sat on the mat near the door."
     desktop = ScriptedDesktop(text=text, selection=(0, len(text)))
     events: list[JobEvent] = []
-    config = EngineConfig(actions=ActionSet({**actions.actions, "strict": STRICT}, ()), capture=CaptureOptions(),
+    config = JobSettings(actions=ActionSet({**actions.actions, "strict": STRICT}, ()), capture=CaptureOptions(),
                           output_overrides={"strict": output})  # type: ignore[dict-item]
-    JobEngine(desktop.desktop(), lambda: host, config, events.append).run_job(Job("action", "hotkey", "strict"))
+    JobThread(desktop.desktop(), lambda: host, config, events.append).run_job(Job("action", "hotkey", "strict"))
     done = events[-1]
     assert done.kind == "done" and done.output == "popup" and done.flagged, done
     assert "changes much more than an edit should" in done.message
@@ -169,8 +169,8 @@ def test_review_before_replace_shows_an_edit_instead_of_pasting_it(host: ModelHo
     text = "i has went to the store yesterday."
     desktop = ScriptedDesktop(text=text, selection=(0, len(text)))
     events: list[JobEvent] = []
-    config = EngineConfig(actions=actions, capture=CaptureOptions(), review_before_replace=True)
-    JobEngine(desktop.desktop(), lambda: host, config, events.append).run_job(Job("action", "hotkey", "proofread"))
+    config = JobSettings(actions=actions, capture=CaptureOptions(), review_before_replace=True)
+    JobThread(desktop.desktop(), lambda: host, config, events.append).run_job(Job("action", "hotkey", "proofread"))
     done = events[-1]
     assert done.kind == "done" and done.output == "popup" and done.review and done.original == text, done
     assert desktop.text == text and "paste" not in desktop.steps
@@ -206,7 +206,7 @@ def test_when_the_person_has_moved_on_no_ctrl_v_is_sent_and_the_answer_opens_in_
         if event.kind == "started":
             desktop.front, desktop.activation_works = 9, False
 
-    JobEngine(desktop.desktop(), lambda: host, EngineConfig(actions=actions, capture=CaptureOptions(paste_timeout=0.3)),
+    JobThread(desktop.desktop(), lambda: host, JobSettings(actions=actions, capture=CaptureOptions(paste_timeout=0.3)),
               switched_away).run_job(Job("action", "hotkey", "proofread"))
     assert not any(step.startswith("paste") for step in desktop.steps), desktop.steps
     done = events[-1]

@@ -13,9 +13,9 @@ import pytest
 from phitray.actions.library import ActionSet, load_actions
 from phitray.backends.base import Request
 from phitray.backends.chain import ChainOptions
-from phitray.engine.capture import CaptureOptions
-from phitray.engine.engine import JobEngine
-from phitray.engine.jobs import EngineConfig, Job, JobEvent
+from phitray.jobs.capture import CaptureOptions
+from phitray.jobs.thread import JobThread
+from phitray.jobs.types import JobSettings, Job, JobEvent
 from phitray.errors import HostGone
 from phitray.host.client import HostEvent, ModelHost
 from phitray.paths import Paths
@@ -120,14 +120,14 @@ def test_a_host_that_exits_mid_answer_ends_the_job_with_a_notice_and_the_next_jo
         exited: list[float] = []
 
         def on_event(event: JobEvent) -> None:
-            """Engine thread: after the third streamed piece the host exits (SIGTERM), before Finished."""
+            """Jobs thread: after the third streamed piece the host exits (SIGTERM), before Finished."""
             events.append(event)
             if event.kind == "text" and not exited and len([e for e in events if e.kind == "text"]) == 3:
                 exited.append(time.monotonic())
                 os.kill(host.pid or 0, signal.SIGTERM)
 
-        config = EngineConfig(actions=actions, capture=CaptureOptions(), output_overrides={LONG.id: "popup"})
-        engine = JobEngine(desktop.desktop(), lambda: host, config, on_event)
+        config = JobSettings(actions=actions, capture=CaptureOptions(), output_overrides={LONG.id: "popup"})
+        engine = JobThread(desktop.desktop(), lambda: host, config, on_event)
         engine.run_job(Job("action", "hotkey", LONG.id))
         ended = time.monotonic()
         assert exited, "the answer ended before three pieces streamed"
@@ -137,6 +137,6 @@ def test_a_host_that_exits_mid_answer_ends_the_job_with_a_notice_and_the_next_jo
         host.wait_ready(60)
         desktop = ScriptedDesktop(text="their going home.", selection=(0, 17))
         events.clear()
-        engine = JobEngine(desktop.desktop(), lambda: host, config, events.append)
+        engine = JobThread(desktop.desktop(), lambda: host, config, events.append)
         engine.run_job(Job("action", "hotkey", "proofread"))
         assert events[-1].kind == "done", events[-1]

@@ -10,9 +10,9 @@ import time
 
 from phitray.actions.library import ActionSet, load_actions
 from phitray.backends.chain import ChainOptions
-from phitray.engine.capture import CaptureOptions
-from phitray.engine.engine import JobEngine
-from phitray.engine.jobs import EngineConfig, Job, JobEvent
+from phitray.jobs.capture import CaptureOptions
+from phitray.jobs.thread import JobThread
+from phitray.jobs.types import JobSettings, Job, JobEvent
 from phitray.host.controller import HostChange, HostController
 from phitray.paths import Paths
 
@@ -43,17 +43,17 @@ def test_twenty_switches_while_a_job_streams_leave_one_host_and_a_working_agent(
     streaming = threading.Event()
 
     def on_event(event: JobEvent) -> None:
-        """Engine thread."""
+        """Jobs thread."""
         events.append(event)
         if event.kind == "text":
             streaming.set()
 
     actions = ActionSet({**load_actions(None).actions, LONG.id: LONG}, ())
     desktop = ScriptedDesktop(text="A lighthouse at dusk.", selection=(0, 21))
-    engine: JobEngine | None = None
+    engine: JobThread | None = None
     controller = HostController(shared_paths, changes.append, before_switch=lambda: engine and engine.cancel())
-    config = EngineConfig(actions=actions, capture=CaptureOptions(), output_overrides={LONG.id: "popup"})
-    engine = JobEngine(desktop.desktop(), controller.current, config, on_event)
+    config = JobSettings(actions=actions, capture=CaptureOptions(), output_overrides={LONG.id: "popup"})
+    engine = JobThread(desktop.desktop(), controller.current, config, on_event)
     engine.start()
     try:
         controller.switch(choices[0])

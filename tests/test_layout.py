@@ -13,7 +13,7 @@ from phitray.app.view import AgentState, tray_view
 AGENT = Path(__file__).resolve().parent.parent / "agent"
 # Top to bottom (DESIGN.md § The layout). The modules at agent/'s root and the actions and backends
 # packages are below every layer.
-LAYERS = ["cli", "app", "ui", "engine", "host", "desktop"]
+LAYERS = ["cli", "app", "ui", "jobs", "host", "desktop"]
 
 
 def imported_layers(path: Path) -> set[str]:

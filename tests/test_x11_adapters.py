@@ -53,7 +53,7 @@ def test_the_agents_own_ctrl_c_never_completes_a_hotkey_the_person_holds(session
 
 
 def test_the_release_wait_holds_while_a_key_is_down_and_ends_at_keyup(session: DesktopSession, x11: object) -> None:
-    from phitray.engine.capture import wait_for_release
+    from phitray.jobs.capture import wait_for_release
 
     session.xdotool("keydown", "ctrl")
     assert x11.keys.modifiers_held() == ("ctrl",)  # type: ignore[attr-defined]
@@ -70,7 +70,7 @@ def test_the_release_wait_holds_while_a_key_is_down_and_ends_at_keyup(session: D
 
 
 def test_the_release_wait_lets_go_of_stuck_modifiers_after_its_timeout(session: DesktopSession, x11: object) -> None:
-    from phitray.engine.capture import wait_for_release
+    from phitray.jobs.capture import wait_for_release
 
     session.xdotool("keydown", "shift")
     assert not wait_for_release(x11.keys, 0.2)  # type: ignore[attr-defined]

@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable
 
 from phitray.actions.library import ActionSet
-from phitray.engine.engine import JobEngine
-from phitray.engine.jobs import Job
+from phitray.jobs.thread import JobThread
+from phitray.jobs.types import Job
 from phitray.errors import ConfigError
 from phitray.hotkeys import Binding, BindingKind, Combo, bind_all
 from phitray.settings import Settings
@@ -35,7 +35,7 @@ def hotkey_table(settings: Settings, actions: ActionSet) -> tuple[dict[Combo, Bi
     return bindings, problems + clashes
 
 
-def hotkey_callback(binding: Binding, engine: JobEngine) -> Callable[[], None]:
+def hotkey_callback(binding: Binding, engine: JobThread) -> Callable[[], None]:
     def pressed() -> None:
         """Called on the hotkey listener's thread: hands work on and returns; never waits."""
         pressed_at = time.perf_counter()
@@ -48,5 +48,5 @@ def hotkey_callback(binding: Binding, engine: JobEngine) -> Callable[[], None]:
     return pressed
 
 
-def hotkey_callbacks(bindings: dict[Combo, Binding], engine: JobEngine) -> dict[Combo, Callable[[], None]]:
+def hotkey_callbacks(bindings: dict[Combo, Binding], engine: JobThread) -> dict[Combo, Callable[[], None]]:
     return {combo: hotkey_callback(binding, engine) for combo, binding in bindings.items()}

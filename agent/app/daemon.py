@@ -2,7 +2,7 @@
 
 Threads (DESIGN.md): Tk's main loop owns the main thread and every window;
 pystray runs on "tray"; hotkeys on the desktop's listener thread; jobs on
-"engine"; host switches on "host-control"; each model host is a child process
+"jobs"; host switches on "host-control"; each model host is a child process
 read by its "model-host-supervisor"; the first run's download is a child process
 read by "first-run-download" (app/firstrun.py). Other threads reach Tk only through
 `UiQueue.call_soon`, which never waits. The state the tray shows is one frozen
@@ -30,9 +30,9 @@ from phitray.backends.store import ModelStore
 from phitray.desktop import Desktop, autostart, open_desktop
 from phitray.desktop.instance import InstanceLock
 from phitray.desktop.system import open_path, seconds_since_launch
-from phitray.engine.capture import CaptureOptions
-from phitray.engine.engine import JobEngine
-from phitray.engine.jobs import EngineConfig, Job, JobEvent
+from phitray.jobs.capture import CaptureOptions
+from phitray.jobs.thread import JobThread
+from phitray.jobs.types import JobSettings, Job, JobEvent
 from phitray.errors import ConfigError, PhiTrayError
 from phitray.host.controller import HostChange, HostController
 from phitray.logs import LogFlags
@@ -68,7 +68,7 @@ class Daemon:
         self.actions = self.load_action_files()
         self.windows = ResultWindows(root, self.submit, self.cancel, self._copy_to_clipboard, self._release_keys)
         self.desktop = desktop
-        self.engine: JobEngine | None = None
+        self.engine: JobThread | None = None
         self.first_run = firstrun.FirstRun(paths, self.ui.call_soon, self.tray.notify,
                                            lambda text: self.update_state(download=text), self._downloaded)
         self.settings_window = LiveSettings(self)
@@ -97,7 +97,7 @@ class Daemon:
                 self.tray.notify(str(error))
                 log.error("%s", error)
         if self.desktop is not None:
-            self.engine = JobEngine(self.desktop, self.controller.current, self._engine_config(),
+            self.engine = JobThread(self.desktop, self.controller.current, self._engine_config(),
                                     lambda event: self.ui.call_soon(lambda: self._on_job_event(event)))
             self.engine.start()
             self.reconfigure(report=True)
@@ -187,9 +187,9 @@ class Daemon:
         self.problems.extend(actions.problems)
         return actions
 
-    def _engine_config(self) -> EngineConfig:
+    def _engine_config(self) -> JobSettings:
         s = self.settings
-        return EngineConfig(
+        return JobSettings(
             actions=self.actions,
             capture=CaptureOptions(s.capture_timeout_ms / 1000, s.release_timeout_ms / 1000,
                                    s.paste_timeout_ms / 1000, s.use_primary),

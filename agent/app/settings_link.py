@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from phitray.actions.model import Action
-from phitray.engine.jobs import Job
+from phitray.jobs.types import Job
 from phitray.logs import set_level
 from phitray.settings import Settings
 

@@ -1,6 +1,6 @@
 """The desktop seams: clipboard, keys, hotkeys, focus. One module per platform, one selector.
 
-The capture/delivery sequence (`phitray.engine.capture`) and the job engine speak only
+The capture/delivery sequence (`phitray.jobs.capture`) and the job engine speak only
 these protocols; `open_desktop()` picks the platform's module, the way pystray
 and pynput pick theirs. Tests of the pure logic use a scripted desktop; the
 end-to-end tests use the real X11 module on Xvfb.

@@ -134,7 +134,7 @@ class WinOffer:
         self.targets: frozenset[int] = frozenset()
 
     def expect_paste(self, window: int | None) -> None:
-        """Called on the engine thread right before Ctrl+V: from now on, the target's read is the paste."""
+        """Called on the jobs thread right before Ctrl+V: from now on, the target's read is the paste."""
         self.targets = _programs_of(window) if window else frozenset()
         self.armed = True
 

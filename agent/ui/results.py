@@ -13,7 +13,7 @@ import tkinter
 from collections.abc import Callable
 from dataclasses import replace
 
-from phitray.engine.jobs import Job, JobEvent
+from phitray.jobs.types import Job, JobEvent
 from phitray.ui.picker import Picker
 from phitray.ui.popup import PopupCommands, ResultPopup
 

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-# The engine ends each job with one JSON record on its own logger (phitray.engine.engine).
+# The engine ends each job with one JSON record on its own logger (phitray.jobs.thread).
 RECORD_LINE = re.compile(r" phitray\.jobrecord: (\{.*\})$", re.MULTILINE)
+# Milestones (phitray.logs.milestone): the agent's structured "this happened" lines.
+MILESTONE_LINE = re.compile(r" phitray\.milestone: (\{.*\})$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,25 @@ class AgentLog:
                 raise AssertionError(f"the agent exited ({self.process.returncode}) waiting for {pattern!r}:\n{self.output()}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"no {pattern!r} in the agent's log within {timeout} s:\n{self.log()[-3000:]}")
+            time.sleep(0.05)
+
+    def milestones(self, name: str, **fields: object) -> list[dict[str, object]]:
+        """Every milestone `name` so far whose fields include `fields`."""
+        found = [json.loads(m[1]) for m in MILESTONE_LINE.finditer(self.log())]
+        return [m for m in found if m["milestone"] == name and all(m.get(k) == v for k, v in fields.items())]
+
+    def wait_milestone(self, name: str, timeout: float = 60, count: int = 1, **fields: object) -> dict[str, object]:
+        """The `count`-th milestone `name` with `fields`, once the agent has written it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.milestones(name, **fields)
+            if len(found) >= count:
+                return found[count - 1]
+            if self.process.poll() is not None:
+                raise AssertionError(f"the agent exited ({self.process.returncode}) waiting for {name} {fields}:\n"
+                                     f"{self.output()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no milestone {name} {fields} within {timeout} s:\n{self.log()[-3000:]}")
             time.sleep(0.05)
 
     def jobs(self) -> list[JobRecord]:

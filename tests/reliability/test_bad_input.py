@@ -1,6 +1,6 @@
 """The bad-input corpus (bad_input.json) through the job engine on the real starter model.
 
-Each selection goes through the whole hotkey path of `JobEngine.run_job` with
+Each selection goes through the whole hotkey path of `JobThread.run_job` with
 the scripted editor (helpers/scripted.py). Whatever the input, the person gets
 either the model's answer in place of exactly their selection, or a message,
 and in both cases their clipboard back; nothing raises.
@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from phitray.actions.library import ActionSet, load_actions, read_action
-from phitray.engine.capture import CaptureOptions
-from phitray.engine.engine import JobEngine
-from phitray.engine.jobs import EngineConfig, Job, JobEvent
+from phitray.jobs.capture import CaptureOptions
+from phitray.jobs.thread import JobThread
+from phitray.jobs.types import JobSettings, Job, JobEvent
 from phitray.host.client import ModelHost
 
 from helpers.scripted import ScriptedDesktop
@@ -75,7 +75,7 @@ def test_bad_input_gets_an_answer_or_a_message_and_loses_nothing(
     desktop = ScriptedDesktop(text=before + selection + after, selection=(len(before), len(before) + len(selection)))
     desktop.clipboard = ("the person's clipboard ✓",)
     events: list[JobEvent] = []
-    engine = JobEngine(desktop.desktop(), lambda: host, EngineConfig(actions=actions, capture=CaptureOptions(paste_timeout=0.5)), events.append)
+    engine = JobThread(desktop.desktop(), lambda: host, JobSettings(actions=actions, capture=CaptureOptions(paste_timeout=0.5)), events.append)
     engine.run_job(Job("action", "hotkey", "fix"))
     last = events[-1]
     assert desktop.clipboard == ("the person's clipboard ✓",)

@@ -18,9 +18,9 @@ import pytest
 
 from phitray.actions.library import ActionSet, load_actions, read_action
 from phitray.actions.runner import run_action
-from phitray.engine.capture import CaptureOptions
-from phitray.engine.engine import JobEngine
-from phitray.engine.jobs import EngineConfig, Job, JobEvent
+from phitray.jobs.capture import CaptureOptions
+from phitray.jobs.thread import JobThread
+from phitray.jobs.types import JobSettings, Job, JobEvent
 from phitray.host.client import ModelHost
 
 from helpers.agent import story_action
@@ -52,7 +52,7 @@ def test_twenty_kills_mid_answer_lose_nothing_and_the_host_always_comes_back(hos
                 killed.append(time.monotonic())
                 os.kill(host.pid, signal.SIGKILL)
 
-        engine = JobEngine(desktop.desktop(), lambda: host, EngineConfig(actions=actions, capture=CaptureOptions()), on_event)
+        engine = JobThread(desktop.desktop(), lambda: host, JobSettings(actions=actions, capture=CaptureOptions()), on_event)
         engine.run_job(Job("action", "hotkey", "story"))
         assert killed, f"kill {kill}: the answer ended before the first chunk"
         assert events[-1].kind == "failed" and "stopped" in events[-1].message, events[-1]
@@ -62,7 +62,7 @@ def test_twenty_kills_mid_answer_lose_nothing_and_the_host_always_comes_back(hos
         # The next action works on the restarted host.
         desktop = ScriptedDesktop(text="their going home.", selection=(0, 17))
         events.clear()
-        JobEngine(desktop.desktop(), lambda: host, EngineConfig(actions=actions, capture=CaptureOptions()), events.append).run_job(
+        JobThread(desktop.desktop(), lambda: host, JobSettings(actions=actions, capture=CaptureOptions()), events.append).run_job(
             Job("action", "hotkey", "proofread"))
         assert events[-1].kind == "done" and desktop.text == expected, (kill, events[-1])
     print(f"host back after a kill: median {sorted(recoveries)[len(recoveries) // 2]:.2f} s, max {max(recoveries):.2f} s")

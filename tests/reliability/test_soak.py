@@ -2,7 +2,7 @@
 
     PHITRAY_SOAK=10000 pytest tests/reliability/test_soak.py -s
 
-Each action is the whole hotkey path of `JobEngine.run_job` with the scripted
+Each action is the whole hotkey path of `JobThread.run_job` with the scripted
 editor (helpers/scripted.py) and the resident model host. The resident set of
 this process (the daemon's side: engine, supervisor, pipe) and of the model
 host is read after a warm-up and at the end; neither may grow by more than 5 %.
@@ -16,9 +16,9 @@ import time
 import pytest
 
 from phitray.actions.library import ActionSet, load_actions, read_action
-from phitray.engine.capture import CaptureOptions
-from phitray.engine.engine import JobEngine
-from phitray.engine.jobs import EngineConfig, Job, JobEvent
+from phitray.jobs.capture import CaptureOptions
+from phitray.jobs.thread import JobThread
+from phitray.jobs.types import JobSettings, Job, JobEvent
 from phitray.host.client import ModelHost
 
 from helpers.proc import rss_kb
@@ -55,7 +55,7 @@ def test_thousands_of_actions_keep_memory_flat(starter_host: ModelHost) -> None:
         sentence = SENTENCES[number % len(SENTENCES)] + f" ({number})"
         desktop = ScriptedDesktop(text=sentence, selection=(0, len(sentence)))
         events.clear()
-        JobEngine(desktop.desktop(), lambda: starter_host, EngineConfig(actions=actions, capture=CaptureOptions()), events.append).run_job(Job("action", "hotkey", "fix"))
+        JobThread(desktop.desktop(), lambda: starter_host, JobSettings(actions=actions, capture=CaptureOptions()), events.append).run_job(Job("action", "hotkey", "fix"))
         failures += events[-1].kind != "done"
         assert desktop.clipboard == ("the person's clipboard",)
     final = {"daemon side": rss_kb(os.getpid()), "model host": rss_kb(starter_host.pid or 0)}

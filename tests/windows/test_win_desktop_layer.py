@@ -18,7 +18,7 @@ import pytest
 from phitray.desktop.windows import VK_C, VK_INSERT, KEYEVENTF_EXTENDEDKEY, key_inputs
 from phitray.desktop.windows_input import VIRTUAL_KEYS, layout_problem, typed_character, user32 as input_user32
 from phitray.desktop.windows_clipboard import SNAPSHOT_CALL_SECONDS, WinClipboard
-from phitray.engine.capture import CaptureOptions, Timeline, capture_selection, paste_text
+from phitray.jobs.capture import CaptureOptions, Timeline, capture_selection, paste_text
 from phitray.errors import DesktopError
 from phitray.hotkeys import parse_combo
 

@@ -6,7 +6,7 @@ import queue
 import threading
 import time
 
-from phitray.engine.capture import CaptureOptions, Timeline, capture_selection, paste_text, wait_for_release
+from phitray.jobs.capture import CaptureOptions, Timeline, capture_selection, paste_text, wait_for_release
 from phitray.desktop.windows import VK_LCONTROL
 from phitray.desktop.windows_clipboard import WinClipboard, WinSnapshot
 from phitray.hotkeys import parse_combo

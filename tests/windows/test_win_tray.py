@@ -13,9 +13,9 @@ import pytest
 from phitray.actions.library import load_actions
 from phitray.actions.runner import run_action
 from phitray.backends.chain import ChainOptions
-from phitray.engine.capture import CaptureOptions
-from phitray.engine.engine import JobEngine
-from phitray.engine.jobs import EngineConfig, Job, JobEvent
+from phitray.jobs.capture import CaptureOptions
+from phitray.jobs.thread import JobThread
+from phitray.jobs.types import JobSettings, Job, JobEvent
 from phitray.paths import Paths
 from phitray.host.client import ModelHost
 from phitray.ui.icons import STATE_COLOURS
@@ -28,7 +28,7 @@ class Commands:
     """The menu's commands as the daemon wires them: an action on the clipboard's text goes to the job
     engine (output to the clipboard here: the popup is Tk, which the embeddable Python lacks)."""
 
-    def __init__(self, engine: JobEngine, clipboard: object) -> None:
+    def __init__(self, engine: JobThread, clipboard: object) -> None:
         self.engine, self.clipboard = engine, clipboard
         self.ran: list[str] = []
         self.quit_asked = threading.Event()
@@ -59,7 +59,7 @@ def test_the_tray_icon_shows_runs_an_action_from_its_menu_and_quits_cleanly(
     host = ModelHost(ChainOptions(("openvino-cpu",), "starter", paths.compile_cache_dir, allow_pull=False), paths)
     host.start(timeout=300)
     events: list[JobEvent] = []
-    engine = JobEngine(desktop, lambda: host, EngineConfig(actions=library, capture=CaptureOptions()), events.append)  # type: ignore[arg-type]
+    engine = JobThread(desktop, lambda: host, JobSettings(actions=library, capture=CaptureOptions()), events.append)  # type: ignore[arg-type]
     engine.start()
     clipboard_text = "their is a error in this sentense."
     desktop.clipboard.keep_text(clipboard_text)  # type: ignore[attr-defined]

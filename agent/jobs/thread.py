@@ -1,9 +1,9 @@
-"""The engine thread: one job at a time, from the selection to the delivered result.
+"""The jobs thread: one job at a time, from the selection to the delivered result.
 
-Hotkey callbacks, tray items and popup buttons call `JobEngine.submit`, which
+Hotkey callbacks, tray items and popup buttons call `JobThread.submit`, which
 never blocks: a job is taken if the engine is idle, otherwise it is dropped
 with a "busy" notice. `cancel` only sets an event and queues a word for the
-running generation: neither touches the pipe nor Tk. The engine thread then
+running generation: neither touches the pipe nor Tk. The jobs thread then
 runs the job in stages (`engine.steps`). Everything it has to say goes out as
 `JobEvent`s through one callback, which the UI marshals to its own thread, and
 each job ends in one JSON record on the `phitray.jobrecord` logger (never the
@@ -28,9 +28,9 @@ from typing import Any
 from phitray import errors
 from phitray.actions.model import Action
 from phitray.desktop import Desktop
-from phitray.engine import steps
-from phitray.engine.capture import Timeline, bring_to_front, capture_selection, paste_text, wait_for_release
-from phitray.engine.jobs import EngineConfig, Job, JobEvent, Replaced
+from phitray.jobs import steps
+from phitray.jobs.capture import Timeline, bring_to_front, capture_selection, paste_text, wait_for_release
+from phitray.jobs.types import JobSettings, Job, JobEvent, Replaced
 from phitray.host.client import ModelHost
 
 log = logging.getLogger(__name__)
@@ -38,10 +38,10 @@ records = logging.getLogger("phitray.jobrecord")
 BUSY_MESSAGE = "Still working on the last action. Press the cancel hotkey to stop it."
 
 
-class JobEngine:
-    def __init__(self, desktop: Desktop, host: Callable[[], ModelHost | None], config: EngineConfig,
+class JobThread:
+    def __init__(self, desktop: Desktop, host: Callable[[], ModelHost | None], config: JobSettings,
                  on_event: Callable[[JobEvent], None]) -> None:
-        """`host` gives the current model host; `on_event` is called on the engine thread (and, for
+        """`host` gives the current model host; `on_event` is called on the jobs thread (and, for
         "busy", on whichever thread submitted) and must not block."""
         self.desktop = desktop
         self._host, self._emit = host, on_event
@@ -60,12 +60,12 @@ class JobEngine:
 
     # --- any thread ------------------------------------------------------------------
 
-    def configure(self, config: EngineConfig) -> None:
+    def configure(self, config: JobSettings) -> None:
         """New settings or actions; the next job reads them (one frozen object, swapped whole). Any thread."""
         self.config = config
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="engine", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="jobs", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -98,7 +98,7 @@ class JobEngine:
         return False
 
     def cancel(self) -> bool:
-        """Stop the running job, if any. Any thread; never waits (the engine thread tells the host)."""
+        """Stop the running job, if any. Any thread; never waits (the jobs thread tells the host)."""
         if not self.busy:
             return False
         self._cancelled.set()
@@ -107,10 +107,10 @@ class JobEngine:
             running.current.cancel()
         return True
 
-    # --- the engine thread -----------------------------------------------------------
+    # --- the jobs thread -----------------------------------------------------------
 
     def _loop(self) -> None:
-        """The engine thread: one job after another until stop()."""
+        """The jobs thread: one job after another until stop()."""
         while True:
             job = self._jobs.get()
             if job is None:
@@ -163,7 +163,7 @@ class JobEngine:
         except errors.PhiTrayError as problem:
             outcome = type(problem).__name__
             self._emit(JobEvent("failed", job_id, str(problem), title=title, job=job))
-        except Exception as problem:  # the engine thread must outlive any one job
+        except Exception as problem:  # the jobs thread must outlive any one job
             outcome = type(problem).__name__
             log.exception("job %d failed", job_id)
             self._emit(JobEvent("failed", job_id, f"Something went wrong: {problem}. Details are in the log.", title=title, job=job))

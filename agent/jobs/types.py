@@ -1,4 +1,4 @@
-"""What crosses into and out of the engine thread: jobs in, events out, and the engine's settings.
+"""What crosses into and out of the jobs thread: jobs in, events out, and the engine's settings.
 
 Only these frozen records cross threads; their kinds are `Literal` types so
 that mypy catches a misspelt kind.
@@ -14,7 +14,7 @@ from typing import Literal
 from phitray.actions.checks import CheckResult
 from phitray.actions.library import ActionSet
 from phitray.actions.model import Action, Output
-from phitray.engine.capture import CaptureOptions
+from phitray.jobs.capture import CaptureOptions
 
 # action: run an action; capture: take the selection for the picker; paste: a popup's Replace; undo: the tray's Undo
 JobKind = Literal["action", "capture", "paste", "undo"]
@@ -72,7 +72,7 @@ class Replaced:
 
 
 @dataclass(frozen=True)
-class EngineConfig:
+class JobSettings:
     """Everything the engine reads from settings and action files; swapped whole on a reload."""
 
     actions: ActionSet = field(default_factory=lambda: ActionSet({}, ()))

@@ -2,7 +2,7 @@
 
 acquire (the selection, the clipboard's text, or text handed over) →
 generate (stream the action's answer from the current model host) →
-deliver (replace, popup or clipboard). They run on the engine thread; what
+deliver (replace, popup or clipboard). They run on the jobs thread; what
 they have to say goes out through `emit`.
 """
 
@@ -19,8 +19,8 @@ from phitray.actions.model import Action, Output
 from phitray.actions.runner import ActionResult, run_action
 from phitray.backends.base import BackendInfo, Request
 from phitray.desktop import Desktop, Snapshot
-from phitray.engine.capture import Timeline, bring_to_front, capture_selection, paste_text
-from phitray.engine.jobs import EngineConfig, Job, JobEvent
+from phitray.jobs.capture import Timeline, bring_to_front, capture_selection, paste_text
+from phitray.jobs.types import JobSettings, Job, JobEvent
 from phitray.host.client import Generation, ModelHost
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class CancellableModel:
         return self._host.count_tokens(text)
 
 
-def acquire(job: Job, action: Action, desktop: Desktop, config: EngineConfig, timeline: Timeline) -> Input:
+def acquire(job: Job, action: Action, desktop: Desktop, config: JobSettings, timeline: Timeline) -> Input:
     """The input of an action job: captured, read from the clipboard, or the job's own text."""
     output = job.output or config.output_overrides.get(action.id) or action.output
     if job.text is None and not job.from_clipboard:
@@ -80,13 +80,13 @@ def acquire(job: Job, action: Action, desktop: Desktop, config: EngineConfig, ti
     return Input(text, None, job.window, output)
 
 
-def generate(job_id: int, job: Job, action: Action, given: Input, model: CancellableModel, config: EngineConfig,
+def generate(job_id: int, job: Job, action: Action, given: Input, model: CancellableModel, config: JobSettings,
              timeline: Timeline, emit: Emit) -> ActionResult:
     """Stream the action's answer; a popup gets each piece as it comes."""
     values = placeholder_values(job, action, config)
 
     def on_text(piece: str) -> None:
-        """Called on the engine thread for each streamed piece of the final answer."""
+        """Called on the jobs thread for each streamed piece of the final answer."""
         timeline.mark("first_chunk")
         if given.output == "popup":
             emit(JobEvent("text", job_id, text=piece))
@@ -101,19 +101,19 @@ def generate(job_id: int, job: Job, action: Action, given: Input, model: Cancell
     return result
 
 
-def check(job: Job, action: Action, given: Input, result: ActionResult, config: EngineConfig) -> tuple[CheckResult, ...]:
-    """The action's answer checks, run on the engine thread before anything is delivered."""
+def check(job: Job, action: Action, given: Input, result: ActionResult, config: JobSettings) -> tuple[CheckResult, ...]:
+    """The action's answer checks, run on the jobs thread before anything is delivered."""
     return check_answer(action.checks, given.text, result.text, action.values(placeholder_values(job, action, config)))
 
 
-def placeholder_values(job: Job, action: Action, config: EngineConfig) -> dict[str, str]:
+def placeholder_values(job: Job, action: Action, config: JobSettings) -> dict[str, str]:
     """The settings' values for the action's placeholders (translate's language), then the job's own."""
     values = {**config.placeholder_defaults.get(action.id, {}), **dict(job.values)}
     return {name: value for name, value in values.items() if name in action.placeholders}
 
 
 def deliver(job_id: int, job: Job, action: Action, given: Input, result: ActionResult, checks: tuple[CheckResult, ...],
-            desktop: Desktop, config: EngineConfig, timeline: Timeline, emit: Emit) -> tuple[Output, bool]:
+            desktop: Desktop, config: JobSettings, timeline: Timeline, emit: Emit) -> tuple[Output, bool]:
     """Put the result where the action's output says, unless a check failed or a review is wanted: then
     into the popup. Returns where it went, and whether it replaced text."""
     output = given.output
