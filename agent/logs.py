@@ -10,6 +10,7 @@ import json
 import logging
 import logging.handlers
 import sys
+import time
 from dataclasses import dataclass, replace
 
 from phitray.paths import Paths
@@ -24,8 +25,8 @@ Field = str | int | float | bool | None
 
 
 def milestone(name: str, **fields: Field) -> None:
-    """One JSON line: `phitray.milestone: {"milestone": name, …fields}`. Any thread."""
-    MILESTONES.info("%s", json.dumps({"milestone": name, **fields}, ensure_ascii=False))
+    """One JSON line: `phitray.milestone: {"milestone": name, …fields, "at": wall-clock seconds}`. Any thread."""
+    MILESTONES.info("%s", json.dumps({"milestone": name, **fields, "at": round(time.time(), 3)}, ensure_ascii=False))
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,7 @@ to a JSON file (default bench/out/agent-<time>.json) and the scaling curve to a 
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import re
 import signal
 import statistics
 import sys
@@ -43,9 +41,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from phitray.jobs.record import JobRecord  # noqa: E402
 from fixtures.models import store_with_test_models  # noqa: E402
 from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent, story_action  # noqa: E402
-from helpers.agentlog import JobRecord  # noqa: E402
 from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget, start_session  # noqa: E402
 from helpers.proc import cpu_seconds, rss_kb  # noqa: E402
 from phitray.actions.library import load_actions, read_action  # noqa: E402
@@ -72,7 +70,6 @@ TUNING = generation_defaults("starter")  # what the agent's model host applies; 
 STORY = story_action(max_new_tokens=256, hotkey="ctrl+alt+r")
 SCALE = story_action("scale", max_new_tokens=128, hotkey="ctrl+alt+s")
 STORY_TEXT = "The old lighthouse keeper heard a knock at midnight."
-FIRST_DRAWN = r"first text drawn in the popup ([\d.]+) ms"
 # Texts a person edits: a few sentences with mistakes, as in the quality corpus.
 EDIT_TEXTS = [
     "Hi Maria, the shipment of 240 units left Rotterdam on 14 March and should reach Boston by 2 April. "
@@ -92,9 +89,10 @@ PROMPT_SIZES = (64, 512, 2048)
 
 
 def launched(agent: RunningAgent) -> dict[str, float]:
-    tray = agent.wait_log(r"tray icon visible (\d+) ms after launch")[-1]
-    ready = agent.wait_log(r"model ready (\d+) ms after launch \(model host pid (\d+)\)")[-1]
-    return {"tray_visible_ms": float(tray[1]), "model_ready_ms": float(ready[1]), "host_pid": int(ready[2])}
+    tray = agent.wait_milestone("tray-visible")
+    ready = agent.wait_milestone("model-ready")
+    return {"tray_visible_ms": float(tray["ms"]), "model_ready_ms": float(ready["ms"]),  # type: ignore[arg-type]
+            "host_pid": int(ready["pid"])}  # type: ignore[call-overload]
 
 
 def idle_cost(daemon: int, host: int, seconds: float) -> dict[str, float]:
@@ -143,12 +141,6 @@ def latencies(session: DesktopSession, agent: RunningAgent, widget: TextWidget, 
     }
 
 
-def log_time(line: str) -> float:
-    """The wall-clock time of a log line (logging's asctime: local time, milliseconds)."""
-    stamp = datetime.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
-    return stamp.timestamp()
-
-
 def host_pid(daemon: int) -> int:
     """The model host: the daemon's child started by multiprocessing's spawn."""
     for task in Path(f"/proc/{daemon}/task").iterdir():
@@ -167,11 +159,11 @@ def host_restarts(session: DesktopSession, agent: RunningAgent, widget: TextWidg
     """
     seconds = []
     for kill in range(kills):
-        readies = len(re.findall(r"model host \d+: ready", agent.log()))
+        readies = len(agent.milestones("host-event", kind="ready"))
         killed = time.time()
         os.kill(host_pid(agent.process.pid), signal.SIGKILL)
-        found = agent.wait_log(r"(?m)^.*model host \d+: ready.*$", 60, count=readies + 1)
-        seconds.append(log_time(found[readies][0]) - killed)
+        ready = agent.wait_milestone("host-event", 60, count=readies + 1, kind="ready")
+        seconds.append(float(ready["at"]) - killed)  # type: ignore[arg-type]
         record, _, done = hotkey_round(session, agent, widget, "ctrl+alt+p", SENTENCES[0], f"own, kill #{kill}")
         assert done, agent.log()[-2000:]
     return {"host_restart_seconds": statistics.median(seconds), "host_restart_seconds_max": max(seconds)}
@@ -205,9 +197,9 @@ def throughput(session: DesktopSession, agent: RunningAgent, widget: TextWidget,
 
         def press() -> None:
             """The hotkey, then the CPU times once the popup shows the first text: streaming starts."""
-            shown = len(re.findall(FIRST_DRAWN, agent.log()))
+            shown = len(agent.milestones("popup-first-text"))
             session.press("ctrl+alt+r", 0.2)
-            agent.wait_log(FIRST_DRAWN, 60, count=shown + 1)
+            agent.wait_milestone("popup-first-text", 60, count=shown + 1)
             streaming.extend((time.monotonic(), cpu_seconds(daemon), cpu_seconds(xvfb)))
 
         session.set_clipboard(f"own story #{run}")
@@ -223,8 +215,7 @@ def throughput(session: DesktopSession, agent: RunningAgent, widget: TextWidget,
         daemon_share.append((daemon_after - streaming[1]) / (ended - streaming[0]))
         x_share.append((x_after - streaming[2]) / (ended - streaming[0]))
         rates.append(record.tokens_per_second)
-        found = agent.wait_log(rf"job {record.number}: {FIRST_DRAWN}", 10)
-        drawn.append(float(found[-1][1]))
+        drawn.append(float(agent.wait_milestone("popup-first-text", 10, job=record.number)["ms"]))  # type: ignore[arg-type]
         close_popup(session)
     agent_rate, bare_rate = statistics.median(rates), statistics.median(bare_rates)
     ratio, low, high = spread([a / b for a, b in zip(rates, bare_rates)])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from phitray.desktop import WindowTraits
-from phitray.jobs.capture import SLOW_COPY_SECONDS, CaptureOptions, Timeline, capture_selection
+from phitray.jobs.capture import SLOW_COPY_SECONDS, CaptureOptions, capture_selection
+from phitray.jobs.timeline import Timeline
 from phitray.errors import NothingSelected
 
 from helpers.scripted import ScriptedDesktop

@@ -86,12 +86,12 @@ def test_bad_check_thresholds_name_the_field() -> None:
 
 
 def test_the_engine_checks_translate_against_the_language_the_settings_chose() -> None:
-    from phitray.jobs.types import JobSettings, Job
+    from phitray.jobs.types import ActionJob, JobSettings
     from phitray.jobs.steps import placeholder_values
 
     translate = BUILTIN.get("translate")
     config = JobSettings(actions=BUILTIN, placeholder_defaults={"translate": {"language": "German"}})
-    values = translate.values(placeholder_values(Job("action", "test", "translate"), translate, config))
+    values = translate.values(placeholder_values(ActionJob("test", "translate"), translate, config))
     assert values["language"] == "German", "the action's own default (English) won over the settings"
     assert "target_language" in {c.name for c in failed(check_answer(translate.checks, "Good morning, how are you today?",
                                                                        "Good morning, how are you today?", values))}

@@ -15,7 +15,7 @@ from phitray.backends.base import Request
 from phitray.backends.chain import ChainOptions
 from phitray.jobs.capture import CaptureOptions
 from phitray.jobs.thread import JobThread
-from phitray.jobs.types import JobSettings, Job, JobEvent
+from phitray.jobs.types import ActionJob, CaptureJob, JobEvent, JobSettings
 from phitray.errors import HostGone
 from phitray.host.client import HostEvent, ModelHost
 from phitray.paths import Paths
@@ -128,7 +128,7 @@ def test_a_host_that_exits_mid_answer_ends_the_job_with_a_notice_and_the_next_jo
 
         config = JobSettings(actions=actions, capture=CaptureOptions(), output_overrides={LONG.id: "popup"})
         engine = JobThread(desktop.desktop(), lambda: host, config, on_event)
-        engine.run_job(Job("action", "hotkey", LONG.id))
+        engine.run_job(ActionJob("hotkey", LONG.id))
         ended = time.monotonic()
         assert exited, "the answer ended before three pieces streamed"
         assert events[-1].kind == "failed" and "clipboard are as they were" in events[-1].message, events[-1]
@@ -138,5 +138,5 @@ def test_a_host_that_exits_mid_answer_ends_the_job_with_a_notice_and_the_next_jo
         desktop = ScriptedDesktop(text="their going home.", selection=(0, 17))
         events.clear()
         engine = JobThread(desktop.desktop(), lambda: host, config, events.append)
-        engine.run_job(Job("action", "hotkey", "proofread"))
-        assert events[-1].kind == "done", events[-1]
+        engine.run_job(ActionJob("hotkey", "proofread"))
+        assert events[-1].kind == "delivered", events[-1]

@@ -12,7 +12,7 @@ from phitray.actions.library import ActionSet, load_actions
 from phitray.backends.chain import ChainOptions
 from phitray.jobs.capture import CaptureOptions
 from phitray.jobs.thread import JobThread
-from phitray.jobs.types import JobSettings, Job, JobEvent
+from phitray.jobs.types import ActionJob, CaptureJob, JobEvent, JobSettings
 from phitray.host.controller import HostChange, HostController
 from phitray.paths import Paths
 
@@ -58,7 +58,7 @@ def test_twenty_switches_while_a_job_streams_leave_one_host_and_a_working_agent(
     try:
         controller.switch(choices[0])
         wait_for(lambda: any(c.event.kind == "ready" for c in changes), 60, "the first host")
-        assert engine.submit(Job("action", "hotkey", LONG.id))
+        assert engine.submit(ActionJob("hotkey", LONG.id))
         assert streaming.wait(30)
 
         # Around the three choices, ending on the starter (the tiny Phi-3's 256-token context fits no action).
@@ -88,7 +88,7 @@ def test_twenty_switches_while_a_job_streams_leave_one_host_and_a_working_agent(
         assert [p.pid for p in alive] == [current.pid], "more than one model host is alive"
         assert controller.hosts_started <= 21
         # The job that streamed ended with a message and changed nothing of the person's.
-        job_end = [e for e in events if e.kind in ("done", "failed", "notice")]
+        job_end = [e for e in events if e.kind in ("delivered", "failed", "notice")]
         assert job_end and job_end[0].kind == "failed", job_end
         assert desktop.text == "A lighthouse at dusk." and desktop.clipboard == ("the person's clipboard",)
         # Only the current host's events reached the listener after the last switch began.
@@ -99,8 +99,8 @@ def test_twenty_switches_while_a_job_streams_leave_one_host_and_a_working_agent(
         # And the agent answers.
         events.clear()
         desktop.selection, desktop.held_polls = (0, 21), 0
-        engine.run_job(Job("action", "hotkey", "proofread", output="popup"))
-        assert events[-1].kind == "done", events[-1]
+        engine.run_job(ActionJob("hotkey", "proofread", output="popup"))
+        assert events[-1].kind == "delivered", events[-1]
     finally:
         engine.stop()
         controller.close()

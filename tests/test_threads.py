@@ -87,7 +87,7 @@ def test_hotkey_and_tray_callbacks_return_while_the_tk_thread_is_busy(
                     wake=wake)  # type: ignore[arg-type]
     assert daemon.ui.wake == wake
     daemon.start()
-    assert daemon.engine is not None
+    assert daemon.jobs is not None
     returned: list[str] = []
     all_returned = threading.Event()
     while_busy: list[bool] = []
@@ -96,7 +96,7 @@ def test_hotkey_and_tray_callbacks_return_while_the_tk_thread_is_busy(
         """The hotkey listener's and the tray's part, on a thread of their own."""
         bindings, problems = hotkey_table(settings, daemon.actions)
         assert not problems and len(bindings) == 3
-        for combo, callback in hotkey_callbacks(bindings, daemon.engine).items():  # type: ignore[arg-type]
+        for combo, callback in hotkey_callbacks(bindings, daemon.jobs).items():  # type: ignore[arg-type]
             callback()
             returned.append(str(combo))
         for name, args in TRAY_COMMANDS:

@@ -2,7 +2,7 @@
 
 The callbacks run on the hotkey listener's thread (python-xlib's grab loop,
 the Windows message loop), where waiting is not allowed: each one only hands a
-Job to the engine, or sets the engine's cancel event.
+job to the jobs thread, or sets its cancel event.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from phitray.actions.library import ActionSet
 from phitray.jobs.thread import JobThread
-from phitray.jobs.types import Job
+from phitray.jobs.types import ActionJob, CaptureJob
 from phitray.errors import ConfigError
 from phitray.hotkeys import Binding, BindingKind, Combo, bind_all
 from phitray.settings import Settings
@@ -35,18 +35,18 @@ def hotkey_table(settings: Settings, actions: ActionSet) -> tuple[dict[Combo, Bi
     return bindings, problems + clashes
 
 
-def hotkey_callback(binding: Binding, engine: JobThread) -> Callable[[], None]:
+def hotkey_callback(binding: Binding, jobs: JobThread) -> Callable[[], None]:
     def pressed() -> None:
         """Called on the hotkey listener's thread: hands work on and returns; never waits."""
         pressed_at = time.perf_counter()
         if binding.kind == "cancel":
-            engine.cancel()
+            jobs.cancel()
         elif binding.kind == "picker":
-            engine.submit(Job("capture", "hotkey", pressed_at=pressed_at))
+            jobs.submit(CaptureJob("hotkey", pressed_at=pressed_at))
         else:
-            engine.submit(Job("action", "hotkey", binding.action_id, pressed_at=pressed_at))
+            jobs.submit(ActionJob("hotkey", binding.action_id, pressed_at=pressed_at))
     return pressed
 
 
-def hotkey_callbacks(bindings: dict[Combo, Binding], engine: JobThread) -> dict[Combo, Callable[[], None]]:
-    return {combo: hotkey_callback(binding, engine) for combo, binding in bindings.items()}
+def hotkey_callbacks(bindings: dict[Combo, Binding], jobs: JobThread) -> dict[Combo, Callable[[], None]]:
+    return {combo: hotkey_callback(binding, jobs) for combo, binding in bindings.items()}

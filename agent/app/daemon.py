@@ -1,12 +1,16 @@
-"""`phitray run`: the tray agent. Wires the tray, hotkeys, engine, host controller and windows together.
+"""`phitray run`: the tray agent. Wires the tray, hotkeys, jobs thread, host controller and windows together.
 
 Threads (DESIGN.md): Tk's main loop owns the main thread and every window;
 pystray runs on "tray"; hotkeys on the desktop's listener thread; jobs on
 "jobs"; host switches on "host-control"; each model host is a child process
-read by its "model-host-supervisor"; the first run's download is a child process
-read by "first-run-download" (app/firstrun.py). Other threads reach Tk only through
-`UiQueue.call_soon`, which never waits. The state the tray shows is one frozen
-`AgentState`, replaced on the Tk thread and drawn by `view.tray_view`.
+read by its "model-host-supervisor"; a download is a child process read by its
+own thread. Other threads reach Tk only through `UiQueue.call_soon`, which never
+waits. The state the tray shows is one frozen `AgentState`, replaced on the Tk
+thread and drawn by `view.tray_view`.
+
+The daemon is the one writer of the agent's settings, actions, problems and
+host choice: every change goes through `apply`, which compares old and new and
+does only what changed.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import replace
 from phitray.actions.library import ActionSet, load_actions
 from phitray.app import firstrun
 from phitray.app.bindings import hotkey_callbacks, hotkey_table
+from phitray.app.commands import AgentCommands
 from phitray.app.settings_link import LiveSettings
 from phitray.app.view import AgentState, tray_view
 from phitray.backends.catalog import model_note
@@ -29,16 +34,29 @@ from phitray.backends.registry import BACKEND_IDS
 from phitray.backends.store import ModelStore
 from phitray.desktop import Desktop, autostart, open_desktop
 from phitray.desktop.instance import InstanceLock
-from phitray.desktop.system import open_path, seconds_since_launch
+from phitray.desktop.system import seconds_since_launch
+from phitray.errors import ConfigError, PhiTrayError
+from phitray.hotkeys import Binding, Combo
+from phitray.host.controller import HostChange, HostController
 from phitray.jobs.capture import CaptureOptions
 from phitray.jobs.thread import JobThread
-from phitray.jobs.types import JobSettings, Job, JobEvent
-from phitray.errors import ConfigError, PhiTrayError
-from phitray.host.controller import HostChange, HostController
-from phitray.logs import LogFlags
+from phitray.jobs.types import (
+    Busy,
+    CaptureTaken,
+    Delivered,
+    Failed,
+    Idle,
+    Job,
+    JobEvent,
+    JobSettings,
+    Noticed,
+    Started,
+    Streamed,
+)
+from phitray.logs import LogFlags, milestone, set_level
 from phitray.paths import Paths
 from phitray.settings import LoadedSettings, Settings
-from phitray.ui.results import ResultWindows
+from phitray.ui.job_windows import JobWindows
 from phitray.ui.tray import Tray
 from phitray.ui.uiqueue import UiQueue, WakeMethod
 
@@ -57,21 +75,25 @@ class Daemon:
         self.paths = paths
         self.root = root
         self.tray = tray
-        self.settings: Settings = loaded.settings
         self.log_flags = log_flags  # `run --log-text` and `--debug`, kept over every change of the settings
-        self.problems: list[ConfigError] = list(loaded.problems)
+        self.settings: Settings = log_flags.settings(loaded.settings)
+        self.problems: list[ConfigError] = list(loaded.problems)  # kept for the next notice
         self.lock = lock
         self.autostart = autostart.for_this_platform()
         self.ui = UiQueue(root, wake)
         self.state = AgentState(backends=BACKEND_IDS, model_id=self.settings.model_id,
                                 picker_hotkey=self.settings.picker_hotkey)
-        self.actions = self.load_action_files()
-        self.windows = ResultWindows(root, self.submit, self.cancel, self._copy_to_clipboard, self._release_keys)
+        self.actions = self.read_actions()
+        self.problems.extend(self.actions.problems)
+        self.windows = JobWindows(root, self.submit, self.cancel, self._copy_to_clipboard, self._release_keys)
         self.desktop = desktop
-        self.engine: JobThread | None = None
+        self.jobs: JobThread | None = None
+        self._bound: dict[Combo, Binding] | None = None  # the hotkeys bound now; None: none (paused, or held)
+        self._refused: list[str] = []  # what the desktop refused of them
         self.first_run = firstrun.FirstRun(paths, self.ui.call_soon, self.tray.notify,
                                            lambda text: self.update_state(download=text), self._downloaded)
         self.settings_window = LiveSettings(self)
+        self.commands = AgentCommands(self)
         self.controller = HostController(paths, lambda change: self.ui.call_soon(lambda: self._on_host_change(change)),
                                          before_switch=self.cancel)
 
@@ -87,7 +109,7 @@ class Daemon:
 
     def start(self) -> None:
         """Everything `run` starts but Tk's loop. Tk thread."""
-        self.tray.attach(self, tray_view(self.state), self.ui.call_soon, self.root)
+        self.tray.attach(self.commands, tray_view(self.state), self.ui.call_soon, self.root)
         threading.Thread(target=self._log_tray_visible, name="tray-watch", daemon=True).start()
         if self.desktop is None:
             try:
@@ -97,11 +119,11 @@ class Daemon:
                 self.tray.notify(str(error))
                 log.error("%s", error)
         if self.desktop is not None:
-            self.engine = JobThread(self.desktop, self.controller.current, self._engine_config(),
-                                    lambda event: self.ui.call_soon(lambda: self._on_job_event(event)))
-            self.engine.start()
-            self.reconfigure(report=True)
-        self.lock.serve(self._on_instance_message)
+            self.jobs = JobThread(self.desktop, self.controller.current, self._job_settings(),
+                                  lambda event: self.ui.call_soon(lambda: self._on_job_event(event)))
+            self.jobs.start()
+            self._bind_hotkeys(report=True)
+        self.lock.serve(self.commands.answer)
         self._check_autostart()
         self.read_disk_state()
         self.update_state(model_id=self.first_run.start_model(self.settings))  # the starter while Phi-3 downloads
@@ -113,14 +135,14 @@ class Daemon:
         if self.tray.visible.wait(30):
             # The icon usually shows before this thread starts: count to when it showed, not to now.
             shown = seconds_since_launch() - (time.perf_counter() - self.tray.shown_at)
-            log.info("tray icon visible %.0f ms after launch", shown * 1000)
+            milestone("tray-visible", ms=round(shown * 1000))
 
     def shutdown(self) -> None:
         """End every thread and process of the agent: Quit, SIGTERM, or `phitray stop`. Tk thread."""
         log.info("quitting")
         self.ui.close()
-        if self.engine is not None:
-            self.engine.stop()
+        if self.jobs is not None:
+            self.jobs.stop()
         if self.desktop is not None:
             self.desktop.close()
         self.first_run.close()
@@ -147,6 +169,7 @@ class Daemon:
         """An event of the current model host, marshalled to the Tk thread."""
         event = change.event
         log.info("model host %d: %s: %s", change.generation, event.kind, event.text)
+        milestone("host-event", generation=change.generation, kind=event.kind)
         host = self.controller.current()
         if event.kind in ("ready", "load-failed") and host is not None:
             self.first_run.host_settled(self.chain_options().chain, host.decisions)
@@ -155,13 +178,15 @@ class Daemon:
             notes += (note,)
         if event.kind == "ready" and event.info is not None:
             info = event.info
-            log.info("model ready %.0f ms after launch (model host pid %s): %s", seconds_since_launch() * 1000,
-                     host.pid if host else None, info)
+            log.info("model ready: %s", info)
+            milestone("model-ready", model_id=info.model_id, backend=info.backend_id, device=info.device,
+                      pid=host.pid if host else None, ms=round(seconds_since_launch() * 1000))
             self.update_state(host="ready", host_status=f"{info.backend_id} · {info.device} · {info.model_id}",
                          notes=notes)
             self.read_disk_state()  # the load may have pulled a model
         elif event.kind == "load-failed":
             log.error("no model: %s", event.text)
+            milestone("model-failed")
             self.update_state(host="error", host_status=event.text, notes=notes)
             self.tray.notify(f"No model could be loaded: {event.text}")
         elif event.kind in ("crashed", "fallback"):
@@ -175,19 +200,46 @@ class Daemon:
         chosen another model meanwhile. Tk thread."""
         self.read_disk_state()
         if firstrun.should_switch(model_id, self.state.model_id, self.settings.model_id):
-            self._switch_host(f"Loading {model_id}…", model_id=model_id)
+            self.choose_host(f"Loading {model_id}…", model_id=model_id)
 
-    # --- actions, settings and hotkeys -------------------------------------------------
+    # --- the one writer of settings, actions, problems and the host choice (Tk thread) ----
 
-    def load_action_files(self) -> ActionSet:
-        """The built-in and the person's actions, read again; their problems kept for the next notice. Tk thread."""
+    def apply(self, new_settings: Settings | None = None, new_actions: ActionSet | None = None,
+              report: bool = True) -> list[str]:
+        """Make `new_settings` and/or `new_actions` the agent's, doing only what changed: the jobs' settings
+        swapped, the hotkeys bound again only when a combo changed, the model host switched only when the
+        backend, model or decoding changed, the tray redrawn. `report`: keep the problems for the next
+        notice (the settings window shows its own). Returns the combos the desktop refused. Tk thread."""
+        before = self.chain_options()
+        if new_settings is not None:
+            old, self.settings = self.settings, self.log_flags.settings(new_settings)
+            set_level(self.log_flags.level(self.settings))
+            if self.settings.model_id != old.model_id:
+                self.update_state(model_id=self.settings.model_id)
+        if new_actions is not None:
+            self.actions = new_actions
+            if report:
+                self.problems.extend(new_actions.problems)
+        if self.jobs is not None:
+            self.jobs.configure(self._job_settings())
+        if self._bound is not None and self._bound != hotkey_table(self.settings, self.actions)[0]:
+            self._bind_hotkeys(report)
+        if self.chain_options() != before:
+            self.update_state(host="loading", host_status=f"Loading {self.state.model_id}…")
+            self.controller.switch(self.chain_options())
+        self.update_state(picker_hotkey=self.settings.picker_hotkey,
+                          actions=tuple((a.id, a.title) for a in self.actions.ordered()))
+        return self._refused
+
+    def read_actions(self) -> ActionSet:
+        """The built-in and the person's actions, read again, each problem logged (the set keeps them); for
+        `apply`. Tk thread."""
         actions = load_actions(self.paths.user_actions_dir)
         for problem in actions.problems:
             log.warning("%s", problem)
-        self.problems.extend(actions.problems)
         return actions
 
-    def _engine_config(self) -> JobSettings:
+    def _job_settings(self) -> JobSettings:
         s = self.settings
         return JobSettings(
             actions=self.actions,
@@ -198,22 +250,29 @@ class Daemon:
             placeholder_defaults={"translate": {"language": s.translate_language}},
         )
 
-    def reconfigure(self, report: bool) -> list[str]:
-        """The engine and every hotkey (none while paused) from the settings and actions as they are now;
-        returns the combos the desktop refused. `report`: keep the problems for the next notice (the
-        settings window shows its own). Tk thread."""
-        if self.desktop is None or self.engine is None:
-            return []
-        self.engine.configure(self._engine_config())
+    def _bind_hotkeys(self, report: bool) -> None:
+        """Every hotkey (none while paused) from the settings and actions as they are now. `report`: keep
+        the problems for the next notice. Tk thread."""
+        if self.desktop is None or self.jobs is None:
+            return
         bindings, problems = hotkey_table(self.settings, self.actions)
         for problem in problems:
             log.warning("%s", problem)
         self.desktop.hotkeys.stop()
-        refused = [] if self.state.paused else self.desktop.hotkeys.start(hotkey_callbacks(bindings, self.engine))
+        self._refused = [] if self.state.paused else self.desktop.hotkeys.start(hotkey_callbacks(bindings, self.jobs))
+        self._bound = bindings
         if report:
-            self.problems.extend([*problems, *(ConfigError(f"Hotkey {problem}.") for problem in refused)])
+            self.problems.extend([*problems, *(ConfigError(f"Hotkey {problem}.") for problem in self._refused)])
         log.info("hotkeys: %s", ", ".join(f"{combo}={binding.describe()}" for combo, binding in bindings.items()))
-        return refused
+
+    def hold_hotkeys(self, held: bool) -> None:
+        """Every hotkey off while the settings window records a combo, so pressing one reaches the window;
+        bound again after. Tk thread."""
+        if held and self.desktop is not None:
+            self.desktop.hotkeys.stop()
+            self._bound = None
+        elif not held:
+            self._bind_hotkeys(report=False)
 
     def _report_problems(self) -> None:
         if self.problems:
@@ -225,33 +284,33 @@ class Daemon:
     # --- job events (Tk thread) ------------------------------------------------------
 
     def _on_job_event(self, event: JobEvent) -> None:
-        if event.kind == "busy":
-            self.tray.notify(event.message)
-        elif event.kind == "captured":
-            self.windows.open_picker(event, [(action.id, action.title) for action in self.actions.ordered()])
-        elif event.kind == "started":
-            self.update_state(busy=True)
-            if event.output == "popup":
-                self.windows.open_popup(event)
-        elif event.kind == "text":
-            self.windows.show_text(event)
-        elif event.kind == "done":
-            if event.output == "popup":
+        match event:
+            case Busy(message):
+                self.tray.notify(message)
+            case CaptureTaken():
+                self.windows.open_picker(event, [(action.id, action.title) for action in self.actions.ordered()])
+            case Started(output=output):
+                self.update_state(busy=True)
+                if output == "popup":
+                    self.windows.open_popup(event)
+            case Streamed():
+                self.windows.show_text(event)
+            case Delivered(output="popup"):
                 self.windows.finish(event)
-            elif event.output == "clipboard":
-                self.tray.notify(event.message, f"Phi Tray: {event.title}")
-            else:
-                log.info("%s", event.message)
-        elif event.kind in ("failed", "notice"):
-            if not self.windows.fail(event.message):
-                self.tray.notify(event.message, "Phi Tray" + (f": {event.title}" if event.title else ""))
-        elif event.kind == "idle":
-            self.update_state(busy=False, can_undo=self.engine is not None and self.engine.last_replace is not None)
+            case Delivered(output="clipboard", message=message, title=title):
+                self.tray.notify(message, f"Phi Tray: {title}")
+            case Delivered(message=message):
+                log.info("%s", message)
+            case Noticed(message=message, title=title) | Failed(message=message, title=title):
+                if not self.windows.fail(message):
+                    self.tray.notify(message, "Phi Tray" + (f": {title}" if title else ""))
+            case Idle(can_undo):
+                self.update_state(busy=False, can_undo=can_undo)
 
     def submit(self, job: Job) -> None:
-        """Hand a job to the engine's queue and return at once. Any thread: the Tk thread and the tray's call it."""
-        if self.engine is not None:
-            self.engine.submit(job)
+        """Hand a job to the jobs thread and return at once. Any thread: the Tk thread and the tray's call it."""
+        if self.jobs is not None:
+            self.jobs.submit(job)
 
     def _release_keys(self) -> str:
         """Tk thread: the picker has the keyboard; what was typed before it showed."""
@@ -261,105 +320,31 @@ class Daemon:
         if self.desktop is not None:
             self.desktop.clipboard.keep_text(text)
 
-    # --- tray commands (tray thread, or Tk thread from the Tk menu; each returns at once) ---
-
-    def run_on_clipboard(self, action_id: str) -> None:
-        self.submit(Job("action", "tray", action_id, from_clipboard=True))
-
-    def open_picker(self) -> None:
-        self.submit(Job("capture", "tray"))
-
     def cancel(self) -> None:
         """Tray thread, Tk thread (popup's Esc) or host-control thread (a switch): sets an event, never waits."""
-        if self.engine is not None:
-            self.engine.cancel()
+        if self.jobs is not None:
+            self.jobs.cancel()
 
-    def undo(self) -> None:
-        self.submit(Job("undo", "tray"))
+    # --- what the tray's commands change (Tk thread) -----------------------------------
 
-    def choose_backend(self, backend: str) -> None:
-        self._switch_host(f"Switching to {backend}…", backend_choice=backend)
+    def choose_host(self, status: str, **choice: str) -> None:
+        """A backend or model chosen in the tray: the state changes here, the host controller does the rest."""
+        if any(getattr(self.state, name) != value for name, value in choice.items()):
+            self.update_state(**choice, host="loading", host_status=status)
+            self.controller.switch(self.chain_options())
 
-    def choose_model(self, model_id: str) -> None:
-        self._switch_host(f"Loading {model_id}…", model_id=model_id)
-
-    def _switch_host(self, status: str, **choice: str) -> None:
-        """A backend or model choice: the state changes on the Tk thread, the host controller does the rest."""
-        def switch() -> None:
-            """Tk thread."""
-            if any(getattr(self.state, name) != value for name, value in choice.items()):
-                self.update_state(**choice, host="loading", host_status=status)
-                self.controller.switch(self.chain_options())
-        self.ui.call_soon(switch)
-
-    def stop_download(self) -> None:
-        """The tray's "Stop downloading": the first run's download ends, and nothing of it is kept."""
-        self.ui.call_soon(self.first_run.stop)
-
-    def toggle_pause(self) -> None:
-        def toggle() -> None:
-            """Tk thread."""
-            self.update_state(paused=not self.state.paused)
-            self.reconfigure(report=True)
-            self.tray.notify("Hotkeys paused." if self.state.paused else "Hotkeys on again.")
-        self.ui.call_soon(toggle)
-
-    def toggle_autostart(self) -> None:
-        def toggle() -> None:
-            """Tk thread."""
-            try:
-                status = self.autostart.status()
-                status = self.autostart.disable() if status.enabled else self.autostart.enable()
-                self.tray.notify(f"Start on login: {status.describe()}")
-            except PhiTrayError as error:
-                self.tray.notify(str(error))
-            self.read_disk_state()
-        self.ui.call_soon(toggle)
-
-    def open_actions_folder(self) -> None:
-        self.paths.user_actions_dir.mkdir(parents=True, exist_ok=True)
-        open_path(self.paths.user_actions_dir)
+    def set_paused(self, paused: bool) -> None:
+        self.update_state(paused=paused)
+        self._bind_hotkeys(report=True)
+        self.tray.notify("Hotkeys paused." if paused else "Hotkeys on again.")
 
     def reload_actions(self) -> None:
-        def reload() -> None:
-            """Tk thread."""
-            self.actions = self.load_action_files()
-            self.reconfigure(report=True)
-            self.update_state(actions=tuple((a.id, a.title) for a in self.actions.ordered()))
-            if self.problems:
-                self._report_problems()
-            else:
-                self.tray.notify(f"{len(self.actions.actions)} actions loaded.")
-        self.ui.call_soon(reload)
-
-    def open_settings(self) -> None:
-        self.ui.call_soon(self.settings_window.open)
-
-    def open_log(self) -> None:
-        open_path(self.paths.log_file)
-
-    def quit(self) -> None:
-        """The tray's Quit. Shutting down joins the tray thread, so it runs on the Tk thread."""
-        self.ui.call_soon(self.shutdown)
-
-    # --- second launches -------------------------------------------------------------
-
-    def _on_instance_message(self, message: str) -> str:
-        """Called on the "instance" thread for each message from a later launch; answers from the state only."""
-        state = self.state
-        if message == "quit":
-            self.ui.call_soon(self.shutdown)
-            return "quitting"
-        if message == "show":
-            self.ui.call_soon(lambda: self.tray.notify(
-                f"Phi Tray is running ({state.host_status}). Select text and press {self.settings.picker_hotkey}."))
-            return "shown"
-        if message == "settings":
-            self.ui.call_soon(self.settings_window.open)
-            return "opened"
-        if message == "status":
-            return "\n".join([f"{state.host}: {state.host_status}", *state.notes])
-        return "ok"
+        """The tray's "Reload actions": read the files again and say what came of it."""
+        self.apply(new_actions=self.read_actions())
+        if self.problems:
+            self._report_problems()
+        else:
+            self.tray.notify(f"{len(self.actions.actions)} actions loaded.")
 
     def read_disk_state(self) -> None:
         """Start-on-login state and installed models, for the menu. Tk thread."""

@@ -1,8 +1,7 @@
 """The settings window inside the running agent: its `SettingsHost`, and the one window it keeps.
 
-This is the daemon's settings half, kept in a module of its own for size: it
-changes the daemon's settings, engine, hotkeys and model host the way the
-daemon's own methods do, and like them runs on the Tk (main) thread only.
+The window asks; the daemon changes. Every change of settings or actions goes
+through `Daemon.apply`, the agent's one writer. Runs on the Tk (main) thread.
 """
 
 from __future__ import annotations
@@ -11,8 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from phitray.actions.model import Action
-from phitray.jobs.types import Job
-from phitray.logs import set_level
+from phitray.jobs.types import ActionJob
 from phitray.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,44 +45,26 @@ class LiveSettings:
         return True
 
     def apply_settings(self, settings: Settings) -> list[str]:
-        """A change, applied without a restart: the engine reconfigured, the hotkeys bound again, the model
-        host switched when the chain or model changed. Returns the combos the desktop refused."""
-        daemon = self._daemon
-        settings = daemon.log_flags.settings(settings)
-        old, daemon.settings = daemon.settings, settings
-        set_level(daemon.log_flags.level(settings))
-        refused = daemon.reconfigure(report=False)
-        daemon.update_state(picker_hotkey=settings.picker_hotkey)
-        if (old.chain, old.model_id, old.allow_pull) != (settings.chain, settings.model_id, settings.allow_pull):
-            daemon.update_state(model_id=settings.model_id, host="loading", host_status=f"Loading {settings.model_id}…")
-            daemon.controller.switch(daemon.chain_options())
-        daemon.read_disk_state()
+        """A change, applied without a restart (only what changed). Returns the combos the desktop refused."""
+        refused = self._daemon.apply(new_settings=settings, report=False)
+        self._daemon.read_disk_state()
         return refused
 
     def hold_hotkeys(self, held: bool) -> None:
         """Off while the window records a combo, so pressing one reaches the window."""
-        daemon = self._daemon
-        if held and daemon.desktop is not None:
-            daemon.desktop.hotkeys.stop()
-        elif not held:
-            daemon.reconfigure(report=False)
+        self._daemon.hold_hotkeys(held)
 
     def actions_changed(self) -> None:
         """An action file was written; the window names its problems itself, so they only go to the log."""
-        daemon = self._daemon
-        known = len(daemon.problems)
-        daemon.actions = daemon.load_action_files()
-        del daemon.problems[known:]
-        daemon.reconfigure(report=False)
-        daemon.update_state(actions=tuple((a.id, a.title) for a in daemon.actions.ordered()))
+        self._daemon.apply(new_actions=self._daemon.read_actions(), report=False)
 
     def try_action(self, action: Action, text: str, file_text: str) -> str:
         """The action editor's Try: the draft runs on `text` into a popup, through the agent's engine."""
-        if self._daemon.engine is None:
+        if self._daemon.jobs is None:
             return "The desktop could not be reached, so nothing can run."
         if not text.strip():
             return "Write some sample text first."
-        self._daemon.submit(Job("action", "settings", action.id, text=text, output="popup", draft=action))
+        self._daemon.submit(ActionJob("settings", action.id, text=text, output="popup", draft=action))
         return ""
 
     def model_status(self) -> str:

@@ -23,7 +23,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from phitray import errors
 from phitray.backends.base import BackendInfo, GenerationStats, Request
@@ -55,6 +55,31 @@ class HostEvent:
     kind: HostEventKind
     text: str
     info: BackendInfo | None = None
+
+
+class StreamedAnswer(Protocol):
+    """One answer as it streams: iterate for text, then read `stats`; `cancel` from any thread."""
+
+    @property
+    def stats(self) -> GenerationStats | None: ...
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def cancel(self) -> None: ...
+
+
+class Host(Protocol):
+    """What the jobs thread asks of the current model host: a `ModelHost`, or a `ScriptedHost` (host/scripted.py)."""
+
+    @property
+    def info(self) -> BackendInfo | None: ...
+
+    @property
+    def failure(self) -> str | None: ...
+
+    def generate(self, request: Request) -> StreamedAnswer: ...
+
+    def count_tokens(self, text: str) -> int: ...
 
 
 def _ignore(event: HostEvent) -> None:

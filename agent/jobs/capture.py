@@ -1,4 +1,4 @@
-"""Taking the selected text and putting a result back: the sequence, once for every platform.
+"""Taking the selected text: the sequence, once for every platform.
 
 Capture: note the focused window, snapshot the clipboard (while the person may
 still hold the hotkey), wait until the hotkey's modifiers are let go (a held
@@ -8,17 +8,17 @@ selected: the clipboard then still holds older content, which is never used.
 The snapshot goes back right after the copy, so the person's clipboard is
 theirs again while the model works.
 
-Replace: offer the result, send Ctrl+V, wait until the target has read it (X11
-sees the request; elsewhere a bound), then put the snapshot back.
+Putting a result back is `paste.py`; the job's moments are `timeline.py`.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from phitray.desktop import Clipboard, Desktop, Focus, Keys, Snapshot
 from phitray.errors import NothingSelected, OutOfReach
+from phitray.jobs.timeline import Timeline
 
 POLL_SECONDS = 0.005  # only while a job waits for key-ups, never when idle
 SLOW_COPY_SECONDS = 2.5  # the copy wait for windows known to be slow (Word, remote desktops)
@@ -30,22 +30,6 @@ class CaptureOptions:
     release_timeout: float = 2.0
     paste_timeout: float = 1.5
     use_primary: bool = False
-
-
-@dataclass
-class Timeline:
-    """Named moments of one job (perf_counter seconds), reported in ms from the first."""
-
-    marks: dict[str, float] = field(default_factory=dict)
-
-    def mark(self, name: str, at: float | None = None) -> None:
-        self.marks.setdefault(name, time.perf_counter() if at is None else at)
-
-    def milliseconds(self) -> dict[str, float]:
-        if not self.marks:
-            return {}
-        start = min(self.marks.values())
-        return {name: round((at - start) * 1000, 1) for name, at in sorted(self.marks.items(), key=lambda i: i[1])}
 
 
 @dataclass(frozen=True)
@@ -135,22 +119,3 @@ def _copied(clipboard: Clipboard, snapshot: Snapshot, window: int | None, mark: 
     if text is None:
         raise NothingSelected("The selection is not text (an image or a file?); Phi Tray works on text.")
     return Captured(text, snapshot, window)
-
-
-def paste_text(desktop: Desktop, text: str, snapshot: Snapshot, options: CaptureOptions, timeline: Timeline,
-               window: int | None = None) -> bool:
-    """Paste `text` into `window` (already in front), or where the keyboard focus is, then restore
-    `snapshot`. True if the paste was seen."""
-    clipboard: Clipboard = desktop.clipboard
-    window = desktop.focus.current() if window is None else window
-    traits = desktop.focus.traits(window)
-    offer = clipboard.offer_text(text)
-    wait_for_release(desktop.keys, options.release_timeout)
-    timeline.mark("paste_sent")
-    offer.expect_paste(window)
-    desktop.keys.send_paste(traits.terminal)
-    taken = offer.wait_taken(options.paste_timeout)
-    timeline.mark("paste_taken" if taken else "paste_not_seen")
-    clipboard.restore(snapshot)
-    timeline.mark("clipboard_restored")
-    return taken

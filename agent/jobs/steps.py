@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from phitray import errors
 from phitray.actions.checks import CheckResult, check_answer, failed
@@ -19,12 +19,16 @@ from phitray.actions.model import Action, Output
 from phitray.actions.runner import ActionResult, run_action
 from phitray.backends.base import BackendInfo, Request
 from phitray.desktop import Desktop, Snapshot
-from phitray.jobs.capture import Timeline, bring_to_front, capture_selection, paste_text
-from phitray.jobs.types import JobSettings, Job, JobEvent
-from phitray.host.client import Generation, ModelHost
+from phitray.host.client import Host, StreamedAnswer
+from phitray.jobs.capture import bring_to_front, capture_selection
+from phitray.jobs.paste import paste_text
+from phitray.jobs.route import route
+from phitray.jobs.timeline import Timeline
+from phitray.jobs.types import ActionJob, Delivered, JobEvent, JobSettings, PickedJob, Streamed
 
 log = logging.getLogger(__name__)
 Emit = Callable[[JobEvent], None]
+ActionJobs = ActionJob | PickedJob
 
 
 @dataclass(frozen=True)
@@ -38,17 +42,17 @@ class Input:
 
 
 class CancellableModel:
-    """The runner's engine protocol over a ModelHost, with cancel and a 'prompt sent' mark."""
+    """The runner's `Model` over the current host, with cancel and a 'prompt sent' mark."""
 
-    def __init__(self, host: ModelHost, timeline: Timeline, cancelled: threading.Event) -> None:
+    def __init__(self, host: Host, timeline: Timeline, cancelled: threading.Event) -> None:
         self._host, self._timeline, self.cancelled = host, timeline, cancelled
-        self.current: Generation | None = None
+        self.current: StreamedAnswer | None = None
 
     @property
     def info(self) -> BackendInfo | None:
         return self._host.info
 
-    def generate(self, request: Request) -> Generation:
+    def generate(self, request: Request) -> StreamedAnswer:
         if self.cancelled.is_set():
             raise errors.Cancelled("Cancelled.")
         self._timeline.mark("prompt_sent")
@@ -61,9 +65,13 @@ class CancellableModel:
         return self._host.count_tokens(text)
 
 
-def acquire(job: Job, action: Action, desktop: Desktop, config: JobSettings, timeline: Timeline) -> Input:
-    """The input of an action job: captured, read from the clipboard, or the job's own text."""
-    output = job.output or config.output_overrides.get(action.id) or action.output
+def acquire(job: ActionJobs, action: Action, desktop: Desktop, config: JobSettings, timeline: Timeline) -> Input:
+    """The input of an action job: the picker's capture, a new capture, the clipboard's text, or the job's own."""
+    output = (job.output if isinstance(job, ActionJob) else None) or config.output_overrides.get(action.id) \
+        or action.output
+    if isinstance(job, PickedJob):
+        timeline.mark("text_captured")
+        return Input(job.capture.text, job.capture.snapshot, job.capture.window, output)
     if job.text is None and not job.from_clipboard:
         captured = capture_selection(desktop, config.capture, timeline)
         return Input(captured.text, captured.snapshot, captured.window, output)
@@ -80,16 +88,22 @@ def acquire(job: Job, action: Action, desktop: Desktop, config: JobSettings, tim
     return Input(text, None, job.window, output)
 
 
-def generate(job_id: int, job: Job, action: Action, given: Input, model: CancellableModel, config: JobSettings,
-             timeline: Timeline, emit: Emit) -> ActionResult:
+def retry_job(job: ActionJobs, given: Input) -> ActionJob:
+    """The job a popup's Retry submits: the same action on the same text, into the popup."""
+    draft = job.draft if isinstance(job, ActionJob) else None
+    return ActionJob("popup", job.action_id, text=given.text, values=job.values, output="popup", window=given.window,
+                     draft=draft)
+
+
+def generate(job_id: int, action: Action, given: Input, values: dict[str, str], model: CancellableModel,
+             config: JobSettings, timeline: Timeline, emit: Emit) -> ActionResult:
     """Stream the action's answer; a popup gets each piece as it comes."""
-    values = placeholder_values(job, action, config)
 
     def on_text(piece: str) -> None:
         """Called on the jobs thread for each streamed piece of the final answer."""
         timeline.mark("first_chunk")
         if given.output == "popup":
-            emit(JobEvent("text", job_id, text=piece))
+            emit(Streamed(job_id, piece))
 
     result = run_action(model, action, given.text, values, on_text, config.max_characters)
     stats = model.current.stats if model.current else None
@@ -101,47 +115,38 @@ def generate(job_id: int, job: Job, action: Action, given: Input, model: Cancell
     return result
 
 
-def check(job: Job, action: Action, given: Input, result: ActionResult, config: JobSettings) -> tuple[CheckResult, ...]:
+def check(action: Action, given: Input, result: ActionResult, values: dict[str, str]) -> tuple[CheckResult, ...]:
     """The action's answer checks, run on the jobs thread before anything is delivered."""
-    return check_answer(action.checks, given.text, result.text, action.values(placeholder_values(job, action, config)))
+    return check_answer(action.checks, given.text, result.text, action.values(values))
 
 
-def placeholder_values(job: Job, action: Action, config: JobSettings) -> dict[str, str]:
+def placeholder_values(job: ActionJobs, action: Action, config: JobSettings) -> dict[str, str]:
     """The settings' values for the action's placeholders (translate's language), then the job's own."""
     values = {**config.placeholder_defaults.get(action.id, {}), **dict(job.values)}
     return {name: value for name, value in values.items() if name in action.placeholders}
 
 
-def deliver(job_id: int, job: Job, action: Action, given: Input, result: ActionResult, checks: tuple[CheckResult, ...],
-            desktop: Desktop, config: JobSettings, timeline: Timeline, emit: Emit) -> tuple[Output, bool]:
-    """Put the result where the action's output says, unless a check failed or a review is wanted: then
-    into the popup. Returns where it went, and whether it replaced text."""
-    output = given.output
-    message = f"{result.tokens} tokens, {result.tokens_per_second:.0f} tokens/s"
+def deliver(job_id: int, job: ActionJobs, action: Action, given: Input, result: ActionResult,
+            checks: tuple[CheckResult, ...], desktop: Desktop, config: JobSettings, timeline: Timeline,
+            emit: Emit) -> tuple[Output, bool]:
+    """Put the result where `route` says. Returns where it went, and whether it replaced text."""
+    failures = tuple(failed(checks))
+    review = config.review_before_replace and action.checks.is_edit
+    pasting = route(given.output, failures, review, window_back=True).output == "replace"
+    # Ctrl+V goes to whatever is in front: never to a window the selection did not come from.
+    window_back = not pasting or given.window is None or bring_to_front(desktop.focus, given.window)
+    chosen = route(given.output, failures, review, window_back)
+    output, message = chosen.output, chosen.reason or f"{result.tokens} tokens, {result.tokens_per_second:.0f} tokens/s"
     replaced = False
-    problems = failed(checks)
-    if problems and output in ("replace", "clipboard"):
-        kept = "Not replaced" if output == "replace" else "Not copied"
-        output, message = "popup", f"{kept}: " + " ".join(problem.reason for problem in problems)
-    elif problems:
-        message = "Check this answer: " + " ".join(problem.reason for problem in problems)
-    elif output == "replace" and config.review_before_replace and action.checks.is_edit:
-        output, message = "popup", "Review the changes: Enter replaces, Esc closes."
-    if output == "replace" and given.window is not None and not bring_to_front(desktop.focus, given.window):
-        # Ctrl+V goes to whatever is in front: never to a window the selection did not come from.
-        output, message = "popup", "The window you were in is no longer in front; here is the result."
     if output == "replace":
-        snapshot = given.snapshot
-        if snapshot is None:  # the text came from the picker: the clipboard is the person's own now
-            snapshot = desktop.clipboard.snapshot()
-        if paste_text(desktop, result.text, snapshot, config.capture, timeline, given.window):
-            replaced = True
-        else:  # the target never asked for the text: show it so nothing is lost
+        # The picker's text and a Try's come with no snapshot: the clipboard is the person's own now.
+        snapshot = given.snapshot if given.snapshot is not None else desktop.clipboard.snapshot()
+        replaced = paste_text(desktop, result.text, snapshot, config.capture, timeline, given.window)
+        if not replaced:  # the target never asked for the text: show it so nothing is lost
             output, message = "popup", "The window did not take the paste; here is the result."
     elif output == "clipboard":
         desktop.clipboard.keep_text(result.text)
         message = "The result is on the clipboard."
-    emit(JobEvent("done", job_id, message, text=result.text, title=action.title, output=output,
-                  job=replace(job, window=given.window), original=given.text, checks=checks,
-                  review=output == "popup" and action.checks.is_edit))
+    emit(Delivered(job_id, message, output, action.title, result.text, given.text, checks,
+                   review=output == "popup" and action.checks.is_edit, retry=retry_job(job, given)))
     return output, replaced

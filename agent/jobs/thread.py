@@ -1,54 +1,71 @@
 """The jobs thread: one job at a time, from the selection to the delivered result.
 
 Hotkey callbacks, tray items and popup buttons call `JobThread.submit`, which
-never blocks: a job is taken if the engine is idle, otherwise it is dropped
-with a "busy" notice. `cancel` only sets an event and queues a word for the
+never blocks: a job is taken if the thread is idle, otherwise it is dropped
+with a `Busy` event. `cancel` only sets an event and queues a word for the
 running generation: neither touches the pipe nor Tk. The jobs thread then
-runs the job in stages (`engine.steps`). Everything it has to say goes out as
-`JobEvent`s through one callback, which the UI marshals to its own thread, and
-each job ends in one JSON record on the `phitray.jobrecord` logger (never the
-person's text), which the tests and the benchmark read.
+runs the job in stages (`jobs.steps`). Everything it has to say goes out as
+typed events (`jobs.types`) through one callback, which the UI marshals to its
+own thread, and each job ends in one `JobRecord` (never the person's text),
+which the tests and the benchmark read.
 
 `run_job` is the synchronous seam: tests call it directly with a scripted or
-real desktop.
+real desktop and a scripted or real model host.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from phitray import errors
 from phitray.actions.model import Action
 from phitray.desktop import Desktop
+from phitray.host.client import Host
 from phitray.jobs import steps
-from phitray.jobs.capture import Timeline, bring_to_front, capture_selection, paste_text, wait_for_release
-from phitray.jobs.types import JobSettings, Job, JobEvent, Replaced
-from phitray.host.client import ModelHost
+from phitray.jobs.capture import bring_to_front, capture_selection, wait_for_release
+from phitray.jobs.paste import paste_text
+from phitray.jobs.record import JobRecord
+from phitray.jobs.timeline import Timeline
+from phitray.jobs.types import (
+    ActionJob,
+    Busy,
+    CaptureJob,
+    CaptureTaken,
+    Delivered,
+    Failed,
+    Idle,
+    Job,
+    JobEvent,
+    JobSettings,
+    Noticed,
+    PasteJob,
+    PickedJob,
+    Replaced,
+    Started,
+    UndoJob,
+)
 
 log = logging.getLogger(__name__)
-records = logging.getLogger("phitray.jobrecord")
 BUSY_MESSAGE = "Still working on the last action. Press the cancel hotkey to stop it."
 
 
 class JobThread:
-    def __init__(self, desktop: Desktop, host: Callable[[], ModelHost | None], config: JobSettings,
+    def __init__(self, desktop: Desktop, host: Callable[[], Host | None], config: JobSettings,
                  on_event: Callable[[JobEvent], None]) -> None:
         """`host` gives the current model host; `on_event` is called on the jobs thread (and, for
-        "busy", on whichever thread submitted) and must not block."""
+        `Busy`, on whichever thread submitted) and must not block."""
         self.desktop = desktop
         self._host, self._emit = host, on_event
         self.config = config
         self.last_replace: Replaced | None = None
         self.last_timeline: Timeline | None = None
-        self.last_record: dict[str, Any] = {}
+        self.last_record: JobRecord | None = None
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._busy = threading.Lock()
         self._refusals = threading.Lock()  # makes "busy, count the refusal" one step against the job's end
@@ -94,7 +111,7 @@ class JobThread:
                 self._jobs.put(job)
                 return True
         if first:
-            self._emit(JobEvent("busy", message=BUSY_MESSAGE))
+            self._emit(Busy(BUSY_MESSAGE))
         return False
 
     def cancel(self) -> bool:
@@ -121,76 +138,77 @@ class JobThread:
                 with self._refusals:
                     refused, self._refused = self._refused, 0
                     self._busy.release()
-                self._emit(JobEvent("idle"))
+                self._emit(Idle(can_undo=self.last_replace is not None))
             if refused:
                 log.info("job %d: %d more requests while it ran were refused", job_id, refused)
 
     def run_job(self, job: Job) -> int:
         """Run one job to the end on the calling thread; every outcome becomes an event. Returns its number."""
         job_id = next(self._ids)
-        record: dict[str, Any] = {"job": job_id, "kind": job.kind, "action": job.action_id, "source": job.source,
-                                  "began": round(time.time(), 3)}
+        began = time.time()
         timeline = Timeline()
         timeline.mark("pressed", job.pressed_at)
         self.last_timeline = timeline
-        title = job.action_id
+        title = getattr(job, "action_id", "")
         outcome = "done"
+        found: dict[str, Any] = {}
         try:
-            if job.kind == "paste":
-                self._paste(job, timeline)
-                record["output"] = "paste"
-            elif job.kind == "undo":
-                self._undo(job)
-                record["output"] = "undo"
-            elif job.kind == "capture":  # the picker's first half: take the selection, then let the person choose
-                self._ready_host()
-                captured = capture_selection(self.desktop, self.config.capture, timeline, hold_keys=True)
-                self._emit(JobEvent("captured", job_id, text=captured.text, job=replace(job, window=captured.window),
-                                    original=captured.text))
-            else:
-                action = job.draft or self.config.actions.get(job.action_id)
-                title = action.title
-                record.update(self._run_action(job_id, job, action, timeline))
+            match job:
+                case PasteJob():
+                    self._paste(job_id, job, timeline)
+                    found["output"] = "paste"
+                case UndoJob():
+                    self._undo(job_id)
+                    found["output"] = "undo"
+                case CaptureJob():  # the picker's first half: take the selection, then let the person choose
+                    self._ready_host()
+                    self._emit(CaptureTaken(job_id, capture_selection(self.desktop, self.config.capture, timeline,
+                                                                      hold_keys=True)))
+                case ActionJob() | PickedJob():
+                    action = (job.draft if isinstance(job, ActionJob) else None) or self.config.actions.get(job.action_id)
+                    title = action.title
+                    found = self._run_action(job_id, job, action, timeline)
         except errors.Cancelled:
             outcome = "Cancelled"
-            self._emit(JobEvent("failed", job_id, "Cancelled. Your text and clipboard are as they were.", title=title, job=job))
+            self._emit(Failed(job_id, "Cancelled. Your text and clipboard are as they were.", title))
         except (errors.Notice, errors.ContextOverflow, errors.ConfigError) as problem:
             outcome = type(problem).__name__
-            self._emit(JobEvent("notice", job_id, str(problem), title=title, job=job))
+            self._emit(Noticed(job_id, str(problem), title))
         except errors.HostError as problem:
             outcome = type(problem).__name__
-            self._emit(JobEvent("failed", job_id, f"{problem} Your text and clipboard are as they were.", title=title, job=job))
+            self._emit(Failed(job_id, f"{problem} Your text and clipboard are as they were.", title))
         except errors.PhiTrayError as problem:
             outcome = type(problem).__name__
-            self._emit(JobEvent("failed", job_id, str(problem), title=title, job=job))
+            self._emit(Failed(job_id, str(problem), title))
         except Exception as problem:  # the jobs thread must outlive any one job
             outcome = type(problem).__name__
             log.exception("job %d failed", job_id)
-            self._emit(JobEvent("failed", job_id, f"Something went wrong: {problem}. Details are in the log.", title=title, job=job))
+            self._emit(Failed(job_id, f"Something went wrong: {problem}. Details are in the log.", title))
         finally:
             self._running = None
             self._cancelled.clear()  # a cancel belongs to the job it came during, never to the next one
-            # "began"/"ended" are wall-clock seconds, so jobs can be lined up against each other and other logs.
-            record.update(outcome=outcome, ended=round(time.time(), 3), timings=timeline.milliseconds())
+            record = JobRecord(job_id, job.kind, getattr(job, "action_id", ""), job.source, outcome,
+                               round(began, 3), round(time.time(), 3), timeline.milliseconds(), **found)
             self.last_record = record
-            records.info("%s", json.dumps(record, ensure_ascii=False))
+            record.write()
         return job_id
 
-    def _run_action(self, job_id: int, job: Job, action: Action, timeline: Timeline) -> dict[str, Any]:
-        """acquire → generate → deliver; returns what the job record adds."""
+    def _run_action(self, job_id: int, job: ActionJob | PickedJob, action: Action,
+                    timeline: Timeline) -> dict[str, Any]:
+        """acquire → generate → check → deliver; returns what the job record adds."""
         config = self.config
         host = self._ready_host()
         given = steps.acquire(job, action, self.desktop, config, timeline)
         if config.log_text:
             log.debug("job %d input: %r", job_id, given.text)
-        self._emit(JobEvent("started", job_id, title=action.title, output=given.output,
-                            job=replace(job, window=given.window), original=given.text))
+        self._emit(Started(job_id, action.title, given.output, steps.retry_job(job, given)))
         model = steps.CancellableModel(host, timeline, self._cancelled)
         self._running = model
-        result = steps.generate(job_id, job, action, given, model, config, timeline, self._emit)
+        values = steps.placeholder_values(job, action, config)
+        result = steps.generate(job_id, action, given, values, model, config, timeline, self._emit)
         if config.log_text:
             log.debug("job %d result: %r", job_id, result.text)
-        checks = steps.check(job, action, given, result, config)
+        checks = steps.check(action, given, result, values)
         timeline.mark("checked")
         output, replaced = steps.deliver(job_id, job, action, given, result, checks, self.desktop, config, timeline,
                                          self._emit)
@@ -200,9 +218,10 @@ class JobThread:
         return {"output": output, "backend": info.backend_id if info else "", "model": info.model_id if info else "",
                 "tokens": result.tokens, "tokens_per_second": round(result.tokens_per_second, 1),
                 "model_calls": result.model_calls, "model_ms": round(result.model_seconds * 1000, 1),
-                "decoding": result.decoding, "flagged": any(not c.passed for c in checks), "failed_checks": [c.name for c in checks if not c.passed]}
+                "decoding": result.decoding, "flagged": any(not c.passed for c in checks),
+                "failed_checks": tuple(c.name for c in checks if not c.passed)}
 
-    def _ready_host(self) -> ModelHost:
+    def _ready_host(self) -> Host:
         """The current host if it has a model loaded; otherwise a notice that says why not."""
         host = self._host()
         if host is not None and host.info is not None:
@@ -211,17 +230,16 @@ class JobThread:
             raise errors.NotReady(f"No model is loaded: {host.failure}")
         raise errors.NotReady("The model is not loaded yet; try again in a moment.")
 
-    def _paste(self, job: Job, timeline: Timeline) -> None:
-        assert job.text is not None
+    def _paste(self, job_id: int, job: PasteJob, timeline: Timeline) -> None:
         if job.window is not None and not bring_to_front(self.desktop.focus, job.window):
             raise errors.PhiTrayError("The window to paste into is gone or would not come to the front; use Copy instead.")
         snapshot = self.desktop.clipboard.snapshot()
         if not paste_text(self.desktop, job.text, snapshot, self.config.capture, timeline, job.window):
             raise errors.PhiTrayError("The window did not take the paste; use Copy instead.")
         self.last_replace = Replaced(job.window, job.original, job.text)
-        self._emit(JobEvent("done", message="Pasted.", output="paste", job=job))
+        self._emit(Delivered(job_id, "Pasted.", "paste", title=job.action_id))
 
-    def _undo(self, job: Job) -> None:
+    def _undo(self, job_id: int) -> None:
         last = self.last_replace
         if last is None:
             raise errors.NothingToUndo("There is nothing to undo.")
@@ -230,4 +248,4 @@ class JobThread:
         wait_for_release(self.desktop.keys, self.config.capture.release_timeout)
         self.desktop.keys.send_undo()
         self.last_replace = None
-        self._emit(JobEvent("done", message="Undid the last replace.", output="undo", job=job))
+        self._emit(Delivered(job_id, "Undid the last replace.", "undo"))

@@ -1,7 +1,9 @@
-"""What crosses into and out of the jobs thread: jobs in, events out, and the engine's settings.
+"""What crosses into and out of the jobs thread: jobs in, events out, and the jobs' settings.
 
-Only these frozen records cross threads; their kinds are `Literal` types so
-that mypy catches a misspelt kind.
+A job is one of five frozen types and an event one of eight (`kind` names each
+for logs and tests); the jobs thread and the daemon dispatch on them with
+`match`. Only these frozen records cross threads. An event never carries the person's text except where a window shows
+it (a streamed piece, an answer, the original for Retry).
 """
 
 from __future__ import annotations
@@ -9,57 +11,182 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 from phitray.actions.checks import CheckResult
 from phitray.actions.library import ActionSet
 from phitray.actions.model import Action, Output
-from phitray.jobs.capture import CaptureOptions
+from phitray.jobs.capture import CaptureOptions, Captured
 
-# action: run an action; capture: take the selection for the picker; paste: a popup's Replace; undo: the tray's Undo
-JobKind = Literal["action", "capture", "paste", "undo"]
 JobSource = Literal["hotkey", "picker", "tray", "popup", "settings", "test"]
-# captured: the picker's selection is in; started: an action runs (the popup opens); text: a streamed piece;
-# done: the result was delivered; failed / notice: it ended without one (a fault / a plain message);
-# busy: a job was refused because one runs; idle: the engine is free again
-EventKind = Literal["captured", "started", "text", "done", "failed", "notice", "busy", "idle"]
 # Where a result went: an action's output, "paste" for a popup's Replace, "undo" for the tray's Undo.
-Delivery = Literal["replace", "popup", "clipboard", "paste", "undo", ""]
+Delivery = Literal["replace", "popup", "clipboard", "paste", "undo"]
+Values = tuple[tuple[str, str], ...]
+
+
+def _now() -> float:
+    return time.perf_counter()
+
+
+# --- jobs ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Job:
-    kind: JobKind
+class ActionJob:
+    """Run an action on the selection (`text` None), on the clipboard's text, or on text handed over."""
+
+    kind: ClassVar[str] = "action"
     source: JobSource
-    action_id: str = ""
-    text: str | None = None  # the input; None = capture the selection (or read the clipboard, below)
-    from_clipboard: bool = False  # the tray's "Run on clipboard text": the engine reads it, not the caller
-    values: tuple[tuple[str, str], ...] = ()
+    action_id: str
+    text: str | None = None
+    from_clipboard: bool = False  # the tray's "Run on clipboard text": the jobs thread reads it, not the caller
+    values: Values = ()
     output: Output | None = None  # overrides the action's own output
-    window: int | None = None  # where a paste goes
-    original: str = ""  # for a paste: the text it replaces, kept for Undo
+    window: int | None = None  # where a result handed over with `text` may be pasted back
     draft: Action | None = None  # the settings window's Try: an action not yet saved, run instead of action_id's
-    pressed_at: float = field(default_factory=time.perf_counter)
+    pressed_at: float = field(default_factory=_now)
 
 
 @dataclass(frozen=True)
-class JobEvent:
-    kind: EventKind
-    job_id: int = 0
-    message: str = ""  # what to tell the person; never their text
-    text: str = ""  # a streamed piece ("text") or the whole result ("done")
+class CaptureJob:
+    """The picker's first half: take the selection and hold the keyboard for the picker."""
+
+    kind: ClassVar[str] = "capture"
+    source: JobSource
+    pressed_at: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class PickedJob:
+    """The picker's choice: an action on the selection its capture took, clipboard snapshot included."""
+
+    kind: ClassVar[str] = "action"
+    source: ClassVar[JobSource] = "picker"
+    action_id: str
+    capture: Captured
+    values: Values = ()
+    pressed_at: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class PasteJob:
+    """A popup's Replace: paste `text` over `original` in `window`."""
+
+    kind: ClassVar[str] = "paste"
+    source: ClassVar[JobSource] = "popup"
+    action_id: str
+    text: str
+    window: int | None
+    original: str
+    pressed_at: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class UndoJob:
+    """The tray's Undo: take the last replace back."""
+
+    kind: ClassVar[str] = "undo"
+    source: JobSource
+    pressed_at: float = field(default_factory=_now)
+
+
+Job = ActionJob | CaptureJob | PickedJob | PasteJob | UndoJob
+
+
+# --- events ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaptureTaken:
+    """The picker's selection is in; the picker opens on it."""
+
+    kind: ClassVar[str] = "captured"
+    job_id: int
+    capture: Captured
+
+
+@dataclass(frozen=True)
+class Started:
+    """An action runs; a popup job's window opens. `retry` is the job the popup's Retry submits."""
+
+    kind: ClassVar[str] = "started"
+    job_id: int
+    title: str
+    output: Output
+    retry: ActionJob
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A piece of a popup job's answer, as the model streams it."""
+
+    kind: ClassVar[str] = "text"
+    job_id: int
+    text: str
+    at: float = field(default_factory=_now)  # when the jobs thread sent it
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """The result went where `output` says; for an answer, `retry` rebuilds its job."""
+
+    kind: ClassVar[str] = "delivered"
+    job_id: int
+    message: str  # what to tell the person; never their text
+    output: Delivery
     title: str = ""
-    output: Delivery = ""
-    job: Job | None = None
-    original: str = ""  # the input, kept for Retry / Undo
-    checks: tuple[CheckResult, ...] = ()  # of a "done" answer: every check the action declares
-    review: bool = False  # a "done" edit shown for review: the popup marks its changes, Enter replaces
-    at: float = field(default_factory=time.perf_counter)  # when the engine sent it
+    text: str = ""  # the answer
+    original: str = ""  # the input, for the popup's marks and Retry
+    checks: tuple[CheckResult, ...] = ()  # every check the action declares
+    review: bool = False  # an edit shown in the popup: its changes are marked, Enter replaces
+    retry: ActionJob | None = None
 
     @property
     def flagged(self) -> bool:
         """The answer failed a check: it is shown, never pasted or copied unseen."""
         return any(not check.passed for check in self.checks)
+
+
+@dataclass(frozen=True)
+class Noticed:
+    """The job ended with a plain message (nothing selected, not loaded, a bad setting)."""
+
+    kind: ClassVar[str] = "notice"
+    job_id: int
+    message: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The job ended in a fault or was cancelled; the person's text and clipboard are as they were."""
+
+    kind: ClassVar[str] = "failed"
+    job_id: int
+    message: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Busy:
+    """A job was refused because one runs (said once per running job)."""
+
+    kind: ClassVar[str] = "busy"
+    message: str
+
+
+@dataclass(frozen=True)
+class Idle:
+    """The jobs thread is free again; `can_undo`: a replace is there to take back."""
+
+    kind: ClassVar[str] = "idle"
+    can_undo: bool
+
+
+JobEvent = CaptureTaken | Started | Streamed | Delivered | Noticed | Failed | Busy | Idle
+
+
+# --- what the jobs thread keeps and reads ------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -73,7 +200,7 @@ class Replaced:
 
 @dataclass(frozen=True)
 class JobSettings:
-    """Everything the engine reads from settings and action files; swapped whole on a reload."""
+    """Everything the jobs thread reads from settings and action files; swapped whole on a change."""
 
     actions: ActionSet = field(default_factory=lambda: ActionSet({}, ()))
     capture: CaptureOptions = CaptureOptions()

@@ -97,7 +97,7 @@ def start_agent(session: DesktopSession, paths: Paths, settings: str, actions: d
                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     agent = RunningAgent(process, paths, env, folder)
     if ready_timeout is not None:
-        agent.wait_log("model ready", ready_timeout)
+        agent.wait_milestone("model-ready", ready_timeout)
     return agent
 
 

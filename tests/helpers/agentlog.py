@@ -10,43 +10,12 @@ import re
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-# The engine ends each job with one JSON record on its own logger (phitray.jobs.thread).
-RECORD_LINE = re.compile(r" phitray\.jobrecord: (\{.*\})$", re.MULTILINE)
+from phitray.jobs.record import JobRecord, read_records
+
 # Milestones (phitray.logs.milestone): the agent's structured "this happened" lines.
 MILESTONE_LINE = re.compile(r" phitray\.milestone: (\{.*\})$", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    number: int
-    kind: str
-    action_id: str
-    source: str
-    outcome: str
-    began: float  # wall clock, seconds
-    ended: float
-    timings: dict[str, float]
-    tokens: int = 0
-    tokens_per_second: float = 0.0
-    model_calls: int = 0
-    model_ms: float = 0.0  # inside the model host's generate calls
-    output: str = ""  # where the result went
-    backend: str = ""
-    flagged: bool = False  # the answer failed one of its action's checks
-    failed_checks: tuple[str, ...] = ()
-    decoding: str = ""  # what the model host ran: plain, prompt-lookup N/M, draft model …
-
-    @classmethod
-    def from_json(cls, text: str) -> JobRecord:
-        data = json.loads(text)
-        return cls(data["job"], data["kind"], data["action"], data["source"], data["outcome"], data["began"],
-                   data["ended"], data["timings"], data.get("tokens", 0), data.get("tokens_per_second", 0.0),
-                   data.get("model_calls", 0), data.get("model_ms", 0.0), data.get("output", ""),
-                   data.get("backend", ""), data.get("flagged", False), tuple(data.get("failed_checks", ())),
-                   data.get("decoding", ""))
 
 
 class AgentLog:
@@ -96,7 +65,7 @@ class AgentLog:
             time.sleep(0.05)
 
     def jobs(self) -> list[JobRecord]:
-        return [JobRecord.from_json(m[1]) for m in RECORD_LINE.finditer(self.log())]
+        return read_records(self.log())
 
     def job_after(self, trigger: Callable[[], object], timeout: float = 60) -> JobRecord:
         """Run `trigger` (a hotkey press, a menu click) and wait for the job it starts to end."""

@@ -129,7 +129,7 @@ def test_no_model_at_all_is_said_and_the_agent_stays_up(session: DesktopSession,
     paths = Paths(tmp_path / "config", tmp_path / "empty-data", tmp_path / "cache", tmp_path / "log")
     agent = start_agent(session, paths, STARTER_SETTINGS, ready_timeout=None)  # no model installed, no pulls
     try:
-        agent.wait_log("no model: ", 60)
+        agent.wait_milestone("model-failed", 60)
         assert session.wait_notification("No model could be loaded"), session.notifications()[-2000:]
         status = agent.command("status").stdout
         assert "error" in status and "starter is not installed" in status, status

@@ -16,7 +16,7 @@ import pytest
 from phitray.actions.library import ActionSet, load_actions, read_action
 from phitray.jobs.capture import CaptureOptions
 from phitray.jobs.thread import JobThread
-from phitray.jobs.types import JobSettings, Job, JobEvent
+from phitray.jobs.types import ActionJob, CaptureJob, JobEvent, JobSettings
 from phitray.host.client import ModelHost
 
 from helpers.scripted import ScriptedDesktop
@@ -76,14 +76,14 @@ def test_bad_input_gets_an_answer_or_a_message_and_loses_nothing(
     desktop.clipboard = ("the person's clipboard ✓",)
     events: list[JobEvent] = []
     engine = JobThread(desktop.desktop(), lambda: host, JobSettings(actions=actions, capture=CaptureOptions(paste_timeout=0.5)), events.append)
-    engine.run_job(Job("action", "hotkey", "fix"))
+    engine.run_job(ActionJob("hotkey", "fix"))
     last = events[-1]
     assert desktop.clipboard == ("the person's clipboard ✓",)
-    if last.kind == "done" and last.output == "replace":
+    if last.kind == "delivered" and last.output == "replace":
         assert desktop.text == before + last.text + after
     else:
-        assert last.kind in ("notice", "failed", "done") and last.message.strip(), last
+        assert last.kind in ("notice", "failed", "delivered") and last.message.strip(), last
         assert any(clear in last.message for clear in CLEAR_MESSAGES), f"not a message for a person: {last.message}"
-        if last.kind != "done":
+        if last.kind != "delivered":
             assert desktop.text == before + selection + after
     assert host.wait_ready(10)  # the model host survived it

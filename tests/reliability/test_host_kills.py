@@ -20,7 +20,7 @@ from phitray.actions.library import ActionSet, load_actions, read_action
 from phitray.actions.runner import run_action
 from phitray.jobs.capture import CaptureOptions
 from phitray.jobs.thread import JobThread
-from phitray.jobs.types import JobSettings, Job, JobEvent
+from phitray.jobs.types import ActionJob, CaptureJob, JobEvent, JobSettings
 from phitray.host.client import ModelHost
 
 from helpers.agent import story_action
@@ -53,7 +53,7 @@ def test_twenty_kills_mid_answer_lose_nothing_and_the_host_always_comes_back(hos
                 os.kill(host.pid, signal.SIGKILL)
 
         engine = JobThread(desktop.desktop(), lambda: host, JobSettings(actions=actions, capture=CaptureOptions()), on_event)
-        engine.run_job(Job("action", "hotkey", "story"))
+        engine.run_job(ActionJob("hotkey", "story"))
         assert killed, f"kill {kill}: the answer ended before the first chunk"
         assert events[-1].kind == "failed" and "stopped" in events[-1].message, events[-1]
         assert desktop.text == "A lighthouse at dusk." and desktop.clipboard == ("the person's clipboard",)
@@ -63,6 +63,6 @@ def test_twenty_kills_mid_answer_lose_nothing_and_the_host_always_comes_back(hos
         desktop = ScriptedDesktop(text="their going home.", selection=(0, 17))
         events.clear()
         JobThread(desktop.desktop(), lambda: host, JobSettings(actions=actions, capture=CaptureOptions()), events.append).run_job(
-            Job("action", "hotkey", "proofread"))
-        assert events[-1].kind == "done" and desktop.text == expected, (kill, events[-1])
+            ActionJob("hotkey", "proofread"))
+        assert events[-1].kind == "delivered" and desktop.text == expected, (kill, events[-1])
     print(f"host back after a kill: median {sorted(recoveries)[len(recoveries) // 2]:.2f} s, max {max(recoveries):.2f} s")

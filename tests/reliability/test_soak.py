@@ -18,7 +18,7 @@ import pytest
 from phitray.actions.library import ActionSet, load_actions, read_action
 from phitray.jobs.capture import CaptureOptions
 from phitray.jobs.thread import JobThread
-from phitray.jobs.types import JobSettings, Job, JobEvent
+from phitray.jobs.types import ActionJob, CaptureJob, JobEvent, JobSettings
 from phitray.host.client import ModelHost
 
 from helpers.proc import rss_kb
@@ -55,8 +55,8 @@ def test_thousands_of_actions_keep_memory_flat(starter_host: ModelHost) -> None:
         sentence = SENTENCES[number % len(SENTENCES)] + f" ({number})"
         desktop = ScriptedDesktop(text=sentence, selection=(0, len(sentence)))
         events.clear()
-        JobThread(desktop.desktop(), lambda: starter_host, JobSettings(actions=actions, capture=CaptureOptions()), events.append).run_job(Job("action", "hotkey", "fix"))
-        failures += events[-1].kind != "done"
+        JobThread(desktop.desktop(), lambda: starter_host, JobSettings(actions=actions, capture=CaptureOptions()), events.append).run_job(ActionJob("hotkey", "fix"))
+        failures += events[-1].kind != "delivered"
         assert desktop.clipboard == ("the person's clipboard",)
     final = {"daemon side": rss_kb(os.getpid()), "model host": rss_kb(starter_host.pid or 0)}
     growth = {side: (final[side] - baseline[side]) / baseline[side] for side in final}

@@ -18,7 +18,9 @@ import pytest
 from phitray.desktop.windows import VK_C, VK_INSERT, KEYEVENTF_EXTENDEDKEY, key_inputs
 from phitray.desktop.windows_input import VIRTUAL_KEYS, layout_problem, typed_character, user32 as input_user32
 from phitray.desktop.windows_clipboard import SNAPSHOT_CALL_SECONDS, WinClipboard
-from phitray.jobs.capture import CaptureOptions, Timeline, capture_selection, paste_text
+from phitray.jobs.capture import CaptureOptions, capture_selection
+from phitray.jobs.paste import paste_text
+from phitray.jobs.timeline import Timeline
 from phitray.errors import DesktopError
 from phitray.hotkeys import parse_combo
 

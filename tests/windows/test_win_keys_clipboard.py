@@ -6,7 +6,9 @@ import queue
 import threading
 import time
 
-from phitray.jobs.capture import CaptureOptions, Timeline, capture_selection, paste_text, wait_for_release
+from phitray.jobs.capture import CaptureOptions, capture_selection, wait_for_release
+from phitray.jobs.paste import paste_text
+from phitray.jobs.timeline import Timeline
 from phitray.desktop.windows import VK_LCONTROL
 from phitray.desktop.windows_clipboard import WinClipboard, WinSnapshot
 from phitray.hotkeys import parse_combo

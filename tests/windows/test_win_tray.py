@@ -15,7 +15,7 @@ from phitray.actions.runner import run_action
 from phitray.backends.chain import ChainOptions
 from phitray.jobs.capture import CaptureOptions
 from phitray.jobs.thread import JobThread
-from phitray.jobs.types import JobSettings, Job, JobEvent
+from phitray.jobs.types import ActionJob, CaptureJob, JobEvent, JobSettings
 from phitray.paths import Paths
 from phitray.host.client import ModelHost
 from phitray.ui.icons import STATE_COLOURS
@@ -37,11 +37,11 @@ class Commands:
         """Called on the tray thread."""
         self.ran.append(action_id)
         text = self.clipboard.read_text()  # type: ignore[attr-defined]
-        self.engine.submit(Job("action", "tray", action_id, text=text, output="clipboard"))
+        self.engine.submit(ActionJob("tray", action_id, text=text, output="clipboard"))
 
     def open_picker(self) -> None:
         """Called on the tray thread: the picker's first half, the capture."""
-        self.engine.submit(Job("capture", "tray"))
+        self.engine.submit(CaptureJob("tray"))
 
     def quit(self) -> None:
         self.quit_asked.set()
@@ -89,7 +89,7 @@ def test_the_tray_icon_shows_runs_an_action_from_its_menu_and_quits_cleanly(
             xdo("xdotool", "key", key)
             time.sleep(0.2)
         xdo("xdotool", "key", "Return")
-        wait_until(lambda: any(e.kind == "done" for e in events), 60, "the menu item's action to finish")
+        wait_until(lambda: any(e.kind == "delivered" for e in events), 60, "the menu item's action to finish")
         assert commands.ran == [actions[0][0]]
         answer = run_action(host, library.get(actions[0][0]), clipboard_text).text
         assert desktop.clipboard.read_text() == answer  # type: ignore[attr-defined]
@@ -108,7 +108,7 @@ def test_the_tray_icon_shows_runs_an_action_from_its_menu_and_quits_cleanly(
         wait_until(lambda: any(e.kind in ended for e in events[done:]), 30, "the capture")
         desktop.keys.release_keyboard()  # type: ignore[attr-defined]  # the picker would, once it had the keyboard
         captured = [e for e in events[done:] if e.kind in ended][0]
-        assert (captured.kind, captured.text) == ("captured", "the words in Notepad"), captured
+        assert (captured.kind, captured.capture.text) == ("captured", "the words in Notepad"), captured
         xdo("xdotool", "mousemove", str(x), str(y), "click", "3")
         time.sleep(1.0)
         focus_menu()

@@ -1,0 +1,100 @@
+"""What the tray menu and a later launch can ask of the running agent.
+
+Each command returns at once: the tray's thread (or the Tk thread, from the Tk
+menu) and the "instance" thread only hand work on. Whatever changes the
+agent's state is done by the daemon, its one writer, on the Tk thread.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from phitray.desktop.system import open_path
+from phitray.errors import PhiTrayError
+from phitray.jobs.types import ActionJob, CaptureJob, UndoJob
+
+if TYPE_CHECKING:
+    from phitray.app.daemon import Daemon
+
+
+class AgentCommands:
+    """The tray's `TrayCommands`, and the answers to a second launch."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self._daemon = daemon
+
+    def run_on_clipboard(self, action_id: str) -> None:
+        self._daemon.submit(ActionJob("tray", action_id, from_clipboard=True))
+
+    def open_picker(self) -> None:
+        self._daemon.submit(CaptureJob("tray"))
+
+    def cancel(self) -> None:
+        self._daemon.cancel()
+
+    def undo(self) -> None:
+        self._daemon.submit(UndoJob("tray"))
+
+    def choose_backend(self, backend: str) -> None:
+        self._daemon.ui.call_soon(lambda: self._daemon.choose_host(f"Switching to {backend}…", backend_choice=backend))
+
+    def choose_model(self, model_id: str) -> None:
+        self._daemon.ui.call_soon(lambda: self._daemon.choose_host(f"Loading {model_id}…", model_id=model_id))
+
+    def stop_download(self) -> None:
+        """The tray's "Stop downloading": the first run's download ends, and nothing of it is kept."""
+        self._daemon.ui.call_soon(self._daemon.first_run.stop)
+
+    def toggle_pause(self) -> None:
+        self._daemon.ui.call_soon(lambda: self._daemon.set_paused(not self._daemon.state.paused))
+
+    def toggle_autostart(self) -> None:
+        daemon = self._daemon
+
+        def toggle() -> None:
+            """Tk thread."""
+            try:
+                status = daemon.autostart.status()
+                status = daemon.autostart.disable() if status.enabled else daemon.autostart.enable()
+                daemon.tray.notify(f"Start on login: {status.describe()}")
+            except PhiTrayError as error:
+                daemon.tray.notify(str(error))
+            daemon.read_disk_state()
+        daemon.ui.call_soon(toggle)
+
+    def open_actions_folder(self) -> None:
+        folder = self._daemon.paths.user_actions_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        open_path(folder)
+
+    def reload_actions(self) -> None:
+        self._daemon.ui.call_soon(self._daemon.reload_actions)
+
+    def open_settings(self) -> None:
+        self._daemon.ui.call_soon(self._daemon.settings_window.open)
+
+    def open_log(self) -> None:
+        open_path(self._daemon.paths.log_file)
+
+    def quit(self) -> None:
+        """The tray's Quit. Shutting down joins the tray thread, so it runs on the Tk thread."""
+        self._daemon.ui.call_soon(self._daemon.shutdown)
+
+    def answer(self, message: str) -> str:
+        """Called on the "instance" thread for each message from a later launch; answers from the state only."""
+        daemon = self._daemon
+        state = daemon.state
+        if message == "quit":
+            daemon.ui.call_soon(daemon.shutdown)
+            return "quitting"
+        if message == "show":
+            hotkey = daemon.settings.picker_hotkey
+            daemon.ui.call_soon(lambda: daemon.tray.notify(
+                f"Phi Tray is running ({state.host_status}). Select text and press {hotkey}."))
+            return "shown"
+        if message == "settings":
+            daemon.ui.call_soon(daemon.settings_window.open)
+            return "opened"
+        if message == "status":
+            return "\n".join([f"{state.host}: {state.host_status}", *state.notes])
+        return "ok"
