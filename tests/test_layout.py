@@ -4,49 +4,134 @@ function of the agent's state (tested here without a desktop)."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 from phitray.app.view import AgentState, tray_view
 
-AGENT = Path(__file__).resolve().parent.parent / "agent"
-# Top to bottom (DESIGN.md § The layout). The modules at agent/'s root and the actions and backends
-# packages are below every layer.
-LAYERS = ["cli", "app", "ui", "jobs", "host", "desktop"]
+REPO = Path(__file__).resolve().parent.parent
+AGENT = REPO / "agent"
+# Top to bottom (ARCHITECTURE.md): a unit imports only the units after it. The layers are folders of
+# agent/; then agent/'s root modules, each in its place; actions and backends sit among them.
+ORDER = ["cli", "app", "ui", "jobs", "host", "desktop",
+         "downloads", "children", "settings_file", "logs", "settings", "actions", "backends", "hotkeys", "paths",
+         "errors"]
+# Platform modules may name their platform for the type checker; everything else asks the selector.
+PLATFORM_MODULE = re.compile(r"^(windows|linux|x11|xdg|macos|launchd)(_\w+)?\.py$")
+PLATFORM_SELECTORS = {"desktop/__init__.py"}
 
 
-def imported_layers(path: Path) -> set[str]:
-    """The agent layers a module imports, at any depth (imports inside functions count too)."""
+def unit_files(unit: str) -> list[Path]:
+    if unit in ("actions", "backends"):
+        return sorted((REPO / unit).glob("*.py"))
+    folder = AGENT / unit
+    return sorted(folder.glob("*.py")) if folder.is_dir() else [AGENT / f"{unit}.py"]
+
+
+def imported_units(path: Path) -> set[str]:
+    """The units a module imports, at any depth (imports inside functions count too)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
-            [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            names = [f"{module}.{alias.name}" for alias in node.names] if module == "phitray" else [module]
+        else:
+            continue
         for name in names:
             parts = name.split(".")
-            if parts[0] == "phitray" and len(parts) > 1 and parts[1] in LAYERS:
+            if parts[0] == "phitray" and len(parts) > 1 and parts[1] in ORDER:
                 found.add(parts[1])
     return found
 
 
-@pytest.mark.parametrize("layer", LAYERS)
-def test_a_layer_imports_only_the_layers_below_it(layer: str) -> None:
-    above = set(LAYERS[: LAYERS.index(layer)])
-    wrong = {str(path.relative_to(AGENT)): sorted(imported_layers(path) & above)
-             for path in sorted((AGENT / layer).glob("*.py"))}
-    assert not {module: layers for module, layers in wrong.items() if layers}
+def test_every_root_module_has_its_place_in_the_order() -> None:
+    roots = {path.stem for path in AGENT.glob("*.py")} - {"__init__", "__main__"}
+    folders = {path.name for path in AGENT.iterdir() if (path / "__init__.py").exists()}
+    assert roots | folders == set(ORDER) - {"actions", "backends"}
 
 
-def test_the_root_modules_and_the_other_packages_import_no_layer() -> None:
-    roots = [*AGENT.glob("*.py"), *(AGENT.parent / "actions").glob("*.py"), *(AGENT.parent / "backends").glob("*.py")]
-    wrong = {path.name: sorted(imported_layers(path)) for path in roots if path.name != "__main__.py"}
-    assert not {module: layers for module, layers in wrong.items() if layers}
+@pytest.mark.parametrize("unit", ORDER)
+def test_a_unit_imports_only_the_units_below_it(unit: str) -> None:
+    above = set(ORDER[: ORDER.index(unit) + 1]) - {unit}
+    wrong = {str(path.relative_to(REPO)): sorted(imported_units(path) & above) for path in unit_files(unit)}
+    assert not {module: units for module, units in wrong.items() if units}
+
+
+def agent_modules() -> list[Path]:
+    return sorted(AGENT.rglob("*.py"))
+
+
+OWNED = {"settings", "actions", "problems"}
+
+
+def mentions_daemon(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Name) and "daemon" in n.id.lower() or isinstance(n, ast.Attribute) and
+               "daemon" in n.attr.lower() for n in ast.walk(node))
+
+
+def writes_to_the_agents_state(tree: ast.AST) -> list[int]:
+    """Lines that assign or mutate the daemon's settings, actions or problems, or choose its host."""
+    lines = []
+    for node in ast.walk(tree):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        elif isinstance(node, ast.Delete):
+            targets = node.targets
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if node.func.attr in ("append", "extend", "clear", "pop") and isinstance(owner, ast.Attribute) \
+                    and owner.attr in OWNED and mentions_daemon(owner):
+                lines.append(node.lineno)
+            if node.func.attr == "update_state" and {k.arg for k in node.keywords} & {"model_id", "backend_choice"}:
+                lines.append(node.lineno)
+            if node.func.attr == "switch" and isinstance(owner, ast.Attribute) and owner.attr == "controller":
+                lines.append(node.lineno)
+        for target in targets:
+            base = target.value if isinstance(target, ast.Subscript) else target
+            if isinstance(base, ast.Attribute) and base.attr in OWNED and mentions_daemon(base):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_daemon_writes_the_agents_settings_actions_problems_and_host_choice() -> None:
+    writers = {str(path.relative_to(AGENT)): lines for path in agent_modules()
+               if path != AGENT / "app" / "daemon.py"
+               and (lines := writes_to_the_agents_state(ast.parse(path.read_text(encoding="utf-8"))))}
+    assert not writers
+
+
+def test_the_owner_test_finds_a_second_writer() -> None:
+    second = "def f(daemon):\n    daemon.settings = 1\n    daemon.problems.extend([])\n    del daemon.problems[3:]\n" \
+             "    daemon.update_state(model_id='x')\n    daemon.controller.switch(None)\n    self.settings = 2\n"
+    assert sorted(writes_to_the_agents_state(ast.parse(second))) == [2, 3, 4, 5, 6]
+
+
+def test_only_the_platform_selectors_and_platform_modules_name_the_platform() -> None:
+    naming = {str(path.relative_to(AGENT)) for path in agent_modules() if "sys.platform" in path.read_text(encoding="utf-8")}
+    assert not {module for module in naming
+                if module not in PLATFORM_SELECTORS and not PLATFORM_MODULE.match(Path(module).name)}
+
+
+def test_the_map_names_only_folders_and_modules_that_exist() -> None:
+    text = (REPO / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:agent|actions|backends|assets|tests|bench|packaging|scripts|\.ci)/[\w./-]*)`", text))
+    assert named, "the map names no folder"
+    assert not {path for path in named if not (REPO / path).exists()}
+    for unit in ORDER:
+        assert f"`{unit}`" in text or f"{unit}/" in text or f"{unit}.py" in text, f"the map does not place {unit}"
 
 
 def test_every_module_stays_small() -> None:
     sizes = {str(path.relative_to(AGENT.parent)): len(path.read_text(encoding="utf-8").splitlines())
              for folder in ("agent", "actions", "backends") for path in (AGENT.parent / folder).rglob("*.py")}
-    assert not {module: lines for module, lines in sizes.items() if lines > 420}
+    assert not {module: lines for module, lines in sizes.items() if lines > 400}
 
 
 READY = AgentState(host="ready", host_status="openvino-cpu · CPU · starter", model_id="starter")
