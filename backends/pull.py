@@ -11,6 +11,7 @@ sentence, not a traceback. A pull reports its bytes (`on_bytes`) and stops at
 the next chunk when its `cancel` event is set, leaving nothing staged. While it
 runs it holds `.partial/<model-id>.<folder>.lock`, so a second pull of the same
 folder (another thread, or `phitray model pull` beside the agent) is refused.
+`download_size` says beforehand how many bytes a pull would fetch.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import contextlib
 import functools
 import hashlib
 import importlib.util
+import logging
 import os
 import queue
 import shutil
@@ -38,6 +40,7 @@ from phitray.backends.catalog import CATALOG, HubSource, PackageSource
 from phitray.backends.store import PARTIAL, InstalledModel, ModelStore
 from phitray.errors import DownloadError, ModelNotInstalled, OfflineError, PullCancelled
 
+log = logging.getLogger(__name__)
 # on_bytes(done_bytes, total_bytes_or_None): how far a pull has got, called on the pulling thread.
 OnBytes = Callable[[int, int | None], None]
 
@@ -89,6 +92,27 @@ def pull(
         raise
     finally:
         lock.release()
+
+
+def download_size(model_id: str, backend_id: str) -> int | None:
+    """Bytes a pull of the model for the backend fetches, or None when nobody can say. On the caller's
+    thread; a hub source is asked of the hub (`HF_ENDPOINT`), which can take a few seconds."""
+    source = CATALOG[model_id].sources.get(backend_id) if model_id in CATALOG else None
+    if isinstance(source, PackageSource):
+        member = installed_member(source)
+        return member.stat().st_size if member else None
+    if isinstance(source, HubSource):
+        from huggingface_hub import HfApi
+
+        try:
+            info = HfApi(endpoint=hub_endpoint()).model_info(source.repo_id, files_metadata=True, timeout=5)
+        except Exception as error:  # offline, no such repository, a mirror without the call: simply unknown
+            log.debug("no download size for %s/%s: %s", model_id, backend_id, error)
+            return None
+        prefix = f"{source.subfolder}/" if source.subfolder else ""
+        sizes = [s.size for s in info.siblings or [] if s.rfilename.startswith(prefix) and s.size is not None]
+        return sum(sizes) if sizes else None
+    return None
 
 
 def hub_endpoint() -> str:

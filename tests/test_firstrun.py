@@ -1,11 +1,11 @@
-"""The first run: the decisions (plain functions), the background download against the stand-in hub, and
-the daemon's part of it on a Tk thread. The real agent's first run on Xvfb is in test_firstrun_agent.py."""
+"""The first run: the decisions (plain functions), and the daemon's part of it on a Tk thread with its
+download from the stand-in hub. The download itself is tested in test_downloads.py, the real agent's first
+run on Xvfb in test_firstrun_agent.py."""
 
 from __future__ import annotations
 
+import json
 import re
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import replace
@@ -14,19 +14,18 @@ from pathlib import Path
 import pytest
 
 from phitray.app import firstrun
-from phitray.app.firstrun import BackgroundDownload, DownloadOutcome, Said, StartPlan
+from phitray.app.firstrun import Said, StartPlan
 from phitray.app.view import AgentState, tray_view
 from phitray.backends.catalog import CATALOG, DEFAULT_MODEL, PHI3_DRAFT_MODEL, STARTER_MODEL
 from phitray.backends.chain import Decision
-from phitray.backends.download_meter import DownloadStatus
-from phitray.backends.store import InstalledModel, ModelStore
+from phitray.backends.store import InstalledModel
+from phitray.downloads import DownloadOutcome
 from phitray.paths import Paths
 from phitray.settings import Settings
 
 from helpers.fake_hub import FakeHub, repo_of_folder
 
 OV_SOURCE = CATALOG[DEFAULT_MODEL].sources["openvino-cpu"]
-ONNX_SOURCE = CATALOG[DEFAULT_MODEL].sources["onnx-cpu"]
 
 
 def installed(*model_ids: str) -> list[InstalledModel]:
@@ -164,98 +163,6 @@ def test_the_tray_status_and_tooltip_carry_the_download() -> None:
     assert not tray_view(replace(state, download="")).downloading
 
 
-# --- the background download against the stand-in hub -----------------------------------------
-
-
-class Watcher:
-    """Collects a download's callbacks with the thread each came on."""
-
-    def __init__(self) -> None:
-        self.statuses: list[tuple[str, DownloadStatus]] = []
-        self.outcomes: list[tuple[str, DownloadOutcome]] = []
-        self.done = threading.Event()
-
-    def progress(self, status: DownloadStatus) -> None:
-        self.statuses.append((threading.current_thread().name, status))
-
-    def finished(self, outcome: DownloadOutcome) -> None:
-        self.outcomes.append((threading.current_thread().name, outcome))
-        self.done.set()
-
-
-def onnx_repo(tiny_phi3: Path, padding: int = 0) -> dict[str, dict[str, bytes]]:
-    extra = {f"{ONNX_SOURCE.subfolder}/padding.bin": bytes(padding)} if padding else {}
-    return {ONNX_SOURCE.repo_id: repo_of_folder(tiny_phi3 / "onnx-int4", ONNX_SOURCE.subfolder, extra)}
-
-
-def test_a_background_download_reports_on_its_thread_and_ends_verified(
-    tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    watcher = Watcher()
-    store = ModelStore(paths.models_dir)
-    with FakeHub(onnx_repo(tiny_phi3, padding=3 * 1024 * 1024)) as hub:
-        hub.bytes_per_second = 4 * 1024 * 1024
-        monkeypatch.setenv("HF_ENDPOINT", hub.url)
-        BackgroundDownload(store, DEFAULT_MODEL, "onnx-cpu", watcher.progress, watcher.finished).start()
-        assert watcher.done.wait(60)
-    [(thread, outcome)] = watcher.outcomes
-    assert (thread, outcome.kind) == ("first-run-download", "installed")
-    assert {name for name, _ in watcher.statuses} == {"first-run-download"}
-    done = [status.done_bytes for _, status in watcher.statuses]
-    assert done == sorted(done) and len(done) >= 2
-    assert watcher.statuses[-1][1].fraction == 1.0
-    assert store.find(DEFAULT_MODEL, "onnx-cpu") is not None
-
-
-@pytest.mark.parametrize("by_person", [False, True], ids=["quitting", "stopped from the tray"])
-def test_a_background_download_cancelled_leaves_nothing(
-    tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch, by_person: bool
-) -> None:
-    watcher = Watcher()
-    store = ModelStore(paths.models_dir)
-    with FakeHub(onnx_repo(tiny_phi3, padding=8 * 1024 * 1024)) as hub:
-        hub.bytes_per_second = 2 * 1024 * 1024
-        monkeypatch.setenv("HF_ENDPOINT", hub.url)
-        download = BackgroundDownload(store, DEFAULT_MODEL, "onnx-cpu", watcher.progress, watcher.finished)
-        download.start()
-        deadline = time.monotonic() + 30
-        while not any(status.done_bytes for _, status in watcher.statuses) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        download.cancel(wait_seconds=10, by_person=by_person)
-        assert not download.thread.is_alive()
-    assert [outcome.kind for _, outcome in watcher.outcomes] == ["stopped" if by_person else "cancelled"]
-    assert store.installed() == []
-    assert not (paths.models_dir / ".partial" / DEFAULT_MODEL).exists()
-
-
-def test_a_background_download_without_a_hub_says_offline(paths: Paths) -> None:
-    watcher = Watcher()
-    BackgroundDownload(ModelStore(paths.models_dir), DEFAULT_MODEL, "openvino-cpu", watcher.progress,
-                       watcher.finished).start()
-    assert watcher.done.wait(30)
-    [(_, outcome)] = watcher.outcomes
-    assert outcome.kind == "offline" and outcome.message.startswith("Cannot reach the model hub")
-
-
-def test_the_download_stack_stays_out_of_the_daemons_process(paths: Paths) -> None:
-    # A fresh interpreter, as the daemon is: the pull runs in a child, so its libraries load there.
-    script = f"""
-import sys, threading
-from pathlib import Path
-from phitray.app.firstrun import BackgroundDownload
-from phitray.backends.store import ModelStore
-done = threading.Event()
-outcomes = []
-download = BackgroundDownload(ModelStore(Path({str(paths.models_dir)!r})), "{DEFAULT_MODEL}", "openvino-cpu",
-                              lambda status: None, lambda outcome: (outcomes.append(outcome), done.set()))
-download.start()
-assert done.wait(60)
-print(outcomes[0].kind, sorted(name for name in ("huggingface_hub", "httpx", "ssl") if name in sys.modules))
-"""
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=90)
-    assert result.stdout.split("\n")[0] == "offline []", result.stdout + result.stderr
-
-
 # --- the daemon's side, with a queue standing in for the Tk thread ------------------------------
 
 
@@ -292,7 +199,7 @@ CPU_CHOSEN = [decision("openvino-cpu", True, True, "chosen")]
 
 
 def test_first_run_welcomes_once_downloads_shows_progress_and_hands_over_the_model(
-    tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
+    tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     tk = TkThread()
     first = tk.first_run(paths)
@@ -310,6 +217,10 @@ def test_first_run_welcomes_once_downloads_shows_progress_and_hands_over_the_mod
               for line in tk.shown[:-1]}
     assert len(totals) == 1 and len(tk.shown) >= 3
     assert tk.notices[-1] == f"{DEFAULT_MODEL} is downloaded; switching to it."
+    [ended] = [m for r in caplog.records if r.name == "phitray.milestone"
+               if (m := json.loads(r.getMessage()))["milestone"] == "download-ended"]
+    assert (ended["model_id"], ended["backend_id"], ended["outcome"], ended["by"]) == \
+        (DEFAULT_MODEL, "openvino-cpu", "installed", "first-run")
     first.host_settled(("openvino-cpu",), CPU_CHOSEN)  # the new host's ready: nothing more to download
     assert first.download is None
     # The next start is no first run: nothing said, nothing to download.

@@ -12,7 +12,7 @@ import pytest
 from phitray.backends.base import Request
 from phitray.backends.catalog import CATALOG, DEFAULT_MODEL, STARTER_MODEL
 from phitray.backends.download_meter import DownloadMeter
-from phitray.backends.pull import pull
+from phitray.backends.pull import download_size, pull
 from phitray.backends.registry import create_backend
 from phitray.backends.store import ModelStore
 from phitray.errors import DownloadError, OfflineError, PullCancelled
@@ -81,6 +81,19 @@ def test_a_failed_pull_keeps_finished_files_for_the_next_attempt(
     weight_gets = sum(n for request, n in hub.requests.items() if request.startswith("GET") and request.endswith(weights))
     assert weight_gets == 1, "the finished weights were not fetched again"
     assert store.resolve(DEFAULT_MODEL, "onnx-cpu")
+
+
+def test_the_download_size_is_what_the_hub_lists_in_the_backends_folder(
+    tiny_phi3: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = hub_files(tiny_phi3)
+    expected = sum(len(data) for name, data in files.items() if name.startswith(SOURCE.subfolder + "/"))
+    assert download_size(DEFAULT_MODEL, "onnx-cpu") is None  # no hub: nobody can say
+    with FakeHub({SOURCE.repo_id: files}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        assert download_size(DEFAULT_MODEL, "onnx-cpu") == expected
+        assert download_size(DEFAULT_MODEL, "openvino-cpu") is None  # a repository this hub does not have
+    assert not any(request.startswith("GET") and "/resolve/" in request for request in hub.requests)
 
 
 def test_an_unreachable_hub_is_one_sentence(paths: Paths) -> None:

@@ -10,30 +10,24 @@ goes to the tray; once the download is verified the daemon switches hosts.
 What was already said lives in a small marker file (`Paths.first_run_file`):
 the welcome, and that the hub could not be reached, are said once, not again at
 the next start. The decisions are plain functions of their inputs, tested
-without a desktop; `BackgroundDownload` runs one pull in a child process
-(download_process.py) watched from its own thread, and `FirstRun` is the
-daemon's side of it all.
+without a desktop; the download is a `downloads.Download` (a child process
+watched from its own thread), and `FirstRun` is the daemon's side of it all.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import os
-import shutil
-import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Literal
 
-from phitray.app.download_process import PulledBytes, PullEnded, PullStep, pull_in_child
 from phitray.backends.catalog import CATALOG, PHI3_DRAFT_MODEL, STARTER_MODEL
 from phitray.backends.chain import Decision
-from phitray.backends.download_meter import DownloadMeter, DownloadStatus
-from phitray.backends.store import PARTIAL, InstalledModel, ModelStore
+from phitray.backends.download_meter import DownloadStatus
+from phitray.backends.store import InstalledModel, ModelStore
+from phitray.downloads import Download, DownloadOutcome
 from phitray.errors import PhiTrayError
 from phitray.paths import Paths
 from phitray.settings import Settings
@@ -42,7 +36,6 @@ log = logging.getLogger(__name__)
 
 # Models that ship or only help another: having them installed does not make a run any less the first.
 SHIPPED_OR_HELPERS = frozenset({STARTER_MODEL, PHI3_DRAFT_MODEL})
-PROGRESS_INTERVAL_SECONDS = 0.5  # the tray is redrawn at most this often while bytes arrive
 
 
 @dataclass(frozen=True)
@@ -125,18 +118,6 @@ def download_backend(model_id: str, chain: Iterable[str], decisions: Iterable[De
     return None
 
 
-# "stopped": the person stopped it from the tray; "cancelled": the agent quit.
-OutcomeKind = Literal["installed", "offline", "failed", "stopped", "cancelled"]
-
-
-@dataclass(frozen=True)
-class DownloadOutcome:
-    kind: OutcomeKind
-    model_id: str
-    backend_id: str
-    message: str = ""
-
-
 def outcome_notice(outcome: DownloadOutcome, said: Said, how: str = "") -> tuple[str, Said]:
     """What to tell the person when a background download ends, and what has then been said.
 
@@ -169,81 +150,6 @@ def should_switch(downloaded: str, current_model: str, wanted_model: str) -> boo
     return current_model == STARTER_MODEL and wanted_model == downloaded
 
 
-class BackgroundDownload:
-    """One model pulled in a child process (download_process.py), watched from its own
-    "first-run-download" thread, which reports throttled progress and the end.
-
-    `on_progress(status)` and `on_done(outcome)` are called on that thread and must not block
-    (the daemon passes them to the Tk thread with `UiQueue.call_soon`).
-    """
-
-    def __init__(self, store: ModelStore, model_id: str, backend_id: str,
-                 on_progress: Callable[[DownloadStatus], None], on_done: Callable[[DownloadOutcome], None],
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.store, self.model_id, self.backend_id = store, model_id, backend_id
-        self.on_progress, self.on_done, self.clock = on_progress, on_done, clock
-        self.stopped_by_person = False
-        self.thread = threading.Thread(target=self._run, name="first-run-download", daemon=True)
-        context = multiprocessing.get_context("spawn")
-        self.connection, child_end = context.Pipe()
-        self.process = context.Process(target=pull_in_child, name="phitray-download", daemon=True,
-                                       args=(child_end, store.root, model_id, backend_id))
-        self._child_end = child_end
-        self._sending = threading.Lock()
-
-    def start(self) -> None:
-        self.process.start()
-        self._child_end.close()  # so that our recv() sees EOF if the child dies
-        self.thread.start()
-
-    def cancel(self, wait_seconds: float = 0, by_person: bool = False) -> None:
-        """Stop at the next chunk; nothing half-written stays. Any thread; waits at most `wait_seconds`
-        for the download to clean up (quitting waits a little, and then ends the child and removes its
-        staging folder itself). `by_person`: stopped from the tray, so it ends "stopped"."""
-        self.stopped_by_person = self.stopped_by_person or by_person
-        try:
-            with self._sending:
-                self.connection.send("cancel")
-        except OSError:
-            pass  # it has ended already
-        if wait_seconds and self.thread.is_alive():
-            self.thread.join(wait_seconds)
-            if self.process.is_alive():
-                self.process.kill()
-                self.process.join(5)
-                folder = CATALOG[self.model_id].source_for(self.backend_id).folder
-                shutil.rmtree(self.store.root / PARTIAL / self.model_id / folder, ignore_errors=True)
-
-    def _run(self) -> None:
-        """The "first-run-download" thread: the child's messages until it ends."""
-        meter = DownloadMeter(self.clock)
-        shown_at = float("-inf")
-        ended = PullEnded("failed", "The download process ended before it said how the download went.")
-        while True:
-            try:
-                message = self.connection.recv()
-            except (EOFError, OSError):
-                break
-            if isinstance(message, PulledBytes):
-                status = meter.update(message.done, message.total)
-                now = self.clock()
-                if now - shown_at >= PROGRESS_INTERVAL_SECONDS or (message.total is not None
-                                                                   and message.done >= message.total):
-                    shown_at = now
-                    self.on_progress(status)
-            elif isinstance(message, PullStep):
-                log.info("first run: %s", message.text)
-            elif isinstance(message, PullEnded):
-                ended = message
-                break
-        self.process.join(10)
-        kind: OutcomeKind = "stopped" if ended.kind == "cancelled" and self.stopped_by_person else ended.kind
-        outcome = DownloadOutcome(kind, self.model_id, self.backend_id, ended.message)
-        log.info("first run: download of %s for %s ended: %s %s", self.model_id, self.backend_id,
-                 outcome.kind, outcome.message)
-        self.on_done(outcome)
-
-
 class FirstRun:
     """The daemon's side of the first run: what it says, the one background download, and its end.
 
@@ -260,7 +166,7 @@ class FirstRun:
         self.notify, self.show, self.installed = notify, show, installed
         self.waiting = ""  # the model to fetch once the starter's host has probed the chain
         self.how = ""  # how_to_start, repeated by a notice that replaces the welcome
-        self.download: BackgroundDownload | None = None
+        self.download: Download | None = None
 
     def start_model(self, settings: Settings) -> str:
         """The model the first host loads; says the welcome once and remembers what to download."""
@@ -289,8 +195,8 @@ class FirstRun:
         if backend_id is None:
             log.warning("first run: no backend of %s can run %s; not downloading it", chain, model_id)
             return
-        self.download = BackgroundDownload(
-            ModelStore(self.paths.models_dir), model_id, backend_id,
+        self.download = Download(
+            ModelStore(self.paths.models_dir), model_id, backend_id, "first-run",
             lambda status: self.call_soon(lambda: self._progress(model_id, status)),
             lambda outcome: self.call_soon(lambda: self._done(outcome)))
         # The tray shows it from its first byte count, once the hub has answered: no flash of
@@ -308,12 +214,12 @@ class FirstRun:
             self.download.cancel(wait_seconds=5)
 
     def _progress(self, model_id: str, status: DownloadStatus) -> None:
-        """Tk thread, queued by the "first-run-download" thread: the tray's download line."""
+        """Tk thread, queued by the download's "download-watch" thread: the tray's download line."""
         if self.download is not None:
             self.show(f"downloading {model_id}: {status.text}")
 
     def _done(self, outcome: DownloadOutcome) -> None:
-        """Tk thread, queued by the "first-run-download" thread as its last act."""
+        """Tk thread, queued by the download's "download-watch" thread as its last act."""
         self.download = None
         self.show("")
         said = read_said(self.paths.first_run_file)

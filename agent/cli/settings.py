@@ -50,10 +50,10 @@ class FileOnly:
 
     def start_download(self, model_id: str, backend_id: str, on_bytes: Callable[[int, int | None], None],
                        on_end: Callable[[bool, str], None]) -> Callable[[], None]:
-        """In this process, which ends with the window: nothing stays loaded for long."""
-        from phitray.ui.settings_model import pull_in_thread
+        """In a download process, as the agent's: this one loads no hub or HTTP client either."""
+        from phitray.downloads import start_download
 
-        return pull_in_thread(self._models_dir, model_id, backend_id, on_bytes, on_end)
+        return start_download(model_id, backend_id, on_bytes, on_end, self._models_dir)
 
 
 def cmd_settings(args: argparse.Namespace, paths: Paths) -> int:
@@ -71,8 +71,10 @@ def cmd_settings(args: argparse.Namespace, paths: Paths) -> int:
     setup_logging(paths, current_settings(paths.settings_file).log_level)
     root = open_tk_root()
     ui = UiQueue(root)
-    SettingsWindow(root, paths, FileOnly(paths.models_dir, TryInChild(root, ui, paths)), ui, on_close=root.quit)
+    try_in_child = TryInChild(root, ui, paths)
+    SettingsWindow(root, paths, FileOnly(paths.models_dir, try_in_child), ui, on_close=root.quit)
     root.mainloop()
+    try_in_child.close()
     ui.close()
     root.destroy()
     return 0

@@ -28,6 +28,7 @@ from typing import Any, Literal, Protocol
 from phitray import errors
 from phitray.backends.base import BackendInfo, GenerationStats, Request
 from phitray.backends.chain import ChainOptions, Decision
+from phitray.children import start_child
 from phitray.host.messages import (
     Cancel,
     Chunk,
@@ -147,7 +148,6 @@ class ModelHost:
         self.info: BackendInfo | None = None
         self.decisions: tuple[Decision, ...] = ()
         self.failure: str | None = None
-        self._context = multiprocessing.get_context("spawn")
         self._process: multiprocessing.process.BaseProcess | None = None
         # A Connection on POSIX, a PipeConnection on Windows: both send() and recv().
         self._connection: Any = None
@@ -306,20 +306,13 @@ class ModelHost:
         """Start a host process; False (and nothing started) once close() has begun."""
         from phitray.host.server import host_main
 
-        parent_end, child_end = self._context.Pipe()
-        process = self._context.Process(
-            target=host_main, args=(child_end, options, self.paths), name="phitray-model-host", daemon=True
-        )
         with self._lock:  # close() either sees this process or stops it from starting
             if self._closing:
-                parent_end.close()
-                child_end.close()
                 return False
             self._answered = False
             self._trying = None
-            process.start()
-            self._process, self._connection = process, parent_end
-        child_end.close()  # so that our recv() sees EOF when the child dies
+            child = start_child("phitray-model-host", host_main, options, self.paths)
+            self._process, self._connection = child.process, child.connection
         return True
 
     def _pump(self) -> str | None:

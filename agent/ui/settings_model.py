@@ -1,34 +1,30 @@
 """The Model tab: the backend chain with what `devices` finds for each, the installed models, the
 catalog's downloadable ones, Download with progress (MB/s) and Cancel, and Remove (asked first).
 
-What is slow or heavy runs away from the Tk thread and comes back through `UiQueue.call_soon`:
-the device survey (a `phitray devices` process, from the "settings-survey" thread), the catalog's
-download sizes (asked of the hub by a "phitray-sizes" process, from the "settings-sizes" thread) and
-a download (the host's: in the agent a download process as the first run's, without an agent a
-"settings-download" thread). The agent's process so loads no inference library and no hub client
-for the window. Every method runs on the Tk thread unless its docstring says otherwise.
+What is slow or heavy runs in child processes (children.py), waited for away from the Tk thread,
+and comes back through `UiQueue.call_soon`: the device survey (a "phitray-survey" process, from the
+"settings-survey" thread), the catalog's download sizes (a "phitray-sizes" process, from the
+"settings-sizes" thread) and a download (the host's `start_download`: a "phitray-download" process,
+downloads.py). The window's process so loads no inference library, and no hub or HTTP client.
+Every method runs on the Tk thread unless its docstring says otherwise.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
-import multiprocessing
-import os
-import subprocess
-import sys
 import threading
-from collections.abc import Callable
-from multiprocessing.connection import Connection
-from pathlib import Path
 import tkinter
+from collections.abc import Callable
 from tkinter import messagebox, ttk
 from typing import TYPE_CHECKING
 
-from phitray.backends.catalog import CATALOG, HubSource, PackageSource
-from phitray.backends.chain import Decision
+from phitray.backends.catalog import CATALOG
+from phitray.backends.chain import ChainOptions, Decision, survey
 from phitray.backends.registry import BACKEND_IDS, OPT_IN
 from phitray.backends.store import ModelStore
+from phitray.children import call_in_child
+from phitray.downloads import download_sizes
 from phitray.errors import PhiTrayError
 from phitray.ui.settings_window import PROBLEM_COLOUR, button_group, set_state
 
@@ -51,58 +47,6 @@ def human_size(size: int | None) -> str:
             break
         scaled /= 1000
     return f"{scaled:.0f} {unit}" if unit == "B" else f"{scaled:.1f} {unit}"
-
-
-def download_size(model_id: str, backend_id: str) -> int | None:
-    """Bytes a pull of the model for the backend fetches, or None when nobody can say. Runs on the
-    "settings-sizes" thread: it may ask the hub (HF_ENDPOINT), which can take a few seconds."""
-    source = CATALOG[model_id].sources.get(backend_id)
-    if isinstance(source, PackageSource):
-        from phitray.backends.pull import installed_member
-
-        member = installed_member(source)
-        return member.stat().st_size if member else None
-    if isinstance(source, HubSource):
-        try:
-            from huggingface_hub import HfApi
-
-            from phitray.backends.pull import hub_endpoint
-
-            info = HfApi(endpoint=hub_endpoint()).model_info(source.repo_id, files_metadata=True, timeout=5)
-            prefix = f"{source.subfolder}/" if source.subfolder else ""
-            sizes = [s.size for s in info.siblings or [] if s.rfilename.startswith(prefix) and s.size is not None]
-            return sum(sizes) if sizes else None
-        except Exception as error:  # offline, a mirror without the call: the size is simply unknown
-            log.debug("no download size for %s/%s: %s", model_id, backend_id, error)
-    return None
-
-
-def sizes_in_child(connection: Connection) -> None:
-    """Entry point of the "phitray-sizes" process: every catalog entry's download size, sent once."""
-    connection.send({(m, b): download_size(m, b) for m, model in CATALOG.items() for b in model.sources})
-
-
-def pull_in_thread(models_dir: Path, model_id: str, backend_id: str, on_bytes: Callable[[int, int | None], None],
-                   on_end: Callable[[bool, str], None]) -> Callable[[], None]:
-    """A download on a "settings-download" thread of this process, for the window without an agent (whose
-    process ends with the window); returns what cancels it."""
-    cancel = threading.Event()
-
-    def run() -> None:
-        """The "settings-download" thread."""
-        from phitray.backends.pull import pull
-
-        try:
-            pull(ModelStore(models_dir), model_id, backend_id, lambda text: log.info("%s", text), cancel=cancel,
-                 on_bytes=on_bytes)
-            on_end(False, f"{model_id} for {backend_id} is installed.")
-        except PhiTrayError as error:  # PullCancelled is one: nothing half-written is left installed
-            on_end(True, str(error))
-        except Exception as error:
-            log.exception("download failed")
-            on_end(True, f"The download failed: {error}")
-    threading.Thread(target=run, name="settings-download", daemon=True).start()
-    return cancel.set
 
 
 class ModelSection:
@@ -266,27 +210,20 @@ class ModelSection:
 
     def _survey(self, chain: tuple[str, ...], model_id: str) -> None:
         """The "settings-survey" thread: what `phitray devices` finds, handed to the Tk thread. The probes
-        import every inference library, so they run in a `phitray devices` process of their own: the
-        agent's process stays as small as it started."""
+        import every inference library, so they run in a "phitray-survey" process of their own: the
+        window's process stays as small as it started."""
         paths = self.window.paths
         # The chain first, so its decisions are the chain's own; the backends it leaves out after it.
-        order = [*chain, *(b for b in BACKEND_IDS if b not in chain)]
-        command = [sys.executable, "-m", "phitray", "devices", "--json", "--backend", ",".join(order),
-                   "--model", model_id]
-        env = {**os.environ, "PHITRAY_CONFIG_DIR": str(paths.config_dir), "PHITRAY_DATA_DIR": str(paths.data_dir),
-               "PHITRAY_CACHE_DIR": str(paths.cache_dir), "PHITRAY_LOG_DIR": str(paths.log_dir)}
+        order = (*chain, *(b for b in BACKEND_IDS if b not in chain))
+        options = ChainOptions(order, model_id, paths.compile_cache_dir)
         try:
-            done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                  timeout=SURVEY_SECONDS)
-            rows = json.loads(done.stdout[done.stdout.index("["):])
-        except (OSError, ValueError, subprocess.TimeoutExpired) as error:
-            log.warning("settings window: `phitray devices` gave no answer: %s", error)
+            found = call_in_child("phitray-survey", SURVEY_SECONDS, survey, options, ModelStore(paths.models_dir),
+                                  OPT_IN)
+        except OSError as error:
+            log.warning("settings window: the device survey gave no answer: %s", error)
             return
-        decisions = {}
-        for row in rows:
-            if row["backend_id"] not in chain:
-                row["outcome"] = "not in chain"
-            decisions[row["backend_id"]] = Decision(**row)
+        decisions = {d.backend_id: d if d.backend_id in chain else dataclasses.replace(d, outcome="not in chain")
+                     for d in found}
         self.window.ui.call_soon(lambda: self._surveyed(decisions))
 
     def _surveyed(self, decisions: dict[str, Decision]) -> None:
@@ -295,21 +232,12 @@ class ModelSection:
             self._draw_chain()
 
     def _ask_sizes(self) -> None:
-        """The "settings-sizes" thread: each catalog entry's download size, asked in a child process (the
-        hub's client and OpenSSL stay out of the agent), handed to the Tk thread."""
+        """The "settings-sizes" thread: each catalog entry's download size, asked of the hub by a
+        "phitray-sizes" process (the hub's client and OpenSSL stay out of this one), handed to the Tk thread."""
         found: dict[tuple[str, str], int | None] = {}
         try:
-            context = multiprocessing.get_context("spawn")
-            ours, theirs = context.Pipe(duplex=False)
-            child = context.Process(target=sizes_in_child, args=(theirs,), name="phitray-sizes", daemon=True)
-            child.start()
-            theirs.close()
-            if ours.poll(SIZES_SECONDS):
-                found = ours.recv()
-            child.join(1)
-            if child.is_alive():
-                child.kill()
-        except (EOFError, OSError, AssertionError) as error:  # AssertionError: a daemonic process has no children
+            found = call_in_child("phitray-sizes", SIZES_SECONDS, download_sizes)
+        except OSError as error:
             log.warning("settings window: no download sizes: %s", error)
         sizes = {(model_id, backend_id): found.get((model_id, backend_id))
                  for model_id, model in CATALOG.items() for backend_id in model.sources}
