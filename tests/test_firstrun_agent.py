@@ -91,11 +91,13 @@ def test_the_agent_starts_on_the_starter_shows_the_download_and_switches(
         hub.bytes_per_second = 1_500_000
         agent = first_run(session, paths, hub)
         try:
-            agent.wait_log(r"model ready .*model_id='starter'", 90)
+            agent.wait_milestone("model-ready", 90, model_id="starter")
             assert session.wait_notification("ctrl+alt+space", 10), session.notifications()
             seen = wait_tooltip(session, rf"starter · downloading {DEFAULT_MODEL}: [0-9.]+ of [0-9.]+ MB, ", 30)
             seen += wait_tooltip(session, rf"^openvino-cpu · CPU · {DEFAULT_MODEL}$", 90)
-            agent.wait_log(rf"model ready .*model_id='{DEFAULT_MODEL}'", 10)
+            agent.wait_milestone("download-ended", 10, model_id=DEFAULT_MODEL, backend_id="openvino-cpu",
+                                 outcome="installed", by="first-run")
+            agent.wait_milestone("model-ready", 10, model_id=DEFAULT_MODEL)
             assert session.wait_notification(f"{DEFAULT_MODEL} is downloaded; switching to it.", 10)
         finally:
             assert agent.stop() == 0, agent.output()
@@ -117,8 +119,9 @@ def test_without_the_hub_it_stays_on_the_starter_and_says_so_once(
         agent = first_run(session, paths)
         try:
             # Both starts write to the same log: the second waits for the second of each line.
-            agent.wait_log(r"model ready .*model_id='starter'", 90, count=start + 1)
-            agent.wait_log(r"first run: download of .* ended: offline", 30, count=start + 1)
+            agent.wait_milestone("model-ready", 90, count=start + 1, model_id="starter")
+            agent.wait_milestone("download-ended", 30, count=start + 1, model_id=DEFAULT_MODEL, outcome="offline",
+                                 by="first-run")
             if start == 0:
                 assert session.wait_notification("Cannot reach the model hub", 10), session.notifications()
             else:
@@ -157,12 +160,13 @@ def test_quitting_during_the_download_leaves_nothing_and_the_next_start_download
             wait_tooltip(session, rf"downloading {DEFAULT_MODEL}: [1-9][0-9.]* of ", 60)
         finally:
             assert agent.stop() == 0, agent.output()
-        assert "first run: download of" in agent.log() and "ended: cancelled" in agent.log()
+        assert [m["outcome"] for m in agent.milestones("download-ended", by="first-run")] == ["cancelled"]
         nothing_of_phi3_left(paths)
         again = first_run(session, paths, hub)
         try:
-            again.wait_log(rf"first run: download of {DEFAULT_MODEL} for openvino-cpu ended: installed", 60)
-            again.wait_log(rf"model ready .*model_id='{DEFAULT_MODEL}'", 60)
+            again.wait_milestone("download-ended", 60, model_id=DEFAULT_MODEL, backend_id="openvino-cpu",
+                                 outcome="installed", by="first-run")
+            again.wait_milestone("model-ready", 60, model_id=DEFAULT_MODEL)
         finally:
             assert again.stop() == 0, again.output()
 
@@ -184,7 +188,7 @@ def test_stop_downloading_from_the_tray_menu_keeps_nothing_and_is_not_undone_by_
                 session.xdotool("key", key)
                 time.sleep(0.15)
 
-            agent.wait_log(r"first run: download of .* ended: stopped", 20)
+            agent.wait_milestone("download-ended", 20, model_id=DEFAULT_MODEL, outcome="stopped", by="first-run")
             assert session.wait_notification(f"Stopped downloading {DEFAULT_MODEL}", 10)
             wait_tooltip(session, "^openvino-cpu · CPU · starter$", 10)
         finally:
@@ -193,9 +197,9 @@ def test_stop_downloading_from_the_tray_menu_keeps_nothing_and_is_not_undone_by_
         gets_before = sum(n for request, n in hub.requests.items() if request.startswith("GET"))
         again = first_run(session, paths, hub)
         try:
-            again.wait_log(r"model ready .*model_id='starter'", 90, count=2)  # the log holds both starts
+            again.wait_milestone("model-ready", 90, count=2, model_id="starter")  # the log holds both starts
             time.sleep(2)  # time enough for a download that should not start
         finally:
             assert again.stop() == 0, again.output()
         assert sum(n for request, n in hub.requests.items() if request.startswith("GET")) == gets_before
-        assert again.log().count("first run: download of") == 1
+        assert len(again.milestones("download-ended")) == 1

@@ -194,8 +194,9 @@ def test_a_download_from_the_running_agents_window_runs_in_a_process_of_its_own(
     # Model: past the chain's list and its three buttons, the installed models and their two buttons,
     # to the catalog (its first row chosen) and Download. This agent's hub cannot be reached.
     keys(session, "alt+m", *["Tab"] * 9, "Return")
-    ended = agent.wait_log(r"download of phi-3-mini-4k-instruct for openvino-npu ended: (\w+)", 30)
-    assert ended[-1][1] == "offline", agent.log()[-2000:]
+    ended = agent.wait_milestone("download-ended", 30, model_id="phi-3-mini-4k-instruct", backend_id="openvino-npu",
+                                 by="settings")
+    assert ended["outcome"] == "offline", agent.log()[-2000:]
     keys(session, "Escape")
     wait_gone(session, window)
 
