@@ -7,6 +7,12 @@ slow clipboard read would keep it) until every hotkey callback and every tray
 command has returned on another thread; a callback that waited for Tk would
 never return, and the busy Tk thread gives up after a minute. Both ways of
 waking Tk are covered: the POSIX pipe and the waker thread Windows uses.
+
+The same daemon shows that `Daemon.apply`, the one writer of the agent's
+settings and actions, does only what changed: the scripted desktop's hotkeys
+record each binding, and the host controller's `switch` is recorded instead
+of starting model hosts. (One module, one X display: Tk keeps its connection
+to a display for the life of the process.)
 """
 
 from __future__ import annotations
@@ -20,9 +26,12 @@ from pathlib import Path
 
 import pytest
 
+from phitray.actions.library import ActionSet
 from phitray.app.bindings import hotkey_callbacks, hotkey_table
 from phitray.app.daemon import Daemon
+from phitray.backends.chain import ChainOptions
 from phitray.desktop.instance import InstanceLock, instance_address
+from phitray.errors import ConfigError
 from phitray.paths import Paths
 from phitray.settings import LoadedSettings, Settings
 from phitray.ui.tray import TrayView
@@ -100,7 +109,7 @@ def test_hotkey_and_tray_callbacks_return_while_the_tk_thread_is_busy(
             callback()
             returned.append(str(combo))
         for name, args in TRAY_COMMANDS:
-            getattr(daemon, name)(*args)
+            getattr(daemon.commands, name)(*args)
             returned.append(name)
         all_returned.set()
 
@@ -116,3 +125,74 @@ def test_hotkey_and_tray_callbacks_return_while_the_tk_thread_is_busy(
     # What was queued ran afterwards, in order, on the Tk thread: the last view is paused on the new model.
     assert tray.views[-1].paused and tray.views[-1].model_id == "tiny-phi3"
     assert not [p for p in multiprocessing.active_children() if p.name == "phitray-model-host"]
+
+
+# --- Daemon.apply ---------------------------------------------------------------------
+
+SETTINGS = Settings(chain=("openvino-cpu",), model_id="starter", allow_pull=False)
+
+
+@pytest.fixture
+def agent(display: DesktopSession, shared_paths: Paths, tmp_path: Path,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Daemon, ScriptedDesktop, RecordingTray, list[ChainOptions]]]:
+    monkeypatch.setenv("DISPLAY", display.env["DISPLAY"])
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "runtime"))
+    (tmp_path / "runtime").mkdir(mode=0o700)
+    paths = replace(shared_paths, config_dir=tmp_path / "config", log_dir=tmp_path / "log", cache_dir=tmp_path / "cache")
+    lock = InstanceLock(instance_address(paths))
+    assert lock.acquire()
+    root = tkinter.Tk()
+    root.withdraw()
+    desktop, tray = ScriptedDesktop(), RecordingTray()
+    daemon = Daemon(paths, LoadedSettings(SETTINGS, ()), lock, root, tray, desktop.desktop())  # type: ignore[arg-type]
+    switches: list[ChainOptions] = []
+    daemon.controller.switch = switches.append  # type: ignore[method-assign]
+    daemon.start()
+    try:
+        yield daemon, desktop, tray, switches
+    finally:
+        daemon.shutdown()
+        root.destroy()
+
+
+def test_a_change_that_touches_no_hotkey_and_no_model_binds_nothing_and_switches_nothing(agent) -> None:  # type: ignore[no-untyped-def]
+    daemon, desktop, tray, switches = agent
+    assert len(desktop.hotkey_starts) == 1 and len(switches) == 1  # the start's own
+    assert daemon.apply(new_settings=SETTINGS) == []
+    daemon.apply(new_settings=replace(SETTINGS, translate_language="German", review_before_replace=True))
+    assert len(desktop.hotkey_starts) == 1 and len(switches) == 1
+    assert daemon.jobs is not None and daemon.jobs.config.review_before_replace
+    assert daemon.jobs.config.placeholder_defaults["translate"]["language"] == "German"
+
+
+def test_a_changed_combo_binds_the_hotkeys_again_and_redraws_the_tray(agent) -> None:  # type: ignore[no-untyped-def]
+    daemon, desktop, tray, switches = agent
+    daemon.apply(new_settings=replace(SETTINGS, picker_hotkey="ctrl+alt+j"))
+    assert len(desktop.hotkey_starts) == 2, desktop.hotkey_starts
+    assert desktop.hotkey_starts[-1] != desktop.hotkey_starts[0] and any("j" in c for c in desktop.hotkey_starts[-1])
+    assert tray.views[-1].picker_hotkey == "ctrl+alt+j"
+    assert len(switches) == 1
+
+
+@pytest.mark.parametrize("change", [{"prompt_lookup": False}, {"model_id": "tiny-phi3"},
+                                    {"chain": ("onnx-cpu",)}, {"draft_model": "starter"}])
+def test_a_changed_backend_model_or_decoding_switches_the_host_once(agent, change: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+    daemon, desktop, tray, switches = agent
+    daemon.apply(new_settings=replace(SETTINGS, **change))  # type: ignore[arg-type]
+    assert len(switches) == 2 and len(desktop.hotkey_starts) == 1
+    daemon.apply(new_settings=replace(SETTINGS, **change))  # type: ignore[arg-type]
+    assert len(switches) == 2, "the same settings again switched the host again"
+
+
+def test_new_actions_bind_a_new_hotkey_and_keep_their_problems_only_when_asked(agent) -> None:  # type: ignore[no-untyped-def]
+    daemon, desktop, tray, switches = agent
+    actions = daemon.actions
+    proofread = replace(actions.get("proofread"), hotkey="ctrl+alt+p")
+    problem = ConfigError("bad.toml: title: is empty")
+    daemon.problems.clear()
+    daemon.apply(new_actions=ActionSet({**actions.actions, "proofread": proofread}, (problem,)), report=False)
+    assert len(desktop.hotkey_starts) == 2 and daemon.problems == []
+    daemon.apply(new_actions=ActionSet({**actions.actions, "proofread": proofread}, (problem,)))
+    assert len(desktop.hotkey_starts) == 2 and daemon.problems == [problem]
+    assert len(switches) == 1

@@ -31,6 +31,7 @@ class ScriptedDesktop:
     copy_delay: float = 0.0  # seconds the editor takes to put its selection on the clipboard (Word can take 1)
     mark: int = 0
     steps: list[str] = field(default_factory=list)
+    hotkey_starts: list[list[str]] = field(default_factory=list)  # the combos of each binding, in order
 
     # Keys
     def any_key_held(self) -> bool:
@@ -142,6 +143,7 @@ class ScriptedDesktop:
         return self.traits_of_editor if window == 7 else WindowTraits()
 
     def start(self, bindings: dict[Combo, object]) -> list[str]:
+        self.hotkey_starts.append(sorted(str(combo) for combo in bindings))
         return []
 
     def stop(self) -> None:
