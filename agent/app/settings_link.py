@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from phitray.actions.model import Action
+from phitray.downloads import start_download
 from phitray.jobs.types import ActionJob
 from phitray.settings import Settings
 
@@ -72,25 +73,6 @@ class LiveSettings:
 
     def start_download(self, model_id: str, backend_id: str, on_bytes: Callable[[int, int | None], None],
                        on_end: Callable[[bool, str], None]) -> Callable[[], None]:
-        """The pull in a child process, as the first run's (download_process.py), so the agent never loads the
-        download stack; `on_bytes` and `on_end` are called on that download's watching thread."""
-        from phitray.app.firstrun import BackgroundDownload, DownloadOutcome
-        from phitray.backends.download_meter import DownloadStatus
-        from phitray.backends.store import ModelStore
-
-        def progress(status: DownloadStatus) -> None:
-            """The download's watching thread."""
-            on_bytes(status.done_bytes, status.total_bytes)
-
-        def done(outcome: DownloadOutcome) -> None:
-            """The download's watching thread, once."""
-            if outcome.kind == "installed":
-                on_end(False, f"{model_id} for {backend_id} is installed.")
-            elif outcome.kind in ("cancelled", "stopped"):
-                on_end(True, f"Download of {model_id} cancelled; nothing of it was kept.")
-            else:
-                on_end(True, outcome.message or f"{model_id} was not downloaded.")
-
-        download = BackgroundDownload(ModelStore(self._daemon.paths.models_dir), model_id, backend_id, progress, done)
-        download.start()
-        return lambda: download.cancel(by_person=True)
+        """The pull in a child process (downloads.py), so the agent never loads the download stack;
+        `on_bytes` and `on_end` are called on that download's watching thread."""
+        return start_download(model_id, backend_id, on_bytes, on_end, self._daemon.paths.models_dir)
