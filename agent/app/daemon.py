@@ -40,19 +40,7 @@ from phitray.hotkeys import Binding, Combo
 from phitray.host.controller import HostChange, HostController
 from phitray.jobs.capture import CaptureOptions
 from phitray.jobs.thread import JobThread
-from phitray.jobs.types import (
-    Busy,
-    CaptureTaken,
-    Delivered,
-    Failed,
-    Idle,
-    Job,
-    JobEvent,
-    JobSettings,
-    Noticed,
-    Started,
-    Streamed,
-)
+from phitray.jobs import types as job
 from phitray.logs import LogFlags, milestone, set_level
 from phitray.paths import Paths
 from phitray.settings import LoadedSettings, Settings
@@ -239,9 +227,9 @@ class Daemon:
             log.warning("%s", problem)
         return actions
 
-    def _job_settings(self) -> JobSettings:
+    def _job_settings(self) -> job.JobSettings:
         s = self.settings
-        return JobSettings(
+        return job.JobSettings(
             actions=self.actions,
             capture=CaptureOptions(s.capture_timeout_ms / 1000, s.release_timeout_ms / 1000,
                                    s.paste_timeout_ms / 1000, s.use_primary),
@@ -283,34 +271,34 @@ class Daemon:
 
     # --- job events (Tk thread) ------------------------------------------------------
 
-    def _on_job_event(self, event: JobEvent) -> None:
+    def _on_job_event(self, event: job.JobEvent) -> None:
         match event:
-            case Busy(message):
+            case job.Busy(message):
                 self.tray.notify(message)
-            case CaptureTaken():
+            case job.CaptureTaken():
                 self.windows.open_picker(event, [(action.id, action.title) for action in self.actions.ordered()])
-            case Started(output=output):
+            case job.Started(output=output):
                 self.update_state(busy=True)
                 if output == "popup":
                     self.windows.open_popup(event)
-            case Streamed():
+            case job.Streamed():
                 self.windows.show_text(event)
-            case Delivered(output="popup"):
+            case job.Delivered(output="popup"):
                 self.windows.finish(event)
-            case Delivered(output="clipboard", message=message, title=title):
+            case job.Delivered(output="clipboard", message=message, title=title):
                 self.tray.notify(message, f"Phi Tray: {title}")
-            case Delivered(message=message):
+            case job.Delivered(message=message):
                 log.info("%s", message)
-            case Noticed(message=message, title=title) | Failed(message=message, title=title):
+            case job.Ended(message=message, title=title):
                 if not self.windows.fail(message):
                     self.tray.notify(message, "Phi Tray" + (f": {title}" if title else ""))
-            case Idle(can_undo):
+            case job.Idle(can_undo):
                 self.update_state(busy=False, can_undo=can_undo)
 
-    def submit(self, job: Job) -> None:
+    def submit(self, work: job.Job) -> None:
         """Hand a job to the jobs thread and return at once. Any thread: the Tk thread and the tray's call it."""
         if self.jobs is not None:
-            self.jobs.submit(job)
+            self.jobs.submit(work)
 
     def _release_keys(self) -> str:
         """Tk thread: the picker has the keyboard; what was typed before it showed."""

@@ -148,23 +148,26 @@ class Delivered:
 
 
 @dataclass(frozen=True)
-class Noticed:
-    """The job ended with a plain message (nothing selected, not loaded, a bad setting)."""
+class Ended:
+    """A job that ended without a result: `Noticed` or `Failed`."""
 
-    kind: ClassVar[str] = "notice"
     job_id: int
     message: str
     title: str = ""
 
 
 @dataclass(frozen=True)
-class Failed:
+class Noticed(Ended):
+    """The job ended with a plain message (nothing selected, not loaded, a bad setting)."""
+
+    kind: ClassVar[str] = "notice"
+
+
+@dataclass(frozen=True)
+class Failed(Ended):
     """The job ended in a fault or was cancelled; the person's text and clipboard are as they were."""
 
     kind: ClassVar[str] = "failed"
-    job_id: int
-    message: str
-    title: str = ""
 
 
 @dataclass(frozen=True)
