@@ -32,7 +32,14 @@ def _now() -> float:
 
 
 @dataclass(frozen=True)
-class ActionJob:
+class Pressed:
+    """When the person asked (a key, a click): every job's timeline starts there."""
+
+    pressed_at: float = field(default_factory=_now, kw_only=True)
+
+
+@dataclass(frozen=True)
+class ActionJob(Pressed):
     """Run an action on the selection (`text` None), on the clipboard's text, or on text handed over."""
 
     kind: ClassVar[str] = "action"
@@ -44,20 +51,18 @@ class ActionJob:
     output: Output | None = None  # overrides the action's own output
     window: int | None = None  # where a result handed over with `text` may be pasted back
     draft: Action | None = None  # the settings window's Try: an action not yet saved, run instead of action_id's
-    pressed_at: float = field(default_factory=_now)
 
 
 @dataclass(frozen=True)
-class CaptureJob:
+class CaptureJob(Pressed):
     """The picker's first half: take the selection and hold the keyboard for the picker."""
 
     kind: ClassVar[str] = "capture"
     source: JobSource
-    pressed_at: float = field(default_factory=_now)
 
 
 @dataclass(frozen=True)
-class PickedJob:
+class PickedJob(Pressed):
     """The picker's choice: an action on the selection its capture took, clipboard snapshot included."""
 
     kind: ClassVar[str] = "action"
@@ -65,11 +70,10 @@ class PickedJob:
     action_id: str
     capture: Captured
     values: Values = ()
-    pressed_at: float = field(default_factory=_now)
 
 
 @dataclass(frozen=True)
-class PasteJob:
+class PasteJob(Pressed):
     """A popup's Replace: paste `text` over `original` in `window`."""
 
     kind: ClassVar[str] = "paste"
@@ -78,16 +82,14 @@ class PasteJob:
     text: str
     window: int | None
     original: str
-    pressed_at: float = field(default_factory=_now)
 
 
 @dataclass(frozen=True)
-class UndoJob:
+class UndoJob(Pressed):
     """The tray's Undo: take the last replace back."""
 
     kind: ClassVar[str] = "undo"
     source: JobSource
-    pressed_at: float = field(default_factory=_now)
 
 
 Job = ActionJob | CaptureJob | PickedJob | PasteJob | UndoJob
