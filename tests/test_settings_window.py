@@ -2,7 +2,8 @@
 
 `phitray settings` asks the running agent to open its window; the window takes
 the keyboard itself (no test tool moves the focus) and every key after that is
-a key press. What the window says is in the agent's log, which the tests read.
+a key press. What the window did (opened, checked a combo or an action, saved)
+the tests learn from the milestones it writes to the log.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from phitray.paths import Paths
 from phitray.settings import load_settings
 
 from helpers.agent import STARTER_SETTINGS, RunningAgent, start_agent
+from helpers.agentlog import AgentLog
 from helpers.desktop import DesktopSession, TextWidget, popup_window, tray_icon_position, wait_gone
 from helpers.env import environment_for
 
@@ -65,10 +67,10 @@ def wait_focused(session: DesktopSession, window: str, timeout: float = 10) -> N
 
 def open_settings(session: DesktopSession, agent: RunningAgent) -> str:
     """`phitray settings` while the agent runs: the agent's own window opens, with the keyboard."""
-    opened = agent.log().count("settings window open (live)")
+    opened = len(agent.milestones("window-opened", window="settings"))
     result = agent.command("settings")
     assert result.returncode == 0 and "opens its settings window" in result.stdout, result.stdout
-    agent.wait_log(r"settings window open \(live\)", 10, count=opened + 1)
+    assert agent.wait_milestone("window-opened", 10, count=opened + 1, window="settings")["live"] is True
     window = popup_window(session, "Settings")
     wait_focused(session, window)
     return window
@@ -80,7 +82,8 @@ def test_a_picker_hotkey_recorded_in_the_window_works_at_once_and_the_comments_s
     window = open_settings(session, agent)
     keys(session, "Tab", "Return")  # the tab row, then the picker's hotkey: Enter records
     session.press("ctrl+alt+j", 0.2)
-    agent.wait_log("the picker: Works now", 10)
+    checked = agent.wait_milestone("hotkey-checked", 10, slot="hotkeys.picker", combo="ctrl+alt+j")
+    assert checked["ok"] is True and checked["shown"] == "Works now.", checked
     keys(session, "Escape")  # closes the window
     wait_gone(session, window)
     text = agent.paths.settings_file.read_text(encoding="utf-8")
@@ -104,10 +107,12 @@ def test_a_combo_another_action_has_is_refused_with_the_reason(session: DesktopS
     window = open_settings(session, agent)
     keys(session, "Tab", "Return")
     session.press("ctrl+alt+p", 0.2)  # proofread's
-    agent.wait_log("the picker: Refused: ctrl.alt.p is already the hotkey of Proofread", 10)
+    checked = agent.wait_milestone("hotkey-checked", 10, slot="hotkeys.picker", combo="ctrl+alt+p")
+    assert checked["ok"] is False and "Proofread" in str(checked["shown"]), checked
     keys(session, "Tab", "Return")  # cancel's hotkey: a combo with no modifier
     session.press("k")
-    agent.wait_log("cancel: Refused: 'k' has no modifier", 10)
+    checked = agent.wait_milestone("hotkey-checked", 10, slot="hotkeys.cancel", combo="k")
+    assert checked["ok"] is False and "modifier" in str(checked["shown"]), checked
     keys(session, "Escape")
     wait_gone(session, window)
     assert agent.paths.settings_file.read_bytes() == before
@@ -117,22 +122,24 @@ def test_a_new_action_made_in_the_editor_is_checked_as_typed_saved_and_tried(
     session: DesktopSession, agent: RunningAgent
 ) -> None:
     window = open_settings(session, agent)
+    checks = len(agent.milestones("action-checked"))
     keys(session, "alt+a", "Tab", "Tab", "Tab", "Return")  # Actions tab: the list, the output, New action…
-    agent.wait_log("action editor: ", 10)
+    opened = agent.wait_milestone("action-checked", 10, count=checks + 1)  # the editor checks its empty fields
+    assert (opened["id"], opened["ok"], opened["field"]) == ("", False, "id"), opened
     editor = popup_window(session, "new action")
     wait_focused(session, editor)
     session.xdotool("type", "--delay", "40", "Shout!")  # the editor has the keyboard, on Id
-    agent.wait_log("action editor: id: 'Shout!' must be lowercase letters", 10)
+    agent.wait_milestone("action-checked", 10, id="Shout!", ok=False, field="id")
     keys(session, *["BackSpace"] * 6)
     session.xdotool("type", "--delay", "40", "shout")
-    agent.wait_log("action editor: title: is empty", 10)
+    agent.wait_milestone("action-checked", 10, id="shout", ok=False, field="title")
     keys(session, "Tab")
     session.xdotool("type", "--delay", "40", "Shout")
-    agent.wait_log("action editor: no problem", 10)
+    agent.wait_milestone("action-checked", 10, id="shout", ok=True)
     # Output, hotkey, system prompt, prompt, sample text, Try, then Save.
     keys(session, "Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Return")
     saved = agent.paths.user_actions_dir / "shout.toml"
-    agent.wait_log("action shout saved to", 10)
+    agent.wait_milestone("action-saved", 10, id="shout")
     assert saved.is_file()
     check = agent.command("actions", "check")
     assert check.returncode == 0, check.stdout
@@ -159,7 +166,7 @@ def test_logging_of_text_switched_on_in_the_window_applies_to_the_next_job(
     window = open_settings(session, agent)
     # General: the language, start on login, review before replacing, then logging of text.
     keys(session, "alt+g", "Tab", "Tab", "Tab", "Tab", "space")
-    agent.wait_log("Saved log.include_text", 10)
+    agent.wait_milestone("settings-saved", 10, key="log.include_text")
     keys(session, "Escape")
     wait_gone(session, window)
     assert load_settings(agent.paths.settings_file).settings.log_text
@@ -174,14 +181,14 @@ def test_logging_of_text_switched_on_in_the_window_applies_to_the_next_job(
 def test_a_backend_added_to_the_chain_in_the_model_tab_reloads_the_model_without_a_restart(
     session: DesktopSession, agent: RunningAgent
 ) -> None:
-    loads = agent.log().count("model ready")
+    loads = len(agent.milestones("model-ready"))
     window = open_settings(session, agent)
     # Model: the chain's list (openvino-cpu first, then the backends not used), the second row, and
     # past Move up and Move down to "Use / don't use".
     keys(session, "alt+m", "Tab", "Down", "Tab", "Tab", "Tab", "Return")
-    agent.wait_log("Saved engine.chain", 10)
+    agent.wait_milestone("settings-saved", 10, key="engine.chain")
     assert load_settings(agent.paths.settings_file).settings.chain == ("openvino-cpu", "openvino-npu")
-    agent.wait_log("model ready", 90, count=loads + 1)  # the host was started again on the new chain
+    agent.wait_milestone("model-ready", 90, count=loads + 1)  # the host was started again on the new chain
     keys(session, "Escape")
     wait_gone(session, window)
     assert "# this machine has no NPU" in agent.paths.settings_file.read_text(encoding="utf-8")
@@ -204,13 +211,13 @@ def test_a_download_from_the_running_agents_window_runs_in_a_process_of_its_own(
 def test_the_trays_settings_item_opens_the_window_with_the_keyboard(
     session: DesktopSession, agent: RunningAgent, tmp_path: Path
 ) -> None:
-    opened = agent.log().count("settings window open (live)")
+    opened = len(agent.milestones("window-opened", window="settings"))
     x, y = tray_icon_position(session, tmp_path)
     session.xdotool("mousemove", str(x), str(y), "click", "3")  # a person clicks the icon: its menu opens
     time.sleep(0.8)
     # From the bottom: Quit, Open log, Reload actions, Open actions folder, Settings….
     keys(session, "Up", "Up", "Up", "Up", "Up", "Return")
-    agent.wait_log(r"settings window open \(live\)", 10, count=opened + 1)
+    agent.wait_milestone("window-opened", 10, count=opened + 1, window="settings", live=True)
     window = popup_window(session, "Settings")
     wait_focused(session, window)
     keys(session, "Escape")
@@ -228,7 +235,7 @@ def test_a_settings_file_that_is_not_toml_is_left_untouched_with_a_message(
         session.press("ctrl+alt+k", 0.2)
         keys(session, "alt+g", "Tab", "space")  # General: review before replacing, disabled too
         keys(session, "Escape")
-        assert command.wait(timeout=20) == 0
+        assert command.process.wait(timeout=20) == 0
     said = (tmp_path / "settings.out").read_text()
     assert "is not valid TOML" in said and "changes nothing" in said, said
     assert paths.settings_file.read_bytes() == broken
@@ -310,17 +317,28 @@ def test_delete_asks_first_and_takes_the_action_with_its_settings(
         question = _dialog(session, "Delete action")
         wait_focused(session, question)
         keys(session, "Tab", "Return")  # Yes
-        deadline = time.monotonic() + 10
-        while "Deleted " not in (log := paths.log_file.read_text(encoding="utf-8")):
-            assert time.monotonic() < deadline, f"Yes did not delete the action: {log[-1500:]}"
-            time.sleep(0.1)
+        command.wait_milestone("action-deleted", 10, id="shout")
         assert not mine.exists()
         kept = paths.settings_file.read_text(encoding="utf-8")
         assert "shout" not in kept and kept.startswith("# mine") and 'summarize = "clipboard"' in kept, kept
 
 
+class SettingsCommand(AgentLog):
+    """`phitray settings` with no agent running: its process, and the log it writes as the agent would."""
+
+    def __init__(self, process: subprocess.Popen[bytes], paths: Paths, out: Path) -> None:
+        self.process, self.paths, self.out = process, paths, out
+
+    @property
+    def log_file(self) -> Path:
+        return self.paths.log_file
+
+    def output(self) -> str:
+        return self.out.read_text(encoding="utf-8", errors="replace")
+
+
 @contextmanager
-def own_settings_window(session: DesktopSession, paths: Paths, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def own_settings_window(session: DesktopSession, paths: Paths, tmp_path: Path) -> Iterator[tuple[SettingsCommand, str]]:
     """`phitray settings` with no agent running for `paths`: a window of its own that only writes the files.
     Yields the command and its window once the window has the keyboard; what it prints goes to settings.out."""
     (tmp_path / "runtime").mkdir(mode=0o700)
@@ -332,7 +350,7 @@ def own_settings_window(session: DesktopSession, paths: Paths, tmp_path: Path) -
     try:
         window = popup_window(session, "Settings", timeout=30)
         wait_focused(session, window)
-        yield command, window
+        yield SettingsCommand(command, paths, tmp_path / "settings.out"), window
     finally:
         if command.poll() is None:
             command.terminate()

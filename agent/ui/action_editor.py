@@ -24,6 +24,7 @@ from tomlkit.exceptions import TOMLKitError
 from phitray.actions.library import builtin_files, read_action
 from phitray.actions.model import OUTPUTS, Action, parse_action
 from phitray.errors import ActionFileError, ConfigError
+from phitray.logs import milestone
 from phitray.ui.popup import take_keyboard
 from phitray.ui.settings_window import button_group
 
@@ -75,7 +76,7 @@ class ActionEditor:
         frame.pack(fill="both", expand=True)
         frame.columnconfigure(1, weight=1)
         self.widgets: dict[str, Any] = {}
-        self.shown = ""  # the problem the editor names now
+        self.checked: tuple[str, str, str] | None = None  # the id, field and problem the editor names now
         self.problems: dict[str, ttk.Label] = {}
         labels = {"id": "Id (file name)", "title": "Title", "output": "Output", "hotkey": "Hotkey (optional)",
                   "system": "System prompt (optional)", "prompt": "Prompt ($text is the selection)"}
@@ -167,10 +168,10 @@ class ActionEditor:
                 self.problems[field_name].configure(text=problem.problem)
             else:
                 self.general.configure(text=f"{problem.field_name}: {problem.problem}")
-        shown = f"{problem.field_name}: {problem.problem}" if problem is not None else "no problem"
-        if shown != self.shown:  # what the editor says, in the log too: support can follow a person's edit
-            self.shown = shown
-            log.info("action editor: %s", shown)
+        checked = (fields["id"].strip(), problem.field_name if problem else "", problem.problem if problem else "")
+        if checked != self.checked:  # what the editor says, in the log too: support can follow a person's edit
+            self.checked = checked
+            milestone("action-checked", id=checked[0], ok=problem is None, field=checked[1], problem=checked[2])
         state = "normal" if action is not None else "disabled"
         self.save_button.configure(state=state)
         self.try_button.configure(state=state)
@@ -215,6 +216,7 @@ class ActionEditor:
         log.info("action %s saved to %s", action.id, target)
         self.status.configure(text=f"Saved to {target}.", foreground="")
         self._on_saved(target)
+        milestone("action-saved", id=action.id)  # after the window, and the agent, loaded it
 
     def _next_field(self, event: tkinter.Event) -> str:  # type: ignore[type-arg]
         following = event.widget.tk_focusNext()

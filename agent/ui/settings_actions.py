@@ -12,6 +12,7 @@ from tkinter import messagebox, ttk
 from typing import TYPE_CHECKING
 
 from phitray.actions.model import OUTPUTS, Action
+from phitray.logs import milestone
 from phitray.ui.action_editor import ActionEditor
 from phitray.ui.settings_window import button_group, set_state
 
@@ -120,13 +121,14 @@ class ActionsSection:
         self.table.focus_set()  # Delete… is off on the built-in the list moved to
         if action.id in self.window.actions.actions:  # the built-in it replaced is back, with its settings
             self.window.say(f"Deleted {path}; the built-in {action.id} is back.")
-            return
-        # Its hotkey and output in the settings would name an action that is gone.
-        for name, table in (("hotkeys.actions", self.window.settings.action_hotkeys),
-                            ("output.actions", self.window.settings.action_outputs)):
-            if action.id in table and self.window.change(name, None, action.id):
-                return  # the window named why the settings could not be written
-        self.window.say(f"Deleted {path}.")
+        else:
+            # Its hotkey and output in the settings would name an action that is gone.
+            for name, table in (("hotkeys.actions", self.window.settings.action_hotkeys),
+                                ("output.actions", self.window.settings.action_outputs)):
+                if action.id in table and self.window.change(name, None, action.id):
+                    return  # the window named why the settings could not be written
+            self.window.say(f"Deleted {path}.")
+        milestone("action-deleted", id=action.id)
 
     def _open(self, action: Action | None) -> None:
         if self.editor is not None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from phitray.errors import ConfigError, HotkeyError
 from phitray.hotkeys import parse_combo
+from phitray.logs import milestone
 from phitray.settings_file import read_document
 from phitray.ui.hotkey_recorder import HotkeyRecorder
 from phitray.ui.settings_window import PROBLEM_COLOUR, set_state
@@ -123,39 +124,40 @@ class HotkeysSection:
         set_state([recorder.button for recorder in self.recorders.values()], enabled)
 
     def recorded(self, slot: Slot, spelling: str) -> None:
-        """The recorder's combo for `slot` ("" to clear). Tk thread."""
+        """The recorder's combo for `slot` ("" to clear): judged, written when it may be, and said. Tk thread."""
+        shown, ok = self._judge(slot, spelling)
+        self.tell(slot, shown, problem=not ok)
+        self.recorders[slot].show(current_combo(self.window, slot))
+        key = f"{slot.setting}.{slot.action_id}" if slot.action_id else slot.setting
+        milestone("hotkey-checked", slot=key, combo=spelling, ok=ok, shown=shown)
+
+    def _judge(self, slot: Slot, spelling: str) -> tuple[str, bool]:
+        """What the window says of `spelling` for `slot`, and whether the slot has it now (or has none, when
+        cleared); the file and the agent are changed only when it does."""
         old = current_combo(self.window, slot)
         old_entry = self.entry(slot)
         if not spelling:
             action = self.window.actions.actions.get(slot.action_id)
             # An action file's own hotkey is switched off by an empty entry; otherwise the entry goes.
             value: str | None = "" if action is not None and action.hotkey else None
-            if not self.window.change(slot.setting, value, slot.action_id):
-                self.tell(slot, "No hotkey.")
-            self.recorders[slot].show(current_combo(self.window, slot))
-            return
+            problem = self.window.change(slot.setting, value, slot.action_id)
+            return (problem, False) if problem else ("No hotkey.", True)
         try:
             combo = str(parse_combo(spelling))
         except HotkeyError as error:
-            self.tell(slot, f"Refused: {error}", problem=True)
-            return
+            return f"Refused: {error}", False
         if combo == old:
-            self.tell(slot, f"{combo} is already this hotkey.")
-            return
+            return f"{combo} is already this hotkey.", True
         if reason := clash(self.window, self.slots(), slot, combo):
-            self.tell(slot, f"Refused: {reason}", problem=True)
-            return
+            return f"Refused: {reason}", False
         if problem := self.window.change(slot.setting, combo, slot.action_id):
-            self.tell(slot, problem, problem=True)
-            return
+            return problem, False
         refused = [reason for reason in self.window.refused if reason.startswith(combo)]
         if refused:
             # The desktop would not bind it: put the old combo back, in the file and in the agent.
             self.window.change(slot.setting, old_entry, slot.action_id)
-            self.tell(slot, f"Refused: {refused[0]}. Kept {old or 'no hotkey'}.", problem=True)
-        else:
-            self.tell(slot, "Works now." if self.window.host.live else "Saved; works when Phi Tray starts.")
-        self.recorders[slot].show(current_combo(self.window, slot))
+            return f"Refused: {refused[0]}. Kept {old or 'no hotkey'}.", False
+        return ("Works now." if self.window.host.live else "Saved; works when Phi Tray starts."), True
 
     def entry(self, slot: Slot) -> str | None:
         """What settings.toml itself says for the slot; None when it says nothing (the default applies)."""

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from phitray.actions.library import ActionSet, load_actions
 from phitray.actions.model import Action
 from phitray.errors import ConfigError
+from phitray.logs import milestone
 from phitray.paths import Paths
 from phitray.settings import Settings
 from phitray.settings_file import change_setting, check_file, current_settings
@@ -133,6 +134,7 @@ class SettingsWindow:
         self.check_file()
         take_keyboard(self.window, lambda: self.notebook)
         log.info("settings window open (%s)", "live" if host.live else "file only")
+        milestone("window-opened", window="settings", live=host.live)
 
     def check_file(self) -> bool:
         """Whether the window may write settings.toml; when not, says why and disables every control."""
@@ -159,6 +161,7 @@ class SettingsWindow:
         where = f"{name}.{action_id}" if action_id else name
         self.say(f"Saved {where} to {self.paths.settings_file.name}"
                  + ("." if self.host.live else "; it applies when Phi Tray starts."))
+        milestone("settings-saved", key=where)  # written and, in the agent, applied
         return ""
 
     def _tab_shown(self) -> None:
