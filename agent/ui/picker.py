@@ -11,6 +11,7 @@ import tkinter
 from collections.abc import Callable
 from tkinter import ttk
 
+from phitray.logs import milestone
 from phitray.ui.popup import place_near_pointer, take_keyboard
 
 WIDTH, HEIGHT = 320, 340
@@ -60,6 +61,7 @@ class Picker:
         self.window.bind("<Escape>", lambda event: self.close())
         self._refilter()
         take_keyboard(self.window, lambda: self.filter, then=self._take_typed)
+        milestone("window-opened", window="picker")
 
     def _take_typed(self) -> None:
         """What the person typed between the hotkey and the picker showing, as if typed into it."""

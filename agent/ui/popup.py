@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from tkinter import ttk
 
 from phitray.desktop.system import Rectangle, work_area
+from phitray.logs import milestone
 from phitray.ui.changes import count_changes, word_changes
 
 WIDTH, HEIGHT = 460, 260
@@ -131,6 +132,7 @@ class ResultPopup:
         self.body.bind("<Return>", lambda event: self._enter(event))  # before the Text's own newline
         self.focus_target: tkinter.Misc = self.close_button
         take_keyboard(self.window, lambda: self.focus_target)
+        milestone("window-opened", window="popup")
 
     def append(self, piece: str) -> None:
         self.text += piece
