@@ -248,7 +248,7 @@ def test_try_with_no_agent_running_runs_the_unsaved_action_in_a_process_of_its_o
     paths = replace(shared_paths, config_dir=tmp_path / "config", cache_dir=tmp_path / "cache", log_dir=tmp_path / "log")
     paths.config_dir.mkdir(parents=True)
     paths.settings_file.write_text(STARTER_SETTINGS, encoding="utf-8")
-    with own_settings_window(session, paths, tmp_path):
+    with own_settings_window(session, paths, tmp_path) as (command, window):
         keys(session, "alt+a", "Tab", "Tab", "Tab", "Return")  # Actions: New action…
         editor = popup_window(session, "new action")
         wait_focused(session, editor)
@@ -257,13 +257,8 @@ def test_try_with_no_agent_running_runs_the_unsaved_action_in_a_process_of_its_o
         session.xdotool("type", "--delay", "40", "Shout")
         keys(session, "Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Return")  # past output … sample text, to Try
         popup = popup_window(session, "Shout", timeout=30)
-        deadline = time.monotonic() + 90
-        log_file = paths.log_file
-        while "Try ended" not in (log_file.read_text(encoding="utf-8") if log_file.exists() else ""):
-            assert time.monotonic() < deadline, (tmp_path / "settings.out").read_text()
-            time.sleep(0.1)
-        ended = log_file.read_text(encoding="utf-8").split("Try ended", 1)[1].splitlines()[0]
-        assert ended.startswith((" (exit 0,", " (exit 3,")) and " 0 characters" not in ended, ended
+        ended = command.wait_milestone("try-ended", 90)
+        assert ended["exit"] in (0, 3) and ended["answer_chars"] != 0, ended
         keys(session, "Escape")  # the popup took the keyboard
         wait_gone(session, popup)
         assert not (paths.user_actions_dir / "shout.toml").exists(), "Try saved the action"
@@ -292,7 +287,7 @@ def test_remove_asks_first_no_keeps_the_model_and_yes_removes_it(
         while (paths.models_dir / "tiny-phi3").exists():
             assert time.monotonic() < deadline, "Yes did not remove the model"
             time.sleep(0.1)
-        assert "Removed tiny-phi3" in paths.log_file.read_text(encoding="utf-8")
+        command.wait_milestone("model-removed", 10, model_id="tiny-phi3")
 
 
 def test_delete_asks_first_and_takes_the_action_with_its_settings(

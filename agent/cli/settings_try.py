@@ -27,6 +27,7 @@ from pathlib import Path
 
 from phitray.actions.model import Action
 from phitray.children import Child, start_child
+from phitray.logs import milestone
 from phitray.paths import Paths
 from phitray.settings import Settings
 from phitray.settings_file import current_settings
@@ -159,6 +160,7 @@ class TryInChild:
             # What the child said can quote the sample text (a failed check's reason, say).
             log.info("Try ended (exit %d, %d characters of answer)%s", code, len(popup.text),
                      f": {said}" if said and log_text else "")
+            milestone("try-ended", exit=code, answer_chars=len(popup.text))
             if not popup.window.winfo_exists():
                 return
             if code in (0, 3):  # 3: the answer failed one of the action's checks, and says which

@@ -26,6 +26,7 @@ from phitray.backends.store import ModelStore
 from phitray.children import call_in_child
 from phitray.downloads import download_sizes
 from phitray.errors import PhiTrayError
+from phitray.logs import milestone
 from phitray.ui.settings_window import PROBLEM_COLOUR, button_group, set_state
 
 if TYPE_CHECKING:
@@ -270,6 +271,7 @@ class ModelSection:
         try:
             removed = ModelStore(self.window.paths.models_dir).remove(model_id)
             self.window.say(f"Removed {model_id} ({len(removed)} folder{'s' if len(removed) != 1 else ''}).")
+            milestone("model-removed", model_id=model_id)
         except (OSError, PhiTrayError) as error:
             self.window.say(f"{model_id} was not removed: {error}", problem=True)
         self.refresh()
