@@ -20,7 +20,9 @@ ORDER = ["cli", "app", "ui", "jobs", "host", "desktop",
          "errors"]
 # Platform modules may name their platform for the type checker; everything else asks the selector.
 PLATFORM_MODULE = re.compile(r"^(windows|linux|x11|xdg|macos|launchd)(_\w+)?\.py$")
-PLATFORM_SELECTORS = {"desktop/__init__.py"}
+# Each desktop concern picks its platform module once, at import: the adapters, system calls, the instance
+# channel, start on login.
+PLATFORM_SELECTORS = {"desktop/__init__.py", "desktop/system.py", "desktop/instance.py", "desktop/autostart.py"}
 
 
 def unit_files(unit: str) -> list[Path]:
