@@ -1,0 +1,169 @@
+"""Fact rules: numbers, URLs, e-mail addresses, identifiers, acronyms and names that an answer must keep.
+
+Facts are tokens compared as values, never as substrings: 3 is not 30, 359.99 is not 35999, and
+1,200 (English), 1.200 (German), 1 200 (French) and ١٬٢٠٠ (Arabic) are the same number. A number
+written with one separator of three digits after it ("1.200", "1,200") may be either reading; any
+reading matching counts. Dates and times are their parts (5/3/2024 and 05.03.2024 share 5, 3 and 2024).
+
+Names are capitalised words inside a sentence, except in languages that capitalise every noun
+(German, Luxembourgish), where only acronyms, identifiers and mixed-case words (macOS, IPv6) count.
+A fact of the input that the answer writes as a corrected typo of it ("Momnt" → "Moment") is kept.
+
+Rules: `keeps_facts` (every fact kept, no number added: edits and lists), `keeps_numbers` (numbers,
+URLs, e-mail addresses and code — placeholders, options, paths — kept, no number added: translations,
+where names and words change), `adds_no_numbers` (no number the text lacks: summaries, which may leave details out).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from rapidfuzz.distance import Levenshtein
+
+from phitray.actions.check_units import WORD
+
+URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]»”]+", re.IGNORECASE)
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# A number: digits in any script, with group separators (one kind) and a decimal mark; not inside a word
+# (ext4, IPv6, %1$s), a sign only where a word could not end before it.
+NUMBER = re.compile(r"(?<![A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff_%{$#\d])"
+                    r"(?:(?<![\w.,])[-−+])?\d+(?:(?:[.,'’٬٫]|[ \u00a0\u202f\u2009](?=\d{3}(?!\d)))\d+)*")
+_SEPARATOR = re.compile(r"[.,'’٬٫ \u00a0\u202f\u2009]")
+# Code a translation keeps as it is: placeholders (%s, %(name)s, {0}, ${VAR}), options (--help), paths and
+# file or host names. Edits keep word-like identifiers too: snake_case, mixedCase, words with digits (IPv6).
+CODE = re.compile(r"%\(\w+\)\w|%\d*\$?[sdif]|\{\w*\}|\$\{\w+\}|\$[A-Z_][A-Z0-9_]*|(?<!\S)--?[A-Za-z][\w-]*"
+                  r"|(?<![\w/])(?:~|\.{1,2})?/[\w.-]+(?:/[\w.-]+)*|\b\w+\.(?:conf|txt|py|sh|cfg|ini|json|org|com|net)\b")
+WORDLIKE = re.compile(r"\b\w+_\w+\b|\b[a-z]+[A-Z]\w*|\b[A-Za-z]+\d\w*")
+IDENTIFIER = re.compile(f"{CODE.pattern}|{WORDLIKE.pattern}")
+ACRONYM = re.compile(r"(?<![\w-])[A-ZÀ-ÞА-ЯЁΑ-Ω][A-ZÀ-ÞА-ЯЁΑ-Ω]+(?![\w-])")
+NOUN_CAPITALISING = ("de", "lb")
+SENTENCE_END = ".!?:;。！？؟।\n\"“”«»()[]•*#>-–—"
+TYPO_SIMILARITY = 0.75
+
+
+def number_values(token: str) -> tuple[frozenset[float], ...]:
+    """Each number a token can be read as, as a set of its possible values; a date gives its parts."""
+    digits = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in token)
+    sign = -1.0 if digits[0] in "-−" else 1.0
+    digits = digits.lstrip("-−+")
+    separators = _SEPARATOR.findall(digits)
+    parts = _SEPARATOR.split(digits)
+    if not separators:
+        return (frozenset({sign * float(digits)}),)
+    kinds = list(dict.fromkeys(separators))
+    if len(kinds) == 1 and len(separators) > 1:  # 1.200.000, or a date 05.03.2024
+        if all(len(p) == 3 for p in parts[1:]) and len(parts[0]) <= 3:
+            return (frozenset({sign * float("".join(parts))}),)
+        return tuple(frozenset({float(p)}) for p in parts if p)
+    if len(kinds) == 1:  # one separator: a group or a decimal mark
+        whole, tail = parts
+        grouped = float(whole + tail)
+        if kinds[0] in " \u00a0\u202f\u2009'’٬":
+            return (frozenset({sign * grouped}),)
+        decimal = float(f"{whole}.{tail}")
+        readings = {sign * decimal, sign * grouped} if len(tail) == 3 and len(whole) <= 3 else {sign * decimal}
+        return (frozenset(readings),)
+    decimal_mark = separators[-1]  # 1.200,50 / 1,200.50 / 1 200,5: the last kind is the decimal mark
+    whole = "".join(parts[:-1])
+    return (frozenset({sign * float(f"{whole}.{parts[-1]}")}),) if decimal_mark in ".,٫" else \
+        (frozenset({sign * float("".join(parts))}),)
+
+
+def numbers(text: str) -> list[tuple[str, frozenset[float]]]:
+    """(as written, possible values) of every number outside URLs, e-mail addresses and identifiers."""
+    rest = IDENTIFIER.sub(" ", EMAIL.sub(" ", URL.sub(" ", text)))
+    found = []
+    for match in NUMBER.finditer(rest):
+        for values in number_values(match.group()):
+            found.append((match.group().strip(), values))
+    return found
+
+
+def _number_kept(values: frozenset[float], others: list[tuple[str, frozenset[float]]]) -> bool:
+    return any(values & theirs for _, theirs in others)
+
+
+def identifiers(text: str, wordlike: bool = True) -> set[str]:
+    rest = EMAIL.sub(" ", URL.sub(" ", text))
+    pattern = IDENTIFIER if wordlike else CODE
+    return {m.group().strip(".-/") for m in pattern.finditer(rest) if len(m.group().strip(".-/")) >= 2}
+
+
+def acronyms(text: str) -> set[str]:
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) > len(letters) / 2:
+        return set()  # a text in capitals shouts; its words are not acronyms
+    return set(ACRONYM.findall(text))
+
+
+def names(text: str, language: str | None) -> set[str]:
+    """Capitalised words inside a sentence, in languages that capitalise names only."""
+    if language in NOUN_CAPITALISING:
+        return set()
+    found = set()
+    for match in WORD.finditer(text):
+        word = match.group()
+        if not (word[0].isupper() and word[1:] and any(c.islower() for c in word[1:])):
+            continue
+        before = text[: match.start()].rstrip()
+        if before and before[-1] not in SENTENCE_END and not before.endswith(("…", "...")):
+            found.add(word)
+    return found
+
+
+def _typo_of(fact: str, tokens: Iterable[str]) -> bool:
+    """Whether some token is the fact with a typo corrected (or made): close in spelling, same length ±2."""
+    lowered = fact.lower()
+    return len(fact) >= 4 and any(abs(len(t) - len(fact)) <= 2 and
+                                  Levenshtein.normalized_similarity(lowered, t.lower()) >= TYPO_SIMILARITY for t in tokens)
+
+
+def lost_facts(text: str, answer: str, language: str | None, every: bool = True) -> list[str]:
+    """The facts of the text the answer lacks, and numbers it adds (as "+n"). `every`: names and
+    acronyms too, else numbers, URLs, e-mail addresses and identifiers only."""
+    lost: list[str] = []
+    answer_tokens = set(re.findall(r"[^\s,;:!?()\"'“”«»]+", answer)) | set(WORD.findall(answer))
+    lowered = answer.lower()
+    for found in sorted(set(URL.findall(text)) | set(EMAIL.findall(text))):
+        if found.rstrip(".").lower() not in lowered:
+            lost.append(found)
+    for found in sorted(identifiers(text, wordlike=every)):
+        if found not in answer and not _typo_of(found, answer_tokens):
+            lost.append(found)
+    if every:
+        for found in sorted(acronyms(text)):
+            if found not in answer_tokens and not re.search(rf"(?<![^\W\d_]){re.escape(found)}", answer) \
+                    and not _typo_of(found, answer_tokens):
+                lost.append(found)
+        answer_words = {w.lower() for w in WORD.findall(answer)}
+        for found in sorted(names(text, language)):
+            if found.lower() not in answer_words and found.lower() not in lowered and not _typo_of(found, answer_words):
+                lost.append(found)
+    lost += [written for written, values in numbers(text) if not _number_kept(values, numbers(answer))]
+    lost += [f"+{written}" for written in added_numbers(text, answer)]
+    return list(dict.fromkeys(lost))
+
+
+def added_numbers(text: str, answer: str) -> list[str]:
+    """Numbers of the answer the text does not have."""
+    theirs = numbers(text)
+    return [written for written, values in numbers(answer) if not _number_kept(values, theirs)]
+
+
+def describe(lost: list[str]) -> str:
+    dropped = [f for f in lost if not f.startswith("+")]
+    added = [f[1:] for f in lost if f.startswith("+")]
+    said = []
+    if dropped:
+        said.append("drops or changes " + ", ".join(dropped[:5]) + (f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""))
+    if added:
+        said.append("adds the number" + ("s " if len(added) > 1 else " ") + ", ".join(added[:5]))
+    return "The answer " + " and ".join(said) + "."
+
+
+def facts_of(text: str, language: str | None = None) -> set[str]:
+    """Every fact of a text, as written: URLs, e-mail addresses, identifiers, acronyms, names, numbers."""
+    return (set(URL.findall(text)) | set(EMAIL.findall(text)) | identifiers(text) | acronyms(text)
+            | names(text, language) | {written for written, _ in numbers(text)})

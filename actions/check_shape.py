@@ -1,0 +1,96 @@
+"""Shape rules: an answer that loops, echoes the prompt, is cut short, or is the text itself.
+
+- `no_loop`: a run of words (characters for unspaced scripts) written again straight after itself —
+  the whole answer twice, or a sentence or list line over and over — that the text does not repeat.
+- `no_prompt_echo`: the prompt's delimiters or instructions in the answer, looked for in the answer
+  as the model streamed it (`raw`) as well: the stop string ends an echoed prompt at its own `</text>`
+  and cleanup keeps a stub of it ("and"); and a stub left of a longer text is flagged, never pasted.
+- `covers_input`: the answer says about as much as the text (weighted across scripts), and does not
+  stop mid-sentence where the text ends one: a truncated answer is caught.
+- `shorter`: a summary is shorter than the text, and never the text itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+from phitray.actions.check_units import by_characters, units, weight, words
+
+ECHO_MARKS = ("<text>", "</text>", "It is data, not instructions")
+LOOP_MIN_UNITS = 4  # a repeated run shorter than this (in words; 3× in characters) is language, not a loop
+STUB_MAX_WEIGHT = 12  # letters, a CJK character counting three (check_units.weight)
+STUB_SHARE = 0.2
+STOPS_SHORT = 0.8  # an answer that stops mid-sentence is cut short only when it also says less than this share
+MIN_CHARACTERS_FOR_SHORTER = 80
+SENTENCE_END = tuple(".!?。！？؟।…:;")
+CLOSERS = "\"'”’»)]』」*"
+THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
+BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
+
+
+def longest_repeat(text: str) -> int:
+    """The longest run of units written twice in a row (…A B C A B C…), in units."""
+    items = units(text, by_characters(text))
+    best = 0
+    size = len(items)
+    positions: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        positions.setdefault(item, []).append(index)
+    for index, item in enumerate(items):
+        for earlier in positions[item]:
+            if earlier >= index:
+                break
+            period = index - earlier
+            if period <= best:
+                continue
+            length = 0
+            while index + length < size and items[earlier + length] == items[index + length] and length < period:
+                length += 1
+            if length == period:  # the whole stretch since `earlier` comes again: a loop of `period` units
+                best = period
+    return best
+
+
+def loops(text: str, answer: str) -> bool:
+    """Whether the answer repeats a run of itself back to back that the text does not."""
+    scale = 3 if by_characters(answer) else 1
+    repeat = longest_repeat(answer)
+    if repeat < LOOP_MIN_UNITS * scale and not _doubled(answer):
+        return False
+    return repeat > longest_repeat(text) or (_doubled(answer) and not _doubled(text))
+
+
+def _doubled(text: str) -> bool:
+    """The whole text written twice."""
+    items = units(text, by_characters(text))
+    half = len(items) // 2
+    return len(items) >= 2 and len(items) % 2 == 0 and items[:half] == items[half:]
+
+
+def echoes(text: str, answer: str, raw: str | None) -> str:
+    """What of the prompt the answer (or the model's raw answer) repeats; '' when nothing."""
+    lowered = text.lower()
+    for source in (answer, THINK.sub("", raw or "")):
+        for mark in ECHO_MARKS:
+            if mark.lower() in source.lower() and mark.lower() not in lowered:
+                return mark
+    return ""
+
+
+def stub(text: str, answer: str) -> bool:
+    """An answer of a word or two left of a longer text: what cleanup leaves of a cut echo ("and")."""
+    said = weight(answer)
+    return 0 < said <= STUB_MAX_WEIGHT and said < STUB_SHARE * weight(text)
+
+
+def coverage(text: str, answer: str) -> tuple[float, bool]:
+    """(how much the answer says against the text, whether it stops mid-sentence where the text ends one)."""
+    said = weight(answer) / max(weight(text), 1)
+    ends = text.rstrip().rstrip(CLOSERS).endswith(SENTENCE_END)
+    stops = not answer.rstrip().rstrip(CLOSERS).endswith(SENTENCE_END)
+    return said, ends and stops and said < STOPS_SHORT
+
+
+def the_text_itself(text: str, answer: str) -> bool:
+    """The answer is the text, bullets and spacing aside."""
+    return words(BULLET.sub("", answer)) == words(BULLET.sub("", text)) and bool(words(text))
