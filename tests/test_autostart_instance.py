@@ -13,15 +13,13 @@ from phitray.desktop.autostart import (
     STARTUP_APPROVED_ON,
     STARTUP_APPS_SETTINGS,
     AutostartStatus,
-    LaunchAgent,
-    WindowsRunKey,
-    XdgAutostart,
     check,
-    desktop_exec,
+    for_this_platform,
     launch_command,
     startup_approved,
 )
-from phitray.errors import AutostartError
+from phitray.desktop.launchd_autostart import LaunchAgent
+from phitray.desktop.xdg_autostart import XdgAutostart, desktop_exec
 from phitray.desktop.instance import InstanceLock, instance_address, send_to_running
 from phitray.paths import Paths
 
@@ -74,10 +72,15 @@ def test_launch_agent_round_trips_its_plist(tmp_path: Path) -> None:
     assert not agent.disable().enabled
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="the real Run key is exercised under Wine")
-def test_the_run_key_says_it_is_windows_only_elsewhere() -> None:
-    with pytest.raises(AutostartError, match="only on Windows"):
-        WindowsRunKey(["python.exe"]).status()
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Run key is exercised under Wine")
+def test_on_linux_start_on_login_is_the_xdg_entry_running_this_interpreter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("PHITRAY_LAUNCH_SCRIPT", raising=False)
+    entry = for_this_platform()
+    assert isinstance(entry, XdgAutostart) and entry.path == tmp_path / "autostart" / "phitray.desktop"
+    assert entry.expected == desktop_exec([sys.executable, "-m", "phitray", "run"])
 
 
 def test_startup_approved_bytes_switch_a_run_value_off_only_when_bit_0_of_the_first_byte_is_set() -> None:

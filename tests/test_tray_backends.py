@@ -47,7 +47,7 @@ def open_menu_and_press(session: DesktopSession, tmp_path: Path, keys: tuple[str
 def test_without_pygobject_the_agent_starts_on_xorg_loads_no_gtk_and_serves_a_hotkey(
     session: DesktopSession, agent: RunningAgent
 ) -> None:
-    agent.wait_log(r"tray: pystray's xorg backend \(its menu drawn by Tk")
+    agent.wait_milestone("tray-backend", backend="xorg", menu="tk")
     maps = Path(f"/proc/{agent.process.pid}/maps").read_text()
     assert "libgtk" not in maps and "libgirepository" not in maps and "/gi/" not in maps
     widget = open_text_widget(session)
@@ -83,10 +83,10 @@ def test_a_backend_chosen_in_the_radio_submenu_switches_the_model_host(
     # From the bottom: …, Start on login, Pause hotkeys, Model, Backend; its submenu: Automatic, openvino-npu,
     # directml, openvino-gpu, openvino-cpu…
     open_menu_and_press(session, tmp_path, ("Up",) * 9 + ("Right",) + ("Down",) * 4 + ("Return",))
-    agent.wait_log(r"model host 2: ready: openvino-cpu", 90)
+    agent.wait_milestone("host-event", 90, generation=2, kind="ready")
     # Escape closes the menu and runs nothing.
-    hosts_before = agent.log().count("ready: openvino-cpu")
+    hosts_before = len(agent.milestones("host-event", kind="ready"))
     open_menu_and_press(session, tmp_path, ("Up",) * 9 + ("Escape",))
     time.sleep(0.5)
-    assert agent.log().count("ready: openvino-cpu") == hosts_before
+    assert len(agent.milestones("host-event", kind="ready")) == hosts_before
     assert agent.process.poll() is None

@@ -1,9 +1,14 @@
-"""The desktop seams: clipboard, keys, hotkeys, focus. One module per platform, one selector.
+"""The desktop seams: clipboard, keys, hotkeys, focus, and what the tray needs. One module per platform, one selector.
 
 The capture/delivery sequence (`phitray.jobs.capture`) and the job engine speak only
 these protocols; `open_desktop()` picks the platform's module, the way pystray
-and pynput pick theirs. Tests of the pure logic use a scripted desktop; the
-end-to-end tests use the real X11 module on Xvfb.
+and pynput pick theirs, and `tray_traits()` the platform's tray record. Tests of
+the pure logic use a scripted desktop; the end-to-end tests use the real X11
+module on Xvfb.
+
+Each other concern picks its platform module once too: `system`, `autostart` and
+`instance`. Nothing else in the agent branches on `sys.platform`; a module for one
+platform only asserts it, at its top, so that type checkers skip it elsewhere.
 """
 
 from __future__ import annotations
@@ -108,6 +113,15 @@ class HotkeyListener(Protocol):
     def stop(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class TrayTraits:
+    """What the tray icon must do differently on this platform; asked before pystray is imported."""
+
+    library_defaults: tuple[tuple[str, str], ...] = ()  # environment defaults for pystray (and what it loads)
+    icon_encoding: tuple[tuple[str, str], ...] = ()  # Pillow's encoderinfo for the icon files pystray saves
+    notify_over_dbus: bool = False  # where pystray's icon cannot notify, notifications go over D-Bus
+
+
 @dataclass
 class Desktop:
     clipboard: Clipboard
@@ -131,3 +145,16 @@ def open_desktop() -> Desktop:
 
         return x11.open_desktop()
     raise DesktopError(f"Phi Tray has no desktop adapters for {sys.platform} yet; the CLI works.")
+
+
+def tray_traits() -> TrayTraits:
+    """The running platform's tray record (`windows_tray`, `linux_tray`); elsewhere pystray's defaults."""
+    if sys.platform == "win32":
+        from phitray.desktop import windows_tray
+
+        return windows_tray.TRAITS
+    if sys.platform.startswith("linux"):
+        from phitray.desktop import linux_tray
+
+        return linux_tray.TRAITS
+    return TrayTraits()

@@ -1,41 +1,41 @@
-"""Small calls into the operating system that the rest of the agent must not branch on."""
+"""Small calls into the operating system that the rest of the agent must not branch on.
+
+Each platform's calls live in a module of their own, chosen here once: `windows_system`,
+`macos_system`, and `linux_system` for Linux and the other Unix desktops.
+"""
 
 from __future__ import annotations
 
-import logging
 import os
-import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import tkinter
+
+if sys.platform == "win32":
+    from phitray.desktop import windows_system as platform_calls
+elif sys.platform == "darwin":
+    from phitray.desktop import macos_system as platform_calls
+else:
+    from phitray.desktop import linux_system as platform_calls
+
 IMPORTED_AT = time.perf_counter()
+Rectangle = tuple[int, int, int, int]  # left, top, right, bottom in virtual-screen pixels; right/bottom exclusive
 
 
 def seconds_since_launch() -> float:
     """Time since this process started (Linux: from /proc), else since this module was imported."""
-    if sys.platform != "win32":
-        try:
-            ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
-            uptime = float(Path("/proc/uptime").read_text().split()[0])
-            return uptime - ticks / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError, IndexError):
-            pass
-    return time.perf_counter() - IMPORTED_AT
+    age = platform_calls.process_age()
+    return age if age is not None else time.perf_counter() - IMPORTED_AT
 
 
 def open_path(path: Path) -> None:
     """Open a folder or file in the desktop's default program, without waiting for it."""
-    if sys.platform == "win32":
-        os.startfile(path)  # type: ignore[attr-defined]
-        return
-    opener = "open" if sys.platform == "darwin" else "xdg-open"
-    try:
-        subprocess.Popen([opener, str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
-    except OSError as error:
-        log.warning("cannot open %s: %s", path, error)
+    platform_calls.open_path(path)
 
 
 def fill_missing_standard_streams() -> None:
@@ -56,9 +56,19 @@ def fill_missing_standard_streams() -> None:
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
 
 
-# --- DPI and monitors: Windows calls them (desktop/windows_screen.py); elsewhere Tk's own numbers hold
+class WakePipe(Protocol):
+    def wake(self) -> None: ...  # any thread; never waits
 
-Rectangle = tuple[int, int, int, int]  # left, top, right, bottom in virtual-screen pixels; right/bottom exclusive
+    def close(self) -> None: ...  # Tk thread
+
+
+def open_wake_pipe(root: tkinter.Tk, on_wake: Callable[[], None]) -> WakePipe | None:
+    """A pipe whose every wake() makes Tk's loop call `on_wake` on the Tk thread, the loop blocking
+    meanwhile instead of polling; None where Tk has no file handlers (Windows). Tk thread."""
+    return platform_calls.open_wake_pipe(root, on_wake)
+
+
+# --- DPI and monitors: Windows calls them (desktop/windows_screen.py); elsewhere Tk's own numbers hold
 
 
 def declare_dpi_awareness() -> str:
@@ -70,29 +80,17 @@ def declare_dpi_awareness() -> str:
     only before the process has made any window; so this runs on the main thread before the tray's
     window and Tk's root exist.
     """
-    if sys.platform == "win32":
-        from phitray.desktop import windows_screen
-
-        return windows_screen.declare_dpi_awareness()
-    return ""
+    return platform_calls.declare_dpi_awareness()
 
 
 def window_dpi(window_id: int) -> int | None:
     """The DPI Windows draws the window `window_id` (an HWND, e.g. Tk's winfo_id()) at; None off Windows
     or before Windows 10 1607, where Tk's own scaling stands. Tk thread."""
-    if sys.platform == "win32":
-        from phitray.desktop import windows_screen
-
-        return windows_screen.window_dpi(window_id)
-    return None
+    return platform_calls.window_dpi(window_id)
 
 
 def work_area(x: int, y: int) -> Rectangle | None:
     """The work area (the monitor less the taskbar and docked bars) of the monitor at (x, y), or the
     nearest one; None off Windows or when Windows does not say, and callers then use Tk's screen size.
     Tk's winfo_screenwidth() is the primary monitor's alone on Windows (cpython #119459). Any thread."""
-    if sys.platform == "win32":
-        from phitray.desktop import windows_screen
-
-        return windows_screen.work_area(x, y)
-    return None
+    return platform_calls.work_area(x, y)

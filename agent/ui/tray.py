@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from phitray.desktop import tray_traits
 from phitray.desktop.linux_notify import LinuxNotifier
+from phitray.logs import milestone
 from phitray.ui.icons import state_icon
 
 if TYPE_CHECKING:
@@ -106,16 +107,10 @@ def utf16_units(text: str) -> int:
 
 
 def choose_backend_library() -> None:
-    """On Linux pystray's xorg backend, unless PYSTRAY_BACKEND names another.
-
-    GTK through PyGObject costs the daemon about 30 MB; xorg draws the icon with python-xlib, which
-    the X11 desktop layer loads anyway, and the tray adds the menu (Tk) and notifications (D-Bus)
-    that xorg lacks. appindicator would need a StatusNotifier host, which plain X11 trays are not.
-    """
-    if sys.platform.startswith("linux"):
-        # For an explicit gtk: a tray icon needs no OpenGL, and without this GTK may load Mesa (libLLVM, ~45 MB).
-        os.environ.setdefault("GDK_GL", "disable")
-        os.environ.setdefault("PYSTRAY_BACKEND", "xorg")
+    """Set what this platform's tray needs before pystray is imported (on Linux its xorg backend), unless
+    the environment already says otherwise."""
+    for name, value in tray_traits().library_defaults:
+        os.environ.setdefault(name, value)
 
 
 class Tray:
@@ -130,15 +125,14 @@ class Tray:
         self._commands = commands
         self._view = view
         self._icons = {state: state_icon(state) for state in ("loading", "ready", "busy", "paused", "error")}
-        if sys.platform == "win32":
-            # pystray saves the icon as ICO; PNG-in-ICO draws red and blue swapped under some
-            # renderers (Wine), BMP-format ICO draws right everywhere. Pillow merges a preset
-            # encoderinfo into every save.
+        traits = tray_traits()
+        if traits.icon_encoding:
             for image in self._icons.values():
-                image.encoderinfo = {"bitmap_format": "bmp"}
+                image.encoderinfo = dict(traits.icon_encoding)  # Pillow merges a preset encoderinfo into every save
         self.backend = pystray.Icon.__module__.rpartition("._")[2]  # "pystray._gtk" → "gtk"
         limits = BACKEND_LIMITS.get(self.backend, "untested")
         log.info("tray: pystray's %s backend%s", self.backend, f" ({limits})" if limits else "")
+        milestone("tray-backend", backend=self.backend, menu="tk" if self.backend == "xorg" else "pystray")
         # The xorg backend writes the title as a latin-1 window name: "—" or "…" would raise there.
         self._latin1 = self.backend == "xorg"
         self._icon = pystray.Icon("phitray", self._icons[view.state], title=self._tooltip(view),
@@ -152,7 +146,7 @@ class Tray:
             tray_xorg.listen_for_clicks(self._icon, self._on_click)
             tray_xorg.dock_once(self._icon)
             tray_xorg.flush_after_changes(self._icon)
-        self._notifier = LinuxNotifier() if sys.platform.startswith("linux") and not self._icon.HAS_NOTIFICATION else None
+        self._notifier = LinuxNotifier() if traits.notify_over_dbus and not self._icon.HAS_NOTIFICATION else None
         self._thread: threading.Thread | None = None
         self.visible = threading.Event()
         self.shown_at = 0.0  # time.perf_counter() when the icon was shown

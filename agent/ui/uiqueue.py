@@ -6,7 +6,7 @@ and the Tk thread may itself be busy for seconds (clipboard I/O, a window
 being drawn). A hotkey callback that waited there would be dropped by Windows.
 
 So `call_soon` only puts the function in a queue and wakes the Tk loop:
-- "pipe" (POSIX): a byte down a pipe registered with `createfilehandler`; the
+- "pipe" (POSIX; `desktop.system.open_wake_pipe`): a byte down a pipe registered with `createfilehandler`; the
   loop blocks instead of polling, and the same pipe is Python's signal wake-up
   fd, so SIGTERM and Ctrl+C handlers run at once.
 - "waker" (Windows, where Tk has no file handlers): a "ui-waker" thread of its
@@ -17,21 +17,16 @@ So `call_soon` only puts the function in a queue and wakes the Tk loop:
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import signal
-import sys
 import threading
 import tkinter
 from collections.abc import Callable
 from typing import Literal
 
+from phitray.desktop.system import open_wake_pipe
+
 log = logging.getLogger(__name__)
 WakeMethod = Literal["pipe", "waker"]
-
-
-def default_wake_method() -> WakeMethod:
-    return "waker" if sys.platform == "win32" else "pipe"
 
 
 class UiQueue:
@@ -42,17 +37,10 @@ class UiQueue:
         self._root = root
         self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._closed = False
-        self.wake = wake or default_wake_method()
-        self._wake_read = self._wake_write = -1
         self._wanted = threading.Event()
-        if self.wake == "pipe" and sys.platform != "win32":  # Tk's file handlers exist on POSIX only
-            self._wake_read, self._wake_write = os.pipe()
-            os.set_blocking(self._wake_write, False)
-            root.createfilehandler(self._wake_read, tkinter.READABLE, self._on_wake)
-            if threading.current_thread() is threading.main_thread():
-                signal.set_wakeup_fd(self._wake_write)  # signals (SIGTERM, Ctrl+C) wake Tk too
-        else:
-            self.wake = "waker"
+        self._pipe = open_wake_pipe(root, self.drain) if wake != "waker" else None  # None: Tk has no file handlers
+        self.wake: WakeMethod = "pipe" if self._pipe is not None else "waker"
+        if self._pipe is None:
             threading.Thread(target=self._waker, name="ui-waker", daemon=True).start()
 
     def call_soon(self, function: Callable[[], None]) -> None:
@@ -60,11 +48,8 @@ class UiQueue:
         if self._closed:
             return
         self._queue.put(function)
-        if self.wake == "pipe":
-            try:
-                os.write(self._wake_write, b"!")
-            except (BlockingIOError, OSError):
-                pass  # full of wake-ups already, or closed during quit
+        if self._pipe is not None:
+            self._pipe.wake()
         else:
             self._wanted.set()
 
@@ -79,11 +64,6 @@ class UiQueue:
                 self._root.after(0, self.drain)
             except (RuntimeError, tkinter.TclError):
                 return  # Tk is gone (quit)
-
-    def _on_wake(self, fd: int, mask: int) -> None:
-        """Called on the Tk thread when the wake pipe has bytes."""
-        os.read(fd, 4096)
-        self.drain()
 
     def drain(self) -> None:
         """Run everything queued. Tk thread."""
@@ -100,11 +80,6 @@ class UiQueue:
     def close(self) -> None:
         """Tk thread."""
         self._closed = True
-        if sys.platform != "win32" and self._wake_read >= 0:
-            if threading.current_thread() is threading.main_thread():
-                signal.set_wakeup_fd(-1)
-            self._root.deletefilehandler(self._wake_read)
-            os.close(self._wake_read)
-            os.close(self._wake_write)
-            self._wake_read = self._wake_write = -1
+        if self._pipe is not None:
+            self._pipe.close()
         self._wanted.set()

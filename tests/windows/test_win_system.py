@@ -10,7 +10,8 @@ from pathlib import Path
 
 from phitray.actions.library import load_actions
 from phitray.actions.runner import run_action
-from phitray.desktop.autostart import RUN_KEY, STARTUP_APPROVED_KEY, STARTUP_APPROVED_ON, WindowsRunKey, check
+from phitray.desktop.autostart import RUN_KEY, STARTUP_APPROVED_KEY, STARTUP_APPROVED_ON, check
+from phitray.desktop.windows_autostart import WindowsRunKey
 from phitray.backends.chain import ChainOptions, survey
 from phitray.backends.registry import DEFAULT_CHAIN, OPT_IN
 from phitray.backends.store import ModelStore

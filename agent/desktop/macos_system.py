@@ -1,0 +1,22 @@
+"""macOS: the calls behind `phitray.desktop.system`. Its Tk is a POSIX Tk, as on Linux; its opener is `open`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+assert sys.platform != "win32"  # tells type checkers for Windows to stop here
+
+from phitray.desktop.linux_system import (  # noqa: E402
+    declare_dpi_awareness, open_detached, open_wake_pipe, window_dpi, work_area,
+)
+
+__all__ = ["declare_dpi_awareness", "open_path", "open_wake_pipe", "process_age", "window_dpi", "work_area"]
+
+
+def process_age() -> float | None:
+    return None  # no /proc: the agent's own clock from import stands in
+
+
+def open_path(path: Path) -> None:
+    open_detached(["open", str(path)])
