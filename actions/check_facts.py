@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from phitray.actions.check_units import WORD
 
@@ -37,7 +37,9 @@ CODE = re.compile(r"%\(\w+\)\w|%\d*\$?[sdif]|\{\w*\}|\$\{\w+\}|\$[A-Z_][A-Z0-9_]
                   r"|(?<![\w/])(?:~|\.{1,2})?/[\w.-]+(?:/[\w.-]+)*|\b\w+\.(?:conf|txt|py|sh|cfg|ini|json|org|com|net)\b")
 WORDLIKE = re.compile(r"\b\w+_\w+\b|\b[a-z]+[A-Z]\w*|\b[A-Za-z]+\d\w*")
 IDENTIFIER = re.compile(f"{CODE.pattern}|{WORDLIKE.pattern}")
-ACRONYM = re.compile(r"(?<![\w-])[A-ZÀ-ÞА-ЯЁΑ-Ω][A-ZÀ-ÞА-ЯЁΑ-Ω]+(?![\w-])")
+# Two to six capitals: GNU, URL, NSS; a longer word in capitals is shouted, not an acronym.
+ACRONYM = re.compile(r"(?<![\w-])[A-ZÀ-ÞА-ЯЁΑ-Ω][A-ZÀ-ÞА-ЯЁΑ-Ω]{1,5}(?![\w-])")
+POSITIONAL = re.compile(r"%\d+\$")  # %1$s is %s put in its place
 NOUN_CAPITALISING = ("de", "lb")
 SENTENCE_END = ".!?:;。！？؟।\n\"“”«»()[]•*#>-–—"
 TYPO_SIMILARITY = 0.75
@@ -114,10 +116,18 @@ def names(text: str, language: str | None) -> set[str]:
 
 
 def _typo_of(fact: str, tokens: Iterable[str]) -> bool:
-    """Whether some token is the fact with a typo corrected (or made): close in spelling, same length ±2."""
+    """Whether some token is the fact with a typo corrected (or made): one letter off (two swapped count
+    as one) and any case, or, for longer facts, close in spelling and length."""
     lowered = fact.lower()
-    return len(fact) >= 4 and any(abs(len(t) - len(fact)) <= 2 and
-                                  Levenshtein.normalized_similarity(lowered, t.lower()) >= TYPO_SIMILARITY for t in tokens)
+    if len(fact) < 3:
+        return False
+    for token in tokens:
+        other = token.lower()
+        if OSA.distance(lowered, other) <= 1 or (
+                len(fact) >= 6 and abs(len(other) - len(lowered)) <= max(2, len(lowered) // 4)
+                and OSA.normalized_similarity(lowered, other) >= TYPO_SIMILARITY):
+            return True
+    return False
 
 
 def lost_facts(text: str, answer: str, language: str | None, every: bool = True) -> list[str]:
@@ -129,8 +139,9 @@ def lost_facts(text: str, answer: str, language: str | None, every: bool = True)
     for found in sorted(set(URL.findall(text)) | set(EMAIL.findall(text))):
         if found.rstrip(".").lower() not in lowered:
             lost.append(found)
+    unplaced = POSITIONAL.sub("%", answer)
     for found in sorted(identifiers(text, wordlike=every)):
-        if found not in answer and not _typo_of(found, answer_tokens):
+        if found not in answer and POSITIONAL.sub("%", found) not in unplaced and not _typo_of(found, answer_tokens):
             lost.append(found)
     if every:
         for found in sorted(acronyms(text)):

@@ -13,7 +13,8 @@ the prompt; none of these may be pasted over the person's text unseen.
     keeps_facts = true      # every number, URL, e-mail, identifier, acronym and name kept, no number added
     keeps_numbers = true    # numbers, URLs, e-mails and identifiers kept, no number added (translations)
     adds_no_numbers = true  # no number the input lacks (summaries)
-    keeps_negation = true   # no negation added or dropped (edits)
+    keeps_negation = true   # no negation added or dropped (edits that keep the wording)
+    keeps_polarity = true   # negative (a negation, or failure, lack, invalidity) exactly when the input is (rewrites)
     shorter = 0.8           # at most this share of the input's length, and never the input itself (summaries)
     same_language = true    # the answer's language is the input's (all but translate)
     target_language = true  # the answer is in the $language placeholder (translate)
@@ -37,8 +38,8 @@ from phitray.errors import ActionFileError
 
 __all__ = ["NUMBER", "CheckResult", "Checks", "check_answer", "detect_language", "facts", "failed", "language_code",
            "parse_checks", "shared_content", "word_similarity"]
-# Languages whose guess counts beside the first: fastText's second guess at least this likely.
-SECOND_LANGUAGE = 0.2
+# A second guess at least this likely counts beside the first (a short text may be either).
+SECOND_LANGUAGE = 0.3
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Checks:
     adds_no_numbers: bool = False
     shorter: float | None = None
     keeps_negation: bool = False
+    keeps_polarity: bool = False
     same_language: bool = True
     target_language: bool = False
     no_loop: bool = True
@@ -98,7 +100,7 @@ def _flag(value: Any) -> bool:
 # field -> its check; a threshold check may also be `false` (off)
 RAW_CHECKS = {
     "close_to_input": _share, "covers_input": _share, "keeps_facts": _flag, "keeps_numbers": _flag,
-    "adds_no_numbers": _flag, "keeps_negation": _flag, "shorter": _ratio, "same_language": _flag,
+    "adds_no_numbers": _flag, "keeps_negation": _flag, "keeps_polarity": _flag, "shorter": _ratio, "same_language": _flag,
     "target_language": _flag, "no_loop": _flag, "no_prompt_echo": _flag,
 }
 
@@ -122,7 +124,8 @@ def parse_checks(raw: Any, source: str) -> Checks:
 
 
 def languages_of(text: str) -> tuple[str, ...]:
-    """The text's likely languages: fastText's first guess, and its second when that is likely too."""
+    """The text's likely languages: fastText's first guess, and its second when that is likely too. An
+    edit's text and answer are guessed together: more letters, one language."""
     guessed = check_language.guesses(text, 2)
     return tuple(code for index, (code, p) in enumerate(guessed) if index == 0 or p >= SECOND_LANGUAGE)
 
@@ -135,7 +138,7 @@ def check_answer(checks: Checks, text: str, answer: str, values: dict[str, str] 
     results = [CheckResult("not_empty", bool(answer.strip()), "" if answer.strip() else "The answer is empty.")]
     if not answer.strip():
         return tuple(results)
-    languages = languages_of(text)
+    languages = languages_of(f"{text}\n{answer}" if checks.same_language else text)
     if checks.no_prompt_echo:
         echoed = check_shape.echoes(text, answer, raw)
         stub = not echoed and check_shape.stub(text, answer)
@@ -172,6 +175,10 @@ def check_answer(checks: Checks, text: str, answer: str, values: dict[str, str] 
     if checks.keeps_negation:
         kept, reason = check_negation.compare(text, answer, languages)
         results.append(CheckResult("keeps_negation", kept, reason))
+    if checks.keeps_polarity:
+        kept, reason = check_negation.compare_polarity(
+            text, answer, languages, None if checks.same_language else languages_of(answer))
+        results.append(CheckResult("keeps_polarity", kept, reason))
     if checks.shorter is not None:
         results.append(_shorter(checks.shorter, text, answer))
     if checks.same_language:

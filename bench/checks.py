@@ -40,7 +40,7 @@ AIMS = {
     "number ×10": NUMBERS, "number digit": NUMBERS, "number point": NUMBERS,
     "number dropped": ("keeps_facts", "keeps_numbers"), "identifier dropped": ("keeps_facts", "keeps_numbers"),
     "url changed": ("keeps_facts", "keeps_numbers"), "acronym dropped": ("keeps_facts",), "name dropped": ("keeps_facts",),
-    "negation dropped": ("keeps_negation",), "echo": ("no_prompt_echo",),
+    "negation dropped": ("keeps_negation", "keeps_polarity"), "echo": ("no_prompt_echo",),
     "loop: whole answer twice": ("no_loop",), "loop: a line over and over": ("no_loop",),
     "loop: a sentence over and over": ("no_loop",), "wrong language": ("same_language", "target_language"),
     "untranslated": ("target_language",), "empty": ("not_empty",), "unrelated": ("close_to_input",),
