@@ -59,7 +59,7 @@ def load_actions(user_dir: Path | None) -> ActionSet:
     user_ids: dict[str, str] = {}
     for path in sorted(user_dir.glob("*.toml")) if user_dir and user_dir.is_dir() else []:
         try:
-            action = read_action(path.read_text(encoding="utf-8"), str(path))
+            action = read_action(path.read_text(encoding="utf-8-sig"), str(path))  # past a byte-order mark
         except UnicodeDecodeError:
             problems.append(ActionFileError(str(path), "file", "is not UTF-8 text"))
             continue

@@ -234,7 +234,7 @@ def parse_settings(raw: dict[str, Any], source: str) -> LoadedSettings:
 def load_settings(path: Path) -> LoadedSettings:
     """The settings in `path`; a missing file is all defaults with no problem."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Notepad's) is no part of the TOML
     except FileNotFoundError:
         return LoadedSettings(Settings(), ())
     except (OSError, UnicodeDecodeError) as error:

@@ -6,12 +6,13 @@ edit the person made in a text editor meanwhile is kept), checked first with
 the same check `settings.py` applies when it loads the value. A file that is
 not TOML (or not a table where a setting goes) is never written: the change
 raises `SettingsFileError`, which says why, and the file keeps every byte.
+The write is `files.write_file`'s, whole or not at all: a disk that refuses it
+raises OSError and leaves the file as it was. A byte-order mark the file
+starts with is read past and written back.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from tomlkit.items import Table
 from tomlkit.toml_document import TOMLDocument
 
 from phitray.errors import ConfigError
+from phitray.files import decode_text, write_text
 from phitray.settings import RAW_SETTINGS, LoadedSettings, Settings, load_settings, parse_settings
 
 # The per-action tables, whose keys are action ids.
@@ -33,16 +35,21 @@ class SettingsFileError(ConfigError):
 
 def read_document(path: Path) -> TOMLDocument:
     """The file as a style-keeping document; an empty one when there is no file yet."""
+    return _read(path)[0]
+
+
+def _read(path: Path) -> tuple[TOMLDocument, bool]:
+    """The document, and whether the file starts with a byte-order mark."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text, bom = decode_text(path.read_bytes())
     except FileNotFoundError:
-        return tomlkit.document()
+        return tomlkit.document(), False
     except UnicodeDecodeError:
         raise SettingsFileError(f"{path} is not UTF-8 text, so the settings window changes nothing in it.") from None
     except OSError as error:
         raise SettingsFileError(f"{path} cannot be read ({error.strerror}); the settings window changes nothing.") from None
     try:
-        return tomlkit.parse(text)
+        return tomlkit.parse(text), bom
     except TOMLKitError as error:
         raise SettingsFileError(
             f"{path} is not valid TOML ({error}), so the settings window changes nothing in it. "
@@ -77,10 +84,11 @@ def validated(name: str, value: Any, action_id: str = "") -> Any:
 def change_setting(path: Path, name: str, value: Any, action_id: str = "") -> LoadedSettings:
     """Write one setting ("section.key", or a per-action table and `action_id`); None removes it, so its
     default applies. Returns the file's settings after the change. Raises ConfigError for a value the
-    agent would refuse and SettingsFileError for a file it must not touch; either way nothing is written."""
+    agent would refuse, SettingsFileError for a file it must not touch, and OSError when the disk refuses
+    the write; each way the file is as it was."""
     if value is not None:
         value = _as_toml(validated(name, value, action_id))
-    document = read_document(path)
+    document, bom = _read(path)
     section, key = name.split(".", 1)
     keys = [section, *key.split("."), *([action_id] if name in PER_ACTION else [])]
     table = _table_for(document, keys[:-1], create=value is not None, path=path)
@@ -90,7 +98,7 @@ def change_setting(path: Path, name: str, value: Any, action_id: str = "") -> Lo
                 del table[keys[-1]]
         else:
             table[keys[-1]] = value
-    _write(path, tomlkit.dumps(document))
+    write_text(path, tomlkit.dumps(document), bom)
     return parse_settings(document.unwrap(), str(path))
 
 
@@ -116,16 +124,3 @@ def _table_for(document: TOMLDocument, keys: list[str], create: bool, path: Path
             raise SettingsFileError(f"{path}: {'.'.join(keys[:depth + 1])} is not a table, so the settings "
                                     "window changes nothing in the file. Fix it in a text editor.")
     return table
-
-
-def _write(path: Path, text: str) -> None:
-    """Whole or not at all: a crash mid-write leaves the old file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -94,6 +94,12 @@ def test_a_broken_file_is_one_message_and_all_defaults(tmp_path: Path, content: 
     assert len(loaded.problems) == 1 and fragment in str(loaded.problems[0])
 
 
+def test_a_file_saved_with_a_byte_order_mark_is_read_like_any_other(tmp_path: Path) -> None:
+    loaded = load_settings(write(tmp_path, '\ufeff# saved by Notepad\n[translate]\nlanguage = "German"\n'.encode()))
+    assert loaded.problems == ()
+    assert loaded.settings.translate_language == "German"
+
+
 @pytest.mark.parametrize("spelling, canonical", [
     ("ctrl+alt+space", "ctrl+alt+space"),
     ("Alt + Control + P", "ctrl+alt+p"),

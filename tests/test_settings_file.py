@@ -3,6 +3,8 @@ agent checks the file, and a file that is not TOML is never written."""
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -98,6 +100,37 @@ def test_the_first_change_makes_the_file(tmp_path: Path) -> None:
     settings = load_settings(path)
     assert settings.problems == ()
     assert (settings.settings.picker_hotkey, settings.settings.action_hotkeys) == ("ctrl+alt+w", {"proofread": "ctrl+alt+q"})
+
+
+def test_a_file_with_a_byte_order_mark_is_changed_and_keeps_its_mark(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + HAND_WRITTEN.encode())
+    assert check_file(path) == ""
+    change_setting(path, "translate.language", "French")
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf# My Phi Tray settings") and data.count(b"\xef\xbb\xbf") == 1
+    assert load_settings(path).settings.translate_language == "French"
+
+
+def test_a_write_the_disk_refuses_raises_and_leaves_the_file_as_it_was(
+    settings_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(source: object, destination: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="No space left"):
+        change_setting(settings_file, "translate.language", "French")
+    assert settings_file.read_text(encoding="utf-8") == HAND_WRITTEN
+    assert sorted(p.name for p in settings_file.parent.iterdir()) == ["settings.toml"]
+
+
+def test_a_linked_settings_file_stays_a_link(settings_file: Path, tmp_path: Path) -> None:
+    link = tmp_path / "config" / "settings.toml"
+    link.parent.mkdir()
+    link.symlink_to(settings_file)
+    change_setting(link, "translate.language", "French")
+    assert link.is_symlink() and load_settings(settings_file).settings.translate_language == "French"
 
 
 def test_the_recorder_spells_a_pressed_combo_as_settings_toml_does() -> None:

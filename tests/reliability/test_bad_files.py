@@ -1,9 +1,10 @@
 """Every kind of broken file at once: each is named with its problem, and everything else keeps working.
 
 One config folder holds a settings file with wrong types and an unknown
-table, and action files that are malformed TOML, not UTF-8, have an unknown
-field, use a placeholder with no default, or take a hotkey another action
-has; the model store holds the starter beside a model cut short and a model
+table (saved with a byte-order mark, as Notepad did), and action files that are
+malformed TOML, not UTF-8, have an unknown field, use a placeholder with no
+default, or take a hotkey another action has, beside a good one with a
+byte-order mark; the model store holds the starter beside a model cut short and a model
 whose manifest is garbage. `phitray run` starts on Xvfb with all of it, and
 the CLI is asked about it. Nothing the person wrote is changed.
 """
@@ -23,7 +24,7 @@ from helpers.desktop import DesktopSession, open_text_widget
 
 pytestmark = pytest.mark.slow
 
-SETTINGS = """
+SETTINGS = """\ufeff
 [engine]
 chain = ["openvino-cpu"]
 model = "starter"
@@ -49,6 +50,7 @@ prompt = "Proofread the text between <text> and </text>.\\n\\n$text"
 '''
 ACTION_FILES: dict[str, bytes] = {
     "good.toml": GOOD.encode(),
+    "bom.toml": '\ufeffid = "marked"\ntitle = "Marked"\nprompt = "$text"\n'.encode(),
     "broken.toml": b'id = "broken"\ntitle = "Broken\nprompt = "$text"\n',
     "latin1.toml": 'id = "latin"\ntitle = "Caf\u00e9"\nprompt = "$text"\n'.encode("latin-1"),
     "extra-field.toml": b'id = "extra"\ntitle = "Extra"\nprompt = "$text"\ncolour = "red"\n',
@@ -110,6 +112,7 @@ def test_every_broken_file_is_named_and_the_rest_keeps_working(
         assert check.returncode == 1
         for where, what in ACTION_PROBLEMS:
             assert any(where in line and what in line for line in check.stdout.splitlines()), check.stdout
+        assert "bom.toml" not in check.stdout and "marked" in agent.command("actions", "list").stdout
         listed = agent.command("model", "list")
         assert listed.returncode == 0 and "starter" in listed.stdout
         assert f"openvino_model.bin is {cut.stat().st_size} bytes" in listed.stdout, listed.stdout
