@@ -12,7 +12,6 @@ without reading gigabytes, that nothing went missing or was cut short.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from phitray.backends.base import ModelRef
 from phitray.backends.catalog import CATALOG
 from phitray.backends.formats import BACKENDS_FOR_FORMAT, check_complete, context_length, detect_format, model_file
 from phitray.errors import ModelCorrupt, ModelNotInstalled
+from phitray.files import write_text
 
 MANIFEST = "phitray-model.json"
 PARTIAL = ".partial"
@@ -180,9 +180,7 @@ class ModelStore:
             files=files,
         )
         record = {k: v for k, v in asdict(model).items() if k != "folder"}
-        temporary = target / (MANIFEST + ".tmp")
-        temporary.write_text(json.dumps(record, indent=2), encoding="utf-8")
-        os.replace(temporary, target / MANIFEST)
+        write_text(target / MANIFEST, json.dumps(record, indent=2))
         return model
 
     def import_path(self, path: Path, model_id: str | None = None) -> InstalledModel:

@@ -141,3 +141,22 @@ def test_copying_an_import_leaves_the_original(tiny_phi3: Path, paths: Paths, tm
     ModelStore(paths.models_dir).import_path(original)
     assert (original / "genai_config.json").exists()
     assert ModelStore(paths.models_dir).find("mine", "onnx-cpu") is not None
+
+
+def test_a_manifest_the_disk_refuses_leaves_an_unfinished_folder_and_no_temporary(
+    tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ModelStore(paths.models_dir)
+    kept = store.import_path(tiny_phi3 / "onnx-int4", "kept")
+    assert not [f for f in kept.folder.iterdir() if f.name.endswith(".tmp")]
+
+    def refuse(source: object, destination: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="No space left"):
+        store.import_path(tiny_phi3 / "openvino-int4", "ov")
+    [folder] = (paths.models_dir / "ov").iterdir()
+    assert not (folder / MANIFEST).exists()
+    assert not [f for f in folder.iterdir() if f.name.endswith(".tmp")]
+    assert [m.model_id for m in store.installed()] == ["kept"]

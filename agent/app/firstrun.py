@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -29,6 +28,7 @@ from phitray.backends.download_meter import DownloadStatus
 from phitray.backends.store import InstalledModel, ModelStore
 from phitray.downloads import Download, DownloadOutcome
 from phitray.errors import PhiTrayError
+from phitray.files import write_text
 from phitray.paths import Paths
 from phitray.settings import Settings
 
@@ -57,12 +57,9 @@ def read_said(path: Path) -> Said:
 
 
 def write_said(path: Path, said: Said) -> None:
-    """Replace the marker whole (written beside it, then moved), so a crash never leaves half a file."""
+    """Replace the marker whole, so a crash never leaves half a file."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(json.dumps(asdict(said)), encoding="utf-8")
-        os.replace(temporary, path)
+        write_text(path, json.dumps(asdict(said)))
     except OSError as error:  # a read-only config folder: the notices repeat, nothing else is lost
         log.warning("could not write %s: %s", path, error)
 
