@@ -8,6 +8,7 @@ the tests learn from the milestones it writes to the log.
 
 from __future__ import annotations
 
+import errno
 import shutil
 import subprocess
 import sys
@@ -316,6 +317,156 @@ def test_delete_asks_first_and_takes_the_action_with_its_settings(
         assert not mine.exists()
         kept = paths.settings_file.read_text(encoding="utf-8")
         assert "shout" not in kept and kept.startswith("# mine") and 'summarize = "clipboard"' in kept, kept
+
+
+def test_a_settings_file_the_disk_will_not_replace_is_a_failed_save_and_the_box_goes_back(
+    session: DesktopSession, paths: Paths, tmp_path: Path
+) -> None:
+    paths.config_dir.mkdir(parents=True)
+    written = b"# mine\n[review]\nbefore_replace = false   # ask me later\n"
+    paths.settings_file.write_bytes(written)
+    # Immutable: the file can be read, a file beside it made, but the move over it is refused, as Windows refuses
+    # it while another program holds the file.
+    with protected(paths.settings_file), own_settings_window(session, paths, tmp_path) as (command, window):
+        keys(session, "alt+g", "Tab", "Tab", "Tab", "space")  # General: language, start on login, review
+        failed = command.wait_milestone("settings-not-saved", 10, key="review.before_replace")
+        assert "could not be written (Operation not permitted)" in str(failed["problem"]), failed
+        assert paths.settings_file.read_bytes() == written
+        assert sorted(p.name for p in paths.config_dir.iterdir()) == ["settings.toml"], "a temporary file was left"
+        subprocess.run(["chattr", "-i", str(paths.settings_file)], check=True)
+        # The box shows the saved value again, so the next press turns review on.
+        keys(session, "space")
+        command.wait_milestone("settings-saved", 10, key="review.before_replace")
+        assert load_settings(paths.settings_file).settings.review_before_replace is True
+        assert "# ask me later" in paths.settings_file.read_text(encoding="utf-8")
+        keys(session, "Escape")
+        assert command.process.wait(timeout=20) == 0
+    assert "Traceback" not in command.output(), command.output()
+
+
+def test_a_new_action_whose_file_exists_is_refused_and_the_file_is_kept(
+    session: DesktopSession, paths: Paths, tmp_path: Path
+) -> None:
+    paths.user_actions_dir.mkdir(parents=True)
+    theirs = {"bar.toml": b'id = "foo"\ntitle = "Foo"\nprompt = "Say $text."\n',  # a file named unlike its id
+              "half.toml": b'id = "half"\ntitle = "Half\nprompt = "$text"\n'}  # a half-edited file that fails to load
+    for name, content in theirs.items():
+        (paths.user_actions_dir / name).write_bytes(content)
+    with own_settings_window(session, paths, tmp_path) as (command, window):
+        keys(session, "alt+a", "Tab", "Tab", "Tab", "Return")  # Actions: New action…
+        editor = popup_window(session, "new action")
+        wait_focused(session, editor)
+        session.xdotool("type", "--delay", "40", "bar")
+        keys(session, "Tab")
+        session.xdotool("type", "--delay", "40", "Bar")
+        refused = command.wait_milestone("action-checked", 10, id="bar", field="id")
+        assert refused["ok"] is False and "bar.toml holds your action 'foo'" in str(refused["problem"]), refused
+        keys(session, "shift+Tab", "BackSpace", "BackSpace", "BackSpace")
+        session.xdotool("type", "--delay", "40", "half")
+        refused = command.wait_milestone("action-checked", 10, id="half", field="id")
+        assert refused["ok"] is False and "half.toml is a file of yours that does not load" in str(refused["problem"])
+        keys(session, *["Tab"] * 8, "Return")  # to Save, which is off: nothing happens
+        time.sleep(1)
+        keys(session, "Escape")
+    assert not command.milestones("action-saved")
+    assert {name: (paths.user_actions_dir / name).read_bytes() for name in theirs} == theirs
+    assert sorted(p.name for p in paths.user_actions_dir.iterdir()) == sorted(theirs)
+
+
+SHOUT = 'id = "shout"\ntitle = "Shout"\norder = 1\nprompt = "Say $text loudly."\n'
+
+
+def test_an_action_file_changed_by_hand_while_the_editor_was_open_is_overwritten_only_when_asked(
+    session: DesktopSession, paths: Paths, tmp_path: Path
+) -> None:
+    paths.user_actions_dir.mkdir(parents=True)
+    mine = paths.user_actions_dir / "shout.toml"
+    mine.write_text(SHOUT, encoding="utf-8")
+    with own_settings_window(session, paths, tmp_path) as (command, window):
+        keys(session, "alt+a", "Tab", "Tab", "Tab", "Tab", "Return")  # Actions: the list (on Shout) … Edit…
+        editor = popup_window(session, "edit action shout")
+        wait_focused(session, editor)
+        by_hand = SHOUT + "# tried a new prompt in my text editor\n"
+        mine.write_text(by_hand, encoding="utf-8")
+        session.xdotool("type", "--delay", "40", "!")  # the title, where the editor opens
+        keys(session, *["Tab"] * 7, "Return")  # output, hotkey, system, prompt, sample, Try, Save
+        question = _dialog(session, "Action file changed")
+        wait_focused(session, question)
+        keys(session, "Return")  # No, the default
+        kept = command.wait_milestone("action-not-saved", 10, id="shout")
+        assert "keeps those changes" in str(kept["problem"]), kept
+        assert mine.read_text(encoding="utf-8") == by_hand
+        wait_focused(session, editor)
+        keys(session, "Return")  # Save still has the focus
+        question = _dialog(session, "Action file changed")
+        wait_focused(session, question)
+        keys(session, "Tab", "Return")  # Yes
+        command.wait_milestone("action-saved", 10, id="shout")
+        assert 'title = "Shout!"' in mine.read_text(encoding="utf-8")
+        # Saved by the editor itself, the file is the editor's again: the next Save asks nothing.
+        keys(session, "Return")
+        command.wait_milestone("action-saved", 10, count=2, id="shout")
+        keys(session, "Escape")
+    assert len(command.milestones("action-not-saved")) == 1
+
+
+def test_an_action_saved_on_a_full_disk_is_a_failed_save_and_the_old_file_stays_whole(
+    session: DesktopSession, paths: Paths, tmp_path: Path
+) -> None:
+    paths.config_dir.mkdir(parents=True)
+    with small_disk(paths.config_dir):
+        paths.user_actions_dir.mkdir()
+        mine = paths.user_actions_dir / "shout.toml"
+        # Just under one 4 KiB page, so the longer title needs a second one: a file truncated in place would
+        # free its page, take it again and be cut short at 4,096 bytes.
+        original = (SHOUT + "# " + "-" * (4080 - len(SHOUT) - 3) + "\n").encode()
+        mine.write_bytes(original)
+        fill(paths.config_dir)
+        with own_settings_window(session, paths, tmp_path) as (command, window):
+            keys(session, "alt+a", "Tab", "Tab", "Tab", "Tab", "Return")  # Edit…
+            editor = popup_window(session, "edit action shout")
+            wait_focused(session, editor)
+            session.xdotool("type", "--delay", "20", " as loud as you can, in capitals")
+            keys(session, *["Tab"] * 7, "Return")  # Save
+            failed = command.wait_milestone("action-not-saved", 10, id="shout")
+            assert "No space left on device" in str(failed["problem"]) and "it is as it was" in str(failed["problem"])
+            assert mine.read_bytes() == original
+            assert sorted(p.name for p in paths.user_actions_dir.iterdir()) == ["shout.toml"]
+            keys(session, "Escape")
+
+
+@contextmanager
+def protected(path: Path) -> Iterator[None]:
+    """`path` immutable (chattr +i: root, and a file system that has the flag) for the block."""
+    made = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make a file immutable here: {made.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+
+
+@contextmanager
+def small_disk(folder: Path) -> Iterator[None]:
+    """A 64 KiB file system of its own at `folder` (a tmpfs: root) for the block."""
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True,
+                             text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+def fill(folder: Path) -> None:
+    with open(folder / ".filler", "wb", buffering=0) as out:
+        try:
+            while True:
+                out.write(b"\0" * 4096)
+        except OSError as error:
+            assert error.errno == errno.ENOSPC
 
 
 class SettingsCommand(AgentLog):

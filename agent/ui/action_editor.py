@@ -6,16 +6,23 @@ none. Try runs the action as it stands on the sample text into a popup. Save
 writes `<id>.toml` in the actions folder; editing a file keeps its other fields
 (checks, placeholders, generation options) and its comments. A built-in opened
 here is saved as the person's own file with its id, which takes its place.
+
+The editor writes only the file it loaded as this action, or a new one: an
+`<id>.toml` that holds another action or does not load is refused beside the
+id. A file changed on disk since the editor read it (its hash differs) is
+overwritten only when the person says so. A write the disk refuses is a failed
+save with its reason, the old file whole (`files.write_file`).
 Every method runs on the Tk thread.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tkinter
 from collections.abc import Callable
 from pathlib import Path
-from tkinter import ttk
+from tkinter import messagebox, ttk
 from typing import Any
 
 import tomlkit
@@ -24,6 +31,7 @@ from tomlkit.exceptions import TOMLKitError
 from phitray.actions.library import builtin_files, read_action
 from phitray.actions.model import OUTPUTS, Action, parse_action
 from phitray.errors import ActionFileError, ConfigError
+from phitray.files import decode_text, encode_text, write_file
 from phitray.logs import milestone
 from phitray.ui.popup import take_keyboard
 from phitray.ui.settings_window import button_group
@@ -63,7 +71,9 @@ class ActionEditor:
         `on_saved(path)` follows a save. Both are called on the Tk thread."""
         self.actions_dir, self.existing, self.taken_ids = actions_dir, existing, taken_ids
         self._try_action, self._on_saved = try_action, on_saved
-        self.file: Path | None = None
+        self.file: Path | None = None  # the person's file this action was read from, which Save may replace
+        self.digest = b""  # its bytes' hash when read: a change made elsewhere since is asked about
+        self.bom = False  # it started with a byte-order mark, which Save keeps
         self.document: Any = tomlkit.document()
         if existing is not None:
             self.document = self._read_existing(existing)
@@ -116,15 +126,20 @@ class ActionEditor:
         take_keyboard(self.window, lambda: self.widgets["id"] if existing is None else self.widgets["title"])
 
     def _read_existing(self, existing: Action) -> Any:
-        """The file `existing` came from, comments and all: the person's own, or a built-in's text."""
+        """The file `existing` came from, comments and all: the person's own, or a built-in's text. A file that
+        no longer loads as this action is not taken as its file (Save then refuses to write over it)."""
         builtin = dict(builtin_files())
         try:
             if existing.source.startswith("built-in ") and existing.source[9:] in builtin:
                 return tomlkit.parse(builtin[existing.source[9:]])
-            if Path(existing.source).is_file():
-                self.file = Path(existing.source)
-                return tomlkit.parse(self.file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, TOMLKitError):
+            path = Path(existing.source)
+            if path.is_file():
+                data = path.read_bytes()
+                text, bom = decode_text(data)
+                if read_action(text, str(path)).id == existing.id:
+                    self.file, self.digest, self.bom = path, hashlib.sha256(data).digest(), bom
+                    return tomlkit.parse(text)
+        except (OSError, UnicodeDecodeError, TOMLKitError, ConfigError):
             pass
         return tomlkit.document()
 
@@ -162,6 +177,8 @@ class ActionEditor:
                 self.existing is None or action.id != self.existing.id):
             problem = ActionFileError(str(self._target(action.id)), "id", f"you already have an action {action.id!r}")
             action = None
+        elif problem is None and action is not None and (taken := self.may_not_write(self._target(action.id))):
+            problem, action = ActionFileError(str(self._target(action.id)), "id", taken), None
         if problem is not None:
             field_name = problem.field_name.split(".")[0]
             if field_name in self.problems:
@@ -196,6 +213,36 @@ class ActionEditor:
                 del document[name]
         return tomlkit.dumps(document)
 
+    def may_not_write(self, target: Path) -> str:
+        """Why Save may not write `target`, or "" when it may: it is the file this editor read, or there is none."""
+        if target == self.file or not target.exists():
+            return ""
+        try:
+            text, _ = decode_text(target.read_bytes())
+            other = read_action(text, str(target))
+        except UnicodeDecodeError:
+            why = "it is not UTF-8 text"
+        except OSError as error:
+            why = f"it cannot be read: {error.strerror or error}"
+        except ActionFileError as error:
+            why = error.problem if error.field_name in ("", "file") else f"{error.field_name}: {error.problem}"
+        else:
+            if other.id != target.stem:
+                return f"{target.name} holds your action {other.id!r}; choose another id"
+            return f"{target.name} already exists; choose another id, or Edit… that action"
+        return f"{target.name} is a file of yours that does not load ({why}); fix or delete it, or choose another id"
+
+    def changed_on_disk(self) -> bool:
+        """The file this editor read was changed elsewhere since (a file that is gone has nothing to lose)."""
+        if self.file is None:
+            return False
+        try:
+            return hashlib.sha256(self.file.read_bytes()).digest() != self.digest
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return True
+
     def save(self) -> None:
         """Save: write the file, check it as `actions check` reads it, tell the agent. Tk thread."""
         action = self.validate()
@@ -203,20 +250,41 @@ class ActionEditor:
             return
         target = self._target(action.id)
         text = self.file_text()
+        if self.file is not None and self.changed_on_disk() and not messagebox.askyesno(
+                "Action file changed", f"{self.file} was changed outside this editor since it opened. Save over "
+                "those changes?", parent=self.window, default="no"):
+            self._not_saved(action.id, f"{self.file.name} was changed outside this editor and keeps those changes. "
+                                       "Close the editor and Edit… the action again to start from them.")
+            return
+        if taken := self.may_not_write(target):  # made while the question was open
+            self._not_saved(action.id, taken)
+            return
+        data = encode_text(text, self.bom)
         try:
             read_action(text, str(target))
-            self.actions_dir.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        except (ConfigError, OSError) as error:
-            self.status.configure(text=f"Not saved: {error}", foreground=PROBLEM_COLOUR)
+            write_file(target, data)
+        except ConfigError as error:
+            self._not_saved(action.id, str(error))
+            return
+        except OSError as error:
+            kept = "it is as it was" if target.exists() else "nothing was written"
+            self._not_saved(action.id, f"{target} could not be written ({error.strerror or error}); {kept}.")
             return
         if self.file is not None and self.file != target and self.file.parent == self.actions_dir:
-            self.file.unlink(missing_ok=True)  # renamed: the old id's file would be a second copy
-        self.file, self.document = target, tomlkit.parse(text)
+            try:
+                self.file.unlink(missing_ok=True)  # renamed: the old id's file would be a second copy
+            except OSError as error:
+                log.warning("action %s: the old file %s stays: %s", action.id, self.file, error)
+        self.file, self.document, self.digest = target, tomlkit.parse(text), hashlib.sha256(data).digest()
         log.info("action %s saved to %s", action.id, target)
         self.status.configure(text=f"Saved to {target}.", foreground="")
         self._on_saved(target)
         milestone("action-saved", id=action.id)  # after the window, and the agent, loaded it
+
+    def _not_saved(self, action_id: str, problem: str) -> None:
+        self.status.configure(text=f"Not saved: {problem}", foreground=PROBLEM_COLOUR)
+        log.info("action %s not saved: %s", action_id, problem)
+        milestone("action-not-saved", id=action_id, problem=problem)
 
     def _next_field(self, event: tkinter.Event) -> str:  # type: ignore[type-arg]
         following = event.widget.tk_focusNext()

@@ -5,7 +5,9 @@ person's comments and order stay) and hands the new settings to its
 `SettingsHost`: the running agent applies them without a restart; the
 standalone `phitray settings` only writes the file. A file the window cannot
 understand is named at the top and every control is disabled: nothing in it is
-overwritten.
+overwritten. A write the disk refuses (full, or the file held by another
+program) is a failed save, said with its reason, and the controls show what
+was last saved again.
 
 Keyboard: the window takes the focus when it opens, on the tab row (Left and
 Right, Ctrl+Tab or Alt and the tab's underlined letter pick a tab); Tab walks
@@ -129,6 +131,9 @@ class SettingsWindow:
             page = ttk.Frame(self.notebook, padding=8)
             self.notebook.add(page, text=title, underline=0)
             self.sections.append(make(page, self))
+        # The Hotkeys tab shows the saved combo again after every recording itself; redrawing it would take
+        # the keyboard from the row the person is on.
+        self.redrawn_after_failure = [section for section in self.sections if not isinstance(section, HotkeysSection)]
         self.notebook.bind("<<NotebookTabChanged>>", lambda event: self._tab_shown())
         self.window.bind("<Escape>", lambda event: self.close())
         self.check_file()
@@ -150,19 +155,29 @@ class SettingsWindow:
         """Write one setting and apply it: "" when done, else what stopped it (nothing was written then).
         Hotkeys the desktop refused come back in `refused`."""
         self.refused = []
+        where = f"{name}.{action_id}" if action_id else name
         try:
             loaded = change_setting(self.paths.settings_file, name, value, action_id)
         except ConfigError as error:
             self.check_file()
-            self.say(str(error), problem=True)
-            return str(error)
+            return self._not_saved(where, str(error))
+        except OSError as error:  # the disk is full, or (Windows) another program holds the file
+            problem = self._not_saved(where, f"Not saved: {self.paths.settings_file} could not be written "
+                                             f"({error.strerror or error}); it still holds what it held.")
+            for section in self.redrawn_after_failure:  # a check box the person ticked goes back to the file's value
+                section.refresh()
+            return problem
         self.settings = loaded.settings
         self.refused = self.host.apply_settings(loaded.settings)
-        where = f"{name}.{action_id}" if action_id else name
         self.say(f"Saved {where} to {self.paths.settings_file.name}"
                  + ("." if self.host.live else "; it applies when Phi Tray starts."))
         milestone("settings-saved", key=where)  # written and, in the agent, applied
         return ""
+
+    def _not_saved(self, where: str, problem: str) -> str:
+        self.say(problem, problem=True)
+        milestone("settings-not-saved", key=where, problem=problem)
+        return problem
 
     def _tab_shown(self) -> None:
         """A tab was chosen: drawn again from the settings, which another tab may have changed. Tk thread."""
