@@ -34,6 +34,9 @@ every default applies. Loading never raises: a typo must not stop the tray.
     [review]
     before_replace = false         # edits open with their changes marked instead of replacing at once
 
+    [desktop]
+    terminals = ["myterm"]         # more terminals (X11 WM_CLASS, Windows window class): never sent Ctrl+C
+
     [log]
     level = "info"                 # debug | info | warning
     include_text = false           # write selected text and answers to the log (debugging only)
@@ -54,6 +57,7 @@ from phitray.errors import ConfigError
 from phitray.hotkeys import parse_combo
 
 Check = Callable[[Any], Any]  # returns the validated value or raises ValueError with the problem
+MAX_CLASS_CHARACTERS = 256  # X11's WM_CLASS and Windows' class names are short; longer is a mistake
 
 
 def _text(value: Any) -> str:
@@ -123,6 +127,20 @@ def _level(value: Any) -> str:
     return text
 
 
+def _window_classes(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list of window class names, not {type(value).__name__}")
+    names = []
+    for item in value:
+        name = item.strip() if isinstance(item, str) else ""
+        if not name or len(name) > MAX_CLASS_CHARACTERS or not name.isprintable():
+            raise ValueError(f"{str(item)[:40]!r} is not a window class name")
+        names.append(name)
+    return tuple(dict.fromkeys(names))
+
+
 def _per_action(check: Check) -> Check:
     def table(value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -168,6 +186,7 @@ class Settings:
     paste_timeout_ms: int = 1500
     use_primary: bool = False
     review_before_replace: bool = False
+    terminals: tuple[str, ...] = ()  # window classes treated as terminals besides the ones the agent knows
     log_level: str = "info"
     log_text: bool = False
     source: str = "defaults"
@@ -191,6 +210,7 @@ RAW_SETTINGS: dict[str, tuple[str, Check]] = {
     "capture.paste_timeout_ms": ("paste_timeout_ms", _milliseconds(50, 30_000)),
     "capture.use_primary": ("use_primary", _bool),
     "review.before_replace": ("review_before_replace", _bool),
+    "desktop.terminals": ("terminals", _window_classes),
     "log.level": ("log_level", _level),
     "log.include_text": ("log_text", _bool),
 }
@@ -249,5 +269,5 @@ def load_settings(path: Path) -> LoadedSettings:
 
 def _show(value: Any) -> str:
     if isinstance(value, tuple):
-        return ",".join(value)
+        return ",".join(value) or "(none)"
     return repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
