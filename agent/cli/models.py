@@ -1,4 +1,4 @@
-"""`phitray model list | pull | prepare | import | remove`."""
+"""`phitray model list | pull | verify | prepare | import | remove`."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 from phitray.backends.chain import survey
 from phitray.backends.prepare import WEIGHT_FORMATS, PrepareOptions, prepare
 from phitray.backends.registry import BACKEND_IDS
-from phitray.backends.store import InstalledModel, ModelStore
+from phitray.backends.store import InstalledModel, ModelStore, check_pins, refuse_native_code
 from phitray.cli.common import chain_options, say
-from phitray.errors import NoBackendLoaded, PhiTrayError
+from phitray.errors import ModelCorrupt, ModelNotInstalled, NoBackendLoaded, PhiTrayError
 from phitray.paths import Paths
 
 
@@ -74,6 +74,33 @@ def cmd_pull(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace, paths: Paths) -> int:
+    """Every file of the installed models (or of MODEL) read again and held against this release's pins;
+    exit 1 when one differs, is damaged or is refused."""
+    models, unreadable = ModelStore(paths.models_dir).scan()
+    models = [m for m in models if args.model in (None, m.model_id)]
+    unreadable = [u for u in unreadable if args.model in (None, u.model_id)]
+    if args.model and not models and not unreadable:
+        raise ModelNotInstalled(f"{args.model} is not installed; `phitray model list` shows what is.")
+    failed = bool(unreadable)
+    for broken in unreadable:
+        print(f"{'damaged':<10}{broken.model_id} ({broken.folder.name}): {broken.problem}")
+    for model in models:
+        label = f"{model.model_id} ({model.folder.name})"
+        try:
+            model.verify()  # sizes, the format's files, no native code: cheap, and a reason to read no further
+        except PhiTrayError as problem:
+            print(f"{'damaged' if isinstance(problem, ModelCorrupt) else 'refused':<10}{label}: {problem}")
+            failed = True
+            continue
+        check = check_pins(model)
+        print(f"{check.status:<10}{label}: {check.detail}")
+        failed = failed or check.status == "differs"
+    if not models and not unreadable:
+        print(f"No models installed in {paths.models_dir}.")
+    return 1 if failed else 0
+
+
 def cmd_prepare(args: argparse.Namespace, paths: Paths) -> int:
     options = PrepareOptions(args.source, args.backend, args.weight_format, args.group_size)
     name = args.name or Path(args.source.rstrip("/")).name
@@ -93,7 +120,9 @@ def _ensure(folder: Path) -> Path:
 
 
 def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
-    model = ModelStore(paths.models_dir).import_path(Path(args.path), args.name)
+    source = Path(args.path).expanduser()
+    refuse_native_code(source, args.name or source.stem)  # before any copy: a model is data only
+    model = ModelStore(paths.models_dir).import_path(source, args.name)
     print(f"{model.model_id}: {model.model_format} for {', '.join(model.backends)} in {model.folder}")
     return 0
 
@@ -116,6 +145,10 @@ def add_model_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPa
     pulling.add_argument("model", help="a catalog id: phi-3-mini-4k-instruct, starter, or phi-3-mini-fastdraft (a draft model)")
     pulling.add_argument("--backend", choices=BACKEND_IDS, help="default: the backend the chain picks here")
     pulling.set_defaults(handler=cmd_pull)
+
+    verifying = actions.add_parser("verify", help="read every file of installed models again and hold it against its pins")
+    verifying.add_argument("model", nargs="?", help="only this model (default: every installed model)")
+    verifying.set_defaults(handler=cmd_verify)
 
     preparing = actions.add_parser("prepare", help="convert a Hugging Face checkpoint for a backend")
     preparing.add_argument("source", help="a checkpoint folder (or a hub id when online)")

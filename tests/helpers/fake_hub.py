@@ -1,14 +1,20 @@
 """A local HTTP server that answers like the model hub, for `model pull` tests.
 
-It serves the three calls huggingface_hub's snapshot_download makes: the
-revision info (file list), HEAD for each file's metadata, and GET with Range.
+It serves the calls huggingface_hub makes: the revision info (file list), HEAD
+for each file's metadata, and GET with Range, at one commit (COMMIT, or "main").
 It can cut a file's first download short (to test resume) and counts requests.
+While it runs, PHITRAY_PINS names a pins file made from the files it serves
+(`pinned=False`: none), so pulls from it pass their checks; a test that changes
+`repos[...]` afterwards serves bytes that differ from the pins.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -16,12 +22,50 @@ from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
+from phitray.backends.pins import PINS_VARIABLE
+
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
-class FakeHub:
+def pins_of(repos: dict[str, dict[str, bytes]], revision: str = COMMIT) -> dict[str, object]:
+    """The pins file (pins.json's shape) for these repositories' files at `revision`."""
+    return {"repos": {repo: {"revision": revision,
+                             "files": {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                                       for name, data in files.items()}}
+                      for repo, files in repos.items()}}
+
+
+class Pinned:
+    """PHITRAY_PINS names a pins file for these repositories' files while the block runs (and for the
+    processes started in it); no server, so a pull meets whatever HF_ENDPOINT is."""
+
     def __init__(self, repos: dict[str, dict[str, bytes]]) -> None:
         self.repos = repos
+        self.folder = Path()
+        self.file = Path()
+        self.before: str | None = None
+
+    def __enter__(self) -> "Pinned":
+        self.folder = Path(tempfile.mkdtemp(prefix="phitray-pins-"))
+        self.file = self.folder / "pins.json"
+        self.file.write_text(json.dumps(pins_of(self.repos)), encoding="utf-8")
+        self.before = os.environ.get(PINS_VARIABLE)
+        os.environ[PINS_VARIABLE] = str(self.file)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if os.environ.get(PINS_VARIABLE) == str(self.file):  # a test may have named its own since
+            if self.before is None:
+                os.environ.pop(PINS_VARIABLE, None)
+            else:
+                os.environ[PINS_VARIABLE] = self.before
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class FakeHub:
+    def __init__(self, repos: dict[str, dict[str, bytes]], pinned: bool = True) -> None:
+        self.repos = repos
+        self.pins = Pinned(repos) if pinned else None
         self.requests: Counter[str] = Counter()
         self.ranges: list[str] = []
         self.cut_first_get: dict[str, int] = {}  # file path -> bytes to send before dropping the connection
@@ -47,11 +91,15 @@ class FakeHub:
 
     def __enter__(self) -> "FakeHub":
         self.thread.start()
+        if self.pins is not None:
+            self.pins.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+        if self.pins is not None:
+            self.pins.__exit__()
 
     def _serve(self, handler: BaseHTTPRequestHandler, body: bool) -> None:
         path = unquote(handler.path.split("?")[0])
@@ -67,7 +115,9 @@ class FakeHub:
         for repo, files in self.repos.items():
             prefix = f"/{repo}/resolve/"
             if path.startswith(prefix):
-                name = path[len(prefix):].split("/", 1)[1]
+                revision, name = path[len(prefix):].split("/", 1)
+                if revision not in (COMMIT, "main"):
+                    return self._send(handler, 404, b"", {"X-Error-Code": "RevisionNotFound"})
                 if name not in files:
                     return self._send(handler, 404, b"", {"X-Error-Code": "EntryNotFound"})
                 if name in self.fail_files:
@@ -135,3 +185,18 @@ def repo_of_folder(folder: Path, subfolder: str = "", extra: dict[str, bytes] | 
     prefix = f"{subfolder}/" if subfolder else ""
     files = {f"{prefix}{file.name}": file.read_bytes() for file in sorted(folder.iterdir()) if file.is_file()}
     return {**files, **(extra or {})}
+
+
+def catalog_pins(folder: Path) -> Path:
+    """A pins file naming one empty file in every hub repository of the catalog, for tests whose hub
+    cannot be reached: a pull gets as far as the network, as it would with a release's pins."""
+    from phitray.backends.catalog import CATALOG, HubSource
+
+    repos: dict[str, dict[str, bytes]] = {}
+    for model in CATALOG.values():
+        for source in model.sources.values():
+            if isinstance(source, HubSource):
+                repos.setdefault(source.repo_id, {})[f"{source.subfolder}/model.bin".lstrip("/")] = b""
+    file = folder / "pins.json"
+    file.write_text(json.dumps(pins_of(repos)), encoding="utf-8")
+    return file
