@@ -21,9 +21,16 @@ log = logging.getLogger(__name__)
 
 
 def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
-    address = instance_address(paths)
-    lock = InstanceLock(address)
-    if not lock.acquire():
+    try:
+        address = instance_address(paths)
+        lock = InstanceLock(address)
+        acquired = lock.acquire()
+    except DesktopError as error:  # another program holds the agent's address or lock: the sentence names it
+        # Started by the Run key or a shortcut, `phitray run` has no console: the log keeps the sentence too.
+        setup_logging(paths, "info")
+        log.info("phitray run did not start: %s", error)
+        raise
+    if not acquired:
         send_to_running(address, "show")
         say("Phi Tray is already running; it shows a notice. (`phitray stop` ends it.)")
         return 0

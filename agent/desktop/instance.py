@@ -1,9 +1,14 @@
-"""One agent per person: the first launch listens on a per-user address, a second one talks to it.
+"""One agent per person: the first launch holds a lock and listens on a per-user address; a later one
+talks to it over the channel (`channel`: JSON lines, never pickle).
 
-The address is a Unix socket in a private (0700) folder (`linux_instance`, for Linux and the other
-Unix desktops), or on Windows a named pipe behind a named mutex (`windows_instance`); the module is
-chosen here once. A socket file left by a crashed agent is detected (nobody answers) and replaced.
-The config dir is part of the address, so agents with separate settings (tests) do not see each other.
+The platform's module, chosen here once, makes the address and says who is at the other end:
+`linux_instance` (a Unix socket in a 0700 folder, SO_PEERCRED; Linux and the other Unix desktops) or
+`windows_instance` (a named pipe only the person's SID may open, behind a named mutex). A socket file
+left by a crashed agent is detected (nobody answers) and replaced. The config dir is part of the
+address, so agents with separate settings (tests) do not see each other.
+
+A program squatting the address never gets a launch to run its code: the launch reads its answer as
+text and, when that is not Phi Tray's, refuses it in one sentence naming the program (DesktopError).
 """
 
 from __future__ import annotations
@@ -11,97 +16,122 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 import zlib
 from collections.abc import Callable
-from multiprocessing.connection import Client, Listener
 
+from phitray.desktop.channel import Claim, Listener, encode, exchange, read_message
+from phitray.errors import DesktopError
 from phitray.paths import Paths
 
 if sys.platform == "win32":
-    from phitray.desktop import windows_instance as platform_lock
+    from phitray.desktop import windows_instance as transport
 else:
-    from phitray.desktop import linux_instance as platform_lock
+    from phitray.desktop import linux_instance as transport
 
 log = logging.getLogger(__name__)
-CONNECT_TIMEOUT_SECONDS = 3.0
+# How long a launch that found the lock held waits for its holder to answer: an agent answers from the
+# moment it holds the lock, so only one that is starting this instant makes it wait at all.
+HOLDER_WAIT_SECONDS = 2.0
 
 
 def instance_address(paths: Paths) -> str:
+    """The address of this person's agent for these settings. DesktopError where the platform refuses
+    the place it would be (a socket folder another user owns or may open)."""
     # A checksum, not hashlib: hashlib loads OpenSSL's libcrypto, 3.5 MB the daemon would hold for a name.
-    return platform_lock.address(f"{zlib.crc32(str(paths.config_dir.resolve()).encode()):08x}")
+    return transport.address(f"{zlib.crc32(str(paths.config_dir.resolve()).encode()):08x}")
 
 
 def send_to_running(address: str, message: str) -> str | None:
-    """The running agent's answer to `message`, or None when no agent listens there."""
+    """The running agent's answer to `message`, or None when no agent listens there. DesktopError when
+    what answers there is not the person's Phi Tray."""
+    stream = transport.connect(address)
+    if stream is None:
+        return None
     try:
-        with Client(address, family=platform_lock.FAMILY) as connection:
-            connection.send(message)
-            if connection.poll(CONNECT_TIMEOUT_SECONDS):
-                return str(connection.recv())
-            return ""
-    except (FileNotFoundError, ConnectionRefusedError, ConnectionResetError, EOFError, BrokenPipeError):
-        return None
-    except OSError as error:  # Windows: ERROR_FILE_NOT_FOUND / ERROR_PIPE_BUSY come as OSError
-        log.debug("no agent at %s: %s", address, error)
-        return None
+        return exchange(stream, address, message)
+    finally:
+        stream.close()
+
+
+def answer_starting(message: str) -> str:
+    """What the lock answers before the agent hands it its own answers: the agent is there, not ready."""
+    return "starting"
 
 
 class InstanceLock:
-    """Held by the running agent; `serve` answers messages from later launches on a thread."""
+    """Held by the running agent; answers later launches from `acquire` on, on the "instance" thread."""
 
     def __init__(self, address: str) -> None:
         self.address = address
+        self._claim: Claim | None = None
         self._listener: Listener | None = None
         self._thread: threading.Thread | None = None
-        self._claim: platform_lock.Claim | None = None
+        self._handle: Callable[[str], str] = answer_starting
 
     def acquire(self) -> bool:
-        """True if this is now the one agent; False if another one answers at the address."""
-        self._claim = platform_lock.claim(self.address)
-        if self._claim is None:
-            return False
+        """True if this is now the one agent; False if the person's agent answers at the address.
+        DesktopError when another program holds the address or the lock (it says which, where the
+        system tells, and what to do)."""
+        claim = transport.claim(self.address)
+        if claim is None:
+            return self._holder_answers()
         try:
-            self._listener = Listener(self.address, family=platform_lock.FAMILY)
-            return True
-        except OSError:
-            if send_to_running(self.address, "ping") is not None:
-                self._drop_claim()
-                return False
-            if platform_lock.remove_leftover(self.address):  # a socket file left behind by an agent that died
-                self._listener = Listener(self.address, family=platform_lock.FAMILY)
-                return True
-            self._drop_claim()
+            listener = transport.listen(self.address)
+            if listener is None:
+                if send_to_running(self.address, "ping") is not None:
+                    claim.release()
+                    return False  # an agent of an older version, which held no lock
+                if transport.remove_leftover(self.address):  # a socket file left behind by an agent that died
+                    listener = transport.listen(self.address)
+            if listener is None:
+                raise DesktopError(f"Phi Tray cannot listen at {self.address}, and nothing answers there: "
+                                   "restart the computer if this persists.")
+        except BaseException:
+            claim.release()
             raise
+        self._claim, self._listener = claim, listener
+        self._thread = threading.Thread(target=self._accept, args=(listener,), name="instance", daemon=True)
+        self._thread.start()
+        return True
+
+    def _holder_answers(self) -> bool:
+        """The lock is held by another process of the person's: False once it answers as Phi Tray."""
+        deadline = time.monotonic() + HOLDER_WAIT_SECONDS
+        while send_to_running(self.address, "ping") is None:
+            if time.monotonic() > deadline:
+                raise DesktopError(
+                    f"Another program holds Phi Tray's lock for {self.address} but nothing answers there: end any "
+                    "other Phi Tray (or a program that stands in for it) and start Phi Tray again.")
+            time.sleep(0.1)
+        return False
 
     def serve(self, handle: Callable[[str], str]) -> None:
         """Answer each message with `handle(message)`, which runs on the "instance" thread."""
-        self._thread = threading.Thread(target=self._accept, args=(handle,), name="instance", daemon=True)
-        self._thread.start()
+        self._handle = handle
 
-    def _accept(self, handle: Callable[[str], str]) -> None:
-        """The instance thread: one short connection at a time."""
-        listener = self._listener  # release() clears the attribute while this thread may be in accept()
-        assert listener is not None
+    def _accept(self, listener: Listener) -> None:
+        """The "instance" thread: one short connection at a time, until release()."""
         while True:
-            try:
-                connection = listener.accept()
-            except (OSError, EOFError):
+            stream = listener.accept()
+            if stream is None:
                 return  # closed
             try:
-                with connection:
-                    if connection.poll(CONNECT_TIMEOUT_SECONDS):
-                        connection.send(handle(str(connection.recv())))
-            except Exception:  # a broken client must not stop the lock
+                if not stream.peer.same_user:
+                    log.warning("instance: refused a connection from another user's %s", stream.peer.describe())
+                    continue
+                stream.send(encode("answer", self._handle(read_message(stream, "ask"))))
+            except (OSError, ValueError) as error:  # a client that is not a Phi Tray launch
+                log.warning("instance: %s %s", stream.peer.describe(), error)
+            except Exception:  # a fault of the handler must not stop the lock
                 log.exception("instance message failed")
-
-    def _drop_claim(self) -> None:
-        if self._claim is not None:
-            claim, self._claim = self._claim, None
-            claim.release()
+            finally:
+                stream.close()
 
     def release(self) -> None:
-        self._drop_claim()
         if self._listener is not None:
             listener, self._listener = self._listener, None
             listener.close()
-            platform_lock.remove_leftover(self.address)
+        if self._claim is not None:
+            claim, self._claim = self._claim, None
+            claim.release()

@@ -1,12 +1,19 @@
-"""Start on login in the registry, the single-instance pipe, the engine on the Windows wheels."""
+"""Start on login in the registry, the single-instance pipe and its security, the engine on the Windows wheels."""
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
+import re
 import sys
+import threading
 import winreg
+from ctypes import wintypes
+from multiprocessing.connection import Listener
 from pathlib import Path
 
+import pytest
 
 from phitray.actions.library import load_actions
 from phitray.actions.runner import run_action
@@ -16,9 +23,15 @@ from phitray.backends.chain import ChainOptions, survey
 from phitray.backends.registry import DEFAULT_CHAIN, OPT_IN
 from phitray.backends.store import ModelStore
 from phitray.desktop.instance import InstanceLock, instance_address, send_to_running
+from phitray.desktop.windows_instance import (
+    ERROR_ALREADY_EXISTS, INVALID_HANDLE_VALUE, OPEN_EXISTING, kernel32, own_sid,
+)
+from phitray.desktop.windows_pipe_rules import mutex_name
+from phitray.errors import DesktopError
 from phitray.paths import Paths
 from phitray.host.client import ModelHost
 
+READ_CONTROL = 0x00020000  # enough to read an object's security descriptor
 
 def test_the_run_value_is_written_read_back_repaired_and_removed() -> None:
     entry = WindowsRunKey([sys.executable, "-m", "phitray", "run"], value_name="Phi Tray test")
@@ -66,15 +79,90 @@ def test_a_run_value_switched_off_in_windows_startup_settings_is_off_until_enabl
 def test_a_second_instance_is_refused_over_the_named_pipe(tmp_path: Path) -> None:
     paths = Paths(tmp_path / "config", tmp_path / "data", tmp_path / "cache", tmp_path / "log")
     address = instance_address(paths)
-    assert address.startswith("\\\\.\\pipe\\phitray-")
+    assert address.startswith(f"\\\\.\\pipe\\phitray-{own_sid()}-")
     first = InstanceLock(address)
     assert first.acquire()
+    assert send_to_running(address, "show") == "starting"  # it answers from the moment it holds the lock
     first.serve(lambda message: f"got {message}")
     try:
         assert not InstanceLock(address).acquire()
         assert send_to_running(address, "show") == "got show"
     finally:
         first.release()
+    assert send_to_running(address, "show") is None
+
+
+def security_descriptor(handle: int) -> str:
+    """The owner and DACL of a kernel object, in SDDL."""
+    advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)
+    advapi32.GetSecurityInfo.argtypes = [wintypes.HANDLE, ctypes.c_int, wintypes.DWORD, wintypes.LPVOID,
+                                         wintypes.LPVOID, wintypes.LPVOID, wintypes.LPVOID, ctypes.POINTER(wintypes.LPVOID)]
+    advapi32.GetSecurityInfo.restype = wintypes.DWORD
+    advapi32.ConvertSecurityDescriptorToStringSecurityDescriptorW.argtypes = [
+        wintypes.LPVOID, wintypes.DWORD, wintypes.DWORD, ctypes.POINTER(wintypes.LPWSTR), wintypes.LPVOID]
+    descriptor, text = wintypes.LPVOID(), wintypes.LPWSTR()
+    owner_and_dacl = 0x1 | 0x4  # OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION
+    assert advapi32.GetSecurityInfo(handle, 6, owner_and_dacl, None, None, None, None, ctypes.byref(descriptor)) == 0
+    assert advapi32.ConvertSecurityDescriptorToStringSecurityDescriptorW(descriptor, 1, owner_and_dacl,
+                                                                          ctypes.byref(text), None)
+    return str(text.value)
+
+
+def test_the_pipe_and_its_lock_admit_the_persons_sid_alone(tmp_path: Path) -> None:
+    paths = Paths(tmp_path / "config", tmp_path / "data", tmp_path / "cache", tmp_path / "log")
+    address = instance_address(paths)
+    lock = InstanceLock(address)
+    assert lock.acquire()
+    one_entry_for_the_person = re.compile(rf"O:{own_sid()}D:P\(A;;[A-Z0-9x]+;;;{own_sid()}\)", re.IGNORECASE)
+    try:
+        assert kernel32.WaitNamedPipeW(address, 5000)
+        pipe = kernel32.CreateFileW(address, READ_CONTROL, 0, None, OPEN_EXISTING, 0, None)
+        assert pipe not in (None, INVALID_HANDLE_VALUE), ctypes.get_last_error()
+        try:
+            assert one_entry_for_the_person.fullmatch(security_descriptor(pipe))
+        finally:
+            kernel32.CloseHandle(pipe)
+        mutex = kernel32.CreateMutexW(None, False, mutex_name(address))
+        assert mutex and ctypes.get_last_error() == ERROR_ALREADY_EXISTS
+        try:
+            assert one_entry_for_the_person.fullmatch(security_descriptor(mutex))
+        finally:
+            kernel32.CloseHandle(mutex)
+    finally:
+        lock.release()
+
+
+def test_a_pipe_squatter_that_answers_a_pickle_is_named_and_never_unpickled(tmp_path: Path) -> None:
+    paths = Paths(tmp_path / "config", tmp_path / "data", tmp_path / "cache", tmp_path / "log")
+    address = instance_address(paths)
+    marker = tmp_path / "squatter-code-ran"
+
+    class CreatesMarker:
+        def __reduce__(self) -> tuple[object, tuple[str, str]]:
+            return (open, (str(marker), "w"))
+
+    # multiprocessing's pipe, with no security descriptor of its own, answering as the old channel read.
+    squatter = Listener(address, family="AF_PIPE")
+
+    def answer() -> None:
+        """The squatter's thread."""
+        while True:
+            try:
+                connection = squatter.accept()
+            except OSError:
+                return
+            connection.send(CreatesMarker())
+
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        expected = rf"Another program \(python(w)?\.exe, process {os.getpid()}\) holds Phi Tray's address"
+        with pytest.raises(DesktopError, match=expected):
+            send_to_running(address, "status")
+        with pytest.raises(DesktopError, match=expected):
+            InstanceLock(address).acquire()
+        assert not marker.exists()
+    finally:
+        squatter.close()
 
 
 def paths_for(data: Path, tmp_path: Path) -> Paths:
