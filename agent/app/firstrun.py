@@ -4,8 +4,11 @@ When the model the settings ask for (Phi-3 by default) is a catalog model and
 nothing but what ships (the starter) is installed, the agent loads the starter
 first, so a person can work within seconds, and downloads the wanted model for
 the backend the model host would use: the first backend of the chain whose
-library and device the starter's host found (its chain decisions). Progress
-goes to the tray; once the download is verified the daemon switches hosts.
+library and device the starter's host found (its chain decisions) and whose
+files this release pins. Progress goes to the tray; once the download is
+verified the daemon switches hosts. What is said names a model only once a host
+has loaded it: the welcome waits for the starter's host, and a notice never
+says the agent stays on a starter that did not load.
 
 What was already said lives in a small marker file (`Paths.first_run_file`):
 the welcome, and that the hub could not be reached, are said once, not again at
@@ -25,6 +28,7 @@ from pathlib import Path
 from phitray.backends.catalog import CATALOG, PHI3_DRAFT_MODEL, STARTER_MODEL
 from phitray.backends.chain import Decision
 from phitray.backends.download_meter import DownloadStatus
+from phitray.backends.pins import pinned
 from phitray.backends.store import InstalledModel, ModelStore
 from phitray.downloads import Download, DownloadOutcome
 from phitray.errors import PhiTrayError
@@ -66,7 +70,8 @@ def write_said(path: Path, said: Said) -> None:
 
 @dataclass(frozen=True)
 class StartPlan:
-    """Which model the first host loads, what to download once it is up, and what to tell the person now."""
+    """Which model the first host loads, what to download once it is up, and what to tell the person once
+    that model is loaded."""
 
     model_id: str
     download: str = ""  # the catalog model to fetch in the background; "" for none
@@ -105,41 +110,53 @@ def plan_start(settings: Settings, installed: Iterable[InstalledModel], said: Sa
 
 def download_backend(model_id: str, chain: Iterable[str], decisions: Iterable[Decision]) -> str | None:
     """The backend to download `model_id` for: the first of the chain whose library and device the
-    host's probe found and for which the catalog has files; None when there is none."""
+    host's probe found and for which the catalog has pinned files; None when there is none."""
     probed = {d.backend_id: d for d in decisions if d.outcome in ("chosen", "skipped")}
-    sources = CATALOG[model_id].sources if model_id in CATALOG else {}
     for backend_id in chain:
         decision = probed.get(backend_id)
-        if decision is not None and decision.installed and decision.device_present and backend_id in sources:
+        if decision is not None and decision.installed and decision.device_present and pinned(model_id, backend_id):
             return backend_id
     return None
 
 
-def outcome_notice(outcome: DownloadOutcome, said: Said, how: str = "") -> tuple[str, Said]:
+def loaded_model(decisions: Iterable[Decision]) -> str:
+    """The model a host's chain decisions say it loaded ("" when it loaded none)."""
+    return next((d.model_id for d in decisions if d.outcome == "chosen"), "")
+
+
+def no_download_welcome(wanted: str, how: str) -> str:
+    """The welcome when the starter is up but nothing of the wanted model can be fetched here."""
+    return (_on_the_starter(how, "is ready on") + f"{wanted} is not downloaded: this release pins no files of it "
+            "for a backend this machine can run. Bring a prepared copy with `phitray model import PATH`.")
+
+
+def outcome_notice(outcome: DownloadOutcome, said: Said, how: str = "", on_starter: bool = True) -> tuple[str, Said]:
     """What to tell the person when a background download ends, and what has then been said.
 
     A notice replaces the one before it (the welcome, on a first run without the hub), so the ones
-    that keep the starter repeat `how` (how_to_start) near their start, where a cut notice keeps it."""
+    that keep the starter repeat `how` (how_to_start) near their start, where a cut notice keeps it.
+    `on_starter`: the starter is the model loaded now; when it is not, no notice says it stays there."""
+    stays = _on_the_starter(how) if on_starter else ""
     if outcome.kind == "installed":
         return f"{outcome.model_id} is downloaded; switching to it.", said
     if outcome.kind == "offline":
         if said.hub_unreachable:
             return "", said
-        return (_on_the_starter(how) + f"{outcome.message} It tries again at the next start.",
-                replace(said, hub_unreachable=True))
+        return stays + f"{outcome.message} It tries again at the next start.", replace(said, hub_unreachable=True)
     if outcome.kind == "failed":
-        return _on_the_starter(how) + f"{outcome.model_id} was not downloaded: {outcome.message}", said
+        return stays + f"{outcome.model_id} was not downloaded: {outcome.message}", said
     if outcome.kind == "stopped":
-        return (f"Stopped downloading {outcome.model_id}; nothing of it was kept. Phi Tray stays on its starter "
-                f"model. Download it from Settings, or with `phitray model pull {outcome.model_id}`.",
+        return (f"Stopped downloading {outcome.model_id}; nothing of it was kept. "
+                + ("Phi Tray stays on its starter model. " if on_starter else "")
+                + f"Download it from Settings, or with `phitray model pull {outcome.model_id}`.",
                 replace(said, download_stopped=True))
     return "", said
 
 
-def _on_the_starter(how: str) -> str:
+def _on_the_starter(how: str, verb: str = "stays on") -> str:
     """"Phi Tray stays on its small starter model (select text and press …). " """
     hint = f" ({how[:1].lower()}{how[1:].rstrip('.')})" if how else ""
-    return f"Phi Tray stays on its small starter model{hint}. "
+    return f"Phi Tray {verb} its small starter model{hint}. "
 
 
 def should_switch(downloaded: str, current_model: str, wanted_model: str) -> bool:
@@ -162,36 +179,46 @@ class FirstRun:
         self.paths, self.call_soon = paths, call_soon
         self.notify, self.show, self.installed = notify, show, installed
         self.waiting = ""  # the model to fetch once the starter's host has probed the chain
+        self.plan = StartPlan("")  # this start's plan; its notice waits for its model's host
+        self.loaded = ""  # the model the current host loaded ("" while none is)
         self.how = ""  # how_to_start, repeated by a notice that replaces the welcome
         self.download: Download | None = None
 
     def start_model(self, settings: Settings) -> str:
-        """The model the first host loads; says the welcome once and remembers what to download."""
+        """The model the first host loads; remembers what to download, and the welcome to say once that
+        model is up."""
         try:
             models = ModelStore(self.paths.models_dir).installed()
         except (OSError, PhiTrayError):
             models = []
-        said = read_said(self.paths.first_run_file)
-        plan = plan_start(settings, models, said)
+        self.plan = plan_start(settings, models, read_said(self.paths.first_run_file))
         self.how = how_to_start(settings)
-        if plan.model_id != settings.model_id:
-            log.info("first run: starting on %s; %s", plan.model_id,
-                     f"{plan.download} downloads once it is up" if plan.download else "nothing to download")
-        self.waiting = plan.download
-        if plan.notice:
-            self.notify(plan.notice, "Phi Tray: welcome")
-            write_said(self.paths.first_run_file, replace(said, welcome=True))
-        return plan.model_id
+        if self.plan.model_id != settings.model_id:
+            log.info("first run: starting on %s; %s", self.plan.model_id,
+                     f"{self.plan.download} downloads once it is up" if self.plan.download else "nothing to download")
+        self.waiting = self.plan.download
+        return self.plan.model_id
 
     def host_settled(self, chain: tuple[str, ...], decisions: Iterable[Decision]) -> None:
-        """A host is ready or failed: its chain decisions say which backend to download for."""
+        """A host is ready or failed: what it loaded decides what may be said, its chain decisions which
+        backend to download for."""
+        decisions = tuple(decisions)
+        self.loaded = loaded_model(decisions)
+        welcome, self.plan = self.plan.notice, replace(self.plan, notice="")
+        if welcome and self.loaded != self.plan.model_id:
+            welcome = ""  # the daemon says why no model loaded; the welcome waits for a start that loads one
+            log.info("first run: %s did not load; the welcome waits for the next start", self.plan.model_id)
         if not self.waiting:
+            self._welcome(welcome)
             return
         model_id, self.waiting = self.waiting, ""
         backend_id = download_backend(model_id, chain, decisions)
         if backend_id is None:
-            log.warning("first run: no backend of %s can run %s; not downloading it", chain, model_id)
+            log.warning("first run: no backend of %s has pinned files of %s it can run; not downloading it",
+                        chain, model_id)
+            self._welcome(welcome and no_download_welcome(model_id, self.how))
             return
+        self._welcome(welcome)
         self.download = Download(
             ModelStore(self.paths.models_dir), model_id, backend_id, "first-run",
             lambda status: self.call_soon(lambda: self._progress(model_id, status)),
@@ -199,6 +226,12 @@ class FirstRun:
         # The tray shows it from its first byte count, once the hub has answered: no flash of
         # "downloading" where there is no network.
         self.download.start()
+
+    def _welcome(self, notice: str) -> None:
+        """Say the welcome (when there is one to say) and remember that it was said."""
+        if notice:
+            self.notify(notice, "Phi Tray: welcome")
+            write_said(self.paths.first_run_file, replace(read_said(self.paths.first_run_file), welcome=True))
 
     def stop(self) -> None:
         """The person stopped the download from the tray."""
@@ -220,7 +253,7 @@ class FirstRun:
         self.download = None
         self.show("")
         said = read_said(self.paths.first_run_file)
-        notice, now_said = outcome_notice(outcome, said, self.how)
+        notice, now_said = outcome_notice(outcome, said, self.how, on_starter=self.loaded == STARTER_MODEL)
         if now_said != said:
             write_said(self.paths.first_run_file, now_said)
         if notice:
