@@ -28,25 +28,31 @@ URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]»”]+", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # A number: digits in any script, with group separators (one kind) and a decimal mark; not inside a word
 # (ext4, IPv6, %1$s), a sign only where a word could not end before it.
-NUMBER = re.compile(r"(?<![A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff_%{$#\d])"
+NUMBER = re.compile(r"(?<![A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff_%{$\d])"
                     r"(?:(?<![\w.,])[-−+])?\d+(?:(?:[.,'’٬٫]|[ \u00a0\u202f\u2009](?=\d{3}(?!\d)))\d+)*")
 _SEPARATOR = re.compile(r"[.,'’٬٫ \u00a0\u202f\u2009]")
 # Code a translation keeps as it is: placeholders (%s, %(name)s, {0}, ${VAR}), options (--help), paths and
 # file or host names. Edits keep word-like identifiers too: snake_case, mixedCase, words with digits (IPv6).
-CODE = re.compile(r"%\(\w+\)\w|%\d*\$?[sdif]|\{\w*\}|\$\{\w+\}|\$[A-Z_][A-Z0-9_]*|(?<!\S)--?[A-Za-z][\w-]*"
-                  r"|(?<![\w/])(?:~|\.{1,2})?/[\w.-]+(?:/[\w.-]+)*|\b\w+\.(?:conf|txt|py|sh|cfg|ini|json|org|com|net)\b")
+CODE = re.compile(r"\b[A-Z][A-Z0-9_]{2,}(?==)|%\(\w+\)\w|%\d*\$?[sdif]|\{\w*\}|\$\{\w+\}|\$[A-Z_][A-Z0-9_]*|(?<!\S)(?:--[A-Za-z][\w-]*|-[A-Za-z0-9]{1,2}\b)"
+                  r"|(?<![\w/])(?:~|\.{1,2})?/(?=[\w./-]*[A-Za-z])[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*|\b\w+\.(?:conf|txt|py|sh|cfg|ini|json|org|com|net)\b")
 WORDLIKE = re.compile(r"\b\w+_\w+\b|\b[a-z]+[A-Z]\w*|\b[A-Za-z]+\d\w*")
 IDENTIFIER = re.compile(f"{CODE.pattern}|{WORDLIKE.pattern}")
 # Two to six capitals: GNU, URL, NSS; a longer word in capitals is shouted, not an acronym.
 ACRONYM = re.compile(r"(?<![\w-])[A-ZÀ-ÞА-ЯЁΑ-Ω][A-ZÀ-ÞА-ЯЁΑ-Ω]{1,5}(?![\w-])")
 POSITIONAL = re.compile(r"%\d+\$")  # %1$s is %s put in its place
 NOUN_CAPITALISING = ("de", "lb")
+# Languages writing 1.200,5 (a comma before decimals); the rest write 1,200.5. Unknown: either reading.
+DECIMAL_COMMA = frozenset("de fr es pt it nl sv da no nb nn pl cs sk sl hr sr bs tr fi ru uk be bg mk el id vi ro hu "
+                          "lt lv et ca gl eu is af az kk uz ky sq ka hy mn".split())
+DECIMAL_POINT = frozenset("en zh ja ko he hi bn th ar fa ur ta te kn ml mr gu pa ne si my km lo ms tl sw".split())
 SENTENCE_END = ".!?:;。！？؟।\n\"“”«»()[]•*#>-–—"
 TYPO_SIMILARITY = 0.75
+ONE = frozenset({0.0, 1.0})  # a translation may write "one" as 1 (1つ) or the other way round
 
 
-def number_values(token: str) -> tuple[frozenset[float], ...]:
-    """Each number a token can be read as, as a set of its possible values; a date gives its parts."""
+def number_values(token: str, decimal_comma: bool | None = None) -> tuple[frozenset[float], ...]:
+    """Each number a token can be read as, as a set of its possible values; a date gives its parts.
+    `decimal_comma`: whether the language writes decimals after a comma (None: not known, either)."""
     digits = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in token)
     sign = -1.0 if digits[0] in "-−" else 1.0
     digits = digits.lstrip("-−+")
@@ -65,26 +71,40 @@ def number_values(token: str) -> tuple[frozenset[float], ...]:
         if kinds[0] in " \u00a0\u202f\u2009'’٬":
             return (frozenset({sign * grouped}),)
         decimal = float(f"{whole}.{tail}")
-        readings = {sign * decimal, sign * grouped} if len(tail) == 3 and len(whole) <= 3 else {sign * decimal}
-        return (frozenset(readings),)
+        if len(tail) != 3 or len(whole) > 3:
+            return (frozenset({sign * decimal}),)
+        if decimal_comma is None or kinds[0] not in ".,":
+            return (frozenset({sign * decimal, sign * grouped}),)
+        return (frozenset({sign * (decimal if (kinds[0] == ",") == decimal_comma else grouped)}),)
     decimal_mark = separators[-1]  # 1.200,50 / 1,200.50 / 1 200,5: the last kind is the decimal mark
     whole = "".join(parts[:-1])
     return (frozenset({sign * float(f"{whole}.{parts[-1]}")}),) if decimal_mark in ".,٫" else \
         (frozenset({sign * float("".join(parts))}),)
 
 
-def numbers(text: str) -> list[tuple[str, frozenset[float]]]:
-    """(as written, possible values) of every number outside URLs, e-mail addresses and identifiers."""
+def decimal_comma(language: str | None) -> bool | None:
+    return True if language in DECIMAL_COMMA else False if language in DECIMAL_POINT else None
+
+
+def numbers(text: str, language: str | None = None) -> list[tuple[str, frozenset[float]]]:
+    """(as written, possible values) of every number outside URLs, e-mail addresses and identifiers,
+    read as the text's language writes them."""
     rest = IDENTIFIER.sub(" ", EMAIL.sub(" ", URL.sub(" ", text)))
     found = []
+    comma = decimal_comma(language)
     for match in NUMBER.finditer(rest):
-        for values in number_values(match.group()):
+        for values in number_values(match.group(), comma):
             found.append((match.group().strip(), values))
     return found
 
 
-def _number_kept(values: frozenset[float], others: list[tuple[str, frozenset[float]]]) -> bool:
-    return any(values & theirs for _, theirs in others)
+def _digits(written: str) -> str:
+    return "".join(str(unicodedata.digit(c)) for c in written if c.isdigit()).lstrip("0")
+
+
+def _number_kept(written: str, values: frozenset[float], others: list[tuple[str, frozenset[float]]]) -> bool:
+    """The same value, written with the same digits: 1,200 is 1.200 and 1 200, never 1,2000 or 12.00."""
+    return any(values & theirs and _digits(written) == _digits(their) for their, theirs in others)
 
 
 def identifiers(text: str, wordlike: bool = True) -> set[str]:
@@ -115,14 +135,14 @@ def names(text: str, language: str | None) -> set[str]:
     return found
 
 
-def _typo_of(fact: str, tokens: Iterable[str]) -> bool:
+def _typo_of(fact: str, tokens: Iterable[str], case: bool = False) -> bool:
     """Whether some token is the fact with a typo corrected (or made): one letter off (two swapped count
-    as one) and any case, or, for longer facts, close in spelling and length."""
-    lowered = fact.lower()
+    as one), or, for longer facts, close in spelling and length. `case`: capitals must match (acronyms)."""
+    lowered = fact if case else fact.lower()
     if len(fact) < 3:
         return False
     for token in tokens:
-        other = token.lower()
+        other = token if case else token.lower()
         if OSA.distance(lowered, other) <= 1 or (
                 len(fact) >= 6 and abs(len(other) - len(lowered)) <= max(2, len(lowered) // 4)
                 and OSA.normalized_similarity(lowered, other) >= TYPO_SIMILARITY):
@@ -130,9 +150,11 @@ def _typo_of(fact: str, tokens: Iterable[str]) -> bool:
     return False
 
 
-def lost_facts(text: str, answer: str, language: str | None, every: bool = True) -> list[str]:
-    """The facts of the text the answer lacks, and numbers it adds (as "+n"). `every`: names and
-    acronyms too, else numbers, URLs, e-mail addresses and identifiers only."""
+def lost_facts(text: str, answer: str, language: str | None, every: bool = True,
+               answer_language: str | None = None) -> list[str]:
+    """The facts of the text the answer lacks, and numbers it adds (as "+n"). `every`: word-like
+    identifiers, names and acronyms too, else numbers, URLs, e-mail addresses and code only. Code is
+    kept as written (%1$s may stand for %s); the rest may be a corrected typo of itself."""
     lost: list[str] = []
     answer_tokens = set(re.findall(r"[^\s,;:!?()\"'“”«»]+", answer)) | set(WORD.findall(answer))
     lowered = answer.lower()
@@ -140,27 +162,33 @@ def lost_facts(text: str, answer: str, language: str | None, every: bool = True)
         if found.rstrip(".").lower() not in lowered:
             lost.append(found)
     unplaced = POSITIONAL.sub("%", answer)
+    code = identifiers(text, wordlike=False)
     for found in sorted(identifiers(text, wordlike=every)):
-        if found not in answer and POSITIONAL.sub("%", found) not in unplaced and not _typo_of(found, answer_tokens):
+        if found not in answer and POSITIONAL.sub("%", found) not in unplaced and \
+                (found in code or not _typo_of(found, answer_tokens)):
             lost.append(found)
     if every:
         for found in sorted(acronyms(text)):
             if found not in answer_tokens and not re.search(rf"(?<![^\W\d_]){re.escape(found)}", answer) \
-                    and not _typo_of(found, answer_tokens):
+                    and not _typo_of(found, answer_tokens, case=True):
                 lost.append(found)
         answer_words = {w.lower() for w in WORD.findall(answer)}
         for found in sorted(names(text, language)):
             if found.lower() not in answer_words and found.lower() not in lowered and not _typo_of(found, answer_words):
                 lost.append(found)
-    lost += [written for written, values in numbers(text) if not _number_kept(values, numbers(answer))]
-    lost += [f"+{written}" for written in added_numbers(text, answer)]
+    theirs = numbers(answer, answer_language)
+    lost += [written for written, values in numbers(text, language) if not _number_kept(written, values, theirs)
+             and (every or not values <= ONE)]
+    lost += [f"+{written}" for written in added_numbers(text, answer, language, answer_language)
+             if every or not number_values(written)[0] <= ONE]
     return list(dict.fromkeys(lost))
 
 
-def added_numbers(text: str, answer: str) -> list[str]:
+def added_numbers(text: str, answer: str, language: str | None = None, answer_language: str | None = None) -> list[str]:
     """Numbers of the answer the text does not have."""
-    theirs = numbers(text)
-    return [written for written, values in numbers(answer) if not _number_kept(values, theirs)]
+    theirs = numbers(text, language)
+    return [written for written, values in numbers(answer, answer_language)
+            if not _number_kept(written, values, theirs)]
 
 
 def describe(lost: list[str]) -> str:

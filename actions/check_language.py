@@ -11,6 +11,7 @@ names (actions/language_names.json, made by scripts/language_names.py).
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from phitray.actions.check_units import by_characters, words
 MIN_LETTERS_FOR_LANGUAGE = 12
 MIN_LETTERS_FOR_TARGET = 8  # a translation is judged from fewer letters: it need only not be another language
 SURE = 0.3  # a first guess less likely than this says nothing (fastText gives "No day specified" 6 % Armenian)
+SURE_TARGET = 0.5  # a translation is called another language only on a surer guess ("Reset my password": 40 % Hungarian)
+FILEISH = re.compile(r"\S*\w[/_.]\w\S*")  # file names and paths (flatpages/default.html)
 ALSO_LIKELY = 0.05  # a language among the guesses at least this likely is not ruled out
 FOLDED = {"yue": "zh", "wuu": "zh", "nb": "no", "nn": "no"}
 # The script each language is written in, where it is not the Latin alphabet.
@@ -53,7 +56,7 @@ def language_code(name: str) -> str | None:
 def prose(text: str) -> str:
     """The text without what is written the same in every language: URLs, e-mail addresses, code,
     acronyms and numbers. Languages and scripts are told from the rest."""
-    for pattern in (URL, EMAIL, IDENTIFIER, ACRONYM, NUMBER):
+    for pattern in (URL, EMAIL, IDENTIFIER, FILEISH, ACRONYM, NUMBER):
         text = pattern.sub(" ", text)
     return text
 
@@ -136,7 +139,7 @@ def same_language(text: str, answer: str) -> tuple[bool, str]:
     source, target = guesses(text), guesses(answer)
     if _agree(source, target):
         return True, ""
-    if min(source[0][1], target[0][1]) < SURE:
+    if min(source[0][1], target[0][1]) < SURE_TARGET:
         return True, "cannot tell the language"
     return False, f"The answer is in another language ({target[0][0]}) than the text ({source[0][0]})."
 
@@ -157,6 +160,6 @@ def target_language(language: str, text: str, answer: str) -> tuple[bool, str]:
     found = guesses(answer)
     if found[0][0] == wanted or any(code == wanted and p >= ALSO_LIKELY for code, p in found[1:]):
         return True, ""
-    if found[0][1] < SURE:
+    if found[0][1] < SURE_TARGET:
         return True, "cannot tell the language"
     return False, f"The answer is not in {language} (it looks like {found[0][0]})."

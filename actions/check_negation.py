@@ -25,7 +25,7 @@ from phitray.actions.check_units import words
 LEXICON: dict[str, frozenset[str]] = {lang: frozenset(listed.split()) for lang, listed in {
     "en": "not no never nothing nobody none neither cannot without",
     "de": "nicht kein keine keinen keinem keiner keines nie niemals nichts niemand weder ohne",
-    "fr": "ne jamais aucun aucune sans rien",
+    "fr": "ne pas non jamais aucun aucune sans rien",
     "es": "no nunca nada nadie ningún ninguno ninguna sin jamás tampoco",
     "pt": "não nunca nada ninguém nenhum nenhuma sem jamais",
     "it": "non mai nessuno nessuna nessun niente nulla senza",
@@ -49,32 +49,32 @@ LEXICON: dict[str, frozenset[str]] = {lang: frozenset(listed.split()) for lang, 
 # Words that say failure, lack, fault or invalidity, by how they start (for `keeps_polarity`).
 NEGATIVE_STEMS: dict[str, tuple[str, ...]] = {lang: tuple(listed.split()) for lang, listed in {
     "en": "invalid incorrect unknown missing fail unable insufficient inactive unmatched unbalanced impossible "
-          "lack unsuccessful error wrong bad broken corrupt unrecoverable irrecoverable too",
+          "lack unsuccessful error wrong bad broken corrupt unrecoverable irrecoverable",
     "de": "fehl ungültig unbekannt unmöglich inaktiv unzureichend ungenügend misslung gescheitert unpassend falsch "
-          "schlecht störung defekt beschädigt unerlaubt unzulässig zu",
+          "schlecht störung defekt beschädigt unerlaubt unzulässig",
     "fr": "invalide incorrect inconnu impossible manquant échec échoué inactif insuffisant erreur erroné mauvais "
-          "mauvaise défectueu corrompu trop",
+          "mauvaise défectueu corrompu",
     "es": "inválid incorrect desconocid imposible falta fallo falló fallid inactiv insuficiente error erróne mal "
-          "dañad corrupt demasiad",
+          "dañad corrupt",
     "pt": "inválid incorret desconhecid impossível falta falha falhou inativ insuficiente erro errad mau má "
           "danificad corrompid demasiad desmarc",
     "it": "invalid errat erron errore sconosciut impossibil mancant fallit fallimento insufficient inattiv sbagliat "
-          "cattiv danneggiat corrott tropp",
+          "cattiv danneggiat corrott",
     "nl": "ongeldig onjuist onbekend onmogelijk ontbre mislukt misgegaan inactief onvoldoende fout verkeerd slecht "
-          "beschadigd corrupt te",
-    "sv": "ogiltig felaktig okänd omöjlig saknas misslyck inaktiv otillräcklig fel dålig otillåt skadad korrupt för",
+          "beschadigd corrupt",
+    "sv": "ogiltig felaktig okänd omöjlig saknas misslyck inaktiv otillräcklig fel dålig otillåt skadad korrupt",
     "pl": "nieprawidłow niepoprawn nieznan nieudan niemożliw nieaktywn niewystarczając brak błąd błęd zł "
-          "niewłaściw uszkodz za",
-    "cs": "chyb selh neúspě špatn poškoz příliš", "tr": "başarısız geçersiz yetersiz eksik hata bilinmeyen bozuk "
-          "yanlış kötü fazla", "fi": "epä virhe puuttu väärä huono vika liian",
+          "niewłaściw uszkodz",
+    "cs": "chyb selh neúspě špatn poškoz", "tr": "başarısız geçersiz yetersiz eksik hata bilinmeyen bozuk "
+          "yanlış kötü", "fi": "epä virhe puuttu väärä huono vika",
     "ru": "неизвест невер недопустим невозмож неправил неактив некоррект недостаточн неуда отсутств ошибк сбой "
-          "плох повреж слишком", "uk": "невідом невір неприпуст неможлив неправил неактивн непарн недостатн невдал "
-          "відсутн помилк збій поган пошкодж недійсн некорект занадто забагато",
-    "el": "άκυρ άγνωστ αδύνατ ανεπαρκ αποτυχ λείπ αταίριαστ σφάλμα λάθ κακ αλλοιωμέν πάρα",
-    "ko": "잘못 실패 오류 부족 부적절 나쁜 손상 너무", "ar": "تعذر تعذَّر فشل خطأ مفقود مجهول سيء خاطئ تالف",
+          "плох повреж", "uk": "невідом невір неприпуст неможлив неправил неактивн непарн недостатн невдал "
+          "відсутн помилк збій поган пошкодж недійсн некорект",
+    "el": "άκυρ άγνωστ αδύνατ ανεπαρκ αποτυχ λείπ αταίριαστ σφάλμα λάθ κακ αλλοιωμέν",
+    "ko": "잘못 실패 오류 부족 부적절 나쁜 손상", "ar": "تعذر تعذَّر فشل خطأ مفقود مجهول سيء خاطئ تالف",
     "he": "נכשל שגוי שגיאה חסר רע פגום מדי", "fa": "نامعتبر نامشخص ناموفق ناشناخته نادرست خطا بد اشتباه",
     "hi": "अमान्य असफल अज्ञात विफल त्रुटि गलत खराब", "bn": "অবৈধ ব্যর্থ অজানা ত্রুটি ভুল খারাপ",
-    "vi": "lỗi thất sai hỏng quá", "id": "gagal salah kesalahan buruk rusak terlalu",
+    "vi": "lỗi thất sai hỏng", "id": "gagal kegagalan salah kesalahan buruk rusak",
 }.items()}
 # Negation inside a word: (pattern searched in each word, or in the whole text for unspaced scripts).
 MORPHOLOGY: dict[str, re.Pattern[str]] = {
@@ -91,8 +91,8 @@ MORPHOLOGY: dict[str, re.Pattern[str]] = {
     "zh": re.compile(r"[不没沒未无無别別勿]|非(?!常)"),
 }
 # Negative words of unspaced languages, searched in the whole text (for `keeps_polarity`).
-NEGATIVE_WORDS = {"ja": re.compile(r"無効|不明|未知|失敗|不正|不足|不可|誤|間違|エラー|破損|過ぎ"),
-                  "zh": re.compile(r"失败|错误|缺少|错|坏|损坏|太")}
+NEGATIVE_WORDS = {"ja": re.compile(r"無効|不明|未知|失敗|不正|不足|不可|誤|間違|エラー|破損"),
+                  "zh": re.compile(r"失败|错误|缺少|错|坏|损坏")}
 UNSPACED_LANGUAGES = ("ja", "zh")
 TYPO_DISTANCE = 1  # one letter dropped, added, changed, or two swapped
 
@@ -143,10 +143,19 @@ def mistyped(text: str, answer: str, languages: tuple[str, ...]) -> int:
                     or any(_typo_of_negation(token, negation, shortest=4) for negation in written)))
 
 
+def misread(text: str, answer: str, languages: tuple[str, ...]) -> int:
+    """Negations of the text that are typos of a plain word the answer writes ("neebo" for "nebo")."""
+    kept = set(words(answer))
+    plain = {token for token in kept if len(token) >= 4 and not negations(token, languages)}
+    return sum(1 for token in words(text) if token not in kept and negations(token, languages)
+               and any(OSA.distance(token, word) <= TYPO_DISTANCE for word in plain))
+
+
 def compare(text: str, answer: str, languages: tuple[str, ...]) -> tuple[bool, str]:
     """(passed, reason): the answer has as many negations as the text, typos in the text's forgiven."""
     before, after = negations(text, languages), negations(answer, languages)
-    change = sum(after.values()) - sum(before.values()) - mistyped(text, answer, languages)
+    change = sum(after.values()) - sum(before.values()) - mistyped(text, answer, languages) \
+        + misread(text, answer, languages)
     if change > 0:
         added = after - before
         return False, f"The answer adds a negation ({', '.join(sorted(added))}): its meaning may have turned around."

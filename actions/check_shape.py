@@ -22,6 +22,7 @@ STUB_MAX_WEIGHT = 12  # letters, a CJK character counting three (check_units.wei
 STUB_SHARE = 0.2
 STOPS_SHORT = 0.7  # an answer that stops mid-sentence is cut short only when it also says less than this share
 MIN_CHARACTERS_FOR_SHORTER = 80
+MIN_UNITS_TO_COMPARE = 4
 SENTENCE_END = tuple(".!?。！？؟।…:;")
 CLOSERS = "\"'”’»)]』」*"
 THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
@@ -89,6 +90,12 @@ def coverage(text: str, answer: str) -> tuple[float, bool]:
     ends = text.rstrip().rstrip(CLOSERS).endswith(SENTENCE_END)
     stops = not answer.rstrip().rstrip(CLOSERS).endswith(SENTENCE_END)
     return said, ends and stops and said < STOPS_SHORT
+
+
+def too_short_to_compare(text: str) -> bool:
+    """Under four words (eight characters in unspaced scripts): rewordings of it share little or nothing
+    ("Confermi?" for "Sei sicuro?"), so closeness says nothing."""
+    return len(units(text, by_characters(text))) < (MIN_UNITS_TO_COMPARE * 2 if by_characters(text) else MIN_UNITS_TO_COMPARE)
 
 
 def the_text_itself(text: str, answer: str) -> bool:

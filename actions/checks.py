@@ -38,6 +38,7 @@ from phitray.errors import ActionFileError
 
 __all__ = ["NUMBER", "CheckResult", "Checks", "check_answer", "detect_language", "facts", "failed", "language_code",
            "parse_checks", "shared_content", "word_similarity"]
+PARAPHRASE = 0.5  # a close_to_input under this allows rewording
 # A second guess at least this likely counts beside the first (a short text may be either).
 SECOND_LANGUAGE = 0.3
 
@@ -130,6 +131,12 @@ def languages_of(text: str) -> tuple[str, ...]:
     return tuple(code for index, (code, p) in enumerate(guessed) if index == 0 or p >= SECOND_LANGUAGE)
 
 
+def sure_language(text: str) -> str | None:
+    """The text's language when fastText is sure of it, else None (numbers are then read either way)."""
+    code, p = check_language.guesses(text, 1)[0]
+    return code if p >= check_language.SURE_TARGET else None
+
+
 def check_answer(checks: Checks, text: str, answer: str, values: dict[str, str] | None = None,
                  raw: str | None = None) -> tuple[CheckResult, ...]:
     """Every declared check on one answer, in a fixed order. `raw` is the model's answer as streamed,
@@ -138,7 +145,10 @@ def check_answer(checks: Checks, text: str, answer: str, values: dict[str, str] 
     results = [CheckResult("not_empty", bool(answer.strip()), "" if answer.strip() else "The answer is empty.")]
     if not answer.strip():
         return tuple(results)
-    languages = languages_of(f"{text}\n{answer}" if checks.same_language else text)
+    both = f"{text}\n{answer}"
+    languages = languages_of(both if checks.same_language else text)
+    text_language = sure_language(both if checks.same_language else text)
+    answer_language = text_language if checks.same_language else sure_language(answer)
     if checks.no_prompt_echo:
         echoed = check_shape.echoes(text, answer, raw)
         stub = not echoed and check_shape.stub(text, answer)
@@ -151,7 +161,9 @@ def check_answer(checks: Checks, text: str, answer: str, values: dict[str, str] 
         results.append(CheckResult("no_loop", not looping, "The answer repeats itself." if looping else ""))
     if checks.close_to_input is not None:
         similarity = shared_content(text, answer)
-        close = similarity >= checks.close_to_input
+        # A rewrite of a few words may share none of them; an edit that keeps the wording still shares most.
+        close = similarity >= checks.close_to_input or (checks.close_to_input < PARAPHRASE and
+                                                        check_shape.too_short_to_compare(text))
         results.append(CheckResult(
             "close_to_input", close,
             "" if close else f"The answer changes much more than an edit should "
@@ -164,12 +176,12 @@ def check_answer(checks: Checks, text: str, answer: str, values: dict[str, str] 
             f"The answer says much less than the text ({said:.0%} of it): it may be cut short." if short else
             "The answer stops in the middle of a sentence: it may be cut short." if stops else ""))
     if checks.keeps_facts or checks.keeps_numbers:
-        lost = check_facts.lost_facts(text, answer, languages[0] if "de" not in languages else "de",
-                                      every=checks.keeps_facts)
+        lost = check_facts.lost_facts(text, answer, "de" if "de" in languages else text_language,
+                                      every=checks.keeps_facts, answer_language=answer_language)
         results.append(CheckResult("keeps_facts" if checks.keeps_facts else "keeps_numbers", not lost,
                                    check_facts.describe(lost) if lost else ""))
     if checks.adds_no_numbers:
-        added = check_facts.added_numbers(text, answer)
+        added = check_facts.added_numbers(text, answer, text_language, answer_language)
         results.append(CheckResult("adds_no_numbers", not added,
                                    f"The answer has numbers the text does not: {', '.join(added[:5])}." if added else ""))
     if checks.keeps_negation:

@@ -61,7 +61,7 @@ NEGATION_DROPS: dict[str, tuple[tuple[str, str], ...]] = {
     "vi": ((r"\b[Kk]hông\s", ""), (r"\b[Cc]hưa\s", "đã "), (r"\bchẳng\s", "")),
     "id": ((r"\b[Tt]idak\s", ""), (r"\b[Bb]ukan\s", ""), (r"\b[Bb]elum\s", "sudah "), (r"\btanpa\b", "dengan"), (r"\b[Jj]angan\s", "")),
 }
-DIGIT_RUN = re.compile(r"\d+")
+DIGIT_RUN = re.compile(r"(?<![\w%{$/.,#-])\d+(?![\w/])")  # the whole part of a number standing alone
 DECIMAL = re.compile(r"(\d)[.,٫](\d{1,2})(?!\d)")
 NUMBER = re.compile(r"[-−]?\d+(?:[.,\u00a0\u202f٬٫]\d+)*")
 URL = re.compile(r"https?://[^\s<>\"')\]]+")
@@ -100,13 +100,14 @@ def typo(text: str, lang: str, rng: random.Random) -> str:
     if lang in UNSPACED:
         chars = list(text)
         for i in sorted(rng.sample(range(len(chars)), max(1, len(chars) // 12)), reverse=True):
-            if chars[i].isalpha():
+            if chars[i].isalpha() and not chars[i].isascii():  # slips in the script's own letters, not in code
                 chars[i:i + 1] = [] if rng.random() < 0.5 else [chars[i], chars[i]]
         return "".join(chars)
     out = []
     for word in text.split(" "):
         letters = [i for i, c in enumerate(word) if c.isalpha()]
-        plain = len(letters) >= 4 and not any(c.isdigit() or c in "%{$/_@" for c in word) and not word.isupper()
+        plain = len(letters) >= 4 and not any(c.isdigit() or c in "%{$/_@=" for c in word) and not word.isupper() \
+            and not word.startswith("-")
         if plain and rng.random() < 0.25:
             i = rng.choice(letters[1:-1] or letters)
             how = rng.randrange(3)
@@ -142,16 +143,16 @@ def verbatim_facts(answer: str, english: str) -> dict[str, list[str]]:
     translators keep, found without the checks' own rules."""
     found: dict[str, list[str]] = {"acronym": [], "name": [], "identifier": []}
     english_tokens = set(re.findall(r"[\w%{}$/.()-]+", english))
-    first_word = english.split()[0] if english.split() else ""
-    for token in re.findall(r"[\w%{}$/.()-]+", answer):
-        token = token.strip(".-()")
-        if token not in english_tokens or len(token) < 2 or token.isdigit():
+    for match in re.finditer(r"[\w%{}$/.()-]+", answer):
+        token = match.group().strip(".-()")
+        before = answer[: match.start()].rstrip()
+        if token not in english_tokens or len(token) < 2 or token.isdigit() or not re.search(r"[A-Za-z]", token):
             continue
         if re.search(r"[%{}$/_]|\d", token) or re.search(r"[a-z][A-Z]", token):
             found["identifier"].append(token)
         elif token.isupper() and token.isalpha():
             found["acronym"].append(token)
-        elif token[0].isupper() and token[1:].islower() and token != first_word and token.isascii():
+        elif token[0].isupper() and token[1:].islower() and token.isascii() and before and before[-1] not in ".!?:;\"“(":
             found["name"].append(token)
     return found
 

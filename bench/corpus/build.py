@@ -45,7 +45,7 @@ VARIANTS = {"zh": ("zh_Hans", "zh_CN"), "pt": ("pt", "pt_BR", "pt_PT"), "es": ("
 # Written with their own digits (CLDR's numbering systems; Babel gives the separators, not the digits).
 NATIVE_DIGITS = {"ar": ("arab", "٠١٢٣٤٥٦٧٨٩"), "fa": ("arabext", "۰۱۲۳۴۵۶۷۸۹"), "bn": ("beng", "০১২৩৪৫৬৭৮৯")}
 NUMBERS = (3, 7, 10, 12, 30, 150, 255, 1024, 2048, 1200, 15000, 359.99, 2.5, 0.75)
-PLACEHOLDER = re.compile(r"%\((\w+)\)[sdir]|%[sdiu]|%l[du]|%zu|\{(\w*)\}|\$\{\w+\}")
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sdir]|%[sdiu]|%'?l[du]|%zu|\{(\w*)\}|\$\{\w+\}")
 NUMERIC_NAME = re.compile(r"count|num|max|min|limit|length|size|digits|places|value|number|cnt|total|days|hours")
 WORD = re.compile(r"\w+")
 NEGATION_EN = re.compile(r"\b(not|no|never|cannot|nothing|none|nobody|without)\b|n't\b", re.IGNORECASE)
@@ -174,6 +174,8 @@ def number_values(english: str) -> dict[str, float]:
             if typed.endswith(("d", "i", "u")) and isinstance(value, float):
                 value = int(value * 100)
             values[name or typed] = value
+            if typed == "%lu":  # a translation may ask for grouping: %'lu
+                values["%'lu"] = value
     return values
 
 
@@ -188,7 +190,7 @@ def group(rows: list[tuple[str, str, str, str]]) -> dict[str, dict[str, list[tup
     grouped: dict[str, dict[str, list[tuple[int, str, str]]]] = collections.defaultdict(lambda: collections.defaultdict(list))
     for rank, (source, catalogue, english, translation) in enumerate(rows):
         lang = by_catalogue.get(catalogue)
-        if lang and lang != "en" and translation.strip():
+        if lang and lang != "en" and translation.strip() and translation.strip() != english.strip():
             grouped[english][lang].append((order[lang][catalogue] * 10_000_000 + rank, source, translation))
     return {en: {lang: [(s, t) for _, s, t in sorted(found)] for lang, found in langs.items()}
             for en, langs in grouped.items()}
