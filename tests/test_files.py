@@ -106,7 +106,9 @@ def test_a_replaced_file_keeps_its_permissions_and_a_new_one_gets_the_umasks(tmp
     assert stat.S_IMODE((tmp_path / "fresh.toml").stat().st_mode) == 0o640
 
 
-def test_a_move_that_fails_leaves_the_old_file_and_no_temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_move_that_fails_leaves_the_old_file_and_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "settings.toml"
     target.write_bytes(b"the person's")
 
