@@ -1,51 +1,60 @@
 """Strip what small models wrap around an answer, and keep the selection's own edges.
 
-Small models add "Here is the rewritten text:" preambles, put the answer in
-quotes or code fences, and reasoning models emit <think> blocks. None of that
-belongs in a person's document.
+Small models add "Here is the rewritten text:" preambles, echo the <text> delimiters, put the answer
+in quotes or code fences, and reasoning models emit <think> blocks. None of that belongs in a
+person's document, nor in a popup while the answer streams.
+
+`clean_answer` says what is removed, on a whole answer. `AnswerStream` removes the same while the
+answer streams, holding back only what the decision still needs, so that what streams is what gets
+delivered: its pieces joined are `clean_answer` of the whole. Every rule is therefore decided at the
+answer's start or by what comes after a mark, never by text far ahead:
+
+- a <think> block is dropped wherever it starts (to its </think>, or to the end);
+- the opening: whitespace, one preamble line ("Here's a corrected version of the text:"), an echoed
+  <text>, and (when the original has no fence) a code fence's first line;
+- the answer ends at a </text>, or at the closing fence of an opening one; a stray <text> is dropped;
+- quotes around the whole answer go, unless quotes inside say it quotes someone, or the original
+  opened with one too (a quoted answer is shown once its closing quote is seen).
 """
 
 from __future__ import annotations
 
 import re
 
-THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
-PREAMBLE = re.compile(
-    r"^\s*(sure|certainly|of course|okay|ok|here('s| is| are)|below is|the (rewritten|corrected|proofread|translated|"
-    r"revised|shortened|summarized)\b)[^\n]{0,120}:\s*\n",
-    re.IGNORECASE,
-)
-FENCE = re.compile(r"^\s*```[\w-]*\n(.*?)\n```\s*$", re.DOTALL)
+from phitray.actions.model import TEXT_CLOSE, TEXT_OPEN
+
+_DONE = ("rewritten", "corrected", "proofread", "translated", "revised", "shortened", "summarized", "edited",
+         "polished", "improved", "fixed")
+# How a preamble line starts; the line then runs to a colon and ends (or the answer's <text> follows).
+OPENERS = ("sure", "certainly", "of course", "okay", "ok", "alright", "here's", "here’s", "here is", "here are",
+           "below is", *(f"the {done}" for done in _DONE), *(f"{who} {done}" for who in ("i've", "i’ve", "i have")
+                                                            for done in (*_DONE, "rewrote")))
+_OPENER = "|".join(re.escape(opener) for opener in sorted(OPENERS, key=len, reverse=True))
+PREAMBLE = re.compile(rf"(?:{_OPENER})\b[^\n]{{0,120}}:[ \t]{{0,8}}(?:\n|(?-i:(?={TEXT_OPEN})))", re.IGNORECASE)
+PREAMBLE_REACH = 200  # past this many characters without a line break, PREAMBLE's match is decided
+OPENING = re.compile(rf"\s*(?:{PREAMBLE.pattern}\s*)?(?-i:{TEXT_OPEN}\s*)?", re.IGNORECASE)
+FENCE_MARK = "```"
+FENCE_OPEN = re.compile(r"```[\w-]*\n\s*")
+FENCE_CLOSE = "\n```"
+THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL | re.IGNORECASE)
 QUOTES = (('"', '"'), ("“", "”"), ("'", "'"), ("«", "»"))
-ENCLOSED = re.compile(r"<text>[ \t]*\n?(.*?)\n?[ \t]*</text>", re.DOTALL)
-STRAY_TAG = re.compile(r"^\s*<text>[ \t]*\n?|\n?[ \t]*</text>\s*$")
 
 
 def clean_answer(answer: str, original: str) -> str:
     """The answer without wrappers the original did not have."""
     text = THINK.sub("", answer)
-    # Small models often echo the delimiters around their answer, then comment on it.
-    enclosed = ENCLOSED.search(text)
-    if enclosed:
-        text = enclosed.group(1)
-    elif "<text>" in text:  # the closing tag was the stop string: the answer is what follows the opening one
-        text = text.split("<text>", 1)[1]
-    text = STRAY_TAG.sub("", text)
-    text = PREAMBLE.sub("", text, count=1)
-    stripped = text.strip()
-    if "```" not in original:
-        fenced = FENCE.match(stripped)
-        if fenced:
-            stripped = fenced.group(1).strip()
-    original_core = original.strip()
+    start = OPENING.match(text).end()  # type: ignore[union-attr]  # every part is optional: it always matches
+    fence = FENCE_OPEN.match(text, start) if FENCE_MARK not in original else None
+    body = text[fence.end() if fence else start :]
+    ends = [index for index in (body.find(TEXT_CLOSE), body.find(FENCE_CLOSE) if fence else -1) if index >= 0]
+    body = body[: min(ends, default=len(body))].replace(TEXT_OPEN, "").strip()
     for opening, closing in QUOTES:
-        inner = stripped[len(opening) : -len(closing)]
+        inner = body[1:-1]
         # Only a wrapper: quotes inside mean the answer quotes someone, and the original decides too.
-        wrapped = len(stripped) >= 2 and stripped.startswith(opening) and stripped.endswith(closing)
-        if wrapped and opening not in inner and closing not in inner and not original_core.startswith(opening):
-            stripped = inner.strip()
-            break
-    return stripped
+        if len(body) >= 2 and body[0] == opening and body[-1] == closing and opening not in inner \
+                and closing not in inner and not original.strip().startswith(opening):
+            return inner.strip()
+    return body
 
 
 def keep_edges(result: str, original: str) -> str:
@@ -53,3 +62,167 @@ def keep_edges(result: str, original: str) -> str:
     lead = original[: len(original) - len(original.lstrip())]
     trail = original[len(original.rstrip()) :]
     return f"{lead}{result}{trail}" if result else result
+
+
+def _prefixes(word: str) -> str:
+    """A pattern matching any non-empty prefix of `word`."""
+    return re.escape(word[0]) + (f"(?:{_prefixes(word[1:])})?" if len(word) > 1 else "")
+
+
+_OPENER_START = re.compile(rf"(?:{_OPENER})|(?:{'|'.join(_prefixes(o) for o in OPENERS)})\Z", re.IGNORECASE)
+_FENCE_START = re.compile(r"`{1,3}|```[\w-]*")
+_THINK_OPEN, _THINK_CLOSE = re.compile("<think>", re.IGNORECASE), re.compile("</think>", re.IGNORECASE)
+# (length, pattern) of each proper start of the tags, longest first
+_THINK_PARTS = {tag: [(n, re.compile(re.escape(tag[:n]), re.IGNORECASE)) for n in range(len(tag) - 1, 0, -1)]
+                for tag in ("<think>", "</think>")}
+
+
+def _partial(text: str, marks: tuple[str, ...]) -> int:
+    """The length of the longest end of `text` that is the start of one of `marks` (case matters)."""
+    return max((n for mark in marks for n in range(len(mark) - 1, 0, -1) if text.endswith(mark[:n])), default=0)
+
+
+def _partial_tag(text: str, tag: str) -> int:
+    """The length of the longest end of `text` that is the start of `tag`, in any case."""
+    return next((n for n, part in _THINK_PARTS[tag] if part.fullmatch(text[-n:])), 0)
+
+
+def _skip_space(text: str, index: int) -> int:
+    while index < len(text) and text[index].isspace():
+        index += 1
+    return index
+
+
+class AnswerStream:
+    """`clean_answer` as the answer streams: `feed` each piece, then `finish`; what they return, joined,
+    is `clean_answer` of the pieces joined. Used on one thread."""
+
+    def __init__(self, original: str) -> None:
+        self._fences = FENCE_MARK not in original
+        self._core = original.strip()
+        self._thinking, self._unthought = False, ""  # inside a <think> block; a tag's possible start, held
+        self._head: str | None = ""  # the answer's start until the opening is decided; then None
+        self._fenced = False
+        self._raw, self._ended = "", False  # a mark's possible start, held; past the answer's end
+        self._space, self._started = "", False  # whitespace held (it may end the answer); text sent
+        self._quote: tuple[str, str] | None = None  # the opening quote, while the whole answer is held
+        self._held, self._quoted = "", False  # the answer so far, while held; quote decided (passed through)
+
+    def feed(self, piece: str) -> str:
+        """The clean text that `piece` completes (may be empty)."""
+        return self._step(piece, final=False)
+
+    def finish(self) -> str:
+        """The rest, once the answer has ended."""
+        return self._step("", final=True)
+
+    def _step(self, piece: str, final: bool) -> str:
+        text = self._unthink(piece, final)
+        if self._head is not None:
+            self._head += text
+            start = self._opening(final)
+            if start is None:
+                return ""
+            text, self._head = self._head[start:], None
+        return self._unquote(self._trim(self._cut(text, final), final), final)
+
+    def _unthink(self, piece: str, final: bool) -> str:
+        """Drop <think> blocks: what is outside them, less a tag's possible start."""
+        buffer, out = self._unthought + piece, []
+        while True:
+            if self._thinking:
+                if found := _THINK_CLOSE.search(buffer):
+                    buffer, self._thinking = buffer[found.end() :], False
+                    continue
+                keep = 0 if final else _partial_tag(buffer, "</think>")
+                buffer = buffer[len(buffer) - keep :]
+                break
+            if found := _THINK_OPEN.search(buffer):
+                out.append(buffer[: found.start()])
+                buffer, self._thinking = buffer[found.end() :], True
+                continue
+            keep = 0 if final else _partial_tag(buffer, "<think>")
+            out.append(buffer[: len(buffer) - keep])
+            buffer = buffer[len(buffer) - keep :]
+            break
+        self._unthought = buffer
+        return "".join(out)
+
+    def _opening(self, final: bool) -> int | None:
+        """Where the answer proper starts in the held head, or None while that is not yet decided."""
+        head = self._head or ""
+        index = _skip_space(head, 0)
+        rest = head[index:]
+        if not final and (not rest or "\n" not in rest and len(rest) < PREAMBLE_REACH and _OPENER_START.match(rest)):
+            return None
+        if preamble := PREAMBLE.match(head, index):
+            index = _skip_space(head, preamble.end())
+        rest = head[index:]
+        if not final and (not rest or TEXT_OPEN.startswith(rest) and rest != TEXT_OPEN):
+            return None
+        if head.startswith(TEXT_OPEN, index):
+            index = _skip_space(head, index + len(TEXT_OPEN))
+        if self._fences:
+            rest = head[index:]
+            if not final and (not rest or _FENCE_START.fullmatch(rest)):
+                return None
+            if fence := FENCE_OPEN.match(head, index):
+                if not final and fence.end() == len(head):
+                    return None  # more whitespace may follow, and a fence closes on a line break
+                index, self._fenced = fence.end(), True
+        return index
+
+    def _cut(self, piece: str, final: bool) -> str:
+        """The answer up to its end mark, stray <text> tags dropped, less a mark's possible start."""
+        if self._ended:
+            return ""
+        marks = (TEXT_OPEN, TEXT_CLOSE, FENCE_CLOSE) if self._fenced else (TEXT_OPEN, TEXT_CLOSE)
+        buffer, out = self._raw + piece, []
+        while hits := [(at, mark) for mark in marks if (at := buffer.find(mark)) >= 0]:
+            index, mark = min(hits)
+            out.append(buffer[:index])
+            if mark != TEXT_OPEN:
+                self._ended, buffer = True, ""
+                break
+            buffer = buffer[index + len(mark) :]
+        keep = 0 if final or self._ended else _partial(buffer, marks)
+        out.append(buffer[: len(buffer) - keep])
+        self._raw = buffer[len(buffer) - keep :]
+        return "".join(out)
+
+    def _trim(self, text: str, final: bool) -> str:
+        """No whitespace at the answer's start, and the end's held until more text follows it."""
+        if not self._started:
+            text = text.lstrip()
+        if not text:
+            return ""
+        self._started = True
+        body = text.rstrip()
+        if not body:
+            self._space += text
+            return ""
+        out, self._space = self._space + body, "" if final else text[len(body) :]
+        return out
+
+    def _unquote(self, text: str, final: bool) -> str:
+        """Quotes around the whole answer dropped; the answer is held from an opening quote until decided."""
+        if self._quoted:
+            return text
+        if not self._held and text:
+            pair = next((pair for pair in QUOTES if text[0] == pair[0] and not self._core.startswith(pair[0])), None)
+            if pair is None:
+                self._quoted = True
+                return text
+            self._quote = pair
+        self._held += text
+        if self._quote is not None:
+            opening, closing = self._quote
+            inner = self._held[1:-1]  # the last character is never whitespace: a quote there may still close
+            if opening in inner or closing in inner:
+                self._quoted, held, self._held = True, self._held, ""
+                return held
+            if final:
+                held, self._held = self._held, ""
+                wrapped = len(held) >= 2 and held[-1] == closing
+                return held[1:-1].strip() if wrapped else held
+        return ""
