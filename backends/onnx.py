@@ -23,6 +23,7 @@ from phitray.backends.base import (
     answer_budget,
     first_line,
 )
+from phitray.backends.plaintext import ControlStrings, added_tokens
 from phitray.errors import BackendLoadError, BackendUnavailable
 
 PROVIDERS = {"directml": "dml", "onnx-cpu": None}
@@ -39,6 +40,7 @@ class ONNXBackend:
         self.device = "DirectML" if self.provider == "dml" else "CPU"
         self._model: Any = None
         self._tokenizer: Any = None
+        self._controls = ControlStrings(())
         self._info: BackendInfo | None = None
 
     def probe(self) -> Probe:
@@ -71,6 +73,8 @@ class ONNXBackend:
                 config.append_provider(self.provider)
             self._model = og.Model(config)
             self._tokenizer = og.Tokenizer(self._model)
+            # og's tokenizer lists no vocabulary; the folder's tokenizer files name what it matches whole.
+            self._controls = ControlStrings(added_tokens(model.path))
             self._info = BackendInfo(
                 backend_id=self.id,
                 device=self.device,
@@ -92,13 +96,20 @@ class ONNXBackend:
         return self._info
 
     def count_tokens(self, text: str) -> int:
-        return len(self._tokenizer.encode(text))
+        return len(self._tokenizer.encode(self._controls.neutralise(text)))
+
+    def prompt_ids(self, request: Request) -> list[int]:
+        """The chat-templated prompt's token ids, the messages' control strings broken so they stay text."""
+        messages = self._controls.messages(request.messages())
+        prompt = self._tokenizer.apply_chat_template(json.dumps(messages), add_generation_prompt=True)
+        return [int(i) for i in self._tokenizer.encode(prompt)]
 
     def stream(self, request: Request, cancel: threading.Event) -> Iterator[str]:
         decoder = self._tokenizer.create_stream()
+        restorer = self._controls.restorer()
         held = ""  # text that might be the start of a stop string
         for token in self.token_ids(request, cancel):
-            held += decoder.decode(token)
+            held += restorer.feed(decoder.decode(token))
             cut = min((held.find(s) for s in request.stop if s in held), default=-1)
             if cut >= 0:
                 if held[:cut]:
@@ -108,6 +119,7 @@ class ONNXBackend:
             ready, held = (held[: len(held) - keep], held[len(held) - keep :]) if keep else (held, "")
             if ready:
                 yield ready
+        held += restorer.flush()  # the start of a control string at the very end: no stop string ends there
         if held:
             yield held
 
@@ -116,8 +128,7 @@ class ONNXBackend:
         import onnxruntime_genai as og
 
         assert self._model is not None and self._info is not None, "load() first"
-        prompt = self._tokenizer.apply_chat_template(json.dumps(request.messages()), add_generation_prompt=True)
-        prompt_ids = self._tokenizer.encode(prompt)
+        prompt_ids = self.prompt_ids(request)
         budget = answer_budget(len(prompt_ids), request, self._info)
         params = og.GeneratorParams(self._model)
         options: dict[str, Any] = {"max_length": len(prompt_ids) + budget}  # else the whole KV cache is allocated

@@ -26,6 +26,7 @@ from phitray.backends.base import (
     first_line,
 )
 from phitray.backends.gguf_ir import load_gguf
+from phitray.backends.plaintext import ControlStrings
 from phitray.errors import BackendLoadError, BackendUnavailable
 
 DEVICES = {"openvino-npu": "NPU", "openvino-gpu": "GPU", "openvino-cpu": "CPU"}
@@ -98,6 +99,7 @@ class OpenVINOBackend:
         self._draft_tokens = 0
         self._pipeline: Any = None
         self._tokenizer: Any = None
+        self._controls = ControlStrings(())
         self._info: BackendInfo | None = None
 
     def probe(self) -> Probe:
@@ -144,6 +146,7 @@ class OpenVINOBackend:
             else:
                 self._pipeline = create(Path(model.path), {})
             self._tokenizer = self._pipeline.get_tokenizer()
+            self._controls = control_strings(self._tokenizer)
             self._info = BackendInfo(
                 backend_id=self.id,
                 device=self.device,
@@ -192,9 +195,16 @@ class OpenVINOBackend:
         return "plain" + (" (the NPU pipeline has no prompt lookup)" if self.device == "NPU" else "")
 
     def _prompt(self, request: Request) -> str:
-        return str(self._tokenizer.apply_chat_template(request.messages(), add_generation_prompt=True))
+        """The chat-templated prompt, the messages' control strings broken so they stay text."""
+        messages = self._controls.messages(request.messages())
+        return str(self._tokenizer.apply_chat_template(messages, add_generation_prompt=True))
+
+    def prompt_ids(self, request: Request) -> list[int]:
+        """The token ids generate gets for this request."""
+        return [int(i) for i in self._tokenizer.encode(self._prompt(request)).input_ids.data[0]]
 
     def count_tokens(self, text: str) -> int:
+        text = self._controls.neutralise(text)
         return int(self._tokenizer.encode(text, add_special_tokens=False).input_ids.get_shape()[1])
 
     def stream(self, request: Request, cancel: threading.Event) -> Iterator[str]:
@@ -241,13 +251,17 @@ class OpenVINOBackend:
 
         worker = threading.Thread(target=generate, name=f"{self.id}-generate", daemon=True)
         worker.start()
+        restorer = self._controls.restorer()
         try:
             while (item := chunks.get()) is not _END:
                 if isinstance(item, BaseException):
                     raise item
                 if cancel.is_set():
                     continue  # drain until generate returns, yield nothing more
-                yield str(item)
+                if text := restorer.feed(str(item)):
+                    yield text
+            if (rest := restorer.flush()) and not cancel.is_set():
+                yield rest
         finally:
             abandoned.set()
             worker.join()
@@ -255,3 +269,21 @@ class OpenVINOBackend:
     def unload(self) -> None:
         self._pipeline = None
         self._tokenizer = None
+
+
+def control_strings(tokenizer: Any) -> ControlStrings:
+    """The strings this tokenizer turns into special tokens: those whose token a decode that skips special
+    tokens drops, and that encode back to that token. Every vocabulary entry is decoded in two batches."""
+    vocabulary = tokenizer.get_vocab()  # bytes -> id: not every entry is UTF-8 on its own
+    ids = sorted(set(vocabulary.values()))
+    singles = [[i] for i in ids]
+    skipped = tokenizer.decode(singles, skip_special_tokens=True)
+    whole = tokenizer.decode(singles, skip_special_tokens=False)
+    strings = []
+    for token_id, short, text in zip(ids, skipped, whole):
+        if short or not text or "\ufffd" in text:  # a plain token, or a byte that is no text alone
+            continue
+        encoded = tokenizer.encode(text, add_special_tokens=False).input_ids.data[0]
+        if token_id in [int(i) for i in encoded]:
+            strings.append(text)
+    return ControlStrings(strings)
