@@ -50,9 +50,13 @@ class Clipboard(Protocol):
 
     def wait_for_change(self, mark: int, timeout: float) -> bool: ...
 
-    def read_text(self) -> str | None: ...  # None: the clipboard holds no text
+    # None: the clipboard holds no text. With `max_chars` it reads no further than one character past it:
+    # a longer answer says there was more (a 1 GB selection is never read whole).
+    def read_text(self, max_chars: int | None = None) -> str | None: ...
 
-    def read_selection(self) -> str | None: ...  # X11's PRIMARY; None where there is none
+    # X11's PRIMARY (the person's selection, no copy needed), only while `owner`'s program holds it when
+    # `owner` is given; None where there is none. `max_chars` as for read_text.
+    def read_selection(self, owner: int | None = None, max_chars: int | None = None) -> str | None: ...
 
     def offer_text(self, text: str) -> Offer: ...  # for one paste: history and cloud sync never see it
 
@@ -79,7 +83,7 @@ class Keys(Protocol):
 
     # From the picker hotkey until the picker shows: typed keys reach no other window. Asked before the
     # copy; each adapter starts holding as early as it can without stopping the agent's own Ctrl+C
-    # (Windows at once, X11 right after sending it).
+    # (Windows at once, X11 once every key is up, letting its own chords through).
     def hold_keyboard(self) -> None: ...
 
     def release_keyboard(self) -> str: ...  # what was typed meanwhile ("\n" Enter, "\x1b" Esc); "" if not held
@@ -90,7 +94,7 @@ class WindowTraits:
     """What the capture sequence must know about a window before sending it keys."""
 
     terminal: bool = False  # a console: copy and paste with Insert, never Ctrl+C
-    slow_copy: bool = False  # known to take longer than the usual copy wait (Word, remote desktops)
+    slow_copy: bool = False  # known to take longer than the usual copy and paste waits (Word, remote desktops)
     unreachable: str = ""  # why the agent cannot send this window keys (an elevated program), or ""
 
 

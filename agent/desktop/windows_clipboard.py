@@ -164,13 +164,13 @@ def _global_bytes(data: bytes) -> Any:
     return handle
 
 
-def _read_global(handle: Any) -> bytes | None:
+def _read_global(handle: Any, max_bytes: int | None = None) -> bytes | None:
     size = kernel32.GlobalSize(handle)
     pointer = kernel32.GlobalLock(handle)
     if not pointer:
         return None
     try:
-        return ctypes.string_at(pointer, size)
+        return ctypes.string_at(pointer, size if max_bytes is None else min(size, max_bytes))
     finally:
         kernel32.GlobalUnlock(handle)
 
@@ -210,10 +210,10 @@ class WinClipboard:
         items += [(name, 0, data) for name, data in NO_HISTORY_FORMATS]
         self._call(lambda: self._write(items, RESTORE_PATIENCE), timeout=CALL_SECONDS + RESTORE_PATIENCE)
 
-    def read_text(self) -> str | None:
-        return self._call(self._read_text)
+    def read_text(self, max_chars: int | None = None) -> str | None:
+        return self._call(lambda: self._read_text(max_chars))
 
-    def read_selection(self) -> str | None:
+    def read_selection(self, owner: int | None = None, max_chars: int | None = None) -> str | None:
         return None  # Windows has no PRIMARY selection
 
     def offer_text(self, text: str) -> WinOffer:
@@ -332,13 +332,15 @@ class WinClipboard:
             log.warning("clipboard snapshot: %s (they will not come back after the paste)", snapshot.describe())
         return snapshot
 
-    def _read_text(self) -> str | None:
+    def _read_text(self, max_chars: int | None) -> str | None:
         with self._opened():
             handle = user32.GetClipboardData(CF_UNICODETEXT)
-            data = _read_global(handle) if handle else None
+            # Two bytes a UTF-16 unit; a character outside the BMP takes two units, so this keeps max_chars + 1 at least.
+            data = _read_global(handle, None if max_chars is None else 4 * (max_chars + 1)) if handle else None
         if data is None:
             return None
-        return data.decode("utf-16-le", errors="replace").split("\0", 1)[0]
+        text = data.decode("utf-16-le", errors="replace").split("\0", 1)[0]
+        return text if max_chars is None else text[:max_chars + 1]
 
 
 class _Open:

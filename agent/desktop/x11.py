@@ -23,8 +23,10 @@ from Xlib.ext import xtest
 from Xlib.protocol import event as xevent
 
 from phitray.desktop import Desktop, WindowTraits
+from phitray.desktop.linux_notify import LinuxNotifier
 from phitray.errors import DesktopError
 from phitray.desktop.x11_clipboard import X11Clipboard
+from phitray.desktop.x11_windows import is_slow, window_classes
 from phitray.hotkeys import MODIFIERS, Combo
 
 log = logging.getLogger(__name__)
@@ -84,7 +86,7 @@ class X11Keys:
             name: {code for sym in syms if (code := self._keycode(sym))} for name, syms in MODIFIER_KEYSYMS.items()
         }
         self._holding = False
-        self._hold_after_copy = False  # hold_keyboard was asked: grab right after the next Ctrl+C
+        self._hold_wanted = False  # hold_keyboard was asked: grab once every key is up
         self._hold_timer: threading.Timer | None = None
 
     def _keycode(self, name: str) -> int:
@@ -116,17 +118,20 @@ class X11Keys:
         if not all(codes):
             raise DesktopError(f"The keyboard layout has no {modifier}+{key} key.")
         with self._lock, self._guard.sending(set(codes)):
+            if self._holding:  # the agent's own chord goes to the window in front, then the hold goes on
+                self._display.ungrab_keyboard(X.CurrentTime)
             for code in codes:
                 xtest.fake_input(self._display, X.KeyPress, code)
             for code in reversed(codes):
                 xtest.fake_input(self._display, X.KeyRelease, code)
             self._display.sync()
+            if self._holding:
+                status = self._display.screen().root.grab_keyboard(False, X.GrabModeAsync, X.GrabModeAsync,
+                                                                   X.CurrentTime)
+                self._holding = status == X.GrabSuccess
 
     def send_copy(self, terminal: bool = False) -> None:
         self._chord("Control_L", "c")
-        if self._hold_after_copy:
-            self._hold_after_copy = False
-            self._grab()
 
     def send_paste(self, terminal: bool = False) -> None:
         self._chord("Control_L", "v")
@@ -138,16 +143,27 @@ class X11Keys:
         """Take the keyboard (an active grab on the root window) so that what the person types next reaches
         no other window; the key events wait on this connection until `release_keyboard`.
 
-        The grab starts right after the next Ctrl+C, on the same connection (a grab before it would
-        send the agent's own Ctrl+C back to the agent), so the server delivers the copy to the
-        document first and every key after it to the agent: typing "summ" straight after the picker
-        hotkey filters the picker instead of replacing the selection.
+        The grab starts once every key is up (until then the hotkey's own key keeps the listener's
+        grab, and a second grab fails), on a short "x11-hold" thread. The agent's own chords pass
+        through it (`_chord` lets go for the moment it sends, on the same connection), so a Ctrl+C
+        still reaches the document, and typing "summ" straight after the picker hotkey filters the
+        picker instead of replacing the selection, whether it was copied or read from PRIMARY.
         """
-        self._hold_after_copy = True
+        self._hold_wanted = True
+        threading.Thread(target=self._grab_when_keys_are_up, name="x11-hold", daemon=True).start()
+
+    def _grab_when_keys_are_up(self) -> None:
+        """The "x11-hold" thread: polls the keyboard until every key is up, then grabs it (unless given back)."""
+        deadline = time.monotonic() + HOLD_LIMIT_SECONDS
+        while self._hold_wanted and time.monotonic() < deadline:
+            if not self.any_key_held():
+                self._grab()
+                return
+            time.sleep(0.005)
 
     def _grab(self) -> None:
         with self._lock:
-            if self._holding:
+            if self._holding or not self._hold_wanted:
                 return
             status = self._display.screen().root.grab_keyboard(False, X.GrabModeAsync, X.GrabModeAsync, X.CurrentTime)
             self._holding = status == X.GrabSuccess
@@ -160,7 +176,7 @@ class X11Keys:
 
     def release_keyboard(self) -> str:
         """Give the keyboard back; what was typed meanwhile, with backspaces applied ("\n" Enter, "\x1b" Esc)."""
-        self._hold_after_copy = False
+        self._hold_wanted = False
         with self._lock:
             if not self._holding:
                 return ""
@@ -210,7 +226,9 @@ class X11Focus:
 
     def traits(self, window: int | None) -> WindowTraits:
         # X11 terminals copy with the selection (use_primary) and Ctrl+Shift+C; none is told apart yet.
-        return WindowTraits()
+        with self._lock:
+            slow = is_slow(window_classes(self._display, window))  # remote desktops, VMs: longer copy and paste
+        return WindowTraits(slow_copy=slow)
 
     def activate(self, window: int) -> bool:
         """Give `window` the keyboard: through the window manager when there is one (EWMH), else directly."""
@@ -370,4 +388,6 @@ def open_desktop() -> Desktop:
     if not os.environ.get("DISPLAY"):
         raise DesktopError("DISPLAY is not set: Phi Tray needs an X11 session (Wayland-only desktops are not supported yet).")
     guard = SyntheticGuard()
-    return Desktop(clipboard=X11Clipboard(), keys=X11Keys(guard), focus=X11Focus(), hotkeys=X11Hotkeys(guard))
+    notifier = LinuxNotifier()  # a clipboard format it cannot keep is said at once, mid-job
+    clipboard = X11Clipboard(notify=lambda message: notifier.notify("Phi Tray: your clipboard", message))
+    return Desktop(clipboard=clipboard, keys=X11Keys(guard), focus=X11Focus(), hotkeys=X11Hotkeys(guard))

@@ -2,10 +2,18 @@
 
 Owning the CLIPBOARD selection ourselves is what lets the agent see a paste
 happen: the target application asks the owner for the text, so "the paste was
-taken" is an event, not a guess after a sleep. XFixes tells us whenever anyone
-else takes the clipboard (about 3 ms after a Ctrl+C), which is how a copy is
-confirmed. Snapshots keep every format the owner offers (text, HTML, images…),
-read and served with INCR when they are larger than one X request.
+taken" is an event, not a guess after a sleep. Only a read that comes after
+Ctrl+V from the target's own program counts: a clipboard manager reads every
+new owner, and taking its read for the paste would give the old clipboard back
+before the target asked. XFixes tells us whenever anyone else takes the
+clipboard (about 3 ms after a Ctrl+C), which is how a copy is confirmed.
+
+Snapshots keep every format the owner offers (text first, then HTML and
+images), each read up to what is left of a 64 MB and 2 s budget; what does not
+fit is said once. Every write of the agent's but text the person asked to keep
+offers `x-kde-passwordManagerHint: secret`, which keeps it out of clipboard
+histories. At quit the clipboard is handed on (`x11_keeper`): X drops a
+selection with its owner.
 
 All X traffic happens on one thread ("x11-clipboard") with its own connection;
 the public methods hand work to it and wait for the answer.
@@ -13,6 +21,7 @@ the public methods hand work to it and wait for the answer.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import select
@@ -20,76 +29,50 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from Xlib import X, Xatom, display as xdisplay
 from Xlib.error import DisplayError
 from Xlib.ext import xfixes
-from Xlib.protocol import event as xevent, request
+from Xlib.protocol import request
 
+from phitray.desktop import x11_keeper
+from phitray.desktop.x11_selection import (HINT_ITEM, KDE_HINT, META_TARGETS, TEXT_TARGETS, Item, SelectionReader,
+                                           SelectionServer, X11Snapshot, megabytes, text_items)
+from phitray.desktop.x11_windows import Program, program_of
 from phitray.errors import DesktopError
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
-# Targets that describe the selection rather than hold its content.
-META_TARGETS = ("TARGETS", "MULTIPLE", "TIMESTAMP", "SAVE_TARGETS", "DELETE", "INSERT_SELECTION", "INSERT_PROPERTY")
-TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "STRING", "TEXT", "text/plain")
 READ_TIMEOUT_SECONDS = 1.0
 SNAPSHOT_BUDGET_SECONDS = 2.0
 SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024
-INCR_CHUNK_BYTES = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Item:
-    target: str
-    type: str
-    format: int  # 8, 16 or 32 bits per unit
-    data: bytes | tuple[int, ...]
-
-    @property
-    def size(self) -> int:
-        return len(self.data) * (1 if self.format == 8 else self.format // 8)
-
-
-@dataclass(frozen=True)
-class X11Snapshot:
-    items: tuple[Item, ...]
-    skipped: tuple[str, ...] = ()  # targets the owner offered but did not deliver in time
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.items
-
-    def describe(self) -> str:
-        if not self.items:
-            return "empty"
-        size = sum(item.size for item in self.items)
-        return f"{len(self.items)} formats, {size:,} bytes"
+CALL_SECONDS = SNAPSHOT_BUDGET_SECONDS + 5
+# What a person misses first, read first: a snapshot that runs out of time or room keeps these.
+FIRST_TARGETS = (*TEXT_TARGETS, "text/html", "text/rtf", "text/uri-list", "image/png")
+Notify = Callable[[str], None]
 
 
 class X11Offer:
-    def __init__(self) -> None:
-        self._taken = threading.Event()
+    """Text on the clipboard for one paste; taken once the target's program reads it after Ctrl+V."""
+
+    def __init__(self, clipboard: X11Clipboard) -> None:
+        self._clipboard = clipboard
+        self.taken = threading.Event()
+        self.armed = False
+        self.target: Program | None = None  # None: the target is not known, so any read after Ctrl+V counts
+        self.others = 0  # reads by other programs, answered but not counted
 
     def expect_paste(self, window: int | None) -> None:
-        """X11 clipboard readers ask for a target type first and read data only to paste it: any
-        read counts."""
+        """Called on the jobs thread right before Ctrl+V: from now on, a read by `window`'s program is the paste."""
+        self._clipboard.arm(self, window)
 
     def wait_taken(self, timeout: float) -> bool:
-        return self._taken.wait(timeout)
-
-
-class _Incoming:
-    """An INCR transfer we are sending, chunk by chunk, as the requestor deletes the property."""
-
-    def __init__(self, window: Any, prop: int, item_type: int, item: Item) -> None:
-        self.window, self.prop, self.type, self.item = window, prop, item_type, item
-        self.offset = 0
+        return self.taken.wait(timeout)
 
 
 class X11Clipboard:
-    def __init__(self, display_name: str | None = None) -> None:
+    def __init__(self, display_name: str | None = None, notify: Notify | None = None) -> None:
         try:
             self._display = xdisplay.Display(display_name)
         except (DisplayError, Exception) as error:  # Xlib raises several kinds for "no display"
@@ -97,22 +80,25 @@ class X11Clipboard:
         if not self._display.has_extension("XFIXES"):
             raise DesktopError("The X server lacks the XFIXES extension; clipboard changes cannot be seen.")
         self._display.xfixes_query_version()
+        self._notify = notify
         root = self._display.screen().root
         self._window = root.create_window(0, 0, 1, 1, 0, X.CopyFromParent, event_mask=X.PropertyChangeMask)
         self._atom = self._display.get_atom
         self.CLIPBOARD, self.PRIMARY = self._atom("CLIPBOARD"), Xatom.PRIMARY
-        self._property = self._atom("PHITRAY_SELECTION")
-        self._incr = self._atom("INCR")
         self._display.xfixes_select_selection_input(self._window, self.CLIPBOARD, xfixes.XFixesSetSelectionOwnerNotifyMask)
         self._display.flush()
         self._owner_notify = tuple(self._display.extension_event.SetSelectionOwnerNotify)
-        self._chunk_limit = min(INCR_CHUNK_BYTES * 4, self._display.display.info.max_request_length * 4 - 1024)
+        self._server = SelectionServer(self._display)
+        self._reader = SelectionReader(self._display, self._window, self._wait_for)
         # What we serve while we own the clipboard, and the offer waiting for its paste.
         self._items: tuple[Item, ...] = ()
+        self._secret = False  # the hint that keeps clipboard histories away goes with the items
+        self._left_out: tuple[str, ...] = ()
         self._owned_since = X.CurrentTime
         self._offer: X11Offer | None = None
-        self._sending: dict[tuple[int, int], _Incoming] = {}
+        self._on_primary = False  # the offer is served on PRIMARY too, for a terminal's Shift+Insert
         self._mark = 0
+        self._said_at = -1  # the change mark whose left-out formats were told to the person
         self._changed = threading.Condition()
         self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
         self._wake_read, self._wake_write = os.pipe()
@@ -138,25 +124,50 @@ class X11Clipboard:
 
     def restore(self, snapshot: Any) -> None:
         assert isinstance(snapshot, X11Snapshot)
-        self._call(lambda: self._own(snapshot.items))
+        self._call(lambda: self._own(snapshot.items, secret=True, left_out=snapshot.left_out))
 
-    def read_text(self) -> str | None:
-        return self._call(lambda: self._read_text(self.CLIPBOARD))
+    def read_text(self, max_chars: int | None = None) -> str | None:
+        return self._call(lambda: self._read_text(self.CLIPBOARD, max_chars))
 
-    def read_selection(self) -> str | None:
-        return self._call(lambda: self._read_text(self.PRIMARY))
+    def read_selection(self, owner: int | None = None, max_chars: int | None = None) -> str | None:
+        def read() -> str | None:
+            holder = self._owner(self.PRIMARY)
+            if holder == X.NONE or owner is not None and not program_of(self._display, holder).same_as(
+                    program_of(self._display, owner)):
+                return None
+            return self._read_text(self.PRIMARY, max_chars)
+        return self._call(read)
 
     def offer_text(self, text: str) -> X11Offer:
-        offer = X11Offer()
-        self._call(lambda: self._own(text_items(text), offer))
+        offer = X11Offer(self)
+        self._call(lambda: self._own(text_items(text), secret=True, offer=offer))
         return offer
 
     def keep_text(self, text: str) -> None:
-        self.offer_text(text)  # the agent stays the owner and answers every paste; X11 has no history to keep out of
+        """The person's to keep (Copy, clipboard output): histories may record it."""
+        self._call(lambda: self._own(text_items(text), secret=False))
+
+    def offer_on_primary(self) -> None:
+        """Serve the offer on PRIMARY too until the clipboard next changes hands: terminals paste PRIMARY."""
+        def own() -> None:
+            self._on_primary = True
+            self._window.set_selection_owner(self.PRIMARY, self._owned_since)
+        self._call(own)
+
+    def arm(self, offer: X11Offer, window: int | None) -> None:
+        def armed() -> None:
+            offer.target = program_of(self._display, window) if window else None
+            offer.armed = True
+        self._call(armed)
 
     def close(self) -> None:
+        """Hand the clipboard on (a clipboard manager, else a holder process), then let go of the display."""
         if self._closed:
             return
+        try:
+            self._call(self._hand_off, x11_keeper.HAND_OFF_SECONDS + 2)
+        except Exception:  # quitting goes on; the log says what was lost
+            log.exception("the clipboard could not be handed on at quit")
         self._closed = True
         os.write(self._wake_write, b"q")
         self._thread.join(timeout=2)
@@ -164,7 +175,7 @@ class X11Clipboard:
 
     # --- the X thread ------------------------------------------------------------------
 
-    def _call(self, work: Callable[[], T]) -> T:
+    def _call(self, work: Callable[[], T], timeout: float = CALL_SECONDS) -> T:
         if self._closed:
             raise DesktopError("The clipboard is closed.")
         if threading.current_thread() is self._thread:
@@ -172,7 +183,7 @@ class X11Clipboard:
         future: Future[T] = Future()
         self._calls.put((work, future))
         os.write(self._wake_write, b"w")
-        return future.result(timeout=SNAPSHOT_BUDGET_SECONDS + 5)
+        return future.result(timeout=timeout)
 
     def _loop(self) -> None:
         """The clipboard thread: serve requests, count owner changes, run queued calls."""
@@ -220,26 +231,38 @@ class X11Clipboard:
         elif event.type == X.SelectionRequest:
             self._serve(event)
         elif event.type == X.SelectionClear and event.atom == self.CLIPBOARD:
-            self._items, self._offer = (), None
+            self._items, self._offer, self._left_out = (), None, ()
+        elif event.type == X.SelectionClear and event.atom == self.PRIMARY:
+            self._on_primary = False
         elif event.type == X.PropertyNotify and event.state == X.PropertyDelete:
-            self._send_next_chunk(event)
+            self._server.on_property_delete(event)
 
     # --- owning ------------------------------------------------------------------------
 
-    def _own(self, items: tuple[Item, ...], offer: X11Offer | None = None) -> None:
+    def _own(self, items: tuple[Item, ...], secret: bool, offer: X11Offer | None = None,
+             left_out: tuple[str, ...] = ()) -> None:
+        if self._on_primary:  # a terminal's paste is over: PRIMARY is for whoever selects next
+            self._on_primary = False
+            if self._owner(self.PRIMARY) == self._window.id:
+                request.SetSelectionOwner(display=self._display.display, window=X.NONE, selection=self.PRIMARY,
+                                          time=X.CurrentTime)
         if not items:
             if self._owner(self.CLIPBOARD) == self._window.id:
-                request.SetSelectionOwner(
-                    display=self._display.display, window=X.NONE, selection=self.CLIPBOARD, time=X.CurrentTime
-                )
-            self._items, self._offer = (), None
+                request.SetSelectionOwner(display=self._display.display, window=X.NONE, selection=self.CLIPBOARD,
+                                          time=X.CurrentTime)
+            self._items, self._offer, self._left_out = (), None, ()
             return
-        self._items, self._offer = items, offer
+        self._items, self._secret, self._offer, self._left_out = items, secret, offer, left_out
         self._owned_since = self._server_time()
         self._window.set_selection_owner(self.CLIPBOARD, self._owned_since)
         if self._owner(self.CLIPBOARD) != self._window.id:
             self._items, self._offer = (), None
             raise DesktopError("Another program refused to give up the clipboard.")
+
+    def _served(self) -> tuple[Item, ...]:
+        if self._secret and all(item.target != KDE_HINT for item in self._items):
+            return (*self._items, HINT_ITEM)
+        return self._items
 
     def _owner(self, selection: int) -> int:
         owner = self._display.get_selection_owner(selection)
@@ -254,103 +277,46 @@ class X11Clipboard:
         )
         return event.time if event is not None else X.CurrentTime
 
-    def _serve(self, request: Any) -> None:
-        prop = request.property or request.target  # obsolete requestors pass None
-        reply_prop = X.NONE
-        target_name = self._display.get_atom_name(request.target)
-        items = {item.target: item for item in self._items} if request.selection == self.CLIPBOARD else {}
-        requestor = request.requestor
-        if items:
-            if target_name == "TARGETS":
-                atoms = [self._atom(name) for name in ("TARGETS", "TIMESTAMP", *items)]
-                requestor.change_property(prop, Xatom.ATOM, 32, atoms)
-                reply_prop = prop
-            elif target_name == "TIMESTAMP":
-                requestor.change_property(prop, Xatom.INTEGER, 32, [self._owned_since])
-                reply_prop = prop
-            elif target_name in items:
-                item = items[target_name]
-                if item.size > self._chunk_limit:
-                    requestor.change_attributes(event_mask=X.PropertyChangeMask)
-                    requestor.change_property(prop, self._incr, 32, [item.size])
-                    self._sending[(requestor.id, prop)] = _Incoming(requestor, prop, self._atom(item.type), item)
-                else:
-                    requestor.change_property(prop, self._atom(item.type), item.format, item.data)
-                reply_prop = prop
-                if self._offer is not None and target_name in TEXT_TARGETS:
-                    self._offer._taken.set()
-        notify = xevent.SelectionNotify(
-            time=request.time, requestor=requestor, selection=request.selection,
-            target=request.target, property=reply_prop,
-        )
-        requestor.send_event(notify, event_mask=0)
-        self._display.flush()
-
-    def _send_next_chunk(self, event: Any) -> None:
-        transfer = self._sending.get((event.window.id, event.atom))
-        if transfer is None:
+    def _serve(self, asked: Any) -> None:
+        on_primary = asked.selection == self.PRIMARY and self._on_primary
+        items = self._served() if asked.selection == self.CLIPBOARD or on_primary else ()
+        served = self._server.answer(asked, items, self._owned_since)
+        offer = self._offer
+        if offer is None or served not in TEXT_TARGETS or not offer.armed or offer.taken.is_set():
             return
-        unit = 1 if transfer.item.format == 8 else transfer.item.format // 8
-        step = INCR_CHUNK_BYTES // unit
-        piece = transfer.item.data[transfer.offset : transfer.offset + step]
-        transfer.offset += step
-        transfer.window.change_property(transfer.prop, transfer.type, transfer.item.format, piece)
-        if not piece:  # the zero-length write that ends the transfer
-            del self._sending[(event.window.id, event.atom)]
-        self._display.flush()
+        if offer.target is None or program_of(self._display, asked.requestor.id).same_as(offer.target):
+            offer.taken.set()
+        else:
+            offer.others += 1
+            if offer.others == 1:
+                log.info("another program read the paste offer; still waiting for the target's read")
+
+    def _hand_off(self) -> None:
+        if self._owner(self.CLIPBOARD) != self._window.id or not self._items:
+            return
+        secret, self._secret = self._secret, False  # a manager that honours the hint would save nothing
+        kept = x11_keeper.hand_off(self._display, self._window, self._wait_for, self._items, secret)
+        log.info("at quit the clipboard (%s) went to %s", X11Snapshot(self._items).describe(), kept or "nobody")
 
     # --- reading -----------------------------------------------------------------------
 
-    def _read(self, selection: int, target: str, timeout: float = READ_TIMEOUT_SECONDS) -> tuple[str, int, Any] | None:
-        """(type, format, data) of one target, following INCR; None when refused or too slow."""
-        target_atom = self._atom(target)
-        self._window.delete_property(self._property)
-        self._window.convert_selection(selection, target_atom, self._property, X.CurrentTime)
-        reply = self._wait_for(
-            lambda e: e.type == X.SelectionNotify and e.requestor.id == self._window.id and e.selection == selection, timeout
-        )
-        if reply is None or reply.property == X.NONE:
+    def _read_text(self, selection: int, max_chars: int | None) -> str | None:
+        """The selection's text; with `max_chars`, at most one character more (which says there was more)."""
+        owner = self._owner(selection)
+        if owner == X.NONE:
             return None
-        prop = self._window.get_full_property(self._property, X.AnyPropertyType)
-        self._window.delete_property(self._property)
-        if prop is None:
-            return None
-        if prop.property_type != self._incr:
-            return self._display.get_atom_name(prop.property_type), prop.format, prop.value
-        return self._read_incr(timeout)
-
-    def _read_incr(self, timeout: float) -> tuple[str, int, Any] | None:
-        parts: list[Any] = []
-        item_type, item_format = "", 8
-        self._display.flush()
-        while True:
-            event = self._wait_for(
-                lambda e: e.type == X.PropertyNotify and e.window.id == self._window.id
-                and e.atom == self._property and e.state == X.PropertyNewValue,
-                timeout,
-            )
-            if event is None:
-                return None
-            prop = self._window.get_full_property(self._property, X.AnyPropertyType)
-            self._window.delete_property(self._property)
-            self._display.flush()
-            if prop is None:
-                return None
-            if len(prop.value) == 0:
-                data = b"".join(parts) if item_format == 8 else tuple(v for part in parts for v in part)
-                return item_type, item_format, data
-            item_type, item_format = self._display.get_atom_name(prop.property_type), prop.format
-            parts.append(prop.value)
-
-    def _read_text(self, selection: int) -> str | None:
-        if self._owner(selection) == X.NONE:
-            return None
+        if owner == self._window.id and selection == self.CLIPBOARD:
+            text = next((bytes(i.data).decode("utf-8", "replace") for i in self._items if i.target == "UTF8_STRING"), None)
+            return text if text is None or max_chars is None else text[:max_chars + 1]
+        max_bytes = None if max_chars is None else 4 * (max_chars + 1)  # UTF-8 takes at most 4 bytes a character
         for target in ("UTF8_STRING", "text/plain;charset=utf-8", "STRING"):
-            found = self._read(selection, target)
-            if found is not None and found[1] == 8:
-                data = found[2]
-                encoding = "latin-1" if target == "STRING" and found[0] == "STRING" else "utf-8"
-                return bytes(data).decode(encoding, errors="replace")
+            found = self._reader.read(selection, target, READ_TIMEOUT_SECONDS, max_bytes, partial=True)
+            if found is not None and found.format == 8 and (found.data or not found.cut):
+                encoding = "latin-1" if target == "STRING" and found.type == "STRING" else "utf-8"
+                text = bytes(found.data).decode(encoding, errors="replace")
+                if found.cut:
+                    log.info("read %s of a larger selection and stopped (%s)", megabytes(len(found.data)), found.cut)
+                return text if max_chars is None else text[:max_chars + 1]
         return None
 
     def _take_snapshot(self) -> X11Snapshot:
@@ -358,38 +324,47 @@ class X11Clipboard:
         if owner == X.NONE:
             return X11Snapshot(())
         if owner == self._window.id:
-            return X11Snapshot(self._items)
+            return X11Snapshot(self._items, self._left_out)
         started = time.monotonic()
-        listed = self._read(self.CLIPBOARD, "TARGETS")
-        if listed is None:  # an owner that cannot list its formats: keep its text at least
+        listed = self._reader.read(self.CLIPBOARD, "TARGETS", READ_TIMEOUT_SECONDS)
+        if listed is None or listed.cut or listed.format != 32:  # an owner that cannot list its formats: its text at least
             names = list(TEXT_TARGETS[:3])
         else:
-            names = list(dict.fromkeys(self._display.get_atom_name(atom) for atom in listed[2]))
-        items, skipped, total = [], [], 0
-        for name in names:
-            if name in META_TARGETS or not name:
+            names = list(dict.fromkeys(self._display.get_atom_name(atom) for atom in listed.data))
+        items: list[Item] = []
+        left_out: list[str] = []
+        total = 0
+        for name in sorted((n for n in names if n and n not in META_TARGETS), key=_rank):
+            time_left = SNAPSHOT_BUDGET_SECONDS - (time.monotonic() - started)
+            if time_left <= 0:
+                left_out.append(f"{name} (no time left)")
                 continue
-            left = SNAPSHOT_BUDGET_SECONDS - (time.monotonic() - started)
-            found = self._read(self.CLIPBOARD, name, min(READ_TIMEOUT_SECONDS, left)) if left > 0 else None
+            found = self._reader.read(self.CLIPBOARD, name, min(READ_TIMEOUT_SECONDS, time_left),
+                                      SNAPSHOT_MAX_BYTES - total)
             if found is None:
-                skipped.append(name)
+                continue  # the owner listed it but does not give it: nothing of the person's is lost
+            if found.cut == "large":
+                left_out.append(f"{name} ({megabytes(found.size)}+, over the {megabytes(SNAPSHOT_MAX_BYTES)} kept)")
                 continue
-            data = bytes(found[2]) if found[1] == 8 else tuple(found[2])
-            item = Item(name, found[0], found[1], data)
-            total += item.size
-            if total > SNAPSHOT_MAX_BYTES:
-                skipped.append(name)
+            if found.cut:
+                left_out.append(f"{name} (not given within {READ_TIMEOUT_SECONDS:g} s)")
                 continue
-            items.append(item)
-        return X11Snapshot(tuple(items), tuple(skipped))
+            data = bytes(found.data) if found.format == 8 else tuple(found.data)
+            items.append(Item(name, found.type, found.format, data))
+            total += items[-1].size
+        snapshot = X11Snapshot(tuple(items), tuple(left_out))
+        if left_out:
+            self._say_left_out(snapshot)
+        return snapshot
+
+    def _say_left_out(self, snapshot: X11Snapshot) -> None:
+        """Once per clipboard content: the formats a snapshot could not keep (names and sizes, never content)."""
+        log.warning("clipboard snapshot: %s (they will not come back after the paste)", snapshot.describe())
+        if self._notify is not None and self._said_at != self._mark:
+            self._said_at = self._mark
+            self._notify(f"Your clipboard's {', '.join(snapshot.left_out)} could not be kept while Phi Tray "
+                         "works: after this action the clipboard holds the rest of it.")
 
 
-def text_items(text: str) -> tuple[Item, ...]:
-    utf8 = text.encode("utf-8", errors="surrogatepass")
-    latin = text.encode("latin-1", errors="replace")
-    return (
-        Item("UTF8_STRING", "UTF8_STRING", 8, utf8),
-        Item("text/plain;charset=utf-8", "text/plain;charset=utf-8", 8, utf8),
-        Item("STRING", "STRING", 8, latin),
-        Item("TEXT", "UTF8_STRING", 8, utf8),
-    )
+def _rank(name: str) -> int:
+    return FIRST_TARGETS.index(name) if name in FIRST_TARGETS else len(FIRST_TARGETS)
