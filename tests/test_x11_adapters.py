@@ -103,6 +103,7 @@ def test_snapshot_and_restore_keep_every_format_and_the_paste_is_seen(session: D
         assert clipboard.read_text() == "select me"
         assert clipboard.read_selection() == "select me"  # PRIMARY, without any copy
         offer = clipboard.offer_text("pasted ✓ 😀")
+        offer.expect_paste(int(widget.window))  # only the target's read after Ctrl+V is the paste
         x11.keys.send_paste()  # type: ignore[attr-defined]
         assert offer.wait_taken(2.0)
         clipboard.restore(snapshot)

@@ -1,12 +1,15 @@
 """Taking the selected text: the sequence, once for every platform.
 
-Capture: note the focused window, snapshot the clipboard (while the person may
-still hold the hotkey), wait until the hotkey's modifiers are let go (a held
-Alt or Shift turns Ctrl+C into another shortcut in GTK and Tk), send Ctrl+C
-and wait for the clipboard to change. No change in time means nothing is
-selected: the clipboard then still holds older content, which is never used.
-The snapshot goes back right after the copy, so the person's clipboard is
-theirs again while the model works.
+Capture: note the focused window. Where the window in front holds the PRIMARY
+selection (X11), that is the selection: read it, and the clipboard is never
+touched, so no clipboard history sees it. Otherwise snapshot the clipboard
+(while the person may still hold the hotkey), wait until the hotkey's
+modifiers are let go (a held Alt or Shift turns Ctrl+C into another shortcut
+in GTK and Tk), send Ctrl+C and wait for the clipboard to change. No change in
+time means nothing is selected: the clipboard then still holds older content,
+which is never used. The snapshot goes back right after the copy, so the
+person's clipboard is theirs again while the model works. Either read stops
+one character past the engine's limit: a longer selection is said, not read.
 
 Putting a result back is `paste.py`; the job's moments are `timeline.py`.
 """
@@ -16,8 +19,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
+from typing import Literal
+
+from phitray.actions.runner import DEFAULT_MAX_CHARACTERS
 from phitray.desktop import Clipboard, Desktop, Focus, Keys, Snapshot
-from phitray.errors import NothingSelected, OutOfReach
+from phitray.errors import Notice, NothingSelected, OutOfReach
 from phitray.jobs.timeline import Timeline
 
 POLL_SECONDS = 0.005  # only while a job waits for key-ups, never when idle
@@ -29,14 +35,18 @@ class CaptureOptions:
     copy_timeout: float = 0.6
     release_timeout: float = 2.0
     paste_timeout: float = 1.5
-    use_primary: bool = False
+    use_primary: bool = False  # X11: take PRIMARY whichever program holds it (otherwise only the front window's)
+
+
+CapturePath = Literal["primary", "copy"]
 
 
 @dataclass(frozen=True)
 class Captured:
     text: str
-    snapshot: Snapshot  # the person's clipboard before the copy; already restored
+    snapshot: Snapshot | None  # the person's clipboard before the copy, already restored; None: never touched
     window: int | None  # where the selection was, for a later paste
+    path: CapturePath = "copy"  # how the text was taken: read from PRIMARY, or copied with Ctrl+C
 
 
 def wait_for_release(keys: Keys, timeout: float) -> bool:
@@ -55,18 +65,25 @@ def wait_for_release(keys: Keys, timeout: float) -> bool:
     return True
 
 
-def capture_selection(desktop: Desktop, options: CaptureOptions, timeline: Timeline, hold_keys: bool = False) -> Captured:
+def capture_selection(desktop: Desktop, options: CaptureOptions, timeline: Timeline, hold_keys: bool = False,
+                      max_characters: int = DEFAULT_MAX_CHARACTERS) -> Captured:
     """The selected text. With `hold_keys` (for the picker) the keyboard is the agent's from the start
     (as far as the platform allows before the copy) until the picker releases it, unless the capture fails."""
     keys = desktop.keys
     if hold_keys:
         keys.hold_keyboard()
     try:
-        return _capture(desktop, options, timeline)
+        captured = _capture(desktop, options, timeline, max_characters)
     except BaseException:
         if hold_keys:
             keys.release_keyboard()
         raise
+    if len(captured.text) > max_characters:
+        if hold_keys:
+            keys.release_keyboard()
+        raise Notice(f"The selection is longer than {max_characters:,} characters: Phi Tray read that much, left "
+                     "the rest and changed nothing. Select less, or raise engine.max_characters in the settings.")
+    return captured
 
 
 def bring_to_front(focus: Focus, window: int) -> bool:
@@ -74,20 +91,21 @@ def bring_to_front(focus: Focus, window: int) -> bool:
     return focus.in_front(window) or focus.activate(window)
 
 
-def _capture(desktop: Desktop, options: CaptureOptions, timeline: Timeline) -> Captured:
+def _capture(desktop: Desktop, options: CaptureOptions, timeline: Timeline, max_characters: int) -> Captured:
     clipboard, keys = desktop.clipboard, desktop.keys
     window = desktop.focus.current()
     traits = desktop.focus.traits(window)
     if traits.unreachable:
         raise OutOfReach(traits.unreachable)
+    # The front window's own selection; with no window known, only when the settings take any program's.
+    if window is not None or options.use_primary:
+        primary = clipboard.read_selection(None if options.use_primary else window, max_characters)
+        if primary and primary.strip():
+            timeline.mark("modifiers_released")  # nothing waits on the keys: no key is sent
+            timeline.mark("text_captured")
+            return Captured(primary, None, window, "primary")
     snapshot = clipboard.snapshot()
     timeline.mark("snapshot_taken")
-    if options.use_primary:
-        primary = clipboard.read_selection()
-        if primary and primary.strip():
-            timeline.mark("modifiers_released")
-            timeline.mark("text_captured")
-            return Captured(primary, snapshot, window)
     wait_for_release(keys, options.release_timeout)
     timeline.mark("modifiers_released")
     # Ctrl+C goes to whatever is in front when it is sent. From the tray, the taskbar and the tray's
@@ -100,18 +118,18 @@ def _capture(desktop: Desktop, options: CaptureOptions, timeline: Timeline) -> C
     keys.send_copy(traits.terminal)
     if traits.slow_copy:
         options = replace(options, copy_timeout=max(options.copy_timeout, SLOW_COPY_SECONDS))
-    return _copied(clipboard, snapshot, window, mark, options, timeline)
+    return _copied(clipboard, snapshot, window, mark, options, timeline, max_characters)
 
 
 def _copied(clipboard: Clipboard, snapshot: Snapshot, window: int | None, mark: int, options: CaptureOptions,
-            timeline: Timeline) -> Captured:
+            timeline: Timeline, max_characters: int) -> Captured:
     if not clipboard.wait_for_change(mark, options.copy_timeout):
         raise NothingSelected(
             f"No text is selected (nothing was copied within {options.copy_timeout * 1000:.0f} ms). "
             "Select some text, then press the hotkey again."
         )
     try:
-        text = clipboard.read_text()
+        text = clipboard.read_text(max_characters)
     finally:
         clipboard.restore(snapshot)
         timeline.mark("clipboard_restored_after_copy")

@@ -39,6 +39,7 @@ class JobRecord:
     decoding: str = ""  # what the model host ran: plain, prompt-lookup N/M, draft model …
     flagged: bool = False  # the answer failed one of its action's checks
     failed_checks: tuple[str, ...] = ()
+    capture: str = ""  # how the selection was taken: "primary" (X11's selection, no key sent) or "copy"; "" if none
 
     @property
     def number(self) -> int:

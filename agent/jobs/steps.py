@@ -39,6 +39,7 @@ class Input:
     snapshot: Snapshot | None  # the person's clipboard before a capture; None when nothing was copied
     window: int | None
     output: Output
+    capture: str = ""  # how a selection was taken (Captured.path); "" for text from elsewhere
 
 
 class CancellableModel:
@@ -71,12 +72,12 @@ def acquire(job: ActionJobs, action: Action, desktop: Desktop, config: JobSettin
         or action.output
     if isinstance(job, PickedJob):
         timeline.mark("text_captured")
-        return Input(job.capture.text, job.capture.snapshot, job.capture.window, output)
+        return Input(job.capture.text, job.capture.snapshot, job.capture.window, output, job.capture.path)
     if job.text is None and not job.from_clipboard:
-        captured = capture_selection(desktop, config.capture, timeline)
-        return Input(captured.text, captured.snapshot, captured.window, output)
+        captured = capture_selection(desktop, config.capture, timeline, max_characters=config.max_characters)
+        return Input(captured.text, captured.snapshot, captured.window, output, captured.path)
     if job.from_clipboard:
-        text = desktop.clipboard.read_text()
+        text = desktop.clipboard.read_text(config.max_characters)
         if text is None or not text.strip():
             raise errors.NothingToDo("The clipboard holds no text. Copy some text first.")
     else:

@@ -162,8 +162,10 @@ class JobThread:
                     found["output"] = "undo"
                 case CaptureJob():  # the picker's first half: take the selection, then let the person choose
                     self._ready_host()
-                    self._emit(CaptureTaken(job_id, capture_selection(self.desktop, self.config.capture, timeline,
-                                                                      hold_keys=True)))
+                    captured = capture_selection(self.desktop, self.config.capture, timeline, hold_keys=True,
+                                                 max_characters=self.config.max_characters)
+                    found["capture"] = captured.path
+                    self._emit(CaptureTaken(job_id, captured))
                 case ActionJob() | PickedJob():
                     action = (job.draft if isinstance(job, ActionJob) else None) or self.config.actions.get(job.action_id)
                     title = action.title
@@ -219,7 +221,7 @@ class JobThread:
                 "tokens": result.tokens, "tokens_per_second": round(result.tokens_per_second, 1),
                 "model_calls": result.model_calls, "model_ms": round(result.model_seconds * 1000, 1),
                 "decoding": result.decoding, "flagged": any(not c.passed for c in checks),
-                "failed_checks": tuple(c.name for c in checks if not c.passed)}
+                "failed_checks": tuple(c.name for c in checks if not c.passed), "capture": given.capture}
 
     def _ready_host(self) -> Host:
         """The current host if it has a model loaded; otherwise a notice that says why not."""

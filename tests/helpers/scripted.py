@@ -101,10 +101,10 @@ class ScriptedDesktop:
             time.sleep(0.01)
         return self.mark != mark
 
-    def read_text(self) -> str | None:
+    def read_text(self, max_chars: int | None = None) -> str | None:
         return self.clipboard[0] if self.clipboard else None
 
-    def read_selection(self) -> str | None:
+    def read_selection(self, owner: int | None = None, max_chars: int | None = None) -> str | None:
         return None
 
     def offer_text(self, text: str) -> "ScriptedDesktop":
