@@ -2,7 +2,10 @@
 
 Phi-3-mini-4k-instruct is the default. `starter` (SmolLM2-135M-Instruct,
 Q4_1 GGUF, Apache-2.0) ships inside a package on the Python package index, so
-it installs wherever pip works, even where the model hub is unreachable.
+it installs wherever pip works, even where the model hub is unreachable; its
+file's sha256 is pinned here. A hub source is pinned in pins.json (its
+repository's commit and every file's size and sha256); one without pins is
+never downloaded.
 """
 
 from __future__ import annotations

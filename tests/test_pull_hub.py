@@ -223,6 +223,24 @@ def test_malformed_pins_pin_nothing_and_say_why(tmp_path: Path, paths: Paths, mo
             pull(ModelStore(paths.models_dir), DEFAULT_MODEL, "onnx-cpu", lambda text: None)
 
 
+def test_a_release_pins_what_the_hub_serves_with_its_script_and_pulls_match_them(
+    tiny_phi3: Path, paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = hub_files(tiny_phi3)
+    out = tmp_path / "pins.json"
+    with FakeHub({SOURCE.repo_id: files}, pinned=False) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        done = subprocess.run([sys.executable, "scripts/pin_models.py", "--out", str(out), "--repo", SOURCE.repo_id],
+                              capture_output=True, text=True, cwd=Path(__file__).parent.parent, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        pins = json.loads(out.read_text())["repos"][SOURCE.repo_id]
+        assert pins["revision"] == COMMIT
+        assert "README.md" not in pins["files"]  # outside every folder the catalog takes from the repository
+        assert pins == pins_of({SOURCE.repo_id: {n: d for n, d in files.items() if n != "README.md"}})["repos"][SOURCE.repo_id]
+        monkeypatch.setenv(PINS_VARIABLE, str(out))
+        assert pull(ModelStore(paths.models_dir), DEFAULT_MODEL, "onnx-cpu", lambda text: None)
+
+
 def test_model_verify_rereads_every_file_against_its_pins(
     tiny_phi3: Path, paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
