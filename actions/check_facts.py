@@ -33,7 +33,7 @@ NUMBER = re.compile(r"(?<![A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff_%{$\d])
 _SEPARATOR = re.compile(r"[.,'’٬٫ \u00a0\u202f\u2009]")
 # Code a translation keeps as it is: placeholders (%s, %(name)s, {0}, ${VAR}), options (--help), paths and
 # file or host names. Edits keep word-like identifiers too: snake_case, mixedCase, words with digits (IPv6).
-CODE = re.compile(r"\b[A-Z][A-Z0-9_]{2,}(?==)|%\(\w+\)\w|%\d*\$?[sdif]|\{\w*\}|\$\{\w+\}|\$[A-Z_][A-Z0-9_]*|(?<!\S)(?:--[A-Za-z][\w-]*|-[A-Za-z0-9]{1,2}\b)"
+CODE = re.compile(r"\b[A-Z][A-Z0-9_]{2,}(?==)|%\(\w+\)\w|%\d*\$?[sdif]|\{\w*\}|\$\{\w+\}|\$[A-Z_][A-Z0-9_]*|(?<!\S)(?:--[A-Za-z][\w-]*|-[A-Za-z][A-Za-z0-9]?\b)"
                   r"|(?<![\w/])(?:~|\.{1,2})?/(?=[\w./-]*[A-Za-z])[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*|\b\w+\.(?:conf|txt|py|sh|cfg|ini|json|org|com|net)\b")
 WORDLIKE = re.compile(r"\b\w+_\w+\b|\b[a-z]+[A-Z]\w*|\b[A-Za-z]+\d\w*")
 IDENTIFIER = re.compile(f"{CODE.pattern}|{WORDLIKE.pattern}")
@@ -110,7 +110,8 @@ def _number_kept(written: str, values: frozenset[float], others: list[tuple[str,
 def identifiers(text: str, wordlike: bool = True) -> set[str]:
     rest = EMAIL.sub(" ", URL.sub(" ", text))
     pattern = IDENTIFIER if wordlike else CODE
-    return {m.group().strip(".-/") for m in pattern.finditer(rest) if len(m.group().strip(".-/")) >= 2}
+    found = (m.group().rstrip(".-") for m in pattern.finditer(rest))
+    return {written for written in found if len(written.strip("-/")) >= 2}
 
 
 def acronyms(text: str) -> set[str]:
@@ -121,7 +122,9 @@ def acronyms(text: str) -> set[str]:
 
 
 def names(text: str, language: str | None) -> set[str]:
-    """Capitalised words inside a sentence, in languages that capitalise names only."""
+    """Capitalised words inside a sentence, in languages that capitalise names only. A word that only
+    ever starts a sentence cannot be told from any other first word: it is a fact only as an acronym
+    or identifier."""
     if language in NOUN_CAPITALISING:
         return set()
     found = set()

@@ -10,6 +10,7 @@ names (actions/language_names.json, made by scripts/language_names.py).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -53,6 +54,7 @@ def language_code(name: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)  # one answer's checks ask again and again
 def prose(text: str) -> str:
     """The text without what is written the same in every language: URLs, e-mail addresses, code,
     acronyms and numbers. Languages and scripts are told from the rest."""
@@ -61,6 +63,7 @@ def prose(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=256)  # one answer's checks ask again and again
 def script(text: str) -> str | None:
     """The script most of the prose is in, a CJK or Hangul character counting as three letters: LATIN,
     CYRILLIC, CJK (Han and kana), HANGUL …; None without letters."""
@@ -73,14 +76,15 @@ def script(text: str) -> str | None:
     return max(counts, key=lambda k: counts[k]) if counts else None
 
 
-def guesses(text: str, k: int = 3) -> list[tuple[str, float]]:
+@functools.lru_cache(maxsize=256)  # one answer's checks ask again and again
+def guesses(text: str, k: int = 3) -> tuple[tuple[str, float], ...]:
     """fastText's k likeliest languages of a text of any length, with their probabilities."""
     labels, probabilities = _language_model().predict(" ".join(prose(text).split())[:2000], k=k)
     found = []
     for label, probability in zip(labels, probabilities):
         code = str(label).removeprefix("__label__").split("-")[0].lower()
         found.append((FOLDED.get(code, code), float(probability)))
-    return found
+    return tuple(found)
 
 
 def detect_language(text: str) -> str | None:
@@ -118,7 +122,7 @@ def _language_model() -> Any:
     return _MODEL[0]
 
 
-def _agree(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> bool:
+def _agree(a: tuple[tuple[str, float], ...], b: tuple[tuple[str, float], ...]) -> bool:
     """Whether two sets of guesses leave room for one language: the same first guess, or the one's first
     among the other's likely ones (a short English sentence may look Spanish; its second guess is English)."""
     return a[0][0] == b[0][0] or any(code == b[0][0] and p >= ALSO_LIKELY for code, p in a[1:]) \

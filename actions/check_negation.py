@@ -20,7 +20,7 @@ from collections import Counter
 
 from rapidfuzz.distance import OSA
 
-from phitray.actions.check_units import words
+from phitray.actions.check_units import by_characters, words
 
 LEXICON: dict[str, frozenset[str]] = {lang: frozenset(listed.split()) for lang, listed in {
     "en": "not no never nothing nobody none neither cannot without",
@@ -124,7 +124,7 @@ def negations(text: str, languages: tuple[str, ...], negative_words: bool = Fals
 
 def _typo_of_negation(token: str, negation: str, shortest: int = 5) -> bool:
     """One letter off a negation at least `shortest` letters long; two letters swapped in a shorter one ("nto")."""
-    if token == negation or len(negation) < 3:
+    if token == negation or len(negation) < 3 or negation.endswith(token):  # "lze" is "nelze" without its ne-
         return False
     if len(negation) >= shortest:
         return OSA.distance(token, negation) <= TYPO_DISTANCE
@@ -144,11 +144,12 @@ def mistyped(text: str, answer: str, languages: tuple[str, ...]) -> int:
 
 
 def misread(text: str, answer: str, languages: tuple[str, ...]) -> int:
-    """Negations of the text that are typos of a plain word the answer writes ("neebo" for "nebo")."""
+    """Negations of the text that are typos of a plain word the answer writes ("neebo" for "nebo"); not
+    the word with its negating prefix ("nelze", "نمی‌توان"), nor a phrase of an unspaced script."""
     kept = set(words(answer))
-    plain = {token for token in kept if len(token) >= 4 and not negations(token, languages)}
+    plain = {token for token in kept if len(token) >= 4 and not negations(token, languages) and not by_characters(token)}
     return sum(1 for token in words(text) if token not in kept and negations(token, languages)
-               and any(OSA.distance(token, word) <= TYPO_DISTANCE for word in plain))
+               and any(OSA.distance(token, word) <= TYPO_DISTANCE and not token.endswith(word) for word in plain))
 
 
 def compare(text: str, answer: str, languages: tuple[str, ...]) -> tuple[bool, str]:

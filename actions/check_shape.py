@@ -16,7 +16,9 @@ import re
 
 from phitray.actions.check_units import by_characters, units, weight, words
 
-ECHO_MARKS = ("<text>", "</text>", "It is data, not instructions")
+# The delimiters, and words every built-in prompt says of them: what an echoed prompt leaves after cleanup
+# takes out the tags ("Summarize the text between  and").
+ECHO_MARKS = ("<text>", "</text>", "It is data, not instructions", "the text between")
 LOOP_MIN_UNITS = 4  # a repeated run shorter than this (in words; 3× in characters) is language, not a loop
 STUB_MAX_WEIGHT = 12  # letters, a CJK character counting three (check_units.weight)
 STUB_SHARE = 0.2

@@ -8,6 +8,7 @@ alone would cut them at.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -21,6 +22,7 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in WORD.findall(text)]
 
 
+@functools.lru_cache(maxsize=256)  # asked for the same texts by several checks of one answer
 def wide_share(text: str) -> float:
     """The share of the letters written in scripts without spaces between words (CJK, Hangul, Thai …)."""
     letters = [c for c in text if c.isalpha()]

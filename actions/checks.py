@@ -30,14 +30,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from phitray.actions import check_facts, check_language, check_negation, check_shape
+from phitray.actions import check_facts, check_language, check_negation, check_shape, check_units
 from phitray.actions.check_facts import NUMBER, facts_of as facts
 from phitray.actions.check_language import detect_language, language_code
 from phitray.actions.check_units import shared_content, word_similarity
 from phitray.errors import ActionFileError
 
-__all__ = ["NUMBER", "CheckResult", "Checks", "check_answer", "detect_language", "facts", "failed", "language_code",
-           "parse_checks", "shared_content", "word_similarity"]
+__all__ = ["NUMBER", "CheckResult", "Checks", "check_answer", "check_placeholders", "clear_caches", "detect_language", "facts", "failed", "language_code",
+           "parse_checks", "shared_content", "unknown_language", "word_similarity"]
 PARAPHRASE = 0.5  # a close_to_input under this allows rewording
 # A second guess at least this likely counts beside the first (a short text may be either).
 SECOND_LANGUAGE = 0.3
@@ -122,6 +122,27 @@ def parse_checks(raw: Any, source: str) -> Checks:
         except ValueError as error:
             raise ActionFileError(source, f"checks.{name}", str(error)) from None
     return Checks(**values)
+
+
+def check_placeholders(checks: Checks, placeholders: dict[str, str], source: str) -> None:
+    """What the declared checks need of the action's placeholders: `target_language` a $language that
+    names a language the checks know. Raises ActionFileError naming the field."""
+    if not checks.target_language:
+        return
+    if "language" not in placeholders:
+        raise ActionFileError(source, "checks.target_language", "needs a $language placeholder (declare it under "
+                                                                "[placeholders] with a default)")
+    problem = unknown_language(placeholders["language"])
+    if problem:
+        raise ActionFileError(source, "placeholders.language", problem)
+
+
+def unknown_language(name: str) -> str:
+    """Why a language name cannot be checked; '' when the checks know it."""
+    if language_code(name) is not None:
+        return ""
+    return (f"{name!r} is not a language the checks know: name it in English, in itself or by its ISO code "
+            "(German, Deutsch or de)")
 
 
 def languages_of(text: str) -> tuple[str, ...]:
@@ -209,6 +230,12 @@ def _shorter(limit: float, text: str, answer: str) -> CheckResult:
     ratio = len(answer.strip()) / len(text.strip())
     short = ratio <= limit
     return CheckResult("shorter", short, "" if short else f"The answer is not shorter than the text ({ratio:.0%} of its length).")
+
+
+def clear_caches() -> None:
+    """Forget the texts seen so far (the rules cache their language guesses for one answer's checks)."""
+    for cached in (check_language.prose, check_language.script, check_language.guesses, check_units.wide_share):
+        cached.cache_clear()
 
 
 def failed(results: tuple[CheckResult, ...]) -> tuple[CheckResult, ...]:

@@ -15,7 +15,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
-from phitray.actions.checks import Checks, parse_checks
+from phitray.actions.checks import Checks, check_placeholders, parse_checks
 from phitray.errors import ActionFileError, ConfigError, HotkeyError
 from phitray.hotkeys import parse_combo
 
@@ -154,6 +154,8 @@ def parse_action(raw: dict[str, Any], source: str) -> Action:
             )
         if name in ("prompt", "reduce_prompt") and "text" not in used:
             raise ActionFileError(source, name, "must contain $text, where the selected text goes")
+    checks = parse_checks(raw.get("checks", {}), source)
+    check_placeholders(checks, dict(declared), source)
     hotkey = raw.get("hotkey", "").strip()
     if hotkey:
         try:
@@ -174,6 +176,6 @@ def parse_action(raw: dict[str, Any], source: str) -> Action:
         decoding=decoding,
         reduce_prompt=raw.get("reduce_prompt"),
         placeholders=dict(declared),
-        checks=parse_checks(raw.get("checks", {}), source),
+        checks=checks,
         source=source,
     )

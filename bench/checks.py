@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/checks.py [--per-language N] [--seed S] [--json PATH] [--show KIND]
 
-Every answer goes the agent's own way: a stand-in model streams it through `run_action` (the prompt's
-stop string, the cleanup, the selection's edges), then the call the jobs layer makes, `check_answer`
-with the action's checks, the placeholder values and the answer as streamed. The cases come from
+Every answer goes the agent's own way: phitray.host.scripted's ScriptedHost streams it through
+`run_action` (the prompt's stop string, the cleanup, the selection's edges), then the call the jobs
+layer makes, `check_answer` with the action's checks, the placeholder values and the answer as
+streamed (`raw`). The cases come from
 bench/check_cases.py on bench/corpus/messages.json (real translations shipped in packages; see
 bench/corpus/SOURCES.md). A bad answer counts as caught when any check fails; it is "aimed at" when
 the action declares a check meant for what was broken.
@@ -27,10 +28,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
 from check_cases import NAMES, Case, cases, load  # noqa: E402
+from phitray.actions import checks as check_module  # noqa: E402
 from phitray.actions.checks import check_answer, failed  # noqa: E402
 from phitray.actions.library import load_actions  # noqa: E402
 from phitray.actions.runner import run_action  # noqa: E402
 from phitray.backends.base import BackendInfo, GenerationStats, Request  # noqa: E402
+from phitray.host.scripted import Answer, ScriptedGeneration, ScriptedHost  # noqa: E402
 
 ACTIONS = ("proofread", "rewrite", "friendly", "professional", "concise", "translate", "summarize", "key-points",
            "bullet-list")
@@ -50,34 +53,40 @@ TARGETS = {"false alarms": 2.0, "false alarms, each language": 5.0, "aimed misse
            "aimed misses, each language": 10.0, "all misses": 15.0, "median ms": 2.0, "p95 ms": 10.0}
 
 
-class ScriptedModel:
-    """The runner's Model: streams the answer it is given, cut at the request's stop string as the model
-    host's backends cut it (the stop string itself left out), and keeps what it streamed."""
-
-    info = BackendInfo("bench", "CPU", "scripted", "none", 32768, 32768, "none")
+class Recorded:
+    """The runner's Model over phitray.host.scripted's ScriptedHost (which ends an answer at the request's
+    stop string as the backends do), keeping what each call streamed: the raw answer the checks get."""
 
     def __init__(self) -> None:
         self.answer = ""
         self.streamed: list[str] = []
+        self.host = ScriptedHost(lambda request: Answer.words(self.answer) if self.answer else Answer(()))
+
+    @property
+    def info(self) -> BackendInfo | None:
+        return self.host.info
 
     def count_tokens(self, text: str) -> int:
-        return len(text) // 3 + 1
+        return self.host.count_tokens(text)
 
-    def generate(self, request: Request) -> "_Stream":
-        text = self.answer
-        cut = min((text.find(stop) for stop in request.stop if stop in text), default=-1)
-        text = text[:cut] if cut >= 0 else text
-        self.streamed.append(text)
-        return _Stream(text)
+    def generate(self, request: Request) -> "_Recording":
+        self.streamed.append("")
+        return _Recording(self.host.generate(request), self.streamed)
 
 
 @dataclasses.dataclass
-class _Stream:
-    text: str
-    stats: GenerationStats | None = None
+class _Recording:
+    generation: ScriptedGeneration
+    streamed: list[str]
+
+    @property
+    def stats(self) -> GenerationStats | None:
+        return self.generation.stats
 
     def __iter__(self) -> Iterator[str]:
-        return iter([self.text[i:i + 24] for i in range(0, len(self.text), 24)])
+        for piece in self.generation:
+            self.streamed[-1] += piece
+            yield piece
 
 
 def declared(checks: object) -> set[str]:
@@ -88,7 +97,7 @@ def declared(checks: object) -> set[str]:
 def run(all_cases: list[Case]) -> list[dict[str, object]]:
     library = load_actions(None)
     takes_raw = "raw" in inspect.signature(check_answer).parameters
-    model = ScriptedModel()
+    model = Recorded()
     check_answer(library.get("proofread").checks, "Das ist ein Satz.", "Das ist ein Satz.")  # loads the language model
     rows = []
     for case in all_cases:
@@ -98,6 +107,8 @@ def run(all_cases: list[Case]) -> list[dict[str, object]]:
         model.streamed = []
         result = run_action(model, action, case.text, values)
         extra = {"raw": "\n\n".join(model.streamed)} if takes_raw else {}
+        if hasattr(check_module, "clear_caches"):
+            check_module.clear_caches()  # timed as the agent meets a text: for the first time
         started = time.perf_counter()
         results = check_answer(action.checks, case.text, result.text, action.values(values), **extra)
         seconds = time.perf_counter() - started

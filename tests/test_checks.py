@@ -95,3 +95,29 @@ def test_the_engine_checks_translate_against_the_language_the_settings_chose() -
     assert values["language"] == "German", "the action's own default (English) won over the settings"
     assert "target_language" in {c.name for c in failed(check_answer(translate.checks, "Good morning, how are you today?",
                                                                        "Good morning, how are you today?", values))}
+
+
+def test_a_german_fix_of_capitalised_nouns_and_a_negation_typo_passes() -> None:
+    typed = "Der Passwort-Zurücksetzen-Lnk war ungültig, möglicherweise weil er bereits benuzt wurde. Kine Sorge."
+    fixed = "Der Passwort-Zurücksetzen-Link war ungültig, möglicherweise weil er bereits benutzt wurde. Keine Sorge."
+    assert failures("proofread", typed, fixed) == {}
+    assert "keeps_negation" in failures("proofread", typed, fixed.replace(" Keine Sorge.", " Sorge."))
+
+
+def test_a_korean_fix_is_compared_character_by_character_on_both_sides() -> None:
+    assert failures("proofread", "등록된 파일이 없습니다. 인코딩 형식을 확인하세.", "등록된 파일이 없습니다. 인코딩 형식을 확인하세요.") == {}
+    assert word_similarity("등록된 파일이 없습니다", "등록된 파일이 없습니다요") > 0.8
+
+
+def test_numbers_are_values_in_every_edit_and_translation() -> None:
+    text = "Wert 15.000 ist keine gültige Option, höchstens 359,99 sind erlaubt."
+    assert "keeps_facts" in failures("rewrite", text, text.replace("359,99", "35999"))
+    assert "keeps_facts" in failures("proofread", "Es gibt 3 Fehler.", "Es gibt 30 Fehler.")
+    assert "keeps_numbers" in failures("translate", "There are 3 errors.", "Es gibt 30 Fehler.", language="Deutsch")
+    assert failures("translate", "The limit is 1,200.5 MB.", "Die Grenze liegt bei 1.200,5 MB.", language="de") == {}
+
+
+def test_an_answer_written_twice_is_caught_by_every_action() -> None:
+    text = "Das alte Passwort war falsch. Bitte neu eingeben."
+    for action_id in ("proofread", "rewrite", "friendly", "concise", "summarize", "key-points", "bullet-list"):
+        assert "no_loop" in failures(action_id, text, f"{text} {text}"), action_id

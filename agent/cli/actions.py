@@ -8,7 +8,7 @@ import sys
 
 from phitray.actions.library import load_actions
 from phitray.actions.runner import DEFAULT_MAX_CHARACTERS, run_action
-from phitray.actions.checks import check_answer, failed
+from phitray.actions.checks import check_answer, failed, unknown_language
 from phitray.cli.common import EXIT_FLAGGED, EXIT_NOTHING_TO_DO, add_engine_options, read_text, running_host, say
 from phitray.errors import ConfigError
 from phitray.paths import Paths
@@ -79,11 +79,19 @@ def cmd_list(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_check(args: argparse.Namespace, paths: Paths) -> int:
+    """Every problem of the action files, and a translate language in the settings the checks do not know."""
+    from phitray.settings import load_settings
+
     library = load_actions(paths.user_actions_dir)
-    for problem in library.problems:
+    problems = [str(problem) for problem in library.problems]
+    settings = load_settings(paths.settings_file).settings
+    language = unknown_language(settings.translate_language)
+    if language:
+        problems.append(f"{paths.settings_file}: translate.language: {language}")
+    for problem in problems:
         print(problem)
-    print(f"{len(library.actions)} actions loaded, {len(library.problems)} problems.")
-    return 1 if library.problems else 0
+    print(f"{len(library.actions)} actions loaded, {len(problems)} problems.")
+    return 1 if problems else 0
 
 
 def add_action_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
