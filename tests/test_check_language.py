@@ -3,13 +3,18 @@ do not know is an error where the action is checked and a failed check where the
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+
 import pytest
 
 from phitray.actions.check_language import detect_language, language_code, same_language, script
 from phitray.actions.checks import Checks, check_answer, failed
 from phitray.actions.library import load_actions
 from phitray.actions.model import parse_action
+from phitray.cli.actions import cmd_check
 from phitray.errors import ActionFileError
+from phitray.paths import Paths
 
 TRANSLATE = load_actions(None).get("translate")
 
@@ -70,3 +75,20 @@ def test_languages_of_short_cjk_and_right_to_left_text(text: str, language: str 
 
 def test_same_language_is_off_for_translations_only() -> None:
     assert Checks().same_language and not TRANSLATE.checks.same_language
+
+
+def test_actions_check_names_a_language_it_does_not_know(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = Paths(tmp_path / "config", tmp_path / "data", tmp_path / "cache", tmp_path / "log")
+    paths.user_actions_dir.mkdir(parents=True)
+    assert cmd_check(argparse.Namespace(), paths) == 0
+    paths.settings_file.write_text('[translate]\nlanguage = "Deutsch"\n', encoding="utf-8")
+    assert cmd_check(argparse.Namespace(), paths) == 0
+    paths.settings_file.write_text('[translate]\nlanguage = "Klingonish"\n', encoding="utf-8")
+    (paths.user_actions_dir / "to-elvish.toml").write_text(
+        'id = "to-elvish"\ntitle = "Elvish"\nprompt = "Into $language: $text"\n'
+        '[placeholders]\nlanguage = "Sindarin-ish"\n[checks]\nsame_language = false\ntarget_language = true\n',
+        encoding="utf-8")
+    assert cmd_check(argparse.Namespace(), paths) == 1
+    said = capsys.readouterr().out
+    assert "translate.language: 'Klingonish' is not a language the checks know" in said
+    assert "to-elvish.toml: placeholders.language: 'Sindarin-ish' is not a language" in said
