@@ -28,16 +28,20 @@ CACHE = models.CACHE
 collect_ignore = [] if sys.platform == "win32" else ["windows"]
 
 
-@pytest.fixture(scope="session")
-def unreachable_pins(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return catalog_pins(tmp_path_factory.mktemp("pins"))
+@pytest.fixture(scope="session", autouse=True)
+def unreachable_pins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Pins for every hub repository of the catalog, so a pull gets as far as the (unreachable) hub; for the
+    whole session, so agents a module starts have them too."""
+    with pytest.MonkeyPatch.context() as patch:
+        pins = catalog_pins(tmp_path_factory.mktemp("pins"))
+        patch.setenv(PINS_VARIABLE, str(pins))
+        yield pins
 
 
 @pytest.fixture(autouse=True)
-def no_real_hub(monkeypatch: pytest.MonkeyPatch, unreachable_pins: Path) -> None:
+def no_real_hub(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_ENDPOINT", UNREACHABLE_HUB)
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-    monkeypatch.setenv(PINS_VARIABLE, str(unreachable_pins))  # a pull gets as far as the (unreachable) hub
 
 
 @pytest.fixture(scope="session")
