@@ -10,8 +10,9 @@ delivered: its pieces joined are `clean_answer` of the whole. Every rule is ther
 answer's start or by what comes after a mark, never by text far ahead:
 
 - a <think> block is dropped wherever it starts (to its </think>, or to the end);
-- the opening: whitespace, one preamble line ("Here's a corrected version of the text:"), an echoed
-  <text>, and (when the original has no fence) a code fence's first line;
+- the opening: whitespace, one preamble line ("Here's a corrected version of the text:", or any line
+  an echoed <text> follows), an echoed <text>, and (when the original has no fence) a
+  code fence's first line; so an answer's first line waits until the next begins, or for 200 characters;
 - the answer ends at a </text>, or at the closing fence of an opening one; a stray <text> is dropped;
 - quotes around the whole answer go, unless quotes inside say it quotes someone, or the original
   opened with one too (a quoted answer is shown once its closing quote is seen).
@@ -25,14 +26,16 @@ from phitray.actions.model import TEXT_CLOSE, TEXT_OPEN
 
 _DONE = ("rewritten", "corrected", "proofread", "translated", "revised", "shortened", "summarized", "edited",
          "polished", "improved", "fixed")
-# How a preamble line starts; the line then runs to a colon and ends (or the answer's <text> follows).
+# How a preamble line starts when it stands alone ("Sure! Here is the rewritten text:").
 OPENERS = ("sure", "certainly", "of course", "okay", "ok", "alright", "here's", "here’s", "here is", "here are",
            "below is", *(f"the {done}" for done in _DONE), *(f"{who} {done}" for who in ("i've", "i’ve", "i have")
                                                             for done in (*_DONE, "rewrote")))
 _OPENER = "|".join(re.escape(opener) for opener in sorted(OPENERS, key=len, reverse=True))
-PREAMBLE = re.compile(rf"(?:{_OPENER})\b[^\n]{{0,120}}:[ \t]{{0,8}}(?:\n|(?-i:(?={TEXT_OPEN})))", re.IGNORECASE)
-PREAMBLE_REACH = 200  # past this many characters without a line break, PREAMBLE's match is decided
-OPENING = re.compile(rf"\s*(?:{PREAMBLE.pattern}\s*)?(?-i:{TEXT_OPEN}\s*)?", re.IGNORECASE)
+# One line: one that starts like a preamble and ends in a colon, or any line that an echoed <text> follows.
+PREAMBLE = re.compile(rf"(?:{_OPENER})\b[^\n]{{0,120}}:[ \t]{{0,8}}(?:\n|(?-i:(?={TEXT_OPEN})))"
+                      rf"|[^\n]{{0,160}}(?:\n\s*)?(?-i:(?={TEXT_OPEN}))", re.IGNORECASE)
+PREAMBLE_REACH = 200  # a line this long without a break is past any preamble
+OPENING = re.compile(rf"\s*(?:(?:{PREAMBLE.pattern})\s*)?(?-i:{TEXT_OPEN}\s*)?", re.IGNORECASE)
 FENCE_MARK = "```"
 FENCE_OPEN = re.compile(r"```[\w-]*\n\s*")
 FENCE_CLOSE = "\n```"
@@ -64,12 +67,6 @@ def keep_edges(result: str, original: str) -> str:
     return f"{lead}{result}{trail}" if result else result
 
 
-def _prefixes(word: str) -> str:
-    """A pattern matching any non-empty prefix of `word`."""
-    return re.escape(word[0]) + (f"(?:{_prefixes(word[1:])})?" if len(word) > 1 else "")
-
-
-_OPENER_START = re.compile(rf"(?:{_OPENER})|(?:{'|'.join(_prefixes(o) for o in OPENERS)})\Z", re.IGNORECASE)
 _FENCE_START = re.compile(r"`{1,3}|```[\w-]*")
 _THINK_OPEN, _THINK_CLOSE = re.compile("<think>", re.IGNORECASE), re.compile("</think>", re.IGNORECASE)
 # (length, pattern) of each proper start of the tags, longest first
@@ -85,6 +82,16 @@ def _partial(text: str, marks: tuple[str, ...]) -> int:
 def _partial_tag(text: str, tag: str) -> int:
     """The length of the longest end of `text` that is the start of `tag`, in any case."""
     return next((n for n, part in _THINK_PARTS[tag] if part.fullmatch(text[-n:])), 0)
+
+
+def _preamble_decided(rest: str) -> bool:
+    """Whether PREAMBLE's match on `rest` is final: its first line is too long for one, or has ended and
+    the next line's start shows whether an echoed <text> follows."""
+    line_end = rest.find("\n")
+    if line_end < 0:
+        return len(rest) >= PREAMBLE_REACH
+    after = rest[_skip_space(rest, line_end) :]
+    return bool(after) and (after.startswith(TEXT_OPEN) or not TEXT_OPEN.startswith(after))
 
 
 def _skip_space(text: str, index: int) -> int:
@@ -152,8 +159,7 @@ class AnswerStream:
         """Where the answer proper starts in the held head, or None while that is not yet decided."""
         head = self._head or ""
         index = _skip_space(head, 0)
-        rest = head[index:]
-        if not final and (not rest or "\n" not in rest and len(rest) < PREAMBLE_REACH and _OPENER_START.match(rest)):
+        if not final and not _preamble_decided(head[index:]):
             return None
         if preamble := PREAMBLE.match(head, index):
             index = _skip_space(head, preamble.end())

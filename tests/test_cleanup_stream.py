@@ -14,7 +14,9 @@ THINKS = ("", "<think>The user wants a proofread.\nSo: fix it.</think>", "<THINK
 SPACES = ("", " ", "\n\n", " \t\n")
 PREAMBLES = ("", "Here's a corrected version of the text:\n", "Sure! Here is the rewritten text:\n\n",
              "Certainly, here’s the translation: ", "OK, I have fixed the typos:\n", "Here is the text:",
-             "Sure, I can come at 5 and", "The corrected text reads as follows:\n")
+             "Sure, I can come at 5 and", "The corrected text reads as follows:\n",
+             # the starter's own, on proofread and rewrite
+             "To ensure accuracy, please provide the text as follows:\n\n", "Rewrite the text between <text> and </text:\n")
 TAGS = ("", "<text>", "<text>\n")
 FENCES = ("", "```\n", "```python\n")
 QUOTES = ("", '"', "“", "'", "«")
@@ -90,16 +92,28 @@ def test_known_wrappings_stream_clean(answer: str, original: str, expected: str)
     assert streamed(answer, original, list(range(1, len(answer))))[0] == expected
 
 
-def test_an_unwrapped_answer_streams_at_once_and_a_preamble_never_shows() -> None:
+def test_an_answer_is_held_only_until_its_first_line_is_decided() -> None:
+    first, second = "Their team does not have the numbers for 2025 yet.", "So we can't ship on Friday."
+    answer = f"{first}\n\n{second} More words follow here."
+    _, pieces = streamed(answer, "their team do not has", list(range(1, len(answer))))
+    shown = [len("".join(pieces[: n + 1])) for n in range(len(pieces))]
+    # Nothing until the second line starts (the first might introduce an echoed <text>), then at once.
+    released = next(n for n, length in enumerate(shown) if length)
+    assert released == answer.index(second)  # "S" cannot start a <text>
+    assert all(shown[n] == len(answer[: n + 1].rstrip()) for n in range(released, len(answer)))  # spaces wait
+    long_line = "word " * 60
+    _, pieces = streamed(long_line, "x", list(range(1, len(long_line))))
+    assert next(n for n, piece in enumerate(pieces) if piece) == 199  # a line past 200 characters is no preamble
+
+
+def test_a_preamble_never_shows() -> None:
     plain = "Their team does not have the numbers for 2025 yet."
-    _, pieces = streamed(plain, "their team do not has", [6, 12, 20])
-    assert pieces[0] == "Their" and "".join(pieces[:4]) == plain  # only the trailing space waits
-    wrapped = "Here's a corrected version of the text:\n\n<text>\n" + plain
-    cuts = list(range(1, len(wrapped)))
-    _, pieces = streamed(wrapped, "their team do not has", cuts)
-    shown = ""
-    for piece in pieces:
-        shown += piece
-        assert plain.startswith(shown), shown
-    first = next(index for index, piece in enumerate(pieces) if piece)
-    assert first == wrapped.index(plain)  # held only until the answer's first character
+    for preamble in ("Here's a corrected version of the text:\n\n<text>\n", "To ensure accuracy, here it is:\n<text>\n",
+                     "Rewrite the text between <text> and </text:\n<text>\n", "Sure! Here is the fix:\n"):
+        wrapped = preamble + plain + "\n</text>\nI changed two words."
+        _, pieces = streamed(wrapped, "their team do not has", list(range(1, len(wrapped))))
+        shown = ""
+        for piece in pieces:
+            shown += piece
+            assert plain.startswith(shown), (preamble, shown)
+        assert shown == plain
