@@ -26,7 +26,7 @@ from phitray.backends.base import (
     first_line,
 )
 from phitray.backends.gguf_ir import load_gguf
-from phitray.backends.plaintext import ControlStrings
+from phitray.backends.plaintext import ControlStrings, added_tokens
 from phitray.errors import BackendLoadError, BackendUnavailable
 
 DEVICES = {"openvino-npu": "NPU", "openvino-gpu": "GPU", "openvino-cpu": "CPU"}
@@ -146,7 +146,12 @@ class OpenVINOBackend:
             else:
                 self._pipeline = create(Path(model.path), {})
             self._tokenizer = self._pipeline.get_tokenizer()
-            self._controls = control_strings(self._tokenizer)
+            try:
+                self._controls = control_strings(self._tokenizer)
+            except Exception as error:  # a tokenizer without a detokenizer or vocabulary: its files still say
+                self._controls = ControlStrings(added_tokens(Path(model.path)))
+                progress(f"the tokenizer lists no special tokens ({first_line(error)}); breaking "
+                         f"{len(self._controls)} from its files in the text instead")
             self._info = BackendInfo(
                 backend_id=self.id,
                 device=self.device,

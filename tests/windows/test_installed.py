@@ -93,6 +93,7 @@ class InstalledAgent(AgentLog):
         """As the shortcut does: the installed pythonw on the launch script, from the home folder."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PHITRAY_", "PYTHON"))}
         env["HF_ENDPOINT"] = "http://127.0.0.1:9"  # the model hub is unreachable here: say so, not wait
+        env["PHITRAY_PINS"] = os.environ["PHITRAY_PINS"]  # the tests' pins (conftest): Phi-3's download is tried
         self.launched = time.monotonic()
         self.process = subprocess.Popen(
             [str(self.folder / "Python" / "pythonw.exe"), str(self.folder / "Phi_Tray.launch.pyw")],
