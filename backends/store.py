@@ -31,7 +31,7 @@ PARTIAL = ".partial"
 # What makes a model folder load native code: a library file in it, or a config entry naming one
 # (onnxruntime-genai's session_options.custom_ops_library, a provider's library_path). Refused.
 NATIVE_FILE = re.compile(r"\.(so|dll|dylib|pyd)(\.[0-9]+)*$", re.IGNORECASE)
-NATIVE_KEY = re.compile(r"custom_?ops?|librar(y|ies)", re.IGNORECASE)
+NATIVE_KEY = re.compile(r"custom_?ops?|librar(y|ies)(_?paths?)?$", re.IGNORECASE)  # not library_name
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,12 @@ def test_a_model_folder_that_would_load_native_code_is_refused(tiny_phi3: Path, 
     store.import_path(folder, "custom")
     with pytest.raises(ModelError, match=r"custom in .* is refused: genai_config\.json names a native library"):
         store.resolve("custom", "onnx-cpu")
-    ov = store.import_path(tiny_phi3 / "openvino-int4", "ov")
+    named = tmp_path / "named"
+    shutil.copytree(tiny_phi3 / "openvino-int4", named)
+    config = json.loads((named / "config.json").read_text())
+    (named / "config.json").write_text(json.dumps({**config, "library_name": "transformers"}))
+    ov = store.import_path(named, "ov")
+    store.resolve("ov", "openvino-cpu")  # a key that names a library's name, not a library to load
     (ov.folder / "openvino_tokenizers.dll").write_bytes(b"MZ")
     with pytest.raises(ModelError, match=r"openvino_tokenizers\.dll is a native library"):
         store.resolve("ov", "openvino-cpu")
