@@ -203,6 +203,7 @@ def test_every_offer_and_give_back_carries_the_kde_hint_and_kept_text_does_not(
         seen(3)
         x11.clipboard.keep_text("the person asked to keep this")
         assert HINT not in _targets(session)
+        assert x11.clipboard.read_text(10) == "the person "  # its own text, one past the cap, no round trip
         assert seen(4) == [("the person's own", False), ("an offer", True), ("the person's own", True),
                            ("the person asked to keep this", False)]
     finally:

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 READ_TIMEOUT_SECONDS = 1.0
 SNAPSHOT_BUDGET_SECONDS = 2.0
-SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024
+SNAPSHOT_MAX_BYTES = 64_000_000
 CALL_SECONDS = SNAPSHOT_BUDGET_SECONDS + 5
 # What a person misses first, read first: a snapshot that runs out of time or room keeps these.
 FIRST_TARGETS = (*TEXT_TARGETS, "text/html", "text/rtf", "text/uri-list", "image/png")
@@ -306,8 +306,7 @@ class X11Clipboard:
         if owner == X.NONE:
             return None
         if owner == self._window.id and selection == self.CLIPBOARD:
-            text = next((bytes(i.data).decode("utf-8", "replace") for i in self._items if i.target == "UTF8_STRING"), None)
-            return text if text is None or max_chars is None else text[:max_chars + 1]
+            return _text_of(self._items, max_chars)
         max_bytes = None if max_chars is None else 4 * (max_chars + 1)  # UTF-8 takes at most 4 bytes a character
         for target in ("UTF8_STRING", "text/plain;charset=utf-8", "STRING"):
             found = self._reader.read(selection, target, READ_TIMEOUT_SECONDS, max_bytes, partial=True)
@@ -327,7 +326,7 @@ class X11Clipboard:
             return X11Snapshot(self._items, self._left_out)
         started = time.monotonic()
         listed = self._reader.read(self.CLIPBOARD, "TARGETS", READ_TIMEOUT_SECONDS)
-        if listed is None or listed.cut or listed.format != 32:  # an owner that cannot list its formats: its text at least
+        if listed is None or listed.cut or listed.format != 32:  # an owner that cannot list its formats: its text
             names = list(TEXT_TARGETS[:3])
         else:
             names = list(dict.fromkeys(self._display.get_atom_name(atom) for atom in listed.data))
@@ -364,6 +363,17 @@ class X11Clipboard:
             self._said_at = self._mark
             self._notify(f"Your clipboard's {', '.join(snapshot.left_out)} could not be kept while Phi Tray "
                          "works: after this action the clipboard holds the rest of it.")
+
+
+def _text_of(items: tuple[Item, ...], max_chars: int | None) -> str | None:
+    """The text among what the agent serves itself (the person's formats it gave back, or its own text)."""
+    by_target = {item.target: item for item in items}
+    for target in ("UTF8_STRING", "text/plain;charset=utf-8", "STRING"):
+        item = by_target.get(target)
+        if item is not None and item.format == 8:
+            text = bytes(item.data).decode("latin-1" if item.type == "STRING" else "utf-8", errors="replace")
+            return text if max_chars is None else text[:max_chars + 1]
+    return None
 
 
 def _rank(name: str) -> int:

@@ -183,7 +183,8 @@ class SelectionReader:
         if kind != self._display.get_atom("INCR"):
             self._window.delete_property(self._property)
             self._display.flush()
-            return Read(self._display.get_atom_name(kind), fmt, value, "large" if more else "", _size(fmt, value) + more)
+            cut = "large" if more else ""
+            return Read(self._display.get_atom_name(kind), fmt, value, cut, _size(fmt, value) + more)
         announced = int(value[0]) if len(value) else 0
         if max_bytes is not None and announced > max_bytes and not partial:
             self._give_up()

@@ -3,7 +3,7 @@
     python x11_peer.py reader LOG               # reads the text of every new CLIPBOARD owner, as clipboard managers do
     python x11_peer.py manager LOG              # a clipboard manager: saves the clipboard on SAVE_TARGETS, then serves it
     python x11_peer.py target LOG CLASS DELAY   # a window of WM_CLASS CLASS that reads CLIPBOARD DELAY s after Ctrl+V
-    python x11_peer.py owner LOG SELECTION TARGET MB  # owns SELECTION with MB megabytes as TARGET, sent with INCR
+    python x11_peer.py owner LOG SELECTION TARGET MB  # owns SELECTION with MB megabytes as TARGET, by INCR
 
 Each writes one JSON line per thing it did to LOG ({"ready": …} first), never to a pipe. Written from the
 ICCCM, apart from the agent's own modules, so that a test holds the agent to the protocol and not to itself.
