@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from phitray.actions.cleanup import clean_answer, keep_edges
+from phitray.actions.cleanup import AnswerStream, clean_answer, keep_edges
 from phitray.actions.longtext import plan_chunks
 from phitray.actions.model import TEXT_CLOSE, Action
 from phitray.backends.base import MIN_ANSWER_TOKENS, BackendInfo, GenerationStats, Request
@@ -64,7 +64,8 @@ def run_action(
     on_text: Callable[[str], None] = lambda chunk: None,
     max_characters: int = DEFAULT_MAX_CHARACTERS,
 ) -> ActionResult:
-    """`on_text` receives the final answer as it streams (on the calling thread)."""
+    """`on_text` receives the final answer as it streams (on the calling thread), cleaned: its pieces
+    joined are the result's text, edges included."""
     # A lone surrogate (from a broken source) cannot be encoded for any tokenizer: mark it as unreadable.
     text = LONE_SURROGATE.sub("\ufffd", text)
     if not text.strip():
@@ -76,7 +77,7 @@ def run_action(
         )
     action.values(values)  # unknown placeholders fail before any model call
     assert model.info is not None, "the model is not loaded"
-    run = _Run(model, action, values or {}, on_text)
+    run = _Run(model, action, values or {}, on_text, lead=text[: len(text) - len(text.lstrip())])
     core = text.strip()
     spans = plan_chunks(core, run.text_budget(), model.count_tokens)
     pieces = [core[s.start : s.end] for s in spans]
@@ -86,9 +87,11 @@ def run_action(
         answer = run.map_reduce(pieces)
     else:
         answer = run.piecewise(pieces)
+    delivered = keep_edges(answer, text)
+    run.stream_rest(delivered)
     return ActionResult(
         action_id=action.id,
-        text=keep_edges(answer, text),
+        text=delivered,
         chunks=len(pieces),
         model_calls=run.calls,
         seconds=time.perf_counter() - run.started,
@@ -101,8 +104,13 @@ def run_action(
 
 
 class _Run:
-    def __init__(self, model: Model, action: Action, values: dict[str, str], on_text: Callable[[str], None]) -> None:
+    def __init__(self, model: Model, action: Action, values: dict[str, str], on_text: Callable[[str], None],
+                 lead: str) -> None:
         self.model, self.action, self.values, self.on_text = model, action, values, on_text
+        # What has streamed is always the start of what is delivered: the text's leading whitespace goes
+        # before the first clean piece, a piece's own separator only before its answer, the rest at the end.
+        self.streamed: list[str] = []
+        self.separator = lead
         self.calls = 0
         self.started = time.perf_counter()
         self.ttft = 0.0
@@ -133,12 +141,12 @@ class _Run:
                           temperature=self.action.temperature, stop=(TEXT_CLOSE,), decoding=self.action.decoding)
         self.calls += 1
         parts = []
+        cleaned = AnswerStream(text) if stream else None
+        answer: list[str] = []  # the clean answer, as streamed
         generation = self.model.generate(request)
         for chunk in generation:
-            if stream:
-                if not self.ttft:
-                    self.ttft = time.perf_counter() - self.started
-                self.on_text(chunk)
+            if cleaned is not None:
+                self.send(cleaned.feed(chunk), answer)
             parts.append(chunk)
         stats = generation.stats
         if stats is not None:
@@ -147,19 +155,46 @@ class _Run:
             self.decoded_tokens += max(stats.tokens - 1, 0)
             self.model_seconds += stats.seconds
             self.decoding = stats.decoding
-        return clean_answer("".join(parts), text)
+        if cleaned is None:
+            return clean_answer("".join(parts), text)
+        self.send(cleaned.finish(), answer)
+        return "".join(answer)
+
+    def send(self, clean: str, answer: list[str]) -> None:
+        """Stream a clean piece of the answer (kept in `answer` too), after the whitespace owed before it."""
+        if not clean:
+            return
+        if not self.ttft:
+            self.ttft = time.perf_counter() - self.started
+        answer.append(clean)
+        piece, self.separator = self.separator + clean, ""
+        self.streamed.append(piece)
+        self.on_text(piece)
+
+    def stream_rest(self, delivered: str) -> None:
+        """Stream what the delivered text has beyond what streamed: the selection's trailing whitespace."""
+        streamed = "".join(self.streamed)
+        assert delivered.startswith(streamed), "what streamed is not the start of what is delivered"
+        if rest := delivered[len(streamed) :]:
+            self.streamed.append(rest)
+            self.on_text(rest)
 
     def piecewise(self, pieces: list[str]) -> str:
         """Rewrite-style: each piece in order, streamed, joined with the text's own separators."""
         answers = []
-        for index, piece in enumerate(pieces):
+        between = ""  # the text's whitespace since the last piece that got an answer
+        for piece in pieces:
             core = piece.strip()
             if not core:
                 answers.append(piece)
+                between += piece
                 continue
-            if index:
-                self.on_text("\n\n")
-            answers.append(keep_edges(self.call(core, stream=True), piece))
+            if self.streamed:
+                self.separator = between + piece[: len(piece) - len(piece.lstrip())]
+            answer = self.call(core, stream=True)
+            if answer:
+                between = piece[len(piece.rstrip()) :]
+            answers.append(keep_edges(answer, piece))
         return "".join(answers).strip()
 
     def map_reduce(self, pieces: list[str]) -> str:
