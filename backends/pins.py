@@ -109,7 +109,7 @@ def find_pin(source: HubSource) -> tuple[SourcePin | None, str]:
     pins, problem = read_pins(path)
     where = f"{source.repo_id}/{source.subfolder}" if source.subfolder else source.repo_id
     if source.repo_id not in pins:
-        return None, problem or f"{path} has no pins for {source.repo_id}"
+        return None, f"{path} has no pins for {source.repo_id}" + (f"; {problem}" if problem else "")
     revision, files = pins[source.repo_id]
     prefix = f"{source.subfolder}/" if source.subfolder else ""
     mine = tuple(pin for pin in files if pin.path.startswith(prefix))
