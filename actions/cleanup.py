@@ -12,7 +12,7 @@ answer's start or by what comes after a mark, never by text far ahead:
 - a <think> block is dropped wherever it starts (to its </think>, or to the end);
 - the opening: whitespace, one preamble line ("Here's a corrected version of the text:", or any line
   an echoed <text> follows), an echoed <text>, and (when the original has no fence) a
-  code fence's first line; so an answer's first line waits until the next begins, or for 200 characters;
+  code fence's first line; so an answer's first line waits until the next begins, or for 160 characters;
 - the answer ends at a </text>, or at the closing fence of an opening one; a stray <text> is dropped;
 - quotes around the whole answer go, unless quotes inside say it quotes someone, or the original
   opened with one too (a quoted answer is shown once its closing quote is seen).
@@ -33,8 +33,8 @@ OPENERS = ("sure", "certainly", "of course", "okay", "ok", "alright", "here's", 
 _OPENER = "|".join(re.escape(opener) for opener in sorted(OPENERS, key=len, reverse=True))
 # One line: one that starts like a preamble and ends in a colon, or any line that an echoed <text> follows.
 PREAMBLE = re.compile(rf"(?:{_OPENER})\b[^\n]{{0,120}}:[ \t]{{0,8}}(?:\n|(?-i:(?={TEXT_OPEN})))"
-                      rf"|[^\n]{{0,160}}(?:\n\s*)?(?-i:(?={TEXT_OPEN}))", re.IGNORECASE)
-PREAMBLE_REACH = 200  # a line this long without a break is past any preamble
+                      rf"|[^\n]{{0,100}}(?:\n\s*)?(?-i:(?={TEXT_OPEN}))", re.IGNORECASE)
+PREAMBLE_REACH = 160  # a line this long without a break is past any preamble
 OPENING = re.compile(rf"\s*(?:(?:{PREAMBLE.pattern})\s*)?(?-i:{TEXT_OPEN}\s*)?", re.IGNORECASE)
 FENCE_MARK = "```"
 FENCE_OPEN = re.compile(r"```[\w-]*\n\s*")

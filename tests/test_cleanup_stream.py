@@ -103,7 +103,7 @@ def test_an_answer_is_held_only_until_its_first_line_is_decided() -> None:
     assert all(shown[n] == len(answer[: n + 1].rstrip()) for n in range(released, len(answer)))  # spaces wait
     long_line = "word " * 60
     _, pieces = streamed(long_line, "x", list(range(1, len(long_line))))
-    assert next(n for n, piece in enumerate(pieces) if piece) == 199  # a line past 200 characters is no preamble
+    assert next(n for n, piece in enumerate(pieces) if piece) == 159  # a line past 160 characters is no preamble
 
 
 def test_a_preamble_never_shows() -> None:
