@@ -107,6 +107,7 @@ class Daemon:
                 self.tray.notify(str(error))
                 log.error("%s", error)
         if self.desktop is not None:
+            self.desktop.focus.set_terminals(self.settings.terminals)
             self.jobs = JobThread(self.desktop, self.controller.current, self._job_settings(),
                                   lambda event: self.ui.call_soon(lambda: self._on_job_event(event)))
             self.jobs.start()
@@ -204,6 +205,8 @@ class Daemon:
             set_level(self.log_flags.level(self.settings))
             if self.settings.model_id != old.model_id:
                 self.update_state(model_id=self.settings.model_id)
+            if self.desktop is not None and self.settings.terminals != old.terminals:
+                self.desktop.focus.set_terminals(self.settings.terminals)
         if new_actions is not None:
             self.actions = new_actions
             if report:

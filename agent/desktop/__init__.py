@@ -109,6 +109,8 @@ class Focus(Protocol):
 
     def traits(self, window: int | None) -> WindowTraits: ...
 
+    def set_terminals(self, names: tuple[str, ...]) -> None: ...  # the person's own, beside the known ones
+
 
 class HotkeyListener(Protocol):
     # Binds every combo it can; returns what it could not ("ctrl+alt+p is already taken by another program").

@@ -155,6 +155,7 @@ class WinFocus:
     def __init__(self, watch: ForegroundWatch) -> None:
         self._watch = watch
         self._own_elevation = _elevated(kernel32.GetCurrentProcess())
+        self._terminals = TERMINAL_CLASSES  # and `[desktop] terminals`, swapped whole
 
     def current(self) -> int | None:
         window = user32.GetForegroundWindow()
@@ -185,8 +186,11 @@ class WinFocus:
         if not window:
             return WindowTraits()
         kind = class_name(window)
-        return WindowTraits(terminal=kind in TERMINAL_CLASSES, slow_copy=kind in SLOW_COPY_CLASSES,
+        return WindowTraits(terminal=kind in self._terminals, slow_copy=kind in SLOW_COPY_CLASSES,
                             unreachable=self._unreachable(window))
+
+    def set_terminals(self, names: tuple[str, ...]) -> None:  # any thread
+        self._terminals = TERMINAL_CLASSES | frozenset(names)
 
     def _unreachable(self, window: int) -> str:
         """UIPI: keys sent into a program with higher rights than ours vanish without an error."""

@@ -26,6 +26,7 @@ from phitray.desktop import Desktop, WindowTraits
 from phitray.desktop.linux_notify import LinuxNotifier
 from phitray.errors import DesktopError
 from phitray.desktop.x11_clipboard import X11Clipboard
+from phitray.desktop.x11_terminals import is_terminal, terminal_names
 from phitray.desktop.x11_windows import is_slow, window_classes
 from phitray.hotkeys import MODIFIERS, Combo
 
@@ -76,11 +77,11 @@ class SyntheticGuard:
 class X11Keys:
     """Key injection and the physical key state. Calls may come from any thread (one lock)."""
 
-    def __init__(self, guard: SyntheticGuard, display_name: str | None = None) -> None:
+    def __init__(self, guard: SyntheticGuard, clipboard: X11Clipboard, display_name: str | None = None) -> None:
         self._display = _open(display_name)
         if not self._display.has_extension("XTEST"):
             raise DesktopError("The X server lacks the XTEST extension; the agent cannot send Ctrl+C / Ctrl+V.")
-        self._guard = guard
+        self._guard, self._clipboard = guard, clipboard  # a terminal's paste puts the offer on PRIMARY too
         self._lock = threading.Lock()
         self._modifier_codes = {
             name: {code for sym in syms if (code := self._keycode(sym))} for name, syms in MODIFIER_KEYSYMS.items()
@@ -131,10 +132,13 @@ class X11Keys:
                 self._holding = status == X.GrabSuccess
 
     def send_copy(self, terminal: bool = False) -> None:
-        self._chord("Control_L", "c")
+        if not terminal:  # a terminal's selection is PRIMARY, which the capture reads: no key copies in every one
+            self._chord("Control_L", "c")
 
     def send_paste(self, terminal: bool = False) -> None:
-        self._chord("Control_L", "v")
+        if terminal:  # terminals paste PRIMARY with Shift+Insert
+            self._clipboard.offer_on_primary()
+        self._chord(*(("Shift_L", "Insert") if terminal else ("Control_L", "v")))
 
     def send_undo(self) -> None:
         self._chord("Control_L", "z")
@@ -214,6 +218,7 @@ class X11Focus:
     def __init__(self, display_name: str | None = None) -> None:
         self._display = _open(display_name)
         self._lock = threading.Lock()
+        self._own_terminals: frozenset[str] = frozenset()  # `[desktop] terminals`, swapped whole
 
     def current(self) -> int | None:
         with self._lock:
@@ -225,10 +230,12 @@ class X11Focus:
         return self.current() == window
 
     def traits(self, window: int | None) -> WindowTraits:
-        # X11 terminals copy with the selection (use_primary) and Ctrl+Shift+C; none is told apart yet.
-        with self._lock:
-            slow = is_slow(window_classes(self._display, window))  # remote desktops, VMs: longer copy and paste
-        return WindowTraits(slow_copy=slow)
+        with self._lock:  # remote desktops, VMs: longer copy and paste; terminals: no Ctrl+C or Ctrl+V
+            classes = window_classes(self._display, window)
+        return WindowTraits(terminal=is_terminal(classes, self._own_terminals), slow_copy=is_slow(classes))
+
+    def set_terminals(self, names: tuple[str, ...]) -> None:  # any thread
+        self._own_terminals = terminal_names(names)
 
     def activate(self, window: int) -> bool:
         """Give `window` the keyboard: through the window manager when there is one (EWMH), else directly."""
@@ -390,4 +397,4 @@ def open_desktop() -> Desktop:
     guard = SyntheticGuard()
     notifier = LinuxNotifier()  # a clipboard format it cannot keep is said at once, mid-job
     clipboard = X11Clipboard(notify=lambda message: notifier.notify("Phi Tray: your clipboard", message))
-    return Desktop(clipboard=clipboard, keys=X11Keys(guard), focus=X11Focus(), hotkeys=X11Hotkeys(guard))
+    return Desktop(clipboard=clipboard, keys=X11Keys(guard, clipboard), focus=X11Focus(), hotkeys=X11Hotkeys(guard))

@@ -152,6 +152,9 @@ class X11Clipboard:
         def own() -> None:
             self._on_primary = True
             self._window.set_selection_owner(self.PRIMARY, self._owned_since)
+            if self._owner(self.PRIMARY) != self._window.id:  # a round trip: the terminal asks only after it
+                self._on_primary = False
+                raise DesktopError("Another program refused to give up the PRIMARY selection.")
         self._call(own)
 
     def arm(self, offer: X11Offer, window: int | None) -> None:

@@ -28,6 +28,7 @@ class ScriptedDesktop:
     front: int | None = 7  # the window in front; the editor is window 7
     activation_works: bool = True
     traits_of_editor: WindowTraits = WindowTraits()
+    terminals: tuple[str, ...] = ()  # what the daemon told the focus of the person's own terminals
     copy_delay: float = 0.0  # seconds the editor takes to put its selection on the clipboard (Word can take 1)
     mark: int = 0
     steps: list[str] = field(default_factory=list)
@@ -141,6 +142,9 @@ class ScriptedDesktop:
 
     def traits(self, window: int | None) -> WindowTraits:
         return self.traits_of_editor if window == 7 else WindowTraits()
+
+    def set_terminals(self, names: tuple[str, ...]) -> None:
+        self.terminals = names
 
     def start(self, bindings: dict[Combo, object]) -> list[str]:
         self.hotkey_starts.append(sorted(str(combo) for combo in bindings))
