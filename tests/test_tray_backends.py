@@ -48,6 +48,8 @@ def test_without_pygobject_the_agent_starts_on_xorg_loads_no_gtk_and_serves_a_ho
     session: DesktopSession, agent: RunningAgent
 ) -> None:
     agent.wait_milestone("tray-backend", backend="xorg", menu="tk")
+    agent.wait_milestone("tray-visible", 30)  # written once trayer has embedded the icon, and only then
+    assert not agent.milestones("tray-missing")
     maps = Path(f"/proc/{agent.process.pid}/maps").read_text()
     assert "libgtk" not in maps and "libgirepository" not in maps and "/gi/" not in maps
     widget = open_text_widget(session)

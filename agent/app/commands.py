@@ -7,11 +7,13 @@ agent's state is done by the daemon, its one writer, on the Tk thread.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from phitray.desktop.system import open_path
 from phitray.errors import PhiTrayError
 from phitray.jobs.types import ActionJob, CaptureJob, UndoJob
+from phitray.ui.picker import MenuEntry
 
 if TYPE_CHECKING:
     from phitray.app.daemon import Daemon
@@ -79,6 +81,26 @@ class AgentCommands:
     def quit(self) -> None:
         """The tray's Quit. Shutting down joins the tray thread, so it runs on the Tk thread."""
         self._daemon.ui.call_soon(self._daemon.shutdown)
+
+    def icon_docked(self, docked: bool) -> None:
+        """The tray found whether a tray shows the icon: the tray thread, a timer's or the Tk thread."""
+        self._daemon.ui.call_soon(lambda: self._daemon.icon_docked(docked))
+
+    def picker_menu(self) -> tuple[MenuEntry, ...]:
+        """The tray menu's main entries, for the picker where no tray shows the icon. Tk thread."""
+        state = self._daemon.state
+
+        def marked(title: str, chosen: bool) -> str:
+            return f"{title} ✓" if chosen else title
+
+        backends = (MenuEntry(marked("Automatic (best available)", state.backend_choice == "auto"),
+                              partial(self.choose_backend, "auto")),
+                    *(MenuEntry(marked(backend, state.backend_choice == backend), partial(self.choose_backend, backend))
+                      for backend in state.backends))
+        models = tuple(MenuEntry(marked(model, state.model_id == model), partial(self.choose_model, model))
+                       for model in state.installed_models)
+        return (MenuEntry("Settings…", self.open_settings), MenuEntry("Backend", choices=backends),
+                *((MenuEntry("Model", choices=models),) if models else ()), MenuEntry("Quit", self.quit))
 
     def answer(self, message: str) -> str:
         """Called on the "instance" thread for each message from a later launch; answers from the state only."""

@@ -49,6 +49,8 @@ from phitray.ui.tray import Tray
 from phitray.ui.uiqueue import UiQueue, WakeMethod
 
 log = logging.getLogger(__name__)
+TRAY_MISSING = ("No system tray here, so Phi Tray shows no icon. Its menu is in the picker: select some text, "
+                "press {hotkey}, and Settings…, Backend, Model and Quit follow the actions.")
 
 
 class Daemon:
@@ -78,6 +80,8 @@ class Daemon:
         self.jobs: JobThread | None = None
         self._bound: dict[Combo, Binding] | None = None  # the hotkeys bound now; None: none (paused, or held)
         self._refused: list[str] = []  # what the desktop refused of them
+        self.tray_missing = False  # no tray shows the icon: the picker lists the tray menu's entries
+        self._tray_notices = 0  # said when found, and once more at the next hotkey
         self.first_run = firstrun.FirstRun(paths, self.ui.call_soon, self.tray.notify,
                                            lambda text: self.update_state(download=text), self._downloaded)
         self.settings_window = LiveSettings(self)
@@ -108,6 +112,9 @@ class Daemon:
                 log.error("%s", error)
         if self.desktop is not None:
             self.desktop.focus.set_terminals(self.settings.terminals)
+            if self.desktop.limits:
+                milestone("session-limits")
+                self.tray.notify(self.desktop.limits)
             self.jobs = JobThread(self.desktop, self.controller.current, self._job_settings(),
                                   lambda event: self.ui.call_soon(lambda: self._on_job_event(event)))
             self.jobs.start()
@@ -274,12 +281,26 @@ class Daemon:
 
     # --- job events (Tk thread) ------------------------------------------------------
 
+    def icon_docked(self, docked: bool) -> None:
+        """Whether a tray shows the icon, as the tray found. Without one, say so now and at the next hotkey; the
+        picker lists the tray menu's entries meanwhile. Tk thread."""
+        self.tray_missing = not docked
+        if self.tray_missing and self._tray_notices == 0:
+            self._say_tray_missing()
+
+    def _say_tray_missing(self) -> None:
+        self._tray_notices += 1
+        self.tray.notify(TRAY_MISSING.format(hotkey=self.settings.picker_hotkey or "the picker hotkey"))
+
     def _on_job_event(self, event: job.JobEvent) -> None:
+        if self.tray_missing and self._tray_notices == 1 and not isinstance(event, (job.Streamed, job.Idle)):
+            self._say_tray_missing()  # a hotkey was pressed: the person is looking now
         match event:
             case job.Busy(message):
                 self.tray.notify(message)
             case job.CaptureTaken():
-                self.windows.open_picker(event, [(action.id, action.title) for action in self.actions.ordered()])
+                self.windows.open_picker(event, [(action.id, action.title) for action in self.actions.ordered()],
+                                         self.commands.picker_menu() if self.tray_missing else ())
             case job.Started(output=output):
                 self.update_state(busy=True)
                 if output == "popup":

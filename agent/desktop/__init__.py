@@ -13,9 +13,10 @@ platform only asserts it, at its top, so that type checkers skip it elsewhere.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from phitray.errors import DesktopError
@@ -134,6 +135,7 @@ class Desktop:
     keys: Keys
     focus: Focus
     hotkeys: HotkeyListener
+    limits: str = ""  # what the agent cannot do in this session (a Wayland session's hotkeys), said at start
 
     def close(self) -> None:
         self.hotkeys.stop()
@@ -147,9 +149,9 @@ def open_desktop() -> Desktop:
 
         return windows.open_desktop()
     if sys.platform.startswith("linux"):
-        from phitray.desktop import x11
+        from phitray.desktop import linux_session, x11
 
-        return x11.open_desktop()
+        return replace(x11.open_desktop(), limits=linux_session.session_limits(os.environ))
     raise DesktopError(f"Phi Tray has no desktop adapters for {sys.platform} yet; the CLI works.")
 
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from phitray.jobs.types import CaptureTaken, Delivered, Job, PasteJob, PickedJob, Started, Streamed
 from phitray.logs import milestone
-from phitray.ui.picker import Picker
+from phitray.ui.picker import MenuEntry, Picker
 from phitray.ui.popup import PopupCommands, ResultPopup
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,9 @@ class JobWindows:
         self.popup: ResultPopup | None = None
         self.picker: Picker | None = None
 
-    def open_picker(self, event: CaptureTaken, actions: list[tuple[str, str]]) -> None:
-        """The selection is in; the person picks what to do with it."""
+    def open_picker(self, event: CaptureTaken, actions: list[tuple[str, str]],
+                    menu: tuple[MenuEntry, ...] = ()) -> None:
+        """The selection is in; the person picks what to do with it (or, with no tray, a `menu` entry)."""
         if self.picker is not None:
             self.picker.close()
         capture = event.capture
@@ -41,7 +42,7 @@ class JobWindows:
             """The picker's choice: Tk thread."""
             self._submit(PickedJob(action_id, capture, tuple(values.items())))
 
-        self.picker = Picker(self._root, actions, chosen, preview=capture.text, typed=self._release_keys)
+        self.picker = Picker(self._root, actions, chosen, preview=capture.text, typed=self._release_keys, menu=menu)
 
     def open_popup(self, event: Started | Delivered) -> None:
         if self.popup is not None:

@@ -1,14 +1,16 @@
 """The action picker: type to filter, Enter to run, or write a custom instruction.
 
 Opened by the picker hotkey once the selection has been captured, so it can
-take the keyboard without losing the selection. Every method runs on the Tk
-(main) thread.
+take the keyboard without losing the selection. Where no tray shows the agent's
+icon, the tray menu's main entries follow the actions. Every method runs on the
+Tk (main) thread.
 """
 
 from __future__ import annotations
 
 import tkinter
 from collections.abc import Callable
+from dataclasses import dataclass
 from tkinter import ttk
 
 from phitray.logs import milestone
@@ -16,6 +18,19 @@ from phitray.ui.popup import place_near_pointer, take_keyboard
 
 WIDTH, HEIGHT = 320, 340
 CUSTOM_ACTION = "custom"
+MENU_MARK = "▸ "  # the menu's entries, set apart from the actions
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """A tray menu entry in the picker: a command (`run`, on the Tk thread) or a list of `choices`."""
+
+    title: str
+    run: Callable[[], None] | None = None
+    choices: tuple[MenuEntry, ...] = ()
+
+
+Entry = tuple[str, str] | MenuEntry  # an action (id, title), or a menu entry
 
 
 class Picker:
@@ -26,14 +41,18 @@ class Picker:
         on_choose: Callable[[str, dict[str, str]], None],
         preview: str = "",
         typed: Callable[[], str] = lambda: "",
+        menu: tuple[MenuEntry, ...] = (),
     ) -> None:
         """`on_choose(action_id, values)`; a custom instruction comes as ("custom", {"instruction": …}).
-        `typed` gives the keyboard back once the picker has it, and says what was typed before it showed."""
+        `typed` gives the keyboard back once the picker has it, and says what was typed before it showed.
+        `menu`: the tray menu's entries, listed after the actions (no tray shows the icon)."""
         self._typed = typed
         self.actions = [(action_id, title) for action_id, title in actions if action_id != CUSTOM_ACTION]
         self.has_custom = any(action_id == CUSTOM_ACTION for action_id, _ in actions)
         self.on_choose = on_choose
-        self.shown: list[tuple[str, str]] = []
+        self.entries: list[Entry] = [*self.actions, *menu]
+        self._in_submenu = False  # a menu entry's choices are listed: typed words are no instruction
+        self.shown: list[Entry] = []
         self.window = tkinter.Toplevel(root)
         self.window.title("Phi Tray — pick an action")
         self.window.attributes("-topmost", True)
@@ -80,10 +99,10 @@ class Picker:
         if event is not None and getattr(event, "keysym", "") in ("Up", "Down", "Return", "Escape"):
             return
         words = self.filter.get().lower().split()
-        self.shown = [(a, t) for a, t in self.actions if all(w in f"{t} {a}".lower() for w in words)]
+        self.shown = [entry for entry in self.entries if all(w in _words(entry) for w in words)]
         self.listbox.delete(0, "end")
-        for _, title in self.shown:
-            self.listbox.insert("end", title)
+        for entry in self.shown:
+            self.listbox.insert("end", MENU_MARK + entry.title if isinstance(entry, MenuEntry) else entry[1])
         if self.shown:
             self.listbox.selection_set(0)
 
@@ -99,10 +118,19 @@ class Picker:
     def _choose_listed(self) -> None:
         selected = self.listbox.curselection()
         if not self.shown:
-            if self.has_custom and self.filter.get().strip():  # no action matched: treat it as an instruction
+            if self.has_custom and self.filter.get().strip() and not self._in_submenu:  # no match: an instruction
                 self._finish(CUSTOM_ACTION, {"instruction": self.filter.get().strip()})
             return
-        self._finish(self.shown[selected[0] if selected else 0][0], {})
+        entry = self.shown[selected[0] if selected else 0]
+        if not isinstance(entry, MenuEntry):
+            self._finish(entry[0], {})
+        elif entry.choices:  # a submenu: its choices take the list's place
+            self.entries, self._in_submenu = list(entry.choices), True
+            self.filter.delete(0, "end")
+            self._refilter()
+        elif entry.run is not None:
+            self.close()
+            entry.run()
 
     def _choose_custom(self) -> None:
         instruction = self.custom.get().strip()
@@ -116,3 +144,8 @@ class Picker:
     def close(self) -> None:
         if self.window.winfo_exists():
             self.window.destroy()
+
+
+def _words(entry: Entry) -> str:
+    """What typing in the filter matches an entry by."""
+    return entry.title.lower() if isinstance(entry, MenuEntry) else f"{entry[1]} {entry[0]}".lower()

@@ -44,6 +44,8 @@ NOTICE_MESSAGE_UNITS = 255
 NOTICE_TITLE_UNITS = 63
 # How long the "tray-paint" thread holds a change back for an icon that has not shown yet.
 SHOW_WAIT_SECONDS = 10.0
+# A tray that owns the tray selection but has not embedded the icon by then holds none (xorg).
+DOCK_WAIT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,10 @@ class TrayView:
 
 
 class TrayCommands(Protocol):
-    """What the menu can ask for. Each is called on the tray thread (pystray's menu) or the Tk thread
-    (the Tk menu on Linux) and must return at once."""
+    """What the menu can ask for, and what the icon tells. Each is called on the tray thread (pystray's menu)
+    or the Tk thread (the Tk menu on Linux) and must return at once."""
+
+    def icon_docked(self, docked: bool) -> None: ...  # whether a tray shows the icon; also on a timer's thread
 
     def run_on_clipboard(self, action_id: str) -> None: ...
     def open_picker(self) -> None: ...
@@ -140,15 +144,21 @@ class Tray:
         # Where pystray draws no menu (xorg), Tk draws it: attach() hands over the Tk side.
         self._tk_menu: TkTrayMenu | None = None
         self._call_soon: Callable[[Callable[[], None]], None] | None = None
+        # Whether a tray holds the icon (None: not known yet); `visible` is set while one does.
+        self._docked: bool | None = None
+        self._dock_lock = threading.Lock()
+        self.visible = threading.Event()
+        self._shown = threading.Event()  # pystray has shown the icon, as far as it goes
+        self._watching_dock = False  # only xorg can tell; other backends' icons are taken as shown
         if self.backend == "xorg":
             from phitray.ui import tray_xorg
 
             tray_xorg.listen_for_clicks(self._icon, self._on_click)
-            tray_xorg.dock_once(self._icon)
+            tray_xorg.dock_once(self._icon, lambda: self._set_docked(False))
+            self._watching_dock = tray_xorg.watch_docking(self._icon, self._set_docked)
             tray_xorg.flush_after_changes(self._icon)
         self._notifier = LinuxNotifier() if traits.notify_over_dbus and not self._icon.HAS_NOTIFICATION else None
         self._thread: threading.Thread | None = None
-        self.visible = threading.Event()
         self.shown_at = 0.0  # time.perf_counter() when the icon was shown
         # Views wait here for the "tray-paint" thread, which alone changes pystray's icon: some
         # backends run a change on their own loop and wait for it (xorg does), and no caller of
@@ -165,8 +175,13 @@ class Tray:
         def setup(icon: Any) -> None:
             """Called by pystray on its setup thread once the icon exists."""
             icon.visible = True
-            self.shown_at = time.perf_counter()
-            self.visible.set()
+            self._shown.set()
+            if not self._watching_dock:
+                self._set_docked(True)
+                return
+            timer = threading.Timer(DOCK_WAIT_SECONDS, self._dock_timed_out)
+            timer.daemon = True
+            timer.start()
 
         self._thread = threading.Thread(target=self._icon.run, kwargs={"setup": setup}, name="tray", daemon=True)
         self._thread.start()
@@ -178,7 +193,10 @@ class Tray:
         `call_soon` (the daemon's `UiQueue.call_soon`) and `root`: how a click on an icon whose
         backend has no menu (xorg) reaches Tk, which draws the menu. Until then a click opens nothing.
         """
-        self._commands = commands
+        with self._dock_lock:
+            self._commands, docked = commands, self._docked
+        if docked is False:  # found out before the agent could be told
+            self._tell_docked(commands, docked)
         if self.backend == "xorg" and call_soon is not None and root is not None:
             from phitray.desktop.x11 import X11Focus
             from phitray.ui.tray_menu import TkTrayMenu
@@ -186,6 +204,35 @@ class Tray:
             self._tk_menu = TkTrayMenu(root, lambda: self._icon.menu, self._choose, X11Focus())
             self._call_soon = call_soon
         self._want(view, menu_changed=True)
+
+    def _set_docked(self, docked: bool) -> None:
+        """The "tray" thread (xorg), pystray's setup thread or a timer's: whether a tray holds the icon now."""
+        with self._dock_lock:
+            if docked == self._docked:
+                return
+            self._docked, commands = docked, self._commands
+        if docked:
+            self.shown_at = time.perf_counter()
+            self.visible.set()
+            log.info("tray: the icon is in the tray")
+        else:
+            self.visible.clear()
+            milestone("tray-missing", backend=self.backend)
+            log.warning("tray: no system tray holds the icon; the picker offers the menu's main entries")
+        if commands is not None:
+            self._tell_docked(commands, docked)
+
+    def _dock_timed_out(self) -> None:
+        """A timer's thread: no tray has embedded the icon in DOCK_WAIT_SECONDS, though one may own the selection."""
+        if self._docked is None:
+            self._set_docked(False)
+
+    @staticmethod
+    def _tell_docked(commands: TrayCommands, docked: bool) -> None:
+        try:
+            commands.icon_docked(docked)
+        except Exception:
+            log.exception("tray: telling the agent whether the icon shows failed")
 
     def _on_click(self, event: Any) -> None:
         """pystray's xorg loop calls this on the "tray" thread for a button press on the icon."""
@@ -241,7 +288,7 @@ class Tray:
         until the next one.
         """
         deadline = time.monotonic() + SHOW_WAIT_SECONDS
-        while not self.visible.wait(0.05) and not self._stopping and time.monotonic() < deadline:
+        while not self._shown.wait(0.05) and not self._stopping and time.monotonic() < deadline:
             pass
 
     def _update(self, view: TrayView, menu_changed: bool) -> None:

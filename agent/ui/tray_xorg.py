@@ -1,5 +1,6 @@
 """What the agent changes in pystray's xorg icon, the Linux tray: it listens for clicks (the Tk menu posts on
-either button), asks the tray to embed it only while it is not embedded, and sends each change at once.
+either button), asks the tray to embed it only while it is not embedded, says whether a tray holds it, and
+sends each change at once.
 
 Each reaches into pystray's private parts; where they are missing, it says so in the log and leaves the
 icon as pystray makes it.
@@ -35,13 +36,15 @@ def listen_for_clicks(icon: Any, on_click: Callable[[Any], None]) -> None:
         return
     handlers[Xlib.X.ButtonPress] = on_click
 
-def dock_once(icon: Any) -> None:
-    """Ask the tray to embed the xorg icon only while it is not embedded.
+def dock_once(icon: Any, no_tray: Callable[[], None]) -> None:
+    """Ask the tray to embed the xorg icon only while it is not embedded; `no_tray()` when no tray is there.
 
     pystray's xorg icon asks again on every icon change (`_update_icon` calls `_assert_docked`), and
     a tray asked to embed a window it holds may drop it (trayer does, one change in a few): the icon
     vanished after the agent went busy and back a few times. pystray clears `_systray_manager` when
-    the tray goes away, so a new tray still gets the icon. Private too; left as it is if missing.
+    the tray goes away, so a new tray still gets the icon. With no tray pystray logs "Failed to dock
+    icon" with a traceback at every change; here it is one call of `no_tray` (on the "tray" thread),
+    and the change is drawn into the window no tray shows. Private too; left as it is if missing.
     """
     dock = getattr(icon, "_assert_docked", None)
     if dock is None or not hasattr(icon, "_systray_manager"):
@@ -51,9 +54,38 @@ def dock_once(icon: Any) -> None:
     def dock_unless_docked() -> None:
         """pystray's xorg loop calls this on the "tray" thread."""
         if icon._systray_manager is None:
-            dock()
+            try:
+                dock()
+            except AssertionError:  # nobody owns the _NET_SYSTEM_TRAY_Sn selection
+                no_tray()
 
     icon._assert_docked = dock_unless_docked
+
+
+def watch_docking(icon: Any, docked: Callable[[bool], None]) -> bool:
+    """Call `docked(True)` when a tray embeds the xorg icon, `docked(False)` when it lets go (on the "tray" thread);
+    False where pystray's private parts are missing and nothing is watched.
+
+    A tray embeds an icon by reparenting its window (XEmbed), and a tray that quits gives it back to the
+    root window; pystray's icon window already reports both (StructureNotifyMask). Only then is the icon on
+    screen: asking a tray to dock says nothing of whether it did. Before pystray's loop runs.
+    """
+    import Xlib.X
+
+    handlers, window = getattr(icon, "_message_handlers", None), getattr(icon, "_window", None)
+    if not isinstance(handlers, dict) or window is None:
+        log.warning("tray: pystray's xorg icon has no event handlers where expected; its icon is taken as shown")
+        return False
+    root = icon._display.screen().root.id
+
+    def on_reparent(event: Any) -> None:
+        """pystray's xorg loop calls this on the "tray" thread."""
+        if event.window.id == window.id:
+            docked(event.parent.id != root)
+
+    handlers[Xlib.X.ReparentNotify] = on_reparent
+    return True
+
 
 def flush_after_changes(icon: Any) -> None:
     """Send each change of the xorg icon to the X server once it is made, from the thread that asked for it.
