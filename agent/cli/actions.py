@@ -38,7 +38,8 @@ def cmd_act(args: argparse.Namespace, paths: Paths) -> int:
         assert info is not None
 
         def show(chunk: str) -> None:
-            """Called on this (the main) thread as the answer streams."""
+            """Called on this (the main) thread as the answer streams: clean text, which is what `--json`
+            gives as "text"."""
             if not args.json:
                 sys.stdout.write(chunk)
                 sys.stdout.flush()
@@ -55,8 +56,8 @@ def cmd_act(args: argparse.Namespace, paths: Paths) -> int:
             "decoding": result.decoding,
             "checks": [check.as_json() for check in checks], "flagged": bool(problems),
         }, ensure_ascii=False))
-    else:
-        print()
+    elif sys.stdout.isatty() and not result.text.endswith("\n"):
+        print()  # the prompt on a line of its own; a pipe gets the answer exactly as --json has it
     if problems:
         say(f"the answer failed {len(problems)} check{'s' if len(problems) > 1 else ''}: "
             + "; ".join(f"{problem.name}: {problem.reason}" for problem in problems))
