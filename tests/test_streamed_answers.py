@@ -3,7 +3,12 @@ only clean text, and joined they are the delivered answer, byte for byte (script
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +16,7 @@ from phitray.actions.checks import Checks
 from phitray.actions.library import ActionSet, load_actions, read_action
 from phitray.actions.runner import run_action
 from phitray.backends.base import Request
+from phitray.cli.main import main
 from phitray.host.scripted import SCRIPTED_INFO, Answer, ScriptedHost
 from phitray.jobs.capture import CaptureOptions
 from phitray.jobs.thread import JobThread
@@ -85,3 +91,25 @@ def test_the_popup_gets_only_clean_text_and_it_is_what_is_delivered() -> None:
         # One line under 200 characters waits for its end (it might introduce an echoed <text>).
         assert streamed and "".join(streamed) == delivered.text == FIXED + "\n", (wrapping, streamed)
         assert all(bit not in piece for piece in streamed for bit in WRAPPER_BITS), (wrapping, streamed)
+
+
+@pytest.mark.parametrize("wrapping", WRAPPINGS)
+def test_act_prints_byte_for_byte_what_its_json_gives(wrapping: str, monkeypatch: pytest.MonkeyPatch,
+                                                     capfdbinary: pytest.CaptureFixture[bytes], tmp_path: Path) -> None:
+    """`phitray act` in this process, on a scripted host that wraps its answer exactly so."""
+    import phitray.cli.actions
+
+    @contextlib.contextmanager
+    def scripted_host(args: object, paths: object) -> Iterator[ScriptedHost]:
+        yield scripted(wrapping)
+
+    monkeypatch.setattr(phitray.cli.actions, "running_host", scripted_host)
+    monkeypatch.setenv("PHITRAY_CONFIG_DIR", str(tmp_path))
+    text = "Their team do not has the numbers for 2025 yet, so we can't ship on Friday the 14th.\n"
+    outputs = []
+    for json_flag in ((), ("--json",)):
+        monkeypatch.setattr("sys.stdin", io.StringIO(text))
+        assert main(["act", "proofread", *json_flag]) in (0, 3)
+        outputs.append(capfdbinary.readouterr().out)
+    plain, as_json = outputs
+    assert plain == json.loads(as_json)["text"].encode() == (FIXED + "\n").encode()
