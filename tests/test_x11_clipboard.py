@@ -301,6 +301,44 @@ def test_closing_hands_every_format_to_a_holder_that_leaves_at_the_next_copy(
     _until(lambda: not _holders(session), 5, "the holder to leave")
 
 
+def test_a_clipboard_manager_that_never_answers_costs_two_seconds_and_the_holder_keeps_the_clipboard(
+        session: DesktopSession, x11: Desktop) -> None:
+    from phitray.desktop.x11_keeper import MANAGER_SECONDS
+
+    hung = Peer(session, "hung-manager")
+    try:
+        session.set_clipboard("my precious clipboard")
+        x11.clipboard.restore(x11.clipboard.snapshot())  # the agent owns it, as after every job
+        started = time.monotonic()
+        x11.clipboard.close()
+        assert MANAGER_SECONDS <= time.monotonic() - started < MANAGER_SECONDS + 4
+        assert hung.first("ignored") == "SAVE_TARGETS"
+        assert session.clipboard() == "my precious clipboard" and len(_holders(session)) == 1
+    finally:
+        hung.stop()
+
+
+def test_a_holder_that_cannot_start_or_an_x_server_that_died_does_not_hold_up_quitting(
+        session: DesktopSession, x11: Desktop, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import socket
+
+    from phitray.desktop.x11_clipboard import X11Clipboard
+
+    session.set_clipboard("my precious clipboard")
+    x11.clipboard.restore(x11.clipboard.snapshot())
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python-here"))
+    started = time.monotonic()
+    x11.clipboard.close()
+    assert time.monotonic() - started < 2 and not _holders(session)
+    # The X connection breaks (the server died, the session ended) while the agent owns the clipboard.
+    clipboard = X11Clipboard(session.display)
+    clipboard.keep_text("owned when the connection breaks")
+    clipboard._display.display.socket.shutdown(socket.SHUT_RDWR)
+    started = time.monotonic()
+    clipboard.close()
+    assert time.monotonic() - started < 3
+
+
 @pytest.mark.parametrize("manager", [False, True], ids=["holder", "clipboard-manager"])
 def test_quitting_after_a_picker_job_leaves_the_persons_clipboard(
         session: DesktopSession, agent_paths: Paths, tmp_path: Path, manager: bool) -> None:

@@ -37,8 +37,8 @@ from Xlib.ext import xfixes
 from Xlib.protocol import request
 
 from phitray.desktop import x11_keeper
-from phitray.desktop.x11_selection import (HINT_ITEM, KDE_HINT, META_TARGETS, TEXT_TARGETS, Item, SelectionReader,
-                                           SelectionServer, X11Snapshot, megabytes, text_items)
+from phitray.desktop.x11_selection import (HINT_ITEM, KDE_HINT, TEXT_TARGETS, Item, SelectionReader, SelectionServer,
+                                           X11Snapshot, megabytes, snapshot_order, text_items, text_of)
 from phitray.desktop.x11_windows import Program, program_of
 from phitray.errors import DesktopError
 
@@ -48,8 +48,6 @@ READ_TIMEOUT_SECONDS = 1.0
 SNAPSHOT_BUDGET_SECONDS = 2.0
 SNAPSHOT_MAX_BYTES = 64_000_000
 CALL_SECONDS = SNAPSHOT_BUDGET_SECONDS + 5
-# What a person misses first, read first: a snapshot that runs out of time or room keeps these.
-FIRST_TARGETS = (*TEXT_TARGETS, "text/html", "text/rtf", "text/uri-list", "image/png")
 Notify = Callable[[str], None]
 
 
@@ -174,36 +172,53 @@ class X11Clipboard:
         self._closed = True
         os.write(self._wake_write, b"q")
         self._thread.join(timeout=2)
-        self._display.close()
+        try:
+            self._display.close()
+        except Exception:  # a connection that broke is closed already
+            pass
 
     # --- the X thread ------------------------------------------------------------------
 
     def _call(self, work: Callable[[], T], timeout: float = CALL_SECONDS) -> T:
         if self._closed:
             raise DesktopError("The clipboard is closed.")
+        if not self._thread.is_alive():  # its connection broke: nobody would answer
+            raise DesktopError("The clipboard lost its connection to the X server.")
         if threading.current_thread() is self._thread:
             return work()
         future: Future[T] = Future()
         self._calls.put((work, future))
         os.write(self._wake_write, b"w")
+        if not self._thread.is_alive():  # it ended after the check above, maybe before seeing this call
+            self._fail_waiting()
         return future.result(timeout=timeout)
 
     def _loop(self) -> None:
         """The clipboard thread: serve requests, count owner changes, run queued calls."""
         fd = self._display.fileno()
-        while not self._closed:
-            self._drain()
-            while not self._calls.empty():
-                work, future = self._calls.get()
-                try:
-                    future.set_result(work())
-                except BaseException as error:  # handed to the caller's thread
-                    future.set_exception(error)
-            if self._display.pending_events():  # sending can read events into Xlib's queue
-                continue
-            readable, _, _ = select.select([fd, self._wake_read], [], [])
-            if self._wake_read in readable:
-                os.read(self._wake_read, 4096)
+        try:
+            while not self._closed:
+                self._drain()
+                while not self._calls.empty():
+                    work, future = self._calls.get()
+                    try:
+                        future.set_result(work())
+                    except BaseException as error:  # handed to the caller's thread
+                        future.set_exception(error)
+                if self._display.pending_events():  # sending can read events into Xlib's queue
+                    continue
+                readable, _, _ = select.select([fd, self._wake_read], [], [])
+                if self._wake_read in readable:
+                    os.read(self._wake_read, 4096)
+        except Exception:  # the X server went away: every waiting caller hears it at once
+            log.warning("the clipboard's connection to the X server broke", exc_info=True)
+        finally:
+            self._fail_waiting()
+
+    def _fail_waiting(self) -> None:
+        while not self._calls.empty():
+            _, future = self._calls.get()
+            future.set_exception(DesktopError("The clipboard lost its connection to the X server."))
 
     def _drain(self) -> None:
         while self._display.pending_events():
@@ -309,7 +324,7 @@ class X11Clipboard:
         if owner == X.NONE:
             return None
         if owner == self._window.id and selection == self.CLIPBOARD:
-            return _text_of(self._items, max_chars)
+            return text_of(self._items, max_chars)
         max_bytes = None if max_chars is None else 4 * (max_chars + 1)  # UTF-8 takes at most 4 bytes a character
         for target in ("UTF8_STRING", "text/plain;charset=utf-8", "STRING"):
             found = self._reader.read(selection, target, READ_TIMEOUT_SECONDS, max_bytes, partial=True)
@@ -336,7 +351,7 @@ class X11Clipboard:
         items: list[Item] = []
         left_out: list[str] = []
         total = 0
-        for name in sorted((n for n in names if n and n not in META_TARGETS), key=_rank):
+        for name in snapshot_order(names):
             time_left = SNAPSHOT_BUDGET_SECONDS - (time.monotonic() - started)
             if time_left <= 0:
                 left_out.append(f"{name} (no time left)")
@@ -366,18 +381,3 @@ class X11Clipboard:
             self._said_at = self._mark
             self._notify(f"Your clipboard's {', '.join(snapshot.left_out)} could not be kept while Phi Tray "
                          "works: after this action the clipboard holds the rest of it.")
-
-
-def _text_of(items: tuple[Item, ...], max_chars: int | None) -> str | None:
-    """The text among what the agent serves itself (the person's formats it gave back, or its own text)."""
-    by_target = {item.target: item for item in items}
-    for target in ("UTF8_STRING", "text/plain;charset=utf-8", "STRING"):
-        item = by_target.get(target)
-        if item is not None and item.format == 8:
-            text = bytes(item.data).decode("latin-1" if item.type == "STRING" else "utf-8", errors="replace")
-            return text if max_chars is None else text[:max_chars + 1]
-    return None
-
-
-def _rank(name: str) -> int:
-    return FIRST_TARGETS.index(name) if name in FIRST_TARGETS else len(FIRST_TARGETS)

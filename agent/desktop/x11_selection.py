@@ -22,6 +22,7 @@ TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "STRING", "TEXT", "te
 # Klipper, CopyQ, GPaste and KeePassXC keep an owner that offers this target (value "secret") out of
 # their histories: every write of the agent's carries it, except text the person asked to keep.
 KDE_HINT = "x-kde-passwordManagerHint"
+FIRST_TARGETS = (*TEXT_TARGETS, "text/html", "text/rtf", "text/uri-list", "image/png")
 INCR_CHUNK_BYTES = 64 * 1024
 STALE_TRANSFER_SECONDS = 30.0  # an INCR requestor that stopped deleting the property has gone away
 WaitFor = Callable[[Callable[[Any], bool], float], Any]
@@ -79,6 +80,24 @@ def text_items(text: str) -> tuple[Item, ...]:
         Item("STRING", "STRING", 8, latin),
         Item("TEXT", "UTF8_STRING", 8, utf8),
     )
+
+
+def text_of(items: tuple[Item, ...], max_chars: int | None = None) -> str | None:
+    """The text among items the agent serves itself; with `max_chars`, at most one character more."""
+    by_target = {item.target: item for item in items}
+    for target in ("UTF8_STRING", "text/plain;charset=utf-8", "STRING"):
+        item = by_target.get(target)
+        if item is not None and item.format == 8:
+            text = bytes(item.data).decode("latin-1" if item.type == "STRING" else "utf-8", errors="replace")
+            return text if max_chars is None else text[:max_chars + 1]
+    return None
+
+
+def snapshot_order(names: list[str]) -> list[str]:
+    """The formats worth keeping, what a person misses first first: a snapshot that runs out of time or room
+    keeps text, then HTML and images; the rest in the owner's order."""
+    wanted = [name for name in names if name and name not in META_TARGETS]
+    return sorted(wanted, key=lambda name: FIRST_TARGETS.index(name) if name in FIRST_TARGETS else len(FIRST_TARGETS))
 
 
 def megabytes(size: int) -> str:

@@ -2,6 +2,7 @@
 
     python x11_peer.py reader LOG               # reads the text of every new CLIPBOARD owner, as clipboard managers do
     python x11_peer.py manager LOG              # a clipboard manager: saves the clipboard on SAVE_TARGETS, then serves it
+    python x11_peer.py hung-manager LOG         # owns CLIPBOARD_MANAGER and never answers, as a hung manager does
     python x11_peer.py target LOG CLASS DELAY   # a window of WM_CLASS CLASS that reads CLIPBOARD DELAY s after Ctrl+V
     python x11_peer.py owner LOG SELECTION TARGET MB  # owns SELECTION with MB megabytes as TARGET, by INCR
 
@@ -104,8 +105,9 @@ def reader(peer: Peer) -> None:
 class Manager(Peer):
     """A clipboard manager as ICCCM describes one: it owns CLIPBOARD_MANAGER and keeps what SAVE_TARGETS hands it."""
 
-    def __init__(self, log_path: str) -> None:
+    def __init__(self, log_path: str, hung: bool = False) -> None:
         super().__init__(log_path)
+        self.hung = hung
         self.saved: dict[str, tuple[str, int, Any]] = {}
         self.since = X.CurrentTime
 
@@ -122,6 +124,9 @@ class Manager(Peer):
             return
         target = self.d.get_atom_name(event.target)
         if event.selection == self.atom("CLIPBOARD_MANAGER") and target == "SAVE_TARGETS":
+            if self.hung:
+                self.log(ignored="SAVE_TARGETS")
+                return
             self.save(event)
         elif event.selection == self.atom("CLIPBOARD"):
             self.serve(event, target)
@@ -231,8 +236,8 @@ def owner(peer: Peer, selection: str, kind: str, megabytes: float) -> None:
 
 
 def main(mode: str, log_path: str, *args: str) -> None:
-    if mode == "manager":
-        Manager(log_path).run()
+    if mode in ("manager", "hung-manager"):
+        Manager(log_path, hung=mode == "hung-manager").run()
         return
     peer = Peer(log_path)
     if mode == "reader":
