@@ -9,6 +9,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from ctypes import wintypes
 
 from phitray.desktop import Desktop, WindowTraits
@@ -19,7 +20,7 @@ assert sys.platform == "win32"  # before the next import: type checkers for Linu
 
 from phitray.desktop.windows_api import class_name, declare, image_name, open_process, window_process  # noqa: E402
 from phitray.desktop.windows_clipboard import WinClipboard  # noqa: E402
-from phitray.desktop.windows_rules import elevation_problem  # noqa: E402
+from phitray.desktop.windows_rules import elevation_problem, keys_to_wait_for  # noqa: E402
 from phitray.desktop.windows_input import (  # noqa: E402
     ForegroundWatch, HotkeyRegistry, InputThread, KeyboardHold, SyntheticGuard,
 )
@@ -101,17 +102,18 @@ def key_inputs(events: list[tuple[int, bool]]) -> ctypes.Array[INPUT]:
 
 
 class WinKeys:
-    def __init__(self, guard: SyntheticGuard, hold: KeyboardHold) -> None:
+    def __init__(self, guard: SyntheticGuard, hold: KeyboardHold, hotkey_keys: Callable[[], frozenset[int]]) -> None:
         self._guard = guard
         self._hold = hold
+        self._hotkey_keys = hotkey_keys  # the virtual keys of the hotkeys bound now
         self._lock = threading.Lock()
 
     def modifiers_held(self) -> tuple[str, ...]:
         return tuple(name for name in MODIFIERS if any(user32.GetAsyncKeyState(vk) & 0x8000 for vk in VK_MODIFIERS[name]))
 
     def any_key_held(self) -> bool:
-        # 0x07 on: keyboard keys only (0x01-0x06 are mouse buttons); 0x10-0x12 duplicate the left/right ones.
-        return any(user32.GetAsyncKeyState(vk) & 0x8000 for vk in range(0x08, 0xFF) if vk not in (0x10, 0x11, 0x12))
+        # Not every key: input-method mode keys can read as held for good (windows_rules.keys_to_wait_for).
+        return any(user32.GetAsyncKeyState(vk) & 0x8000 for vk in keys_to_wait_for(self._hotkey_keys()))
 
     def release_modifiers(self) -> None:
         held = [vk for name in MODIFIERS for vk in VK_MODIFIERS[name] if user32.GetAsyncKeyState(vk) & 0x8000]
@@ -227,5 +229,6 @@ def open_desktop() -> Desktop:
     guard = SyntheticGuard()
     thread = InputThread()
     watch = ForegroundWatch(thread)
-    return Desktop(clipboard=WinClipboard(), keys=WinKeys(guard, KeyboardHold(thread)), focus=WinFocus(watch),
-                   hotkeys=HotkeyRegistry(thread, guard))
+    hotkeys = HotkeyRegistry(thread, guard)
+    return Desktop(clipboard=WinClipboard(), keys=WinKeys(guard, KeyboardHold(thread), lambda: hotkeys.bound_keys),
+                   focus=WinFocus(watch), hotkeys=hotkeys)

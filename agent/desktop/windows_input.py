@@ -276,6 +276,7 @@ class HotkeyRegistry:
         self._guard = guard
         self._callbacks: dict[int, Callable[[], None]] = {}
         self.problems: list[str] = []
+        self.bound_keys: frozenset[int] = frozenset()  # the bound combos' keys, which a capture waits to go up
         thread.on_message(WM_HOTKEY, self._pressed)
 
     def start(self, bindings: dict[Combo, Callable[[], None]]) -> list[str]:
@@ -291,6 +292,7 @@ class HotkeyRegistry:
             flags, vk = hotkey_flags(combo)
             if user32.RegisterHotKey(None, number, flags, vk):
                 self._callbacks[number] = callback
+                self.bound_keys |= {vk}
                 continue
             error = ctypes.get_last_error()
             if error == ERROR_HOTKEY_ALREADY_REGISTERED:
@@ -305,6 +307,7 @@ class HotkeyRegistry:
             for number in self._callbacks:
                 user32.UnregisterHotKey(None, number)
             self._callbacks = {}
+            self.bound_keys = frozenset()
         self._thread.call(unregister)
 
     def _pressed(self, message: wintypes.MSG) -> None:

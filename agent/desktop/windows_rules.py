@@ -60,3 +60,17 @@ def snapshot_order(formats: list[tuple[int, str]]) -> list[tuple[int, str]]:
                 return index
         return len(PRIORITY_FORMATS)
     return sorted(formats, key=rank)  # stable: the rest keep the clipboard's order
+
+
+# Left and right Shift, Ctrl, Alt and the Windows keys: what a hotkey is held with.
+MODIFIER_KEYS = frozenset({0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0x5B, 0x5C})
+# Input-method keys (Kana/Hangul, Junja, Final, Kanji/Hanja, IME on/off, Convert, Nonconvert, Accept,
+# Mode change; the Japanese 106/109 keyboard's DBE_ states at 0xF0-0xF6): GetAsyncKeyState reports some
+# of them down for as long as their mode is on, which would hold every capture for its whole wait.
+IME_MODE_KEYS = frozenset({0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1C, 0x1D, 0x1E, 0x1F, *range(0xF0, 0xF7)})
+
+
+def keys_to_wait_for(hotkey_keys: frozenset[int]) -> frozenset[int]:
+    """The virtual keys a capture waits to see let go before it sends Ctrl+C: the modifiers and the bound
+    hotkeys' own keys (what the person pressed to start it), never an input-method mode key."""
+    return (MODIFIER_KEYS | hotkey_keys) - IME_MODE_KEYS

@@ -11,7 +11,9 @@ So `call_soon` only puts the function in a queue and wakes the Tk loop:
   fd, so SIGTERM and Ctrl+C handlers run at once.
 - "waker" (Windows, where Tk has no file handlers): a "ui-waker" thread of its
   own makes the cross-thread `after` call, so it is the only thread that ever
-  waits for Tk.
+  waits for Tk. Until `mainloop` runs, tkinter waits 1 s for it and raises
+  RuntimeError; the waker then asks again, so calls queued during a slow start
+  run once the loop does.
 """
 
 from __future__ import annotations
@@ -19,14 +21,17 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 import tkinter
 from collections.abc import Callable
 from typing import Literal
 
 from phitray.desktop.system import open_wake_pipe
+from phitray.logs import milestone
 
 log = logging.getLogger(__name__)
 WakeMethod = Literal["pipe", "waker"]
+RETRY_SECONDS = 0.05  # between asks while the main loop has not started (each ask itself waits up to 1 s)
 
 
 class UiQueue:
@@ -55,6 +60,7 @@ class UiQueue:
 
     def _waker(self) -> None:
         """The "ui-waker" thread: asks Tk to drain, and is the one that waits while Tk is busy."""
+        waiting = False
         while True:
             self._wanted.wait()
             if self._closed:
@@ -62,8 +68,19 @@ class UiQueue:
             self._wanted.clear()
             try:
                 self._root.after(0, self.drain)
-            except (RuntimeError, tkinter.TclError):
-                return  # Tk is gone (quit)
+            except tkinter.TclError:
+                return  # Tk is destroyed
+            except RuntimeError:
+                # The main loop has not started (or has ended before close()): ask again; the calls stay queued.
+                if not waiting:
+                    log.info("ui-waker: the Tk main loop is not running yet; calls wait for it")
+                    waiting = True
+                self._wanted.set()
+                time.sleep(RETRY_SECONDS)
+                continue
+            if waiting:
+                milestone("ui-waker-waited")
+                waiting = False
 
     def drain(self) -> None:
         """Run everything queued. Tk thread."""

@@ -48,6 +48,25 @@ def test_the_release_wait_follows_getasynckeystate(desktop: object, notepad: Not
     assert desktop.keys.modifiers_held() == ()  # type: ignore[attr-defined]
 
 
+def test_a_bound_hotkeys_key_counts_as_held_and_a_key_no_hotkey_uses_does_not(desktop: object, notepad: Notepad) -> None:
+    """The release wait asks only the modifiers and the bound keys (windows_rules.keys_to_wait_for), so a key
+    that reads as held for good (a Japanese keyboard's IME mode key) cannot stall every capture."""
+    desktop.hotkeys.start({parse_combo("ctrl+alt+s"): lambda: None})  # type: ignore[attr-defined]
+    notepad.focus()
+    try:
+        xdo("xdotool", "keydown", "s")
+        wait_until(lambda: desktop.keys.any_key_held(), 5, "S, a bound hotkey's key, to count as held")  # type: ignore[attr-defined]
+        xdo("xdotool", "keyup", "s")
+        wait_until(lambda: not desktop.keys.any_key_held(), 5, "S to be seen let go")  # type: ignore[attr-defined]
+        xdo("xdotool", "keydown", "q")
+        time.sleep(0.3)
+        assert not desktop.keys.any_key_held()  # type: ignore[attr-defined]
+    finally:
+        xdo("xdotool", "keyup", "s", "keyup", "q")
+        desktop.hotkeys.stop()  # type: ignore[attr-defined]
+        notepad.write_and_select("")
+
+
 def test_capture_and_paste_in_notepad_give_back_every_clipboard_format(desktop: object, notepad: Notepad) -> None:
     other_program = WinClipboard()  # another owner, as a person's clipboard has
     html = b"Version:0.9\r\nStartHTML:0000000105\r\nEndHTML:0000000150\r\n<html><b>bold</b></html>"

@@ -50,3 +50,31 @@ def test_other_threads_never_wait_for_a_busy_tk_thread_and_every_call_runs_there
     for number in range(4):
         assert [i for n, i, _ in ran if n == number] == list(range(200))
     assert max(slowest) < 0.2, f"call_soon waited {max(slowest):.3f} s for the busy Tk thread"
+
+
+def test_calls_made_before_a_late_main_loop_run_once_it_starts(tk_root: tkinter.Tk) -> None:
+    """A cold start: the tray, a second launch or a hotkey queue calls while the agent is still loading, for
+    longer than the 1 s tkinter waits for the main loop before it raises; the waker must not die."""
+    root = tk_root
+    ui = UiQueue(root)
+    ran: list[str] = []
+    for index in range(3):
+        ui.call_soon(lambda i=index: ran.append(f"early {i}"))
+    time.sleep(2.5)
+    assert ran == []
+    started = time.monotonic()
+
+    def check() -> None:
+        """Tk thread: after the early calls, one more from another thread; end once it ran."""
+        if len(ran) == 3:
+            ran.append("asked")
+            threading.Thread(target=lambda: ui.call_soon(lambda: ran.append("late"))).start()
+        if "late" in ran or time.monotonic() - started > 10:
+            root.quit()
+        else:
+            root.after(20, check)
+
+    root.after(20, check)
+    root.mainloop()
+    ui.close()
+    assert ran == ["early 0", "early 1", "early 2", "asked", "late"]
