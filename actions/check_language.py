@@ -10,6 +10,7 @@ names (actions/language_names.json, made by scripts/language_names.py).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import re
@@ -63,6 +64,25 @@ def prose(text: str) -> str:
     return text
 
 
+# Where the common scripts' letters are, by first code point (the rest are named by unicodedata).
+_BLOCKS = ((0x0000, "LATIN"), (0x0250, ""), (0x0370, "GREEK"), (0x0400, "CYRILLIC"), (0x0530, ""),
+           (0x0590, "HEBREW"), (0x0600, "ARABIC"), (0x0700, ""), (0x0750, "ARABIC"), (0x0780, ""),
+           (0x0900, "DEVANAGARI"), (0x0980, "BENGALI"), (0x0A00, ""), (0x0E00, "THAI"), (0x0E80, ""),
+           (0x1100, "HANGUL"), (0x1200, ""), (0x1E00, "LATIN"), (0x1F00, "GREEK"), (0x2000, ""),
+           (0x3040, "CJK"), (0x3100, ""), (0x3130, "HANGUL"), (0x3190, ""), (0x3400, "CJK"), (0xA000, ""),
+           (0xAC00, "HANGUL"), (0xD7B0, ""), (0xF900, "CJK"), (0xFB00, ""), (0xFB50, "ARABIC"), (0xFE00, ""),
+           (0xFE70, "ARABIC"), (0xFF00, ""))
+_STARTS = tuple(start for start, _ in _BLOCKS)
+
+
+def _script_of(c: str) -> str:
+    kind = _BLOCKS[bisect.bisect_right(_STARTS, ord(c)) - 1][1]
+    if kind:
+        return kind
+    kind = unicodedata.name(c, "").split(" ")[0]
+    return "CJK" if kind in ("CJK", "HIRAGANA", "KATAKANA") else kind
+
+
 @functools.lru_cache(maxsize=256)  # one answer's checks ask again and again
 def script(text: str) -> str | None:
     """The script most of the prose is in, a CJK or Hangul character counting as three letters: LATIN,
@@ -70,16 +90,38 @@ def script(text: str) -> str | None:
     counts: dict[str, int] = {}
     for c in prose(text):
         if c.isalpha():
-            kind = unicodedata.name(c, "").split(" ")[0]
-            kind = "CJK" if kind in ("CJK", "HIRAGANA", "KATAKANA") else kind
+            kind = _script_of(c)
             counts[kind] = counts.get(kind, 0) + (3 if kind in ("CJK", "HANGUL") else 1)
     return max(counts, key=lambda k: counts[k]) if counts else None
 
 
-@functools.lru_cache(maxsize=256)  # one answer's checks ask again and again
 def guesses(text: str, k: int = 3) -> tuple[tuple[str, float], ...]:
-    """fastText's k likeliest languages of a text of any length, with their probabilities."""
-    labels, probabilities = _language_model().predict(" ".join(prose(text).split())[:2000], k=k)
+    """fastText's k (at most 3) likeliest languages of a text of any length, with their probabilities."""
+    return _three_guesses(text)[:k]
+
+
+def clear_caches() -> None:
+    for cached in (prose, script, _three_guesses):
+        cached.cache_clear()
+
+
+def likely_languages(*texts: str, second: float) -> tuple[str, ...]:
+    """The texts' likeliest language, and the next when at least `second` likely: each text's guesses
+    weighed by its letters, as one guess of them together would be."""
+    scores: dict[str, float] = {}
+    total = 0
+    for text in texts:
+        letters = max(_letters(text), 1)
+        total += letters
+        for code, p in guesses(text):
+            scores[code] = scores.get(code, 0.0) + p * letters
+    ranked = sorted(scores.items(), key=lambda item: -item[1])
+    return tuple(code for index, (code, score) in enumerate(ranked[:2]) if index == 0 or score / total >= second)
+
+
+@functools.lru_cache(maxsize=256)  # one answer's checks ask again and again
+def _three_guesses(text: str) -> tuple[tuple[str, float], ...]:
+    labels, probabilities = _language_model().predict(" ".join(prose(text).split())[:2000], k=3)
     found = []
     for label, probability in zip(labels, probabilities):
         code = str(label).removeprefix("__label__").split("-")[0].lower()

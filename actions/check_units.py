@@ -76,9 +76,10 @@ def shared_content(a: str, b: str) -> float:
 
 def weight(text: str) -> float:
     """How much a text says, about the same in any script: a CJK or Hangul character counts as three
-    letters; spaces and punctuation count nothing."""
+    letters, a vowel sign or other combining mark (Devanagari, Bengali, Arabic) as one; spaces and
+    punctuation count nothing."""
     wide = sum(1 for c in text if c.isalpha() and unicodedata.east_asian_width(c) == "W")
-    plain = sum(1 for c in text if c.isalnum()) - wide
+    plain = sum(1 for c in text if c.isalnum() or unicodedata.category(c) in ("Mn", "Mc")) - wide
     return plain + 3 * wide
 
 

@@ -145,11 +145,10 @@ def unknown_language(name: str) -> str:
             "(German, Deutsch or de)")
 
 
-def languages_of(text: str) -> tuple[str, ...]:
-    """The text's likely languages: fastText's first guess, and its second when that is likely too. An
-    edit's text and answer are guessed together: more letters, one language."""
-    guessed = check_language.guesses(text, 2)
-    return tuple(code for index, (code, p) in enumerate(guessed) if index == 0 or p >= SECOND_LANGUAGE)
+def languages_of(*texts: str) -> tuple[str, ...]:
+    """The texts' likely languages: the first guess, and the second when that is likely too. An edit's
+    text and answer are guessed together: more letters, one language."""
+    return check_language.likely_languages(*texts, second=SECOND_LANGUAGE)
 
 
 def sure_language(text: str) -> str | None:
@@ -166,9 +165,8 @@ def check_answer(checks: Checks, text: str, answer: str, values: dict[str, str] 
     results = [CheckResult("not_empty", bool(answer.strip()), "" if answer.strip() else "The answer is empty.")]
     if not answer.strip():
         return tuple(results)
-    both = f"{text}\n{answer}"
-    languages = languages_of(both if checks.same_language else text)
-    text_language = sure_language(both if checks.same_language else text)
+    languages = languages_of(text, answer) if checks.same_language else languages_of(text)
+    text_language = sure_language(text)
     answer_language = text_language if checks.same_language else sure_language(answer)
     if checks.no_prompt_echo:
         echoed = check_shape.echoes(text, answer, raw)
@@ -234,8 +232,8 @@ def _shorter(limit: float, text: str, answer: str) -> CheckResult:
 
 def clear_caches() -> None:
     """Forget the texts seen so far (the rules cache their language guesses for one answer's checks)."""
-    for cached in (check_language.prose, check_language.script, check_language.guesses, check_units.wide_share):
-        cached.cache_clear()
+    check_language.clear_caches()
+    check_units.wide_share.cache_clear()
 
 
 def failed(results: tuple[CheckResult, ...]) -> tuple[CheckResult, ...]:
