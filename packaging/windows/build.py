@@ -27,6 +27,37 @@ ENTRY_POINT = "phitray.cli.main:main"
 # Run before the entry point: the agent's start-on-login entry repeats exactly what the
 # shortcut runs (see phitray.desktop.autostart.launch_command).
 PREAMBLE = "os.environ['PHITRAY_LAUNCH_SCRIPT'] = os.path.abspath(__file__)\n"
+# pynsist's launch script sends pythonw's output to %APPDATA%\<script>.log opened with 'w' as it is
+# imported, and multiprocessing's spawn runs it again in every child (model host, download, settings):
+# each child emptied the log. Ours appends, in the agent's log folder in the local profile; the first
+# process of a launch starts a new file past LAUNCH_LOG_LIMIT and says who it is.
+PYNSIST_OUTPUT = re.compile(r"^if 'pythonw' in sys\.executable:\n.*?^    sys\.excepthook = excepthook\n",
+                            re.MULTILINE | re.DOTALL)
+LAUNCH_LOG_LIMIT = 1_000_000
+LAUNCH_OUTPUT = f"""\
+logdir = os.environ.get('PHITRAY_LOG_DIR') or os.path.join(os.environ.get('LOCALAPPDATA') or appdata, 'phitray', 'Logs')
+launch_log = os.path.join(logdir, 'launch.log')
+try:
+    os.makedirs(logdir, exist_ok=True)
+    if __name__ == '__main__' and os.path.getsize(launch_log) > {LAUNCH_LOG_LIMIT}:
+        os.replace(launch_log, launch_log + '.1')
+except OSError:
+    pass
+if 'pythonw' in sys.executable:
+    # No console: every process's output, appended (children run this script again).
+    sys.stdout = sys.stderr = open(launch_log, 'a', errors='replace', buffering=1)
+    if __name__ == '__main__':
+        import time
+        print(time.strftime('%Y-%m-%d %H:%M:%S'), 'launched, process', os.getpid())
+else:
+    def excepthook(etype, value, tb):
+        "Write unhandled exceptions to stderr and the launch log: a console started for this program closes."
+        import traceback
+        traceback.print_exception(etype, value, tb)
+        with open(launch_log, 'a', errors='replace') as f:
+            traceback.print_exception(etype, value, tb, file=f)
+    sys.excepthook = excepthook
+"""
 
 
 def version() -> str:
@@ -104,6 +135,15 @@ def per_user_only(nsi: Path) -> None:
     nsi.write_text(text.replace(highest, "!define MULTIUSER_EXECUTIONLEVEL Standard"), encoding="utf-8")
 
 
+def own_launch_output(script: Path) -> None:
+    """Put LAUNCH_OUTPUT in place of pynsist's output block in the launch script it wrote."""
+    text = script.read_text(encoding="utf-8")
+    text, found = PYNSIST_OUTPUT.subn(lambda match: LAUNCH_OUTPUT, text)
+    if found != 1:
+        sys.exit(f"{script} no longer has pynsist's output block: check where the launch log goes by hand")
+    script.write_text(text, encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--downloads", type=Path, required=True, help="embed.txt's sdists")
@@ -138,6 +178,7 @@ def main() -> None:
                    cwd=work, check=True, env=environment)
     nsi = work / "nsis" / "installer.nsi"
     per_user_only(nsi)
+    own_launch_output(work / "nsis" / f"{APP_NAME.replace(' ', '_')}.launch.pyw")
     subprocess.run(["makensis", "-V2", "-XTarget amd64-unicode", nsi.name], cwd=nsi.parent, check=True)
     args.out.mkdir(parents=True, exist_ok=True)
     installer = args.out / args.name

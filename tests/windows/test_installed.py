@@ -85,9 +85,13 @@ class InstalledAgent(AgentLog):
     def log_file(self) -> Path:
         return self.data / "Logs" / "phitray.log"
 
+    @property
+    def launch_log(self) -> Path:
+        """pythonw's output, every process's appended (packaging/windows/build.py's LAUNCH_OUTPUT)."""
+        return self.data / "Logs" / "launch.log"
+
     def output(self) -> str:
-        launch_log = Path(os.environ["APPDATA"]) / "Phi_Tray.launch.pyw.log"
-        return launch_log.read_text(errors="replace") if launch_log.exists() else ""
+        return self.launch_log.read_text(errors="replace") if self.launch_log.exists() else ""
 
     def launch(self) -> None:
         """As the shortcut does: the installed pythonw on the launch script, from the home folder."""
@@ -164,6 +168,8 @@ def test_the_agent_starts_as_the_shortcut_does_and_its_icon_turns_green(installe
     timing("launch -> green icon (first run: the starter copied from the install and converted)",
            time.monotonic() - installed.launched)
     assert "copying SmolLM2-135M-Instruct.Q4_1.gguf from the installed package" in installed.log()
+    # The model host, a spawned child that ran the launch script again, appended to the launch log.
+    assert f"launched, process {installed.process.pid}" in installed.output().splitlines()[0]
     # The first run is on the starter at once and tries Phi-3's download once it is up: the hub's
     # absence is said after the icon turns green, not before.
     wait_until(lambda: installed.milestones("download-ended", by="first-run", outcome="offline"), 60,
