@@ -24,8 +24,11 @@
     │   ├── BackendLoadError      probe said yes, load failed (compile error, driver fault)
     │   └── ContextOverflow       the prompt does not fit the model's context
     └── HostError                 the resident model host process
-        ├── HostCrashed           it died mid-request (restarted by its client)
+        ├── HostCrashed           it died mid-request, or stopped answering and was ended (restarted by its client)
+        ├── DeviceLost            its accelerator was lost mid-request: a driver reset, update or resume (restarted)
         ├── HostGone              it was closed (a backend or model switch, quit) mid-request
+        ├── ModelBusy             another request has the model (the local endpoint waits its turn)
+        │   └── Preempted         the person's own job took the model from an endpoint request
         └── NoBackendLoaded       every backend in the chain was skipped
 
 `str(error)` is always a complete sentence fit for a notification; the CLI
@@ -138,7 +141,19 @@ class HostCrashed(HostError):
     pass
 
 
+class DeviceLost(HostError):
+    pass
+
+
 class HostGone(HostError):
+    pass
+
+
+class ModelBusy(HostError):
+    pass
+
+
+class Preempted(ModelBusy):
     pass
 
 

@@ -4,7 +4,7 @@ All come from platformdirs with the app name ``phitray`` (on Linux that honours
 XDG_CONFIG_HOME and friends). Each can be overridden by an environment
 variable, which is how tests and portable installs point the agent elsewhere:
 
-    PHITRAY_CONFIG_DIR   settings.toml, actions/, first-run.json
+    PHITRAY_CONFIG_DIR   settings.toml, actions/, first-run.json, server-token
     PHITRAY_DATA_DIR     models/
     PHITRAY_CACHE_DIR    compiled-model cache (NPU/GPU compile takes minutes)
     PHITRAY_LOG_DIR      phitray.log
@@ -63,6 +63,11 @@ class Paths:
     def first_run_file(self) -> Path:
         """What the first run has said already (the welcome, an unreachable hub), so it is said once."""
         return self.config_dir / "first-run.json"
+
+    @property
+    def server_token_file(self) -> Path:
+        """The local endpoint's bearer token, readable by the person alone."""
+        return self.config_dir / "server-token"
 
     @property
     def log_file(self) -> Path:

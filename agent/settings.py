@@ -40,11 +40,18 @@ every default applies. Loading never raises: a typo must not stop the tray.
     [log]
     level = "info"                 # debug | info | warning
     include_text = false           # write selected text and answers to the log (debugging only)
+
+    [server]                       # the local endpoint other apps can use (OpenAI and Ollama routes)
+    enabled = false
+    port = 11435                   # on 127.0.0.1 and ::1 only
+    ollama_without_token = false   # true: Ollama routes answer clients that send no token
+    allowed_origins = []           # web pages (scheme://host[:port]) whose scripts may call it
 """
 
 from __future__ import annotations
 
 import tomllib
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +148,28 @@ def _window_classes(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1024 <= value <= 65535:
+        raise ValueError(f"must be a port number from 1024 to 65535, not {value!r}")
+    return value
+
+
+def _origins(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list of origins like \"http://localhost:3000\", not {type(value).__name__}")
+    origins = []
+    for item in value:
+        text = item.strip().rstrip("/").lower() if isinstance(item, str) else ""
+        parts = urllib.parse.urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query \
+                or len(text) > 200 or not text.isprintable():
+            raise ValueError(f"{str(item)[:60]!r} is not an origin (scheme://host[:port])")
+        origins.append(text)
+    return tuple(dict.fromkeys(origins))
+
+
 def _per_action(check: Check) -> Check:
     def table(value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -162,6 +191,16 @@ def _output(value: Any) -> Output:
     if text not in OUTPUTS:
         raise ValueError(f"{value!r} is not one of {', '.join(OUTPUTS)}")
     return cast(Output, text)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """The `[server]` table: the local endpoint."""
+
+    enabled: bool = False
+    port: int = 11435  # Ollama's is 11434: both can run
+    ollama_without_token: bool = False
+    allowed_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,7 +228,16 @@ class Settings:
     terminals: tuple[str, ...] = ()  # window classes treated as terminals besides the ones the agent knows
     log_level: str = "info"
     log_text: bool = False
+    server_enabled: bool = False
+    server_port: int = ServerSettings.port
+    server_ollama_without_token: bool = False
+    server_allowed_origins: tuple[str, ...] = ()
     source: str = "defaults"
+
+    @property
+    def server(self) -> ServerSettings:
+        return ServerSettings(self.server_enabled, self.server_port, self.server_ollama_without_token,
+                              self.server_allowed_origins)
 
 
 # The raw file's schema: "section.key" -> (the Settings attribute it sets, its check)
@@ -213,6 +261,10 @@ RAW_SETTINGS: dict[str, tuple[str, Check]] = {
     "desktop.terminals": ("terminals", _window_classes),
     "log.level": ("log_level", _level),
     "log.include_text": ("log_text", _bool),
+    "server.enabled": ("server_enabled", _bool),
+    "server.port": ("server_port", _port),
+    "server.ollama_without_token": ("server_ollama_without_token", _bool),
+    "server.allowed_origins": ("server_allowed_origins", _origins),
 }
 DEFAULTS = Settings()
 

@@ -9,6 +9,7 @@ and `load()` so that the daemon never pays for libraries it does not use.
 from __future__ import annotations
 
 import threading
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,11 +91,15 @@ class Request:
     # model's catalog defaults, filled in by the model host. Backends apply the ones they know.
     tuning: tuple[tuple[str, float], ...] = ()
     decoding: str = "plain"  # "plain" | "prompt-lookup" (actions/model.py DECODINGS); backends that cannot, ignore it
+    # Earlier turns of a conversation as (role, content), "user" or "assistant", before the prompt (the local
+    # endpoint's chats); an action's request has none.
+    history: tuple[tuple[str, str], ...] = ()
 
     def messages(self) -> list[dict[str, str]]:
         messages = []
         if self.system:
             messages.append({"role": "system", "content": self.system})
+        messages.extend({"role": role, "content": content} for role, content in self.history)
         messages.append({"role": "user", "content": self.prompt})
         return messages
 
@@ -149,3 +154,25 @@ def first_line(error: BaseException) -> str:
     """Library errors carry pages of C++ context; a notice needs the first line."""
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0][:300]
+
+
+# How the libraries say the accelerator went away (a driver reset, update, TDR or some resumes). Level Zero
+# (OpenVINO's NPU plugin and the GPU plugin's Level Zero path): "L0 zeCommandQueueExecuteCommandLists result:
+# ZE_RESULT_ERROR_DEVICE_LOST, code 0x70000001 - device hung, reset, was removed, or driver update occurred", or
+# "… command failed with code 1879048193". DirectML through onnxruntime(-genai) names the HRESULT, whose text
+# Windows translates: "… Exception(3) tid(5a68) 887A0005 The GPU device instance has been suspended. Use
+# GetDeviceRemovedReason …" (0x887A0005 removed, 0x887A0006 hung, 0x887A0007 reset, 0x887A0020 driver internal
+# error). OpenVINO's GPU plugin over OpenCL reports CL_OUT_OF_RESOURCES as "[GPU] <call>, error code: -5" only
+# when its device is no longer listed (a real shortage gets a long "[GPU] CL_OUT_OF_RESOURCES exception" text).
+DEVICE_LOST = re.compile(
+    r"ZE_RESULT_ERROR_DEVICE_LOST|0x70000001\b|failed with code 1879048193\b"
+    r"|DXGI_ERROR_DEVICE_(?:REMOVED|HUNG|RESET)|DXGI_ERROR_DRIVER_INTERNAL_ERROR|\b(?:0x)?887A00(?:0[567]|20)\b"
+    r"|\[GPU\][^\n]*, error code: -5\b",
+    re.IGNORECASE,
+)
+
+
+def device_lost(error: BaseException) -> str | None:
+    """What a library's error says about its lost device (from the code on), or None for any other error."""
+    found = DEVICE_LOST.search(str(error))
+    return str(error)[found.start() :].splitlines()[0][:200] if found else None

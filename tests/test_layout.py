@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 AGENT = REPO / "agent"
 # Top to bottom (ARCHITECTURE.md): a unit imports only the units after it. The layers are folders of
 # agent/; then agent/'s root modules, each in its place; actions and backends sit among them.
-ORDER = ["cli", "app", "ui", "jobs", "host", "desktop",
+ORDER = ["cli", "app", "ui", "serve", "jobs", "host", "desktop",
          "downloads", "children", "settings_file", "logs", "settings", "actions", "backends", "files", "hotkeys",
          "paths", "errors"]
 # Platform modules may name their platform for the type checker; everything else asks the selector.

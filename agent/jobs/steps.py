@@ -20,6 +20,7 @@ from phitray.actions.runner import ActionResult, run_action
 from phitray.backends.base import BackendInfo, Request
 from phitray.desktop import Desktop, Snapshot
 from phitray.host.client import Host, StreamedAnswer
+from phitray.host.gate import gate_of
 from phitray.jobs.capture import bring_to_front, capture_selection
 from phitray.jobs.paste import paste_text
 from phitray.jobs.route import route
@@ -57,7 +58,7 @@ class CancellableModel:
         if self.cancelled.is_set():
             raise errors.Cancelled("Cancelled.")
         self._timeline.mark("prompt_sent")
-        self.current = self._host.generate(request)
+        self.current = gate_of(self._host).person(self._host, request)  # an endpoint request gives way
         if self.cancelled.is_set():  # a cancel that came while the request was being sent
             self.current.cancel()
         return self.current
