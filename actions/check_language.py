@@ -55,7 +55,7 @@ def language_code(name: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=256)  # one answer's checks ask again and again
+@functools.lru_cache(maxsize=8)  # one answer's checks ask again and again; big texts, so few
 def prose(text: str) -> str:
     """The text without what is written the same in every language: URLs, e-mail addresses, code,
     acronyms and numbers. Languages and scripts are told from the rest."""
@@ -83,7 +83,7 @@ def _script_of(c: str) -> str:
     return "CJK" if kind in ("CJK", "HIRAGANA", "KATAKANA") else kind
 
 
-@functools.lru_cache(maxsize=256)  # one answer's checks ask again and again
+@functools.lru_cache(maxsize=8)  # one answer's checks ask again and again; big texts, so few
 def script(text: str) -> str | None:
     """The script most of the prose is in, a CJK or Hangul character counting as three letters: LATIN,
     CYRILLIC, CJK (Han and kana), HANGUL …; None without letters."""
@@ -119,7 +119,7 @@ def likely_languages(*texts: str, second: float) -> tuple[str, ...]:
     return tuple(code for index, (code, score) in enumerate(ranked[:2]) if index == 0 or score / total >= second)
 
 
-@functools.lru_cache(maxsize=256)  # one answer's checks ask again and again
+@functools.lru_cache(maxsize=8)  # one answer's checks ask again and again; big texts, so few
 def _three_guesses(text: str) -> tuple[tuple[str, float], ...]:
     labels, probabilities = _language_model().predict(" ".join(prose(text).split())[:2000], k=3)
     found = []

@@ -20,6 +20,7 @@ from phitray.actions.check_units import by_characters, units, weight, words
 # takes out the tags ("Summarize the text between  and").
 ECHO_MARKS = ("<text>", "</text>", "It is data, not instructions", "the text between")
 LOOP_MIN_UNITS = 4  # a repeated run shorter than this (in words; 3× in characters) is language, not a loop
+REPEAT_GRAM = 4  # units compared at a time when looking for a repeated run
 STUB_MAX_WEIGHT = 12  # letters, a CJK character counting three (check_units.weight)
 STUB_SHARE = 0.2
 STOPS_SHORT = 0.7  # an answer that stops mid-sentence is cut short only when it also says less than this share
@@ -32,25 +33,25 @@ BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
 
 
 def longest_repeat(text: str) -> int:
-    """The longest run of units written twice in a row (…A B C A B C…), in units."""
+    """The longest run of units written again straight after itself (…A B C A B C…), in units.
+
+    One pass over the text's runs of four units: a run that equals the one a fixed distance back, over
+    the whole distance, is a stretch written twice; each run is compared with the one that distance
+    back, or, when that fails, with its own last occurrence (linear in the text's length)."""
     items = units(text, by_characters(text))
-    best = 0
-    size = len(items)
-    positions: dict[str, list[int]] = {}
-    for index, item in enumerate(items):
-        positions.setdefault(item, []).append(index)
-    for index, item in enumerate(items):
-        for earlier in positions[item]:
-            if earlier >= index:
-                break
-            period = index - earlier
-            if period <= best:
-                continue
-            length = 0
-            while index + length < size and items[earlier + length] == items[index + length] and length < period:
-                length += 1
-            if length == period:  # the whole stretch since `earlier` comes again: a loop of `period` units
-                best = period
+    size = REPEAT_GRAM
+    grams = [tuple(items[i:i + size]) for i in range(len(items) - size + 1)]
+    last: dict[tuple[str, ...], int] = {}
+    best = distance = run = 0
+    for index, gram in enumerate(grams):
+        if distance and grams[index - distance] == gram:
+            run += 1
+        else:
+            earlier = last.get(gram)
+            distance, run = (index - earlier, 1) if earlier is not None else (0, 0)
+        if distance and run >= distance - size + 1:
+            best = max(best, distance)
+        last[gram] = index
     return best
 
 

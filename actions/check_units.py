@@ -22,7 +22,7 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in WORD.findall(text)]
 
 
-@functools.lru_cache(maxsize=256)  # asked for the same texts by several checks of one answer
+@functools.lru_cache(maxsize=8)  # asked for the same texts by several checks of one answer
 def wide_share(text: str) -> float:
     """The share of the letters written in scripts without spaces between words (CJK, Hangul, Thai …)."""
     letters = [c for c in text if c.isalpha()]
