@@ -19,6 +19,7 @@ from phitray.cli.agent import add_agent_commands
 from phitray.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, say
 from phitray.cli.inference import add_inference_commands
 from phitray.cli.models import add_model_commands
+from phitray.cli.serve import add_serve_commands
 from phitray.cli.settings import add_settings_commands
 from phitray.desktop.system import fill_missing_standard_streams
 from phitray.errors import PhiTrayError
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_action_commands(commands)
     add_model_commands(commands)
     add_settings_commands(commands)
+    add_serve_commands(commands)
     return parser
 
 
