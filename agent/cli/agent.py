@@ -9,7 +9,7 @@ from typing import Any
 
 from phitray.desktop import autostart
 from phitray.errors import DesktopError
-from phitray.desktop.instance import InstanceLock, instance_address, send_to_running
+from phitray.desktop.instance import InstanceLock, instance_address, send_to_running, stop_running
 from phitray.desktop.system import declare_dpi_awareness, window_dpi
 from phitray.cli.common import say
 from phitray.logs import LogFlags, setup_logging
@@ -18,6 +18,8 @@ from phitray.settings import LoadedSettings, load_settings
 from phitray.ui.tray import Tray, TrayView
 
 log = logging.getLogger(__name__)
+# The agent's shutdown waits up to about 17 s for its jobs, model host and downloads: stop waits longer.
+STOP_WAIT_SECONDS = 30.0
 
 
 def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
@@ -91,8 +93,15 @@ def scale_tk_to_window_dpi(root: tkinter.Tk) -> None:
 
 
 def cmd_stop(args: argparse.Namespace, paths: Paths) -> int:
-    answer = send_to_running(instance_address(paths), "quit")
-    say("stopping the running agent." if answer is not None else "no agent is running.")
+    """Returns once the agent's processes are gone (the uninstaller removes its files next), or says they are not."""
+    stopped = stop_running(instance_address(paths), STOP_WAIT_SECONDS)
+    if stopped is None:
+        say("no agent is running.")
+    elif stopped:
+        say("the agent has stopped.")
+    else:
+        say(f"the agent was asked to stop, but its process had not ended after {STOP_WAIT_SECONDS:g} seconds.")
+        return 1
     return 0
 
 

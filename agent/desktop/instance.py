@@ -54,6 +54,28 @@ def send_to_running(address: str, message: str) -> str | None:
         stream.close()
 
 
+def stop_running(address: str, timeout: float) -> bool | None:
+    """Ask the running agent to quit and wait until its process has ended (its own shutdown waits for its
+    children first): True once it has, False if it still runs after `timeout` seconds, None when no
+    agent listens there. DesktopError as send_to_running."""
+    stream = transport.connect(address)
+    if stream is None:
+        return None
+    try:
+        exchange(stream, address, "quit")
+        pid = stream.peer.pid  # from the operating system, not from the agent's words
+    finally:
+        stream.close()
+    if pid is not None:
+        return transport.wait_for_exit(pid, timeout)
+    deadline = time.monotonic() + timeout  # where the system does not name the process: until it stops answering
+    while send_to_running(address, "ping") is not None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def answer_starting(message: str) -> str:
     """What the lock answers before the agent hands it its own answers: the agent is there, not ready."""
     return "starting"

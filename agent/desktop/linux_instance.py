@@ -169,3 +169,23 @@ def remove_leftover(path: str) -> bool:
     answered there."""
     Path(path).unlink(missing_ok=True)
     return True
+
+
+def wait_for_exit(pid: int, timeout: float) -> bool:
+    """True once process `pid` has ended (a zombie its parent has not reaped counts as ended), False after
+    `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.kill(pid, 0)
+            if Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z":
+                return True
+        except (ProcessLookupError, FileNotFoundError):
+            return True
+        except PermissionError:  # alive, and another user's
+            pass
+        except (OSError, IndexError):  # no /proc (other Unix desktops): kill's answer stands
+            pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)

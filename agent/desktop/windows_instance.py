@@ -43,6 +43,7 @@ SDDL_REVISION_1, TOKEN_QUERY, TOKEN_USER_CLASS = 1, 0x0008, 1
 ERROR_FILE_NOT_FOUND, ERROR_ACCESS_DENIED, ERROR_BROKEN_PIPE = 2, 5, 109
 ERROR_ALREADY_EXISTS, ERROR_PIPE_BUSY, ERROR_NO_DATA, ERROR_PIPE_NOT_CONNECTED = 183, 231, 232, 233
 ERROR_PIPE_CONNECTED = 535
+SYNCHRONIZE, WAIT_OBJECT_0 = 0x00100000, 0
 INVALID_HANDLE_VALUE = wintypes.HANDLE(-1).value
 BUFFER_BYTES = 64 * 1024
 GONE = (ERROR_BROKEN_PIPE, ERROR_NO_DATA, ERROR_PIPE_NOT_CONNECTED)  # the other end closed
@@ -77,6 +78,8 @@ declare(kernel32, (
     ("CreateMutexW", [ctypes.POINTER(SECURITY_ATTRIBUTES), wintypes.BOOL, wintypes.LPCWSTR], wintypes.HANDLE),
     ("CloseHandle", [wintypes.HANDLE], wintypes.BOOL),
     ("LocalFree", [wintypes.LPVOID], wintypes.LPVOID),
+    ("OpenProcess", [wintypes.DWORD, wintypes.BOOL, wintypes.DWORD], wintypes.HANDLE),
+    ("WaitForSingleObject", [wintypes.HANDLE, wintypes.DWORD], wintypes.DWORD),
 ))
 declare(advapi32, (
     ("ConvertStringSecurityDescriptorToSecurityDescriptorW",
@@ -330,3 +333,14 @@ def connect(name: str) -> PipeStream | None:
             log.debug("no agent at %s: error %d", name, error)
             return None
         kernel32.WaitNamedPipeW(name, max(1, int(remaining * 1000)))
+
+
+def wait_for_exit(pid: int, timeout: float) -> bool:
+    """True once process `pid` has ended, False after `timeout` seconds."""
+    process = kernel32.OpenProcess(SYNCHRONIZE, False, pid)
+    if not process:  # ERROR_INVALID_PARAMETER: no such process any more
+        return ctypes.get_last_error() != ERROR_ACCESS_DENIED
+    try:
+        return bool(kernel32.WaitForSingleObject(process, int(timeout * 1000)) == WAIT_OBJECT_0)
+    finally:
+        kernel32.CloseHandle(process)

@@ -208,3 +208,47 @@ def test_onnxruntime_runs_the_tiny_phi3_graph_on_the_cpu(test_data: Path) -> Non
             feeds[spec.name] = numpy.zeros(shape, dtype=numpy.float32)
     logits = session.run(["logits"], feeds)[0]
     assert logits.shape[:2] == (1, 3) and numpy.isfinite(logits).all()
+
+
+SLOW_AGENT = """
+import sys, threading, time
+from pathlib import Path
+from phitray.desktop.instance import InstanceLock, instance_address
+from phitray.paths import Paths
+
+config, shutdown = Path(sys.argv[1]), float(sys.argv[2])
+lock = InstanceLock(instance_address(Paths(config, config, config, config)))
+assert lock.acquire()
+asked = threading.Event()
+lock.serve(lambda message: (asked.set(), "quitting")[1] if message == "quit" else "ok")
+print("ready", flush=True)
+asked.wait()
+lock.release()
+time.sleep(shutdown if shutdown >= 0 else 3600)
+"""
+
+
+@pytest.mark.parametrize("shutdown", [2.5, -1])
+def test_stop_waits_for_the_agents_process_through_the_pipes_server_pid(tmp_path: Path, shutdown: float) -> None:
+    """What the uninstaller relies on: `phitray stop` returns once the agent's process has ended (False when it
+    would not end in time), the pid coming from GetNamedPipeServerProcessId."""
+    import subprocess
+    import time
+
+    from phitray.desktop.instance import stop_running
+
+    config = tmp_path / "config"
+    agent = subprocess.Popen([sys.executable, "-c", SLOW_AGENT, str(config), str(shutdown)],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+    try:
+        assert agent.stdout is not None and agent.stdout.readline().strip() == "ready"
+        started = time.monotonic()
+        stopped = stop_running(instance_address(Paths(config, config, config, config)), 1.5 if shutdown < 0 else 20)
+        took = time.monotonic() - started
+        if shutdown < 0:
+            assert stopped is False and agent.poll() is None and took < 5
+        else:
+            assert stopped is True and took >= shutdown and agent.wait(timeout=1) == 0
+    finally:
+        agent.kill()
+        agent.wait()
