@@ -43,6 +43,7 @@ from phitray.jobs.thread import JobThread
 from phitray.jobs import types as job
 from phitray.logs import LogFlags, milestone, set_level
 from phitray.paths import Paths
+from phitray.serve.server import Endpoint
 from phitray.settings import LoadedSettings, Settings
 from phitray.ui.job_windows import JobWindows
 from phitray.ui.tray import Tray
@@ -88,6 +89,7 @@ class Daemon:
         self.commands = AgentCommands(self)
         self.controller = HostController(paths, lambda change: self.ui.call_soon(lambda: self._on_host_change(change)),
                                          before_switch=self.cancel)
+        self.endpoint = Endpoint(paths, self.controller.current, self.tray.notify)  # the local endpoint, when enabled
 
     # --- lifecycle (Tk thread) -------------------------------------------------------
 
@@ -124,6 +126,7 @@ class Daemon:
         self.read_disk_state()
         self.update_state(model_id=self.first_run.start_model(self.settings))  # the starter while Phi-3 downloads
         self.controller.switch(self.chain_options())
+        self.endpoint.apply(self.settings.server)
         self._report_problems()
 
     def _log_tray_visible(self) -> None:
@@ -142,6 +145,7 @@ class Daemon:
         if self.desktop is not None:
             self.desktop.close()
         self.first_run.close()
+        self.endpoint.stop()
         self.controller.close()
         self.tray.stop()
         self.lock.release()
@@ -214,6 +218,8 @@ class Daemon:
                 self.update_state(model_id=self.settings.model_id)
             if self.desktop is not None and self.settings.terminals != old.terminals:
                 self.desktop.focus.set_terminals(self.settings.terminals)
+            if self.settings.server != old.server:
+                self.endpoint.apply(self.settings.server)
         if new_actions is not None:
             self.actions = new_actions
             if report:

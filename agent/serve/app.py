@@ -109,7 +109,7 @@ class EndpointApp:
             return
         call = READERS[path](parsed)
         if isinstance(call, str):
-            await reply.error(400, f"{call[0].upper()}{call[1:]}.")
+            await reply.error(400, f"The request cannot be served: {call}.")
             return
         host = self._host()
         if host is None or host.info is None:
