@@ -42,9 +42,24 @@ class ChainOptions:
     generation: tuple[tuple[str, float], ...] = ()
     prompt_lookup: bool = True  # settings' engine.prompt_lookup: off loads a plain pipeline
     draft_model: str = ""  # settings' engine.draft_model: a catalog id, used where it is installed
+    # Seconds a backend may take to probe and load before its model host is ended and it is passed
+    # over, where LOAD_SECONDS' do not suit (tests, slow machines).
+    load_seconds: tuple[tuple[str, float], ...] = ()
 
 
-def _ignore_attempt(backend_id: str, model_id: str) -> None:
+# How long probing and loading may take on each backend (a download in between does not count), generous:
+# NPU compiles take 80-100 s the first time, minutes on slow drivers, and intel-npu-acceleration-library
+# compiles at every load; a GPU compiles too; a CPU converts a GGUF model once.
+LOAD_SECONDS = {"openvino-npu": 1200.0, "npu-legacy": 1800.0, "directml": 600.0, "openvino-gpu": 900.0}
+DEFAULT_LOAD_SECONDS = 600.0
+
+
+def load_deadline(options: ChainOptions, backend_id: str) -> float:
+    """Seconds `backend_id` may take to probe and load before it is passed over."""
+    return dict(options.load_seconds).get(backend_id, LOAD_SECONDS.get(backend_id, DEFAULT_LOAD_SECONDS))
+
+
+def _ignore_attempt(backend_id: str, model_id: str, seconds: float | None) -> None:
     """Default `attempting` hook: nobody watches."""
 
 
@@ -52,8 +67,9 @@ class ChainLoader:
     """Loads the first usable backend of a chain; remembers probes across models."""
 
     def __init__(self, options: ChainOptions, store: ModelStore, progress: Progress,
-                 attempting: Callable[[str, str], None] = _ignore_attempt) -> None:
-        """`attempting(backend_id, model_id)` is called before a backend is probed and loaded."""
+                 attempting: Callable[[str, str, float | None], None] = _ignore_attempt) -> None:
+        """`attempting(backend_id, model_id, seconds)` is called before a backend is probed and loaded, with
+        the seconds it may take from then on; again with None while a download runs, then with fresh seconds."""
         self.options = options
         self.store = store
         self.progress = progress
@@ -108,7 +124,7 @@ class ChainLoader:
             if backend_id in skipped:
                 self.decisions.append(Decision(backend_id, model_id, True, True, "skipped", skipped[backend_id]))
                 continue
-            self.attempting(backend_id, model_id)
+            self.attempting(backend_id, model_id, load_deadline(self.options, backend_id))
             backend, probe = self.probe(backend_id)
 
             def skip(reason: str) -> None:
@@ -144,7 +160,11 @@ class ChainLoader:
             if backend_id in CATALOG[model_id].sources:
                 from phitray.backends.pull import pull  # the daemon imports this module too; it downloads nothing
 
-                pull(self.store, model_id, backend_id, self.progress)
+                self.attempting(backend_id, model_id, None)  # a download's time is not the backend's
+                try:
+                    pull(self.store, model_id, backend_id, self.progress)
+                finally:
+                    self.attempting(backend_id, model_id, load_deadline(self.options, backend_id))
         return self.store.resolve(model_id, backend_id)
 
 

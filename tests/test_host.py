@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -106,3 +109,41 @@ def test_no_usable_backend_is_one_clear_error(paths: Paths) -> None:
     message = str(raised.value)
     assert "openvino-npu (tiny-phi3): no NPU in openvino.Core().available_devices" in message
     assert "openvino-cpu (tiny-phi3): tiny-phi3 is not installed for openvino-cpu" in message
+
+
+FAULTS = Path(__file__).resolve().parent / "helpers" / "faults"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl and core files are Linux's")
+def test_the_host_is_not_dumpable_and_leaves_no_core_when_it_crashes(shared_paths: Paths, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # Cores are written here (core_pattern "core" in the crashing process's folder) once the limit allows:
+    # an ordinary process shows it, then the model host, started the same way, must not leave one.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(FAULTS), os.environ.get("PYTHONPATH")) if p))
+    monkeypatch.setenv("PHITRAY_FAULTS", "")
+    limits = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (limits[1], limits[1]))
+    try:
+        (tmp_path / "ordinary").mkdir()
+        subprocess.run([sys.executable, "-c", "import os; os.abort()"], cwd=tmp_path / "ordinary", check=False)
+        if not any((tmp_path / "ordinary").iterdir()):
+            pytest.skip(f"this machine writes no core files (core_pattern {Path('/proc/sys/kernel/core_pattern').read_text().strip()!r}, limit {limits})")
+        events: list[HostEvent] = []
+        with ModelHost(options(shared_paths), shared_paths, events.append) as host:
+            host.start(timeout=60)
+            # Read in the host process itself, by the test backend of helpers/faults.
+            assert host.generate(Request("DUMPABLE?", max_new_tokens=4)).text() == "dumpable=0"
+            assert Path(f"/proc/{host.pid}/limits").read_text().split("Max core file size")[1].split()[:2] == ["0", "0"]
+            crashed = host.pid
+            os.kill(crashed or 0, signal.SIGABRT)
+            for _ in range(300):
+                if any(event.kind == "crashed" for event in events):
+                    break
+                time.sleep(0.05)
+            host.wait_ready(timeout=60)
+            assert host.pid != crashed
+            assert [e.text for e in events if e.kind == "crashed"] == ["the model host stopped (exit code -6); restart 1"]
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["ordinary"]
+    finally:
+        resource.setrlimit(resource.RLIMIT_CORE, limits)

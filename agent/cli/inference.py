@@ -13,6 +13,7 @@ from phitray.backends.catalog import model_note
 from phitray.backends.registry import OPT_IN
 from phitray.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, add_engine_options, chain_options, read_text, running_host, say
 from phitray.desktop.instance import instance_address, send_to_running
+from phitray.errors import Cancelled
 from phitray.paths import Paths
 
 
@@ -59,8 +60,12 @@ def cmd_ask(args: argparse.Namespace, paths: Paths) -> int:
                     sys.stdout.flush()
         except KeyboardInterrupt:
             generation.cancel()
-            for _ in generation:
-                pass
+            try:
+                for _ in generation:
+                    pass
+            except Cancelled as stopped:  # the host did not stop in time and was ended
+                say(str(stopped))
+                return EXIT_INTERRUPTED
             say("cancelled.")
             return EXIT_INTERRUPTED
         stats = generation.stats

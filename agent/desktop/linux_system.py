@@ -34,6 +34,28 @@ def open_path(path: Path) -> None:
     open_detached(["xdg-open", str(path)])
 
 
+PR_SET_DUMPABLE = 4  # <linux/prctl.h>
+
+
+def refuse_crash_dumps() -> bool:
+    """prctl(PR_SET_DUMPABLE, 0), and a core size of 0 for a core_pattern that is a pipe."""
+    import ctypes
+    import resource
+
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (OSError, ValueError) as error:
+        log.warning("cannot limit core dumps: %s", error)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0:
+            return True
+        log.warning("prctl(PR_SET_DUMPABLE, 0) failed: %s", os.strerror(ctypes.get_errno()))
+    except (OSError, AttributeError) as error:  # no C library, or one without prctl (not Linux)
+        log.warning("cannot make this process undumpable: %s", error)
+    return False
+
+
 def open_detached(command: list[str]) -> None:
     """Start `command` in a session of its own, with no stdio of ours, and do not wait for it."""
     try:

@@ -11,7 +11,8 @@ from phitray.desktop.linux_system import (  # noqa: E402
     declare_dpi_awareness, open_detached, open_wake_pipe, window_dpi, work_area,
 )
 
-__all__ = ["declare_dpi_awareness", "open_path", "open_wake_pipe", "process_age", "window_dpi", "work_area"]
+__all__ = ["declare_dpi_awareness", "open_path", "open_wake_pipe", "process_age", "refuse_crash_dumps", "window_dpi",
+           "work_area"]
 
 
 def process_age() -> float | None:
@@ -20,3 +21,14 @@ def process_age() -> float | None:
 
 def open_path(path: Path) -> None:
     open_detached(["open", str(path)])
+
+
+def refuse_crash_dumps() -> bool:
+    """No core file (macOS has no prctl; its crash reports hold no memory)."""
+    import resource
+
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (OSError, ValueError):
+        return False
+    return True

@@ -56,6 +56,17 @@ def fill_missing_standard_streams() -> None:
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
 
 
+def refuse_crash_dumps() -> bool:
+    """Keep this process's memory out of core dumps and crash reports, and from debuggers where the
+    platform allows: for the model host, which holds the person's text and is expected to crash now and
+    then (driver faults). Linux: not dumpable (prctl PR_SET_DUMPABLE 0, which also keeps other programs
+    of the same user from attaching or reading /proc/<pid>/mem) and no core size; Windows: no Windows Error
+    Reporting for this process (SetErrorMode SEM_NOGPFAULTERRORBOX), and no heap in any report made anyway
+    (WerSetFlags NOHEAP); macOS: no core size. Returns whether it took effect; never raises. Called first
+    in the process's entry point, on its main thread."""
+    return platform_calls.refuse_crash_dumps()
+
+
 class WakePipe(Protocol):
     def wake(self) -> None: ...  # any thread; never waits
 

@@ -24,6 +24,35 @@ def open_path(path: Path) -> None:
     os.startfile(path)
 
 
+SEM_NOGPFAULTERRORBOX = 0x0002  # errhandlingapi.h: "the system does not invoke Windows Error Reporting"
+WER_FAULT_REPORTING_FLAG_NOHEAP = 0x1  # werapi.h: "do not collect heap information"
+
+
+def refuse_crash_dumps() -> bool:
+    """No Windows Error Reporting for this process alone.
+
+    SetErrorMode(SEM_NOGPFAULTERRORBOX) is per process (added to the mode it has, which a child inherits)
+    and keeps WER from being invoked on a crash, so no report and no dump (WER's LocalDumps included).
+    WerAddExcludedApplication would exclude every pythonw.exe of the user, for good, through the registry.
+    WerSetFlags(NOHEAP) keeps the heap, where the text lives, out of any report WER still makes (a hang).
+    """
+    import ctypes
+    from ctypes import wintypes
+
+    try:
+        kernel32 = ctypes.WinDLL("kernel32")  # an instance of its own: argtypes set here touch no one else's
+        kernel32.GetErrorMode.restype = wintypes.UINT
+        kernel32.SetErrorMode.argtypes = (wintypes.UINT,)
+        kernel32.SetErrorMode.restype = wintypes.UINT
+        kernel32.SetErrorMode(kernel32.GetErrorMode() | SEM_NOGPFAULTERRORBOX)
+        kernel32.WerSetFlags.argtypes = (wintypes.DWORD,)
+        kernel32.WerSetFlags.restype = ctypes.c_long  # HRESULT
+        kernel32.WerSetFlags(WER_FAULT_REPORTING_FLAG_NOHEAP)
+        return bool(kernel32.GetErrorMode() & SEM_NOGPFAULTERRORBOX)
+    except (OSError, AttributeError):  # an older or emulated kernel32 without one of them
+        return False
+
+
 def open_wake_pipe(root: tkinter.Tk, on_wake: Callable[[], None]) -> WakePipe | None:
     return None  # Windows' Tk has no file handlers
 

@@ -11,6 +11,14 @@ that backend, whether the crash came while it answered or while it loaded.
 The host names each backend before it probes and loads it (`Trying`), so a
 crash inside a driver's load is blamed on the right backend.
 
+No wait is without a deadline. A host that has not honoured a cancel within
+CANCEL_SECONDS, or sent nothing for SILENT_SECONDS while it answers (both in
+`host.generation`), or not counted tokens within COUNT_TIMEOUT_SECONDS, is ended
+and restarted (a crash, for counting). A backend that has not loaded within its deadline (with
+`Trying`, see `chain.load_deadline`) is passed over at once, with the reason. A
+request answered DeviceLost ends its host (the host exits); the restarted host
+gets the backend again, and a second loss before an answer passes it over.
+
 Which host is the current one is not decided here: see `host.controller`.
 """
 
@@ -21,6 +29,7 @@ import itertools
 import multiprocessing
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -29,9 +38,8 @@ from phitray import errors
 from phitray.backends.base import BackendInfo, GenerationStats, Request
 from phitray.backends.chain import ChainOptions, Decision
 from phitray.children import start_child
+from phitray.host.generation import Generation
 from phitray.host.messages import (
-    Cancel,
-    Chunk,
     CountTokens,
     Failed,
     Finished,
@@ -47,6 +55,7 @@ from phitray.paths import Paths
 
 COUNT_TIMEOUT_SECONDS = 30.0
 SHUTDOWN_SECONDS = 5.0  # a ready host gets this long to unload before it is killed
+LOSSES_IN_A_ROW = 2  # device losses before an answer that pass a backend over
 
 HostEventKind = Literal["status", "trying", "ready", "load-failed", "crashed", "fallback"]
 
@@ -87,51 +96,6 @@ def _ignore(event: HostEvent) -> None:
     """Default event sink; called on the supervisor thread."""
 
 
-_CANCEL = object()  # queued by Generation.cancel(): the iterating thread forwards it to the host
-
-
-class Generation:
-    """One streamed answer. Iterate for text chunks (on any one thread), then read `stats`."""
-
-    def __init__(self, host: ModelHost, request_id: int, messages: queue.Queue[object]) -> None:
-        self._host = host
-        self.request_id = request_id
-        self._messages = messages
-        self.stats: GenerationStats | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        try:
-            while True:
-                message = self._messages.get()
-                if message is _CANCEL:
-                    try:
-                        self._host._send(Cancel(self.request_id))
-                    except errors.HostError:
-                        pass  # gone already: its end arrives as an error below
-                elif isinstance(message, Chunk):
-                    yield message.text
-                elif isinstance(message, Finished):
-                    self.stats = message.stats
-                    return
-                elif isinstance(message, Failed):
-                    raise message.error()
-                elif isinstance(message, BaseException):
-                    raise message
-        finally:
-            self._host._forget(self.request_id)
-
-    def text(self) -> str:
-        return "".join(self)
-
-    def cancel(self) -> None:
-        """Ask the host to stop; the iterator then ends with stats.cancelled set.
-
-        Any thread, and it never waits: the request is queued for the thread
-        that iterates, which sends it down the pipe.
-        """
-        self._messages.put(_CANCEL)
-
-
 class ModelHost:
     def __init__(
         self,
@@ -158,6 +122,14 @@ class ModelHost:
         self._closing = False
         self._answered = False  # the current host process finished at least one answer
         self._trying: str | None = None  # the backend the host is probing or loading
+        self._trying_model: str | None = None
+        self._load_deadline: float | None = None  # when the backend loading now is passed over (monotonic)
+        self._load_seconds = 0.0
+        self._spawns = 0  # host processes started: a request's ending only ends the one it went to
+        # Why the current process is ending, when it is not a plain crash: ended by us, or its device lost.
+        self._ended: str | None = None
+        self._lost: str | None = None  # what the host said of its lost device
+        self._overdue: float | None = None  # the load deadline the backend missed
         self.skipped: tuple[tuple[str, str], ...] = ()  # backends passed over for crashing, with the reason
         self._thread: threading.Thread | None = None
 
@@ -227,16 +199,19 @@ class ModelHost:
 
     def generate(self, request: Request) -> Generation:
         request_id, messages = self._open()
-        self._send(Generate(request_id, request))
-        return Generation(self, request_id, messages)
+        spawn = self._send(Generate(request_id, request))
+        return Generation(self, request_id, messages, spawn)
 
     def count_tokens(self, text: str) -> int:
         request_id, messages = self._open()
+        spawn = -1
         try:
-            self._send(CountTokens(request_id, text))
+            spawn = self._send(CountTokens(request_id, text))
             message = messages.get(timeout=COUNT_TIMEOUT_SECONDS)
         except queue.Empty:
-            raise errors.HostError("The model host did not answer a token count in time.") from None
+            self._abandon(spawn, f"it did not count tokens within {COUNT_TIMEOUT_SECONDS:g} s")
+            raise errors.HostCrashed("The model did not answer a token count in time; it is being restarted.") \
+                from None
         finally:
             self._forget(request_id)
         if isinstance(message, TokenCount):
@@ -256,7 +231,8 @@ class ModelHost:
     def _forget(self, request_id: int) -> None:
         self._pending.pop(request_id, None)
 
-    def _send(self, message: object) -> None:
+    def _send(self, message: object) -> int:
+        """Send `message` to the host process; returns that process's number (see `_abandon`)."""
         with self._lock:
             if self._connection is None:
                 raise errors.HostCrashed("The model host is not running.")
@@ -264,43 +240,76 @@ class ModelHost:
                 self._connection.send(message)
             except (OSError, ValueError) as error:
                 raise errors.HostCrashed(f"The model host is not reachable: {error}") from error
+            return self._spawns
+
+    def _abandon(self, spawn: int, why: str) -> None:
+        """End host process number `spawn`, which stopped answering (`why`); its supervisor restarts it,
+        counting a crash. Any thread; a later process is left alone."""
+        with self._lock:
+            if spawn != self._spawns or self._process is None:
+                return
+            self._ended = self._ended or why
+            self._settled.clear()  # new requests wait for the restarted host instead of meeting this one
+            process = self._process
+        process.kill()
 
     # --- the supervisor thread ----------------------------------------------------
 
     def _supervise(self) -> None:
         """Runs on the supervisor thread: one host process after another until close() or a final failure."""
         skip = list(self.options.skip)
-        crashes = 0
+        crashes = losses = 0
         while self._spawn(dataclasses.replace(self.options, skip=tuple(skip))):
             died = self._pump()
             if died is None or self._closing:
                 break
-            self._fail_pending(errors.HostCrashed(f"The model host stopped unexpectedly ({died})."))
+            self._fail_pending(errors.HostCrashed(f"The model host stopped unexpectedly ({self._ended or died})."))
             blamed, while_loading = (self.info.backend_id, False) if self.info else (self._trying, True)
-            crashes = 1 if self._answered else crashes + 1
             self._settled.clear()
             self.info = None
-            self.on_event(HostEvent("crashed", f"the model host stopped ({died}); restart {crashes}"))
+            doing = "loading" if while_loading else "running"
+            if self._overdue is not None and blamed is not None:  # no restart on a backend that hangs its load
+                overdue = f"did not load within {self._overdue:g} s"
+                if not self._pass_over(skip, blamed, f"it {overdue}", f"{blamed} {overdue}"):
+                    break
+                continue
+            if self._lost is not None and blamed is not None:
+                losses = 1 if self._answered else losses + 1
+                if losses < LOSSES_IN_A_ROW:
+                    self.on_event(HostEvent("crashed", self._lost))
+                    continue
+                losses = 0
+                if not self._pass_over(skip, blamed, f"it lost its device {LOSSES_IN_A_ROW} times in a row",
+                                       f"{blamed} keeps losing its device"):
+                    break
+                continue
+            crashes = 1 if self._answered else crashes + 1
+            self.on_event(HostEvent("crashed", f"the model host stopped ({self._ended or died}); restart {crashes}"))
             if crashes < self.max_restarts:
                 continue
             crashes = 0
-            doing = "loading" if while_loading else "running"
             if blamed is None:
                 self._settle(None, f"The model host crashed {self.max_restarts} times in a row before it "
                                    "tried any backend; giving up.")
                 self.on_event(HostEvent("load-failed", self.failure or ""))
                 break
-            skip.append((blamed, f"the model host crashed {self.max_restarts} times in a row while {doing} it"))
-            self.skipped = tuple(skip)
-            skipped = {backend_id for backend_id, _ in skip}
-            remaining = [backend_id for backend_id in self.options.chain if backend_id not in skipped]
-            if not remaining:
-                self._settle(None, f"{blamed} crashed the model host {self.max_restarts} times in a row while "
-                                   f"{doing} it, and no backend is left to try.")
-                self.on_event(HostEvent("load-failed", self.failure or ""))
+            if not self._pass_over(skip, blamed, f"the model host crashed {self.max_restarts} times in a row while "
+                                                 f"{doing} it", f"{blamed} keeps crashing while {doing} the model"):
                 break
-            self.on_event(HostEvent("fallback", f"{blamed} keeps crashing while {doing} the model; "
-                                                f"trying {remaining[0]}"))
+
+    def _pass_over(self, skip: list[tuple[str, str]], blamed: str, reason: str, headline: str) -> bool:
+        """Pass `blamed` over from now on, for `reason`; False (the host settled on a failure) when no backend
+        of the chain is left. Supervisor thread."""
+        skip.append((blamed, reason))
+        self.skipped = tuple(skip)
+        skipped = {backend_id for backend_id, _ in skip}
+        remaining = [backend_id for backend_id in self.options.chain if backend_id not in skipped]
+        if not remaining:
+            self._settle(None, f"{headline}, and no backend is left to try.")
+            self.on_event(HostEvent("load-failed", self.failure or ""))
+            return False
+        self.on_event(HostEvent("fallback", f"{headline}; trying {remaining[0]}"))
+        return True
 
     def _spawn(self, options: ChainOptions) -> bool:
         """Start a host process; False (and nothing started) once close() has begun."""
@@ -310,9 +319,11 @@ class ModelHost:
             if self._closing:
                 return False
             self._answered = False
-            self._trying = None
+            self._trying = self._trying_model = self._load_deadline = None
+            self._ended = self._lost = self._overdue = None
             child = start_child("phitray-model-host", host_main, options, self.paths)
             self._process, self._connection = child.process, child.connection
+            self._spawns += 1
         return True
 
     def _pump(self) -> str | None:
@@ -321,6 +332,10 @@ class ModelHost:
         assert connection is not None and process is not None
         while True:
             try:
+                if (deadline := self._load_deadline) is not None and \
+                        not connection.poll(max(0.0, deadline - time.monotonic())):
+                    self._overdue, self._load_deadline = self._load_seconds, None
+                    process.kill()
                 message = connection.recv()
             except (EOFError, OSError):
                 process.join(timeout=SHUTDOWN_SECONDS)
@@ -333,19 +348,27 @@ class ModelHost:
             if isinstance(message, Status):
                 self.on_event(HostEvent("status", message.text))
             elif isinstance(message, Trying):
-                self._trying = message.backend_id
-                self.on_event(HostEvent("trying", f"trying {message.backend_id} for {message.model_id}"))
+                if (self._trying, self._trying_model) != (message.backend_id, message.model_id):
+                    self.on_event(HostEvent("trying", f"trying {message.backend_id} for {message.model_id}"))
+                self._trying, self._trying_model = message.backend_id, message.model_id
+                self._load_seconds = message.seconds or 0.0
+                self._load_deadline = None if message.seconds is None else time.monotonic() + message.seconds
             elif isinstance(message, Ready):
+                self._load_deadline = None
                 self.decisions = message.decisions
                 self._settle(message.info, None)
                 self.on_event(HostEvent("ready", f"{message.info.backend_id} · {message.info.model_id}", message.info))
             elif isinstance(message, LoadFailed):
+                self._load_deadline = None
                 self.decisions = message.decisions
                 self._settle(None, message.reason)
                 self.on_event(HostEvent("load-failed", message.reason))
             else:
                 if isinstance(message, Finished):
                     self._answered = True
+                elif isinstance(message, Failed) and message.error_type == "DeviceLost":
+                    self._lost = message.message  # the host exits after it: new requests wait for the next
+                    self._settled.clear()
                 target = self._pending.get(getattr(message, "request_id", -1))
                 if target is not None:
                     target.put(message)

@@ -50,6 +50,7 @@ class Status:
 class Trying:
     backend_id: str
     model_id: str
+    seconds: float | None = None  # how long its probe and load may take from now; None while a download runs
 
 
 @dataclass(frozen=True)

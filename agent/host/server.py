@@ -3,23 +3,27 @@
 Started by `phitray.host.client.ModelHost` with the spawn method. Its main thread reads
 the pipe (so a Cancel arrives while a generation runs); one generation thread
 at a time streams chunks back. A crash here (driver fault, OOM kill) costs the
-daemon nothing but a restart.
+daemon nothing but a restart. It holds the person's text, so it leaves no core or
+crash dump behind. A backend that loses its device answers its request DeviceLost
+and the process ends, for the client to start a fresh one: a lost device does
+not come back to the pipeline that held it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 
 from phitray import errors
-from phitray.backends.base import Backend, BackendInfo, first_line
+from phitray.backends.base import Backend, BackendInfo, device_lost, first_line
 from phitray.backends.catalog import generation_defaults
 from phitray.backends.chain import ChainLoader, ChainOptions
 from phitray.backends.store import ModelStore
-from phitray.desktop.system import fill_missing_standard_streams
+from phitray.desktop.system import fill_missing_standard_streams, refuse_crash_dumps
 from phitray.paths import Paths
 from phitray.host.messages import (
     Cancel,
@@ -43,6 +47,7 @@ from phitray.host.messages import (
 # share of a core taken from the model: 2.5 % at one message per 16 ms, 1.5 % per 50 ms, 0.6 % per 100 ms.
 # Ten updates a second still read as a stream.
 CHUNK_INTERVAL_SECONDS = 0.1
+DEVICE_LOST_EXIT = 75  # the code a host ends with after its device was lost (its last message says so)
 
 
 class Coalescer:
@@ -86,6 +91,21 @@ def _error_type(error: BaseException) -> str:
     return type(error).__name__ if isinstance(error, errors.PhiTrayError) else "BackendError"
 
 
+def _failure(request_id: int, info: BackendInfo, error: BaseException) -> Failed:
+    """The message a request's error becomes; DeviceLost when the library says its device went away."""
+    if lost := device_lost(error):
+        return Failed(request_id, "DeviceLost", f"{info.backend_id} lost its {info.device} ({lost}), as after a "
+                                                "driver reset, update or resume; the model is restarting.")
+    message = str(error) if isinstance(error, errors.PhiTrayError) else f"{info.backend_id}: {error}"
+    return Failed(request_id, _error_type(error), message)
+
+
+def _end_if_lost(final: object) -> None:
+    """After a DeviceLost went out: end this process at once (unloading may hang on the lost device)."""
+    if isinstance(final, Failed) and final.error_type == "DeviceLost":
+        os._exit(DEVICE_LOST_EXIT)
+
+
 def _generate(
     backend: Backend, info: BackendInfo, job: Generate, cancel: threading.Event, idle: threading.Event, send: _Sender
 ) -> None:
@@ -118,20 +138,21 @@ def _generate(
         )
         final: object = Finished(job.request_id, stats)
     except Exception as error:
-        message = str(error) if isinstance(error, errors.PhiTrayError) else f"{info.backend_id}: {error}"
-        final = Failed(job.request_id, _error_type(error), message)
+        final = _failure(job.request_id, info, error)
     idle.set()
     send(final)
+    _end_if_lost(final)
 
 
 def host_main(connection: Connection, options: ChainOptions, paths: Paths) -> None:
     """Entry point of the host process (its main thread)."""
+    refuse_crash_dumps()  # before any text arrives
     # The daemon does not read this process's output; under pythonw it has none, and the first
     # download's tqdm progress bar would raise.
     fill_missing_standard_streams()
     send = _Sender(connection)
     loader = ChainLoader(options, ModelStore(paths.models_dir), lambda text: send(Status(text)),
-                         lambda backend_id, model_id: send(Trying(backend_id, model_id)))
+                         lambda backend_id, model_id, seconds: send(Trying(backend_id, model_id, seconds)))
     try:
         backend, info = loader.load()
     except Exception as error:  # the chain turns library errors into ours; anything else still gets a reason
@@ -159,7 +180,8 @@ def host_main(connection: Connection, options: ChainOptions, paths: Paths) -> No
             try:
                 send(TokenCount(message.request_id, backend.count_tokens(message.text)))
             except Exception as error:
-                send(Failed(message.request_id, _error_type(error), str(error)))
+                send(failed := _failure(message.request_id, info, error))
+                _end_if_lost(failed)
         elif isinstance(message, Generate):
             if not idle.is_set():
                 send(Failed(message.request_id, "HostError", "The model is busy with another request."))
