@@ -86,13 +86,15 @@ def test_map_reduce_calls_the_model_once_per_chunk_then_reduces(tiny_host: Model
     # Each map prompt holds one piece as data; together, in order, they are the text.
     pieces = [p.split("<text>\n", 1)[1].rsplit("\n</text>", 1)[0] for p in maps]
     assert " ".join(pieces).split() == text.split()
-    assert "".join(streamed).strip() and result.text
+    assert "".join(streamed) == result.text and result.text.strip()  # what streams is what is delivered
 
 
 def test_piecewise_actions_answer_every_chunk_in_order(tiny_host: ModelHost) -> None:
     engine = CountingEngine(tiny_host)
-    result = run_action(engine, PIECEWISE, essay(400))
+    streamed: list[str] = []
+    result = run_action(engine, PIECEWISE, "\n  " + essay(400) + "\n\n", on_text=streamed.append)
     assert result.chunks == result.model_calls == len(engine.prompts) > 1
+    assert "".join(streamed) == result.text  # each piece's answer, with the text's own separators and edges
 
 
 def test_refusals_come_before_any_model_call(tiny_host: ModelHost) -> None:
