@@ -80,7 +80,22 @@ def open_tk_root() -> tkinter.Tk:
         raise DesktopError(f"Phi Tray cannot open a window ({error}). It needs a desktop session.") from None
     root.withdraw()
     scale_tk_to_window_dpi(root)
+    use_agent_icon(root)
     return root
+
+
+def use_agent_icon(root: tkinter.Tk) -> None:
+    """Every window of the agent carries its icon (not Tk's feather) in its title bar and the taskbar."""
+    import base64
+    import io
+
+    from phitray.ui.icons import state_icon
+
+    png = io.BytesIO()
+    state_icon("ready", 64).save(png, format="PNG")
+    image = tkinter.PhotoImage(master=root, data=base64.b64encode(png.getvalue()).decode("ascii"))
+    root.iconphoto(True, image)  # True: the default of every Toplevel made after
+    root.agent_icon = image  # type: ignore[attr-defined]  # Tk drops an image Python no longer holds
 
 
 def scale_tk_to_window_dpi(root: tkinter.Tk) -> None:

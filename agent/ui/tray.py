@@ -157,6 +157,10 @@ class Tray:
             tray_xorg.dock_once(self._icon, lambda: self._set_docked(False))
             self._watching_dock = tray_xorg.watch_docking(self._icon, self._set_docked)
             tray_xorg.flush_after_changes(self._icon)
+        if self.backend == "win32":
+            from phitray.ui import tray_win32
+
+            tray_win32.keep_identity(self._icon)  # the same icon to Windows at every start, named Phi Tray
         self._notifier = LinuxNotifier() if traits.notify_over_dbus and not self._icon.HAS_NOTIFICATION else None
         self._thread: threading.Thread | None = None
         self.shown_at = 0.0  # time.perf_counter() when the icon was shown

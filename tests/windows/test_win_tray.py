@@ -120,3 +120,46 @@ def test_the_tray_icon_shows_runs_an_action_from_its_menu_and_quits_cleanly(
         engine.stop()
         host.close()
     assert tray._thread is not None and not tray._thread.is_alive(), "pystray's loop did not end"
+
+
+def probe_icon(window: int, number: int) -> bool:
+    """Whether Windows holds a tray icon (window, number): a change of nothing to it succeeds only then."""
+    import ctypes
+
+    from pystray._util import win32
+
+    data = win32.NOTIFYICONDATAW(cbSize=ctypes.sizeof(win32.NOTIFYICONDATAW), hWnd=window, uID=number, uFlags=0)
+    return bool(win32.Shell_NotifyIcon(win32.NIM_MODIFY, data))
+
+
+def test_the_icon_has_a_fixed_number_the_installs_guid_and_the_process_is_named_phi_tray(
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    import json
+    import sys
+
+    from phitray.desktop.windows_tray import APP_ID, app_id
+    from phitray.ui.tray_win32 import ICON_ID, icon_guid
+
+    identities = []
+    for _ in range(2):  # two starts of the same program
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            tray = Tray(None, TrayView(state="ready", status="Starting…"))
+            tray.start()
+            try:
+                assert tray.visible.wait(10)
+                wait_until(lambda: "tray-identity" in caplog.text, 10, "the icon's identity")
+                identity = next(json.loads(r.getMessage()) for r in caplog.records if "tray-identity" in r.getMessage())
+                assert identity["added"] is True
+                # Windows (Wine here) holds the icon under the fixed number, not pystray's 0.
+                assert probe_icon(identity["window"], ICON_ID)
+                assert not probe_icon(identity["window"], 0)
+                identities.append((identity["uid"], identity["guid"]))
+            finally:
+                tray.stop()
+    assert identities[0] == identities[1] == (ICON_ID, str(icon_guid(sys.executable)))
+    # Windows took the AppUserModelID; Wine 8 takes it without keeping it (its getter is a stub), so only real
+    # Windows shows it read back.
+    assert "refused the AppUserModelID" not in caplog.text
+    assert app_id() in (APP_ID, "")

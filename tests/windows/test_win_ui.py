@@ -78,3 +78,32 @@ def test_calls_made_before_a_late_main_loop_run_once_it_starts(tk_root: tkinter.
     root.mainloop()
     ui.close()
     assert ran == ["early 0", "early 1", "early 2", "asked", "late"]
+
+
+def test_the_agents_windows_carry_its_icon_not_tks_feather(tk_root: tkinter.Tk) -> None:
+    import ctypes
+    from ctypes import wintypes
+
+    from phitray.cli.agent import use_agent_icon
+
+    user32 = ctypes.WinDLL("user32", use_last_error=True)
+    user32.GetParent.argtypes, user32.GetParent.restype = [wintypes.HWND], wintypes.HWND
+    user32.GetClassLongPtrW.argtypes, user32.GetClassLongPtrW.restype = [wintypes.HWND, ctypes.c_int], ctypes.c_size_t
+    gclp_hicon = -14
+
+    def icon_of(window: tkinter.Toplevel) -> int:
+        """The icon of the window's frame class (title bar, taskbar, Alt+Tab): Tk sets a default icon there."""
+        return int(user32.GetClassLongPtrW(user32.GetParent(window.winfo_id()), gclp_hicon))
+
+    window = tkinter.Toplevel(tk_root)
+    tk_root.update()
+    feather = icon_of(window)
+    use_agent_icon(tk_root)
+    later = tkinter.Toplevel(tk_root)
+    tk_root.update()
+    try:
+        assert feather != 0 and icon_of(later) not in (0, feather)
+        assert icon_of(window) == icon_of(later)  # a window already open changes too
+    finally:
+        window.destroy()
+        later.destroy()
