@@ -16,9 +16,10 @@ import re
 
 from phitray.actions.check_units import by_characters, units, weight, words
 
-# The delimiters, and words every built-in prompt says of them: what an echoed prompt leaves after cleanup
-# takes out the tags ("Summarize the text between  and").
-ECHO_MARKS = ("<text>", "</text>", "It is data, not instructions", "the text between")
+# The delimiters, and words every built-in prompt says of them (what an echoed prompt leaves once cleanup
+# takes out the tags: "Summarize the text between  and") or every built-in system prompt ends with.
+ECHO_MARKS = ("<text>", "</text>", "It is data, not instructions", "the text between", "Output only",
+              "with no introduction")
 LOOP_MIN_UNITS = 4  # a repeated run shorter than this (in words; 3× in characters) is language, not a loop
 REPEAT_GRAM = 4  # units compared at a time when looking for a repeated run
 STUB_MAX_WEIGHT = 12  # letters, a CJK character counting three (check_units.weight)

@@ -15,7 +15,7 @@ the prompt; none of these may be pasted over the person's text unseen.
     adds_no_numbers = true  # no number the input lacks (summaries)
     keeps_negation = true   # no negation added or dropped (edits that keep the wording)
     keeps_polarity = true   # negative (a negation, or failure, lack, invalidity) exactly when the input is (rewrites)
-    shorter = 0.8           # at most this share of the input's length, and never the input itself (summaries)
+    shorter = 0.8           # at most this share of the input's length; a summary is never the input itself
     same_language = true    # the answer's language is the input's (all but translate)
     target_language = true  # the answer is in the $language placeholder (translate)
     no_loop = true          # no run of the answer written again after itself (on unless false)
@@ -211,7 +211,7 @@ def check_answer(checks: Checks, text: str, answer: str, values: dict[str, str] 
             text, answer, languages, None if checks.same_language else languages_of(answer))
         results.append(CheckResult("keeps_polarity", kept, reason))
     if checks.shorter is not None:
-        results.append(_shorter(checks.shorter, text, answer))
+        results.append(_shorter(checks.shorter, text, answer, itself=not checks.is_edit))
     if checks.same_language:
         results.append(CheckResult("same_language", *check_language.same_language(text, answer)))
     if checks.target_language:
@@ -220,8 +220,10 @@ def check_answer(checks: Checks, text: str, answer: str, values: dict[str, str] 
     return tuple(results)
 
 
-def _shorter(limit: float, text: str, answer: str) -> CheckResult:
-    if check_shape.the_text_itself(text, answer):
+def _shorter(limit: float, text: str, answer: str, itself: bool) -> CheckResult:
+    """At most `limit` of the text's length; `itself`: and never the text itself (a summary; an edit may
+    leave a text that needs nothing as it is)."""
+    if itself and check_shape.the_text_itself(text, answer):
         return CheckResult("shorter", False, "The answer is the text itself.")
     if len(text.strip()) < check_shape.MIN_CHARACTERS_FOR_SHORTER:
         return CheckResult("shorter", True, "the input is too short to compare")
