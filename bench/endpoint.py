@@ -9,7 +9,10 @@ endpoint (the real HTTP path: the guard, the gate, the model host's pipe, the
 chunk coalescing, server-sent events) with the same prompt straight through
 `openvino_genai.LLMPipeline` in this process, so both meet the same machine.
 Prints medians of each path and of the pairs' ratios against the targets:
-tokens/s ÷ bare ≥ 0.97, TTFT + ≤ 15 ms.
+tokens/s ÷ bare ≥ 0.97, TTFT + ≤ 15 ms. `--memory` instead starts `phitray run`
+on a private Xvfb desktop twice, with the endpoint off and on, and prints the
+daemon's RSS once its model is ready (and, with the endpoint on, after 20
+answers through it).
 """
 
 from __future__ import annotations
@@ -92,12 +95,53 @@ def through_endpoint(client: httpx.Client, url: str, max_new_tokens: int) -> dic
             "tokens_per_second": (tokens - 1) / decode if tokens > 1 and decode > 0 else 0.0}
 
 
+def daemon_memory() -> None:
+    """The daemon's RSS with the endpoint off, then on (idle, then after 20 answers)."""
+    from dataclasses import replace
+
+    from helpers.agent import STARTER_SETTINGS, start_agent
+    from helpers.desktop import start_session
+    from helpers.proc import rss_kb
+    from phitray.paths import Paths
+
+    data = store_with_test_models()
+    with tempfile.TemporaryDirectory(prefix="phitray-bench-memory-") as scratch:
+        folder = Path(scratch)
+        session = start_session(folder / "desktop", tray=True)
+        try:
+            for enabled in (False, True):
+                where = folder / f"agent-{enabled}"
+                paths = Paths(where / "config", data, where / "cache", where / "log")
+                port = free_port()
+                agent = start_agent(session, replace(paths), STARTER_SETTINGS + f"\n[server]\nenabled = "
+                                    f"{str(enabled).lower()}\nport = {port}\n", ready_timeout=180)
+                try:
+                    time.sleep(5)
+                    idle = rss_kb(agent.process.pid) / 1024
+                    line = f"endpoint {'on ' if enabled else 'off'}: daemon RSS {idle:.1f} MB when ready"
+                    if enabled:
+                        token = paths.server_token_file.read_text().strip()
+                        with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=120) as client:
+                            for _ in range(20):
+                                through_endpoint(client, f"http://127.0.0.1:{port}", 16)
+                        line += f", {rss_kb(agent.process.pid) / 1024:.1f} MB after 20 answers through it"
+                    print(line, flush=True)
+                finally:
+                    agent.stop()
+        finally:
+            session.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--max-new-tokens", type=int, default=128)
     parser.add_argument("--json", help="also write the numbers here")
+    parser.add_argument("--memory", action="store_true", help="the daemon's RSS with the endpoint off and on instead")
     args = parser.parse_args()
+    if args.memory:
+        daemon_memory()
+        return 0
     data = store_with_test_models()
     model = ModelStore(data / "models").resolve("starter", "openvino-cpu")
     with tempfile.TemporaryDirectory(prefix="phitray-bench-endpoint-") as scratch:
