@@ -83,9 +83,10 @@ def open_wake_pipe(root: tkinter.Tk, on_wake: Callable[[], None]) -> WakePipe | 
 
 
 def declare_dpi_awareness() -> str:
-    """Tell Windows that this process draws for each monitor's DPI, so it does not bitmap-stretch Tk's
-    windows (blurry at 125-150 %, the scaling most laptops use). Returns what was declared, for the log
-    ('' off Windows); never raises: a blurry window beats no agent.
+    """Tell Windows that this process draws for the system DPI (windows_rules.DPI_AWARENESS says why), so it
+    does not bitmap-stretch Tk's windows on that monitor (blurry at 125-150 %, the scaling most laptops use)
+    and stretches them to size on the others. Returns what was declared, for the log ('' off Windows);
+    never raises: a blurry window beats no agent.
 
     python.exe and pythonw.exe declare nothing in their manifests, and Windows takes the declaration
     only before the process has made any window; so this runs on the main thread before the tray's

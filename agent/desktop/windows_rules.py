@@ -74,3 +74,25 @@ def keys_to_wait_for(hotkey_keys: frozenset[int]) -> frozenset[int]:
     """The virtual keys a capture waits to see let go before it sends Ctrl+C: the modifiers and the bound
     hotkeys' own keys (what the person pressed to start it), never an input-method mode key."""
     return (MODIFIER_KEYS | hotkey_keys) - IME_MODE_KEYS
+
+
+# What the agent declares to Windows (windows_screen.declare_dpi_awareness). Tk 8.6 sets its scaling once
+# and never redraws for another monitor's DPI, and per-monitor awareness tells Windows not to either: a
+# window opened on a monitor of another DPI than the one Tk scaled for kept the wrong size. System-aware,
+# Windows stretches each window from the DPI Tk drew at to its monitor's (crisp where they match).
+DPI_AWARENESS = "system"
+
+
+def shown_scale(awareness: str, tk_dpi: int, monitor_dpi: int) -> float:
+    """How large a window designed at 96 DPI shows on a monitor of `monitor_dpi`, as a share of its design,
+    when Tk draws at `tk_dpi` (its scaling from the system DPI at start) under the process's awareness."""
+    if awareness == "per-monitor":
+        return tk_dpi / 96  # Windows leaves the window as Tk drew it, whatever the monitor
+    if awareness == "system":
+        return tk_dpi / 96 * monitor_dpi / tk_dpi  # Windows stretches by the monitor's DPI over the system's
+    return monitor_dpi / 96  # unaware: Tk draws at 96, Windows stretches it all
+
+
+def stretched(awareness: str, tk_dpi: int, monitor_dpi: int) -> bool:
+    """Whether Windows stretches the window's pixels there (slightly blurry), rather than showing Tk's own."""
+    return awareness != "per-monitor" and monitor_dpi != (tk_dpi if awareness == "system" else 96)

@@ -13,8 +13,10 @@ from typing import Any
 
 assert sys.platform == "win32"
 
-DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE_V2 = -4  # a pseudo-handle, as winuser.h defines it
-PROCESS_PER_MONITOR_DPI_AWARE = 2
+from phitray.desktop.windows_rules import DPI_AWARENESS  # noqa: E402
+
+DPI_AWARENESS_CONTEXT_SYSTEM_AWARE = -2  # a pseudo-handle, as winuser.h defines it
+PROCESS_SYSTEM_DPI_AWARE = 1
 MONITOR_DEFAULTTONEAREST = 2
 ERROR_ACCESS_DENIED = 5
 
@@ -32,16 +34,17 @@ def user32_function(name: str, argtypes: list[Any], restype: Any) -> Any:
 
 
 def declare_dpi_awareness() -> str:
-    """Per-monitor v2 (Windows 10 1703+), else per-monitor (8.1+), else system-wide; see system.py."""
+    """System-aware (windows_rules.DPI_AWARENESS says why): through the Windows 10 1703+ call, else 8.1's, else
+    Vista's; see system.py."""
     try:
         declare = user32_function("SetProcessDpiAwarenessContext", [wintypes.HANDLE], wintypes.BOOL)
-        if declare(DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE_V2):
-            return "per-monitor v2"
+        if declare(DPI_AWARENESS_CONTEXT_SYSTEM_AWARE):
+            return DPI_AWARENESS
         if ctypes.get_last_error() == ERROR_ACCESS_DENIED:
             return "already declared (by a manifest or an earlier call)"
     except (AttributeError, OSError):  # before Windows 10 1703: the older calls below
         pass
-    for declared, attempt in (("per-monitor", _per_monitor), ("system", _system_aware)):
+    for declared, attempt in ((DPI_AWARENESS, _system_per_shcore), (DPI_AWARENESS, _system_aware)):
         try:
             if attempt():
                 return declared
@@ -50,10 +53,10 @@ def declare_dpi_awareness() -> str:
     return "none (Windows refused every declaration)"
 
 
-def _per_monitor() -> bool:
+def _system_per_shcore() -> bool:
     declare = ctypes.WinDLL("shcore").SetProcessDpiAwareness
     declare.argtypes, declare.restype = [ctypes.c_int], ctypes.c_long  # an HRESULT, read without raising
-    return bool(declare(PROCESS_PER_MONITOR_DPI_AWARE) == 0)
+    return bool(declare(PROCESS_SYSTEM_DPI_AWARE) == 0)
 
 
 def _system_aware() -> bool:
