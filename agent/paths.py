@@ -70,5 +70,10 @@ class Paths:
         return self.config_dir / "server-token"
 
     @property
+    def bench_dir(self) -> Path:
+        """`phitray bench`'s results: the last one as last.json and last.png, for "About this PC"."""
+        return self.cache_dir / "bench"
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "phitray.log"

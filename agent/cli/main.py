@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from phitray import __version__
 from phitray.cli.actions import add_action_commands
 from phitray.cli.agent import add_agent_commands
+from phitray.cli.bench import add_bench_commands
 from phitray.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, say
 from phitray.cli.inference import add_inference_commands
 from phitray.cli.models import add_model_commands
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_commands(commands)
     add_settings_commands(commands)
     add_serve_commands(commands)
+    add_bench_commands(commands)
     return parser
 
 
