@@ -142,3 +142,20 @@ def test_a_request_while_the_persons_job_runs_gets_503_with_retry_after(served: 
         list(person)
     assert httpx.post(f"{url}/v1/chat/completions", json={"messages": [{"role": "user", "content": "hi"}]},
                       headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code == 200
+
+
+def test_an_install_without_uvicorn_is_told_so_and_nothing_starts(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # what an import of a package that is not there raises
+    problems: list[str] = []
+    endpoint = Endpoint(Paths(tmp_path / "c", tmp_path / "d", tmp_path / "ca", tmp_path / "l"), lambda: None,
+                        problems.append)
+    port = free_port()
+    endpoint.apply(ServerSettings(enabled=True, port=port))
+    assert endpoint.port is None and problems and "needs uvicorn" in problems[0]
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # nothing was left listening

@@ -126,18 +126,21 @@ class Endpoint:
         if settings.enabled:
             try:
                 self._start(settings)
-            except (OSError, errors.PhiTrayError) as error:
+            except (OSError, errors.PhiTrayError, ImportError) as error:
                 reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+                if isinstance(error, ImportError):  # an install without it (an older Windows installer's lock)
+                    reason = f"it needs uvicorn, which is not installed ({error}): pip install uvicorn"
                 milestone("endpoint-failed", port=settings.port)
                 log.error("the local endpoint did not start: %s", reason)
                 self._notify(f"The local endpoint did not start on port {settings.port}: {reason}.")
 
     def _start(self, settings: ServerSettings) -> None:
-        token = read_or_create(self._paths.server_token_file)
-        sockets = _listen(settings.port)
         import uvicorn
 
         from phitray.serve.app import EndpointApp
+
+        token = read_or_create(self._paths.server_token_file)
+        sockets = _listen(settings.port)
 
         config = uvicorn.Config(EndpointApp(self._host, settings, token), http=_head_deadline_protocol(), ws="none",
                                 lifespan="off", log_config=None, access_log=False, server_header=False,
