@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 
 from rapidfuzz.distance import OSA
@@ -32,10 +33,11 @@ NUMBER = re.compile(r"(?<![A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff_%{$\d])
                     r"(?:(?<![\w.,])[-−+])?\d+(?:(?:[.,'’٬٫]|[ \u00a0\u202f\u2009](?=\d{3}(?!\d)))\d+)*")
 _SEPARATOR = re.compile(r"[.,'’٬٫ \u00a0\u202f\u2009]")
 # Code a translation keeps as it is: placeholders (%s, %(name)s, {0}, ${VAR}), options (--help), paths and
-# file or host names. Edits keep word-like identifiers too: snake_case, mixedCase, words with digits (IPv6).
+# file or host names. Edits keep word-like identifiers too: snake_case, mixedCase and CamelCase (AltGr), words
+# with digits (IPv6).
 CODE = re.compile(r"\b[A-Z][A-Z0-9_]{2,}(?==)|%\(\w+\)\w|%\d*\$?[sdif]|\{\w*\}|\$\{\w+\}|\$[A-Z_][A-Z0-9_]*|(?<!\S)(?:--[A-Za-z][\w-]*|-[A-Za-z][A-Za-z0-9]?\b)"
                   r"|(?<![\w/])(?:~|\.{1,2})?/(?=[\w./-]*[A-Za-z])[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*|\b\w+\.(?:conf|txt|py|sh|cfg|ini|json|org|com|net)\b")
-WORDLIKE = re.compile(r"\b\w+_\w+\b|\b[a-z]+[A-Z]\w*|\b[A-Za-z]+\d\w*")
+WORDLIKE = re.compile(r"\b\w+_\w+\b|\b[A-Za-z][a-z]+[A-Z]\w*|\b[a-z]+[A-Z]\w*|\b[A-Za-z]+\d\w*")
 IDENTIFIER = re.compile(f"{CODE.pattern}|{WORDLIKE.pattern}")
 # Two to six capitals: GNU, URL, NSS; a longer word in capitals is shouted, not an acronym.
 ACRONYM = re.compile(r"(?<![\w-])[A-ZÀ-ÞА-ЯЁΑ-Ω][A-ZÀ-ÞА-ЯЁΑ-Ω]{1,5}(?![\w-])")
@@ -45,7 +47,7 @@ NOUN_CAPITALISING = ("de", "lb")
 DECIMAL_COMMA = frozenset("de fr es pt it nl sv da no nb nn pl cs sk sl hr sr bs tr fi ru uk be bg mk el id vi ro hu "
                           "lt lv et ca gl eu is af az kk uz ky sq ka hy mn".split())
 DECIMAL_POINT = frozenset("en zh ja ko he hi bn th ar fa ur ta te kn ml mr gu pa ne si my km lo ms tl sw".split())
-SENTENCE_END = ".!?:;。！？؟।\n\"“”«»()[]•*#>-–—"
+SENTENCE_END = ".!?:;。！？؟।\n•*#>-–—"  # after these a capital says nothing; after a quote or bracket it may
 TYPO_SIMILARITY = 0.75
 ONE = frozenset({0.0, 1.0})  # a translation may write "one" as 1 (1つ) or the other way round
 
@@ -157,27 +159,34 @@ def lost_facts(text: str, answer: str, language: str | None, every: bool = True,
                answer_language: str | None = None) -> list[str]:
     """The facts of the text the answer lacks, and numbers it adds (as "+n"). `every`: word-like
     identifiers, names and acronyms too, else numbers, URLs, e-mail addresses and code only. Code is
-    kept as written (%1$s may stand for %s); the rest may be a corrected typo of itself."""
+    kept as written (%1$s may stand for %s); the rest may be a corrected typo of itself. Each fact as
+    often as the text has it: one of two "Latin" dropped is dropped."""
     lost: list[str] = []
     answer_tokens = set(re.findall(r"[^\s,;:!?()\"'“”«»]+", answer)) | set(WORD.findall(answer))
     lowered = answer.lower()
     for found in sorted(set(URL.findall(text)) | set(EMAIL.findall(text))):
         if found.rstrip(".").lower() not in lowered:
             lost.append(found)
-    unplaced = POSITIONAL.sub("%", answer)
+    unplaced, placed = POSITIONAL.sub("%", answer), POSITIONAL.sub("%", text)
     code = identifiers(text, wordlike=False)
     for found in sorted(identifiers(text, wordlike=every)):
-        if found not in answer and POSITIONAL.sub("%", found) not in unplaced and \
-                (found in code or not _typo_of(found, answer_tokens)):
+        # As often as the text has it, as a whole: XKBOPTIONS="${XKBOPTIONS}" without its key still says
+        # ${XKBOPTIONS}, and TerminusBoldVGA is not TerminusBold.
+        whole = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(POSITIONAL.sub('%', found))}(?![A-Za-z0-9_])")
+        kept = len(whole.findall(unplaced))
+        if kept < len(whole.findall(placed)) and (found in code or kept or not _typo_of(found, answer_tokens)):
             lost.append(found)
     if every:
         for found in sorted(acronyms(text)):
-            if found not in answer_tokens and not re.search(rf"(?<![^\W\d_]){re.escape(found)}", answer) \
-                    and not _typo_of(found, answer_tokens, case=True):
+            alone = re.compile(rf"(?<![^\W\d_]){re.escape(found)}")
+            kept = len(alone.findall(answer))
+            if kept < len(alone.findall(text)) and (kept or not _typo_of(found, answer_tokens, case=True)):
                 lost.append(found)
-        answer_words = {w.lower() for w in WORD.findall(answer)}
+        answer_words = Counter(w.lower() for w in WORD.findall(answer))
+        text_words = Counter(w.lower() for w in WORD.findall(text))
         for found in sorted(names(text, language)):
-            if found.lower() not in answer_words and found.lower() not in lowered and not _typo_of(found, answer_words):
+            name = found.lower()
+            if answer_words[name] < text_words[name] and (answer_words[name] or not _typo_of(found, answer_words)):
                 lost.append(found)
     theirs = numbers(answer, answer_language)
     lost += [written for written, values in numbers(text, language) if not _number_kept(written, values, theirs)

@@ -152,13 +152,15 @@ def verbatim_facts(answer: str, english: str) -> dict[str, list[str]]:
             found["identifier"].append(token)
         elif token.isupper() and token.isalpha():
             found["acronym"].append(token)
-        elif token[0].isupper() and token[1:].islower() and token.isascii() and before and before[-1] not in ".!?:;\"“(":
+        elif token[0].isupper() and token[1:].islower() and token.isascii() and before and before[-1] not in ".!?:;\"“(-*•#\n":
             found["name"].append(token)
     return found
 
 
 def drop(text: str, token: str) -> str:
-    return re.sub(r"\s{2,}", " ", text.replace(token, "", 1)).strip()
+    """The text without one whole occurrence of the token (TerminusBold is not taken out of TerminusBoldVGA)."""
+    whole = re.compile(rf"(?<![\w]){re.escape(token)}(?![\w])")
+    return re.sub(r"[ \t]{2,}", " ", whole.sub("", text, count=1)).strip()
 
 
 def bad_answers(action: str, text: str, good: str, lang: str, english: str, rng: random.Random,

@@ -79,3 +79,13 @@ def test_a_number_may_be_read_either_way_only_where_the_language_is_unknown() ->
     assert number_values("1,200", decimal_comma=False) == (frozenset({1200.0}),)
     assert number_values("1,200", decimal_comma=True) == (frozenset({1.2}),)
     assert "keeps_facts" in flagged(EDIT, "It has 15,000 rows in total.", "It has 15,0000 rows in total.")
+
+
+def test_a_fact_is_kept_as_often_and_as_whole_as_the_text_has_it() -> None:
+    text = "Type a few Latin letters, then switch to Latin mode."
+    assert "Latin" in flagged(EDIT, text, "Type a few letters, then switch to Latin mode.")["keeps_facts"]
+    fonts = "Use TerminusBold or TerminusBoldVGA for the console."
+    assert "TerminusBold" in flagged(EDIT, fonts, "Use Bold or TerminusBoldVGA for the console.")["keeps_facts"]
+    keyed = 'The default is XKBOPTIONS="${XKBOPTIONS}" here.'
+    assert "XKBOPTIONS" in flagged(EDIT, keyed, 'The default is ="${XKBOPTIONS}" here.')["keeps_facts"]
+    assert flagged(EDIT, "Per URI one wildcard; this URI has two.", "Per URI one wildcard; this URI has two.") == {}
