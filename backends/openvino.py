@@ -27,6 +27,7 @@ from phitray.backends.base import (
 )
 from phitray.backends.catalog import npu_context
 from phitray.backends.gguf_ir import load_gguf
+from phitray.backends.lookup_tuner import NGRAM, START, LookupTuner, setting_of
 from phitray.backends.plaintext import ControlStrings, added_tokens
 from phitray.errors import BackendLoadError, BackendUnavailable
 
@@ -44,7 +45,7 @@ TUNABLE = frozenset({"frequency_penalty", "presence_penalty"})
 # answers passing their checks as plain decoding. A prompt-lookup pipeline rejects a request without
 # lookup, so a plain request on it drafts one token from a 1-gram: no slower than a plain pipeline in
 # the same sweeps, and it keeps one copy of the model in memory instead of two.
-PROMPT_LOOKUP = (12, 3)
+PROMPT_LOOKUP = (START, NGRAM)  # where each action's draft starts: lookup_tuner.py moves it from there
 PROMPT_LOOKUP_FOR_PLAIN = (1, 1)
 # Tokens the draft model proposes per step (openvino-genai's speculative-decoding samples use 5).
 DRAFT_TOKENS = 5
@@ -97,6 +98,8 @@ class OpenVINOBackend:
         # prompts, lost the prefix cache and held 90-300 MB more.
         self._compile_cache = self.device in ("NPU", "GPU") if compile_cache is None else compile_cache
         self._lookup: dict[str, tuple[int, int]] = {}  # asked decoding -> prompt-lookup setting
+        self._tuner = LookupTuner()  # a prompt-lookup request's draft, per action (lookup_tuner.py)
+        self.decoding_ran = ""  # what the last answer ran, where it differs by answer
         self._draft_tokens = 0
         self._pipeline: Any = None
         self._tokenizer: Any = None
@@ -228,9 +231,12 @@ class OpenVINOBackend:
             if name in TUNABLE:
                 setattr(config, name, value)
         config.include_stop_str_in_output = False
-        if self._lookup:
-            config.num_assistant_tokens, config.max_ngram_size = self._lookup.get(
-                request.decoding, PROMPT_LOOKUP_FOR_PLAIN)
+        draft, action = None, request.system or ""
+        if self._lookup and request.decoding == "prompt-lookup":
+            draft = self._tuner.choose(action)
+            config.num_assistant_tokens, config.max_ngram_size = setting_of(draft)
+        elif self._lookup:
+            config.num_assistant_tokens, config.max_ngram_size = PROMPT_LOOKUP_FOR_PLAIN
         elif self._draft_tokens:
             config.num_assistant_tokens = self._draft_tokens
         if request.temperature > 0:
@@ -238,8 +244,10 @@ class OpenVINOBackend:
             config.temperature = request.temperature
         else:
             config.do_sample = False
+        self.decoding_ran = lookup_name(setting_of(draft)) if draft is not None else ""
         chunks: queue.Queue[object] = queue.Queue()
         abandoned = threading.Event()
+        results: list[Any] = []
 
         def on_chunk(text: str) -> openvino_genai.StreamingStatus:
             """Called on the generate thread for each decoded chunk."""
@@ -250,7 +258,7 @@ class OpenVINOBackend:
 
         def generate() -> None:
             try:
-                self._pipeline.generate(inputs, config, on_chunk)
+                results.append(self._pipeline.generate(inputs, config, on_chunk))
             except BaseException as error:  # handed to the consumer, raised there
                 chunks.put(error)
             finally:
@@ -272,6 +280,19 @@ class OpenVINOBackend:
         finally:
             abandoned.set()
             worker.join()
+            if draft is not None and results and not cancel.is_set():
+                self._learn(action, draft, results[0])
+
+    def _learn(self, action: str, draft: int, result: Any) -> None:
+        """What this answer's draft measured, from the pipeline's per-step times (ms); never raises."""
+        try:
+            metrics = result.perf_metrics
+            times = list(metrics.raw_metrics.m_new_token_times)
+            tokens = int(metrics.get_num_generated_tokens())
+        except Exception:  # a library without these metrics: the tuner keeps what it had
+            return
+        if len(times) >= 2:
+            self._tuner.record(action, draft, tokens, (times[-1] - times[0]) / 1000, len(times))
 
     def unload(self) -> None:
         self._pipeline = None

@@ -134,7 +134,7 @@ def _generate(
             seconds=ended - started,
             tokens=tokens,
             cancelled=cancel.is_set(),
-            decoding=info.decoding_for(job.request.decoding),
+            decoding=getattr(backend, "decoding_ran", "") or info.decoding_for(job.request.decoding),
         )
         final: object = Finished(job.request_id, stats)
     except Exception as error:
