@@ -159,3 +159,29 @@ def test_an_install_without_uvicorn_is_told_so_and_nothing_starts(tmp_path: Path
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))  # nothing was left listening
+
+
+def test_a_waiting_request_whose_client_left_gives_up_its_place() -> None:
+    host, gate = ScriptedHost(answer_for), Gate(endpoint_wait=10, max_waiting=1)
+    first = gate.endpoint(host, Request("tell me a story"))
+    abandoned = threading.Event()
+    outcome: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            gate.endpoint(host, Request("hello"), abandoned=abandoned)
+        except errors.PhiTrayError as error:
+            outcome.append(error)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.1)
+    began = time.perf_counter()
+    abandoned.set()
+    waiter.join(2)
+    assert outcome and isinstance(outcome[0], errors.Cancelled) and time.perf_counter() - began < 1
+    # Its place is free again: the next request waits its turn (briefly here) instead of being refused at once.
+    with pytest.raises(errors.ModelBusy, match="busy with other requests"):
+        gate.endpoint(host, Request("next"), wait=0.2)
+    first.cancel()
+    list(first)

@@ -16,6 +16,7 @@ what makes the two callers take turns rather than fail each other.
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 
@@ -28,6 +29,7 @@ from phitray.host.client import Host, StreamedAnswer
 PERSON_WAIT_SECONDS = 10.0
 ENDPOINT_WAIT_SECONDS = 30.0  # an endpoint request waits this long for its turn, then gets 503
 MAX_ENDPOINT_WAITING = 16  # endpoint requests waiting at once; more are refused at once
+ABANDON_POLL_SECONDS = 0.25  # how soon a waiting request whose client left gives up its place
 
 
 class _Held:
@@ -89,9 +91,11 @@ class Gate:
                 self._persons_waiting -= 1
         return self._start(host, request)
 
-    def endpoint(self, host: Host, request: Request, wait: float | None = None) -> StreamedAnswer:
+    def endpoint(self, host: Host, request: Request, wait: float | None = None,
+                 abandoned: threading.Event | None = None) -> StreamedAnswer:
         """An endpoint request's answer, after the requests before it. Raises ModelBusy when the person's job
-        has or wants the model, when too many wait already, or when no turn came within `wait` seconds."""
+        has or wants the model, when too many wait already, or when no turn came within `wait` seconds;
+        Cancelled when `abandoned` is set while it waits (its client went away: its place is given up)."""
         busy = errors.ModelBusy("The model is busy with the person's own action; try again in a moment.")
         with self._turn:
             if self._holder == "person" or self._persons_waiting:
@@ -100,11 +104,17 @@ class Gate:
                 raise errors.ModelBusy(f"{self._max_waiting} requests are waiting for the model already; "
                                        "try again in a moment.")
             self._endpoints_waiting += 1
+            deadline = time.monotonic() + (self._endpoint_wait if wait is None else wait)
             try:
-                free = self._turn.wait_for(lambda: self._holder is None and not self._persons_waiting,
-                                           self._endpoint_wait if wait is None else wait)
+                while not (free := self._holder is None and not self._persons_waiting):
+                    left = deadline - time.monotonic()
+                    if left <= 0 or (abandoned is not None and abandoned.is_set()):
+                        break
+                    self._turn.wait(min(left, ABANDON_POLL_SECONDS))
             finally:
                 self._endpoints_waiting -= 1
+            if not free and abandoned is not None and abandoned.is_set():
+                raise errors.Cancelled("The request was given up before its turn.")
             if not free:
                 raise busy if self._holder == "person" else errors.ModelBusy(
                     "The model is busy with other requests; try again in a moment.")

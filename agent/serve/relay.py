@@ -29,6 +29,7 @@ class Relay:
         self._lock = threading.Lock()
         self._answer: StreamedAnswer | None = None
         self._cancelled = False
+        self._abandoned = threading.Event()  # lets a request still waiting at the gate give up its place
         threading.Thread(target=self._run, name="endpoint-answer", daemon=True).start()
 
     def cancel(self) -> None:
@@ -36,6 +37,7 @@ class Relay:
         with self._lock:
             self._cancelled = True
             answer = self._answer
+        self._abandoned.set()
         if answer is not None:
             answer.cancel()
 
@@ -48,7 +50,7 @@ class Relay:
     def _run(self) -> None:
         """The "endpoint-answer" thread: one answer from its turn at the gate to its end."""
         try:
-            answer = gate_of(self._host).endpoint(self._host, self._request)
+            answer = gate_of(self._host).endpoint(self._host, self._request, abandoned=self._abandoned)
             with self._lock:
                 self._answer, cancelled = answer, self._cancelled
             if cancelled:
