@@ -148,6 +148,8 @@ def _typo_of(fact: str, tokens: Iterable[str], case: bool = False) -> bool:
         return False
     for token in tokens:
         other = token if case else token.lower()
+        if abs(len(other) - len(lowered)) > 2 and (lowered in other or other in lowered):
+            continue  # TerminusBoldVGA is another name than TerminusBold, not its typo
         if OSA.distance(lowered, other) <= 1 or (
                 len(fact) >= 6 and abs(len(other) - len(lowered)) <= max(2, len(lowered) // 4)
                 and OSA.normalized_similarity(lowered, other) >= TYPO_SIMILARITY):
