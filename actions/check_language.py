@@ -26,6 +26,7 @@ MIN_LETTERS_FOR_TARGET = 8  # a translation is judged from fewer letters: it nee
 SURE = 0.3  # a first guess less likely than this says nothing (fastText gives "No day specified" 6 % Armenian)
 SURE_TARGET = 0.5  # a translation is called another language only on a surer guess ("Reset my password": 40 % Hungarian)
 FILEISH = re.compile(r"\S*\w[/_.]\w\S*")  # file names and paths (flatpages/default.html)
+MARKUP = re.compile(r"<[^<>]{1,200}>|&\w+;")  # tags and entities are no language
 ALSO_LIKELY = 0.05  # a language among the guesses at least this likely is not ruled out
 FOLDED = {"yue": "zh", "wuu": "zh", "nb": "no", "nn": "no"}
 # The script each language is written in, where it is not the Latin alphabet.
@@ -57,9 +58,9 @@ def language_code(name: str) -> str | None:
 
 @functools.lru_cache(maxsize=8)  # one answer's checks ask again and again; big texts, so few
 def prose(text: str) -> str:
-    """The text without what is written the same in every language: URLs, e-mail addresses, code,
-    acronyms and numbers. Languages and scripts are told from the rest."""
-    for pattern in (URL, EMAIL, IDENTIFIER, FILEISH, ACRONYM, NUMBER):
+    """The text without what is written the same in every language: markup, URLs, e-mail addresses,
+    code, acronyms and numbers. Languages and scripts are told from the rest."""
+    for pattern in (MARKUP, URL, EMAIL, IDENTIFIER, FILEISH, ACRONYM, NUMBER):
         text = pattern.sub(" ", text)
     return text
 

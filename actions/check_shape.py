@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from phitray.actions.check_language import MARKUP
 from phitray.actions.check_units import by_characters, units, weight, words
 
 # The delimiters, and words every built-in prompt says of them (what an echoed prompt leaves once cleanup
@@ -83,9 +84,15 @@ def echoes(text: str, answer: str, raw: str | None) -> str:
 
 
 def stub(text: str, answer: str) -> bool:
-    """An answer of a word or two left of a longer text: what cleanup leaves of a cut echo ("and")."""
-    said = weight(answer)
-    return 0 < said <= STUB_MAX_WEIGHT and said < STUB_SHARE * weight(text)
+    """An answer of a word or two left of a longer text: what cleanup leaves of a cut echo ("and"), or
+    markup with no words in it (an empty table)."""
+    said = weight(MARKUP.sub(" ", answer))
+    return said <= STUB_MAX_WEIGHT and said < STUB_SHARE * weight(text)
+
+
+def wordless(answer: str) -> bool:
+    """Markup, signs and spaces, and not one letter or digit."""
+    return weight(MARKUP.sub(" ", answer)) == 0
 
 
 def coverage(text: str, answer: str) -> tuple[float, bool]:

@@ -173,8 +173,10 @@ def check_answer(checks: Checks, text: str, answer: str, values: dict[str, str] 
         stub = not echoed and check_shape.stub(text, answer)
         results.append(CheckResult("no_prompt_echo", not (echoed or stub),
                                    f"The answer repeats the instructions ({echoed!r})." if echoed else
-                                   f"The answer is only {answer.strip()!r}: the rest was cut away (the model may have "
-                                   "repeated the prompt)." if stub else ""))
+                                   "The answer has no words in it, only markup or signs." if stub and
+                                   check_shape.wordless(answer) else
+                                   f"The answer is only {answer.strip()[:80]!r}: the rest was cut away (the model may "
+                                   "have repeated the prompt)." if stub else ""))
     if checks.no_loop:
         looping = check_shape.loops(text, answer)
         results.append(CheckResult("no_loop", not looping, "The answer repeats itself." if looping else ""))

@@ -105,3 +105,10 @@ def test_a_summary_or_key_points_that_are_the_text_itself_are_caught() -> None:
     assert "shorter" in through_the_agent("key-points", PARAGRAPH, PARAGRAPH)
     assert "shorter" in through_the_agent("summarize", "Short text.", "Short text."), "however short"
     assert "shorter" not in through_the_agent("key-points", PARAGRAPH, listed.split("\n")[0])
+
+
+def test_an_answer_of_markup_without_words_is_never_pasted() -> None:
+    table = '<table>\n<tr style="border-bottom:1px;">\n<tr>\n<td>\n</td>\n</tr>\n</table>'
+    caught = through_the_agent("table", PARAGRAPH, table)
+    assert "no words" in caught["no_prompt_echo"]
+    assert through_the_agent("table", PARAGRAPH, "| Statistic | Sent |\n|---|---|\n| most used packages | weekly |") == {}
