@@ -74,6 +74,16 @@ def paths(tmp_path: Path) -> Paths:
                  cache_dir=tmp_path / "cache", log_dir=tmp_path / "log")
 
 
+@pytest.fixture(scope="session")
+def tk_display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DesktopSession]:
+    """One bare X display for every Tk root a test makes in the test process itself. Tk keeps its
+    connection to a display for the life of the process and exits when that display goes away, so a
+    display per module would end the run at the next module's Tk."""
+    display = start_session(tmp_path_factory.mktemp("tk-display"), tray=False)
+    yield display
+    display.stop()
+
+
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DesktopSession]:
     """A private X desktop (Xvfb, session bus, dunst, trayer) for one test module."""

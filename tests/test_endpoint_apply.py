@@ -20,7 +20,7 @@ from phitray.paths import Paths
 from phitray.settings import LoadedSettings, Settings
 from phitray.ui.tray import TrayView
 
-from helpers.desktop import DesktopSession, start_session
+from helpers.desktop import DesktopSession
 from helpers.scripted import ScriptedDesktop
 
 SETTINGS = Settings(chain=("openvino-cpu",), model_id="starter", allow_pull=False)
@@ -58,17 +58,10 @@ def answers(port: int) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DesktopSession]:
-    session = start_session(tmp_path_factory.mktemp("display"), tray=False)
-    yield session
-    session.stop()
-
-
 @pytest.fixture
-def daemon(display: DesktopSession, shared_paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def daemon(tk_display: DesktopSession, shared_paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
            ) -> Iterator[tuple[Daemon, RecordingTray]]:
-    monkeypatch.setenv("DISPLAY", display.env["DISPLAY"])
+    monkeypatch.setenv("DISPLAY", tk_display.env["DISPLAY"])
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "runtime"))
     (tmp_path / "runtime").mkdir(mode=0o700)

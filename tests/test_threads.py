@@ -11,8 +11,7 @@ waking Tk are covered: the POSIX pipe and the waker thread Windows uses.
 The same daemon shows that `Daemon.apply`, the one writer of the agent's
 settings and actions, does only what changed: the scripted desktop's hotkeys
 record each binding, and the host controller's `switch` is recorded instead
-of starting model hosts. (One module, one X display: Tk keeps its connection
-to a display for the life of the process.)
+of starting model hosts.
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ from phitray.paths import Paths
 from phitray.settings import LoadedSettings, Settings
 from phitray.ui.tray import TrayView
 
-from helpers.desktop import DesktopSession, start_session
+from helpers.desktop import DesktopSession
 from helpers.scripted import ScriptedDesktop
 
 TRAY_COMMANDS = [
@@ -68,19 +67,12 @@ class RecordingTray:
         pass
 
 
-@pytest.fixture(scope="module")
-def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DesktopSession]:
-    session = start_session(tmp_path_factory.mktemp("display"), tray=False)
-    yield session
-    session.stop()
-
-
 @pytest.mark.parametrize("wake", ["pipe", "waker"])
 def test_hotkey_and_tray_callbacks_return_while_the_tk_thread_is_busy(
-    display: DesktopSession, shared_paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wake: str
+    tk_display: DesktopSession, shared_paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wake: str
 ) -> None:
     for name in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS"):
-        monkeypatch.setenv(name, display.env[name])
+        monkeypatch.setenv(name, tk_display.env[name])
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))  # start on login is toggled for real
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "runtime"))
     (tmp_path / "runtime").mkdir(mode=0o700)
@@ -133,9 +125,9 @@ SETTINGS = Settings(chain=("openvino-cpu",), model_id="starter", allow_pull=Fals
 
 
 @pytest.fixture
-def agent(display: DesktopSession, shared_paths: Paths, tmp_path: Path,
+def agent(tk_display: DesktopSession, shared_paths: Paths, tmp_path: Path,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Daemon, ScriptedDesktop, RecordingTray, list[ChainOptions]]]:
-    monkeypatch.setenv("DISPLAY", display.env["DISPLAY"])
+    monkeypatch.setenv("DISPLAY", tk_display.env["DISPLAY"])
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "runtime"))
     (tmp_path / "runtime").mkdir(mode=0o700)

@@ -5,42 +5,19 @@ runs here as on Windows (a threaded Tcl); tests/windows/test_win_ui.py runs it u
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import threading
 import time
 import tkinter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from phitray.ui.uiqueue import UiQueue
 
-
-@pytest.fixture(scope="module")
-def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (scripts/desktop-deps.sh --test)")
-    folder = tmp_path_factory.mktemp("xvfb")
-    read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "640x480x24", "-nolisten", "tcp"],
-                              pass_fds=(write,), stdin=subprocess.DEVNULL, stdout=open(folder / "xvfb.log", "wb"),
-                              stderr=subprocess.STDOUT)
-    os.close(write)
-    number = b""
-    deadline = time.monotonic() + 20
-    while not number.endswith(b"\n") and time.monotonic() < deadline:
-        number += os.read(read, 16)
-    assert number.strip(), f"Xvfb did not start: {(folder / 'xvfb.log').read_text()}"
-    yield f":{number.decode().strip()}"
-    server.terminate()
-    server.wait(10)
+from helpers.desktop import DesktopSession
 
 
-def test_calls_queued_before_a_late_main_loop_run_once_it_starts_and_later_ones_too(display: str) -> None:
-    root = tkinter.Tk(screenName=display)
+def test_calls_queued_before_a_late_main_loop_run_once_it_starts_and_later_ones_too(tk_display: DesktopSession) -> None:
+    root = tkinter.Tk(screenName=tk_display.env["DISPLAY"])
     root.withdraw()
     ui = UiQueue(root, wake="waker")
     tk_thread = threading.get_ident()
