@@ -27,6 +27,8 @@ check_language, check_shape. `bench/checks.py` measures them on real text in 25 
 
 from __future__ import annotations
 
+import logging
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +43,8 @@ __all__ = ["NUMBER", "CheckResult", "Checks", "check_answer", "check_placeholder
 PARAPHRASE = 0.5  # a close_to_input under this allows rewording
 # A second guess at least this likely counts beside the first (a short text may be either).
 SECOND_LANGUAGE = 0.3
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -160,8 +164,27 @@ def sure_language(text: str) -> str | None:
 def check_answer(checks: Checks, text: str, answer: str, values: dict[str, str] | None = None,
                  raw: str | None = None) -> tuple[CheckResult, ...]:
     """Every declared check on one answer, in a fixed order. `raw` is the model's answer as streamed,
-    before cleanup (several model calls joined): echoes are looked for there too."""
-    values = values or {}
+    before cleanup (several model calls joined): echoes are looked for there too.
+
+    Any text goes through: lone surrogates and NULs are made readable first, and a check that fails
+    on a text anyway flags the answer with a reason instead of ending the job."""
+    text, answer = checkable(text), checkable(answer)
+    raw = None if raw is None else checkable(raw)
+    try:
+        return _check_answer(checks, text, answer, values or {}, raw)
+    except Exception as error:  # a rule's bug must cost one answer its paste, never the person's job
+        log.exception("the answer checks failed")
+        return (CheckResult("checkable", False, f"Phi Tray could not check this answer ({type(error).__name__}); "
+                                                "read it before you use it."),)
+
+
+def checkable(text: str) -> str:
+    """`text` with lone surrogates as U+FFFD and NULs dropped: the language and fact libraries take no others."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\0", "")
+
+
+def _check_answer(checks: Checks, text: str, answer: str, values: dict[str, str],
+                  raw: str | None) -> tuple[CheckResult, ...]:
     results = [CheckResult("not_empty", bool(answer.strip()), "" if answer.strip() else "The answer is empty.")]
     if not answer.strip():
         return tuple(results)

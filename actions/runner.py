@@ -53,6 +53,7 @@ class ActionResult:
     tokens_per_second: float  # tokens after each call's first over the time spent decoding them (as the host counts)
     model_seconds: float = 0.0  # inside the model host's generate calls, request received → last chunk
     decoding: str = ""  # what the model host ran (GenerationStats.decoding); every call of an action asks the same
+    raw: str = ""  # every call's answer as the model gave it, before cleanup: the checks look for echoes there
 
 
 
@@ -100,6 +101,7 @@ def run_action(
         tokens_per_second=run.decoded_tokens / run.decode_seconds if run.decode_seconds else 0.0,
         model_seconds=run.model_seconds,
         decoding=run.decoding,
+        raw="\n\n".join(run.raw),
     )
 
 
@@ -119,6 +121,7 @@ class _Run:
         self.decoded_tokens = 0  # after each call's first, which its TTFT paid for
         self.model_seconds = 0.0
         self.decoding = ""
+        self.raw: list[str] = []
 
     def text_budget(self, reduce: bool = False) -> int:
         """Tokens left for the text once the template, margins and the answer are accounted for."""
@@ -148,6 +151,7 @@ class _Run:
             if cleaned is not None:
                 self.send(cleaned.feed(chunk), answer)
             parts.append(chunk)
+        self.raw.append("".join(parts))
         stats = generation.stats
         if stats is not None:
             self.tokens += stats.tokens

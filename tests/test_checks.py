@@ -121,3 +121,20 @@ def test_an_answer_written_twice_is_caught_by_every_action() -> None:
     text = "Das alte Passwort war falsch. Bitte neu eingeben."
     for action_id in ("proofread", "rewrite", "friendly", "concise", "summarize", "key-points", "bullet-list"):
         assert "no_loop" in failures(action_id, text, f"{text} {text}"), action_id
+
+
+def test_any_text_goes_through_the_checks_and_a_failing_rule_flags_the_answer_instead_of_ending_the_job(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from phitray.actions import checks as checks_module
+
+    proofread = BUILTIN.get("proofread")
+    broken = "caf\udcc3 au lait \ud800 et\x00 \u202e\u0301 mixed русский 漢字"
+    results = check_answer(proofread.checks, broken, broken.replace("\ud800", ""))
+    assert results and all(isinstance(result.reason, str) for result in results)
+
+    def broken_rule(*args: object, **kwargs: object) -> float:
+        raise ValueError("a rule's bug")
+
+    monkeypatch.setattr(checks_module, "shared_content", broken_rule)
+    flagged = check_answer(proofread.checks, "Their going home.", "They're going home.")
+    assert failed(flagged) and "could not check" in flagged[0].reason

@@ -42,8 +42,8 @@ def test_a_flagged_answer_never_reaches_the_editor_and_opens_with_its_reason(
     widget.fill(text)
     widget.select_all()
     record = agent.job_after(lambda: session.press("ctrl+alt+s", 0.2))
-    assert (record.outcome, record.output, record.flagged, record.failed_checks) == (
-        "done", "popup", True, ("close_to_input",)), agent.log()[-2000:]
+    assert (record.outcome, record.output, record.flagged) == ("done", "popup", True), agent.log()[-2000:]
+    assert "close_to_input" in record.failed_checks, record
     window = popup_window(session, "Strict")
     assert widget.text() == text and session.clipboard() == "the person's own clipboard"
     # The popup has the keyboard, with Retry focused, not Replace anyway: Enter does not paste it.

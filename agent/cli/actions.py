@@ -45,7 +45,7 @@ def cmd_act(args: argparse.Namespace, paths: Paths) -> int:
                 sys.stdout.flush()
 
         result = run_action(host, action, text, values, show, max_characters=args.max_characters)
-    checks = check_answer(action.checks, text, result.text, action.values(values))
+    checks = check_answer(action.checks, text, result.text, action.values(values), raw=result.raw)
     problems = failed(checks)
     if args.json:
         print(json.dumps({

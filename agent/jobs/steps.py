@@ -119,7 +119,7 @@ def generate(job_id: int, action: Action, given: Input, values: dict[str, str], 
 
 def check(action: Action, given: Input, result: ActionResult, values: dict[str, str]) -> tuple[CheckResult, ...]:
     """The action's answer checks, run on the jobs thread before anything is delivered."""
-    return check_answer(action.checks, given.text, result.text, action.values(values))
+    return check_answer(action.checks, given.text, result.text, action.values(values), raw=result.raw)
 
 
 def placeholder_values(job: ActionJobs, action: Action, config: JobSettings) -> dict[str, str]:

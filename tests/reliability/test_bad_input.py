@@ -43,6 +43,7 @@ CLEAR_MESSAGES = (
     "There is no text to work on",
     "takes at most",
     "the model gave an empty answer; nothing was changed",
+    "is longer than",  # a selection over the ceiling is read only up to it, and nothing is changed
 )
 
 
