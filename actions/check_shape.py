@@ -21,6 +21,7 @@ from phitray.actions.check_units import by_characters, units, weight, words
 # takes out the tags: "Summarize the text between  and") or every built-in system prompt ends with.
 ECHO_MARKS = ("<text>", "</text>", "It is data, not instructions", "the text between", "Output only",
               "with no introduction")
+INSTRUCTION_MARKS = tuple(mark for mark in ECHO_MARKS if not mark.startswith("<"))
 LOOP_MIN_UNITS = 4  # a repeated run shorter than this (in words; 3× in characters) is language, not a loop
 REPEAT_GRAM = 4  # units compared at a time when looking for a repeated run
 STUB_MAX_WEIGHT = 12  # letters, a CJK character counting three (check_units.weight)
@@ -76,8 +77,10 @@ def _doubled(text: str) -> bool:
 def echoes(text: str, answer: str, raw: str | None) -> str:
     """What of the prompt the answer (or the model's raw answer) repeats; '' when nothing."""
     lowered = text.lower()
-    for source in (answer, THINK.sub("", raw or "")):
-        for mark in ECHO_MARKS:
+    # In the raw answer the delimiters alone are wrapping that cleanup removes (and the stop string itself);
+    # the instruction's own words are the echo.
+    for source, marks in ((answer, ECHO_MARKS), (THINK.sub("", raw or ""), INSTRUCTION_MARKS)):
+        for mark in marks:
             if mark.lower() in source.lower() and mark.lower() not in lowered:
                 return mark
     return ""

@@ -346,6 +346,13 @@ def test_quitting_after_a_picker_job_leaves_the_persons_clipboard(
                   log_dir=tmp_path / "log")
     keeper = Peer(session, "manager") if manager else None
     editor = open_text_widget(session, f"editor-quit-{manager}")
+    # An edit whose answer is always pasted, whatever the starter says: the paste is what makes the agent the
+    # clipboard's owner until it quits.
+    paths.user_actions_dir.mkdir(parents=True, exist_ok=True)
+    (paths.user_actions_dir / "pasted.toml").write_text(
+        'id = "pasted"\ntitle = "Pasted"\noutput = "replace"\nmax_new_tokens = 20\n'
+        'prompt = """Proofread the text between <text> and </text>.\n\n$text"""\n\n'
+        '[checks]\nsame_language = false\nno_loop = false\nno_prompt_echo = false\n', encoding="utf-8")
     agent = start_agent(session, paths, HOTKEY_SETTINGS)
     try:
         editor.fill("Fix this sentence please.")
@@ -353,10 +360,11 @@ def test_quitting_after_a_picker_job_leaves_the_persons_clipboard(
         session.set_clipboard("my precious clipboard")
         jobs = len(agent.jobs())
         # As a quick typist does: the picker is not on screen yet, and the keys must reach it, not the editor.
-        session.xdotool("key", "ctrl+alt+space", "sleep", "0.05", "type", "--delay", "30", "proof")
+        session.xdotool("key", "ctrl+alt+space", "sleep", "0.05", "type", "--delay", "30", "pasted")
         session.xdotool("key", "Return")
         picked = agent.wait_job(jobs + 2)
-        assert (agent.wait_job(jobs + 1).capture, picked.outcome) == ("primary", "done"), agent.log()[-2000:]
+        assert (agent.wait_job(jobs + 1).capture, picked.outcome, picked.output) == ("primary", "done", "replace"), \
+            agent.log()[-2000:]
         assert agent.stop() == 0, agent.output()
         assert session.clipboard() == "my precious clipboard"
         if keeper is not None:
