@@ -47,15 +47,22 @@ class LogFlags:
         return "debug" if self.debug else self.settings(settings).log_level
 
 
-def set_level(level: str) -> None:
+# Lines that can quote the person's text (notices, check reasons, a failed job's traceback) go to this
+# logger, which writes only while text logging is on.
+TEXT = logging.getLogger("phitray.text")
+TEXT.disabled = True
+
+
+def set_level(level: str, log_text: bool = False) -> None:
     logging.getLogger().setLevel(getattr(logging, level.upper(), logging.INFO))
+    TEXT.disabled = not log_text
 
 
-def setup_logging(paths: Paths, level: str) -> logging.Handler:
+def setup_logging(paths: Paths, level: str, log_text: bool = False) -> logging.Handler:
     paths.log_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(paths.log_file, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
-    set_level(level)
+    set_level(level, log_text)
     root = logging.getLogger()
     root.addHandler(handler)
     if sys.stderr is not None and sys.stderr.isatty():

@@ -19,6 +19,7 @@ from phitray.host.scripted import Answer, ScriptedHost
 from phitray.jobs.capture import CaptureOptions
 from phitray.jobs.thread import JobThread
 from phitray.jobs.types import ActionJob, CaptureJob, CaptureTaken, JobEvent, JobSettings, PasteJob, PickedJob, UndoJob
+from phitray.paths import Paths
 
 from helpers.agent import story_action, strict_action
 from helpers.scripted import ScriptedDesktop
@@ -372,3 +373,30 @@ def test_a_slow_window_is_waited_for_past_the_usual_paste_wait(host: ScriptedHos
     events: list[JobEvent] = []
     engine_for(ordinary, host, actions, events).run_job(ActionJob("hotkey", "proofread"))
     assert (events[-1].kind, events[-1].output) == ("delivered", "popup")  # the answer is shown, not lost
+
+
+@pytest.mark.parametrize("log_text", [False, True])
+def test_a_failed_jobs_traceback_reaches_the_log_only_with_text_logging_on(
+        actions: ActionSet, paths: Paths, log_text: bool) -> None:
+    import logging
+
+    from phitray.logs import set_level, setup_logging
+
+    marker = "MARKER-7f3a the person's words"
+
+    def broken(request: Request) -> Answer:
+        raise RuntimeError(f"a fault that quotes {marker}")
+
+    handler = setup_logging(paths, "info", log_text)
+    try:
+        desktop = ScriptedDesktop(text=marker, selection=(0, len(marker)))
+        events: list[JobEvent] = []
+        engine_for(desktop, ScriptedHost(broken), actions, events).run_job(ActionJob("hotkey", "proofread"))
+        assert events[-1].kind == "failed"
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+        set_level("info")
+    written = paths.log_file.read_text(encoding="utf-8")
+    assert "job 1 failed: RuntimeError" in written
+    assert (marker in written) == log_text

@@ -213,7 +213,7 @@ class Daemon:
         before = self.chain_options()
         if new_settings is not None:
             old, self.settings = self.settings, self.log_flags.settings(new_settings)
-            set_level(self.log_flags.level(self.settings))
+            set_level(self.log_flags.level(self.settings), self.settings.log_text)
             if self.settings.model_id != old.model_id:
                 self.update_state(model_id=self.settings.model_id)
             if self.desktop is not None and self.settings.terminals != old.terminals:

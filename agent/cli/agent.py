@@ -40,7 +40,7 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
         loaded = load_settings(paths.settings_file)
         flags = LogFlags(log_text=args.log_text, debug=args.debug)
         settings = flags.settings(loaded.settings)
-        setup_logging(paths, flags.level(settings))
+        setup_logging(paths, flags.level(settings), settings.log_text)
         log.info("phitray run: settings %s, log %s", settings.source, paths.log_file)
         for problem in loaded.problems:
             log.warning("%s", problem)

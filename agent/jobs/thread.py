@@ -31,6 +31,7 @@ from phitray.jobs import steps
 from phitray.jobs.capture import bring_to_front, capture_selection, wait_for_release
 from phitray.jobs.paste import paste_text
 from phitray.jobs.record import JobRecord
+from phitray.logs import TEXT
 from phitray.jobs.timeline import Timeline
 from phitray.jobs.types import (
     ActionJob,
@@ -184,7 +185,8 @@ class JobThread:
             self._emit(Failed(job_id, str(problem), title))
         except Exception as problem:  # the jobs thread must outlive any one job
             outcome = type(problem).__name__
-            log.exception("job %d failed", job_id)
+            log.error("job %d failed: %s", job_id, type(problem).__name__)
+            TEXT.exception("job %d failed", job_id)  # the traceback can quote the person's text
             self._emit(Failed(job_id, f"Something went wrong: {problem}. Details are in the log.", title))
         finally:
             self._running = None

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from phitray.desktop import tray_traits
 from phitray.desktop.linux_notify import LinuxNotifier
-from phitray.logs import milestone
+from phitray.logs import TEXT, milestone
 from phitray.ui.icons import state_icon
 
 if TYPE_CHECKING:
@@ -308,7 +308,8 @@ class Tray:
     def notify(self, message: str, title: str = "Phi Tray") -> None:
         """A desktop notification through the tray icon (on Linux without GTK, over D-Bus), cut to what the
         icon can show (the log keeps it whole); only logged when the platform has none. Any thread."""
-        log.info("notice: %s", message)
+        log.info("notice shown: %s", title)
+        TEXT.info("notice: %s", message)  # it can quote the person's text (a check's reason)
         try:
             # An empty title would make pystray's win32 backend use the tooltip (up to 127 units) instead.
             message, title = cut_to_fit(message, NOTICE_MESSAGE_UNITS), cut_to_fit(title or "Phi Tray", NOTICE_TITLE_UNITS)
