@@ -4,8 +4,6 @@ daemon runs for real on a private X display with a scripted desktop and a stand-
 from __future__ import annotations
 
 import socket
-import threading
-import tkinter
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -14,35 +12,13 @@ import httpx
 import pytest
 
 from phitray.app.daemon import Daemon
-from phitray.backends.chain import ChainOptions
-from phitray.desktop.instance import InstanceLock, instance_address
 from phitray.paths import Paths
-from phitray.settings import LoadedSettings, Settings
-from phitray.ui.tray import TrayView
+from phitray.settings import Settings
 
 from helpers.desktop import DesktopSession
-from helpers.scripted import ScriptedDesktop
+from helpers.daemon import RecordingTray, private_paths, running_daemon
 
 SETTINGS = Settings(chain=("openvino-cpu",), model_id="starter", allow_pull=False)
-
-
-class RecordingTray:
-    def __init__(self) -> None:
-        self.visible = threading.Event()
-        self.shown_at = 0.0
-        self.notices: list[str] = []
-
-    def attach(self, commands: object, view: TrayView, call_soon: object = None, root: object = None) -> None:
-        pass
-
-    def show(self, view: TrayView) -> None:
-        pass
-
-    def notify(self, message: str, title: str = "Phi Tray") -> None:
-        self.notices.append(message)
-
-    def stop(self) -> None:
-        pass
 
 
 def free_port() -> int:
@@ -61,25 +37,8 @@ def answers(port: int) -> bool:
 @pytest.fixture
 def daemon(tk_display: DesktopSession, shared_paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
            ) -> Iterator[tuple[Daemon, RecordingTray]]:
-    monkeypatch.setenv("DISPLAY", tk_display.env["DISPLAY"])
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "runtime"))
-    (tmp_path / "runtime").mkdir(mode=0o700)
-    paths = replace(shared_paths, config_dir=tmp_path / "config", log_dir=tmp_path / "log", cache_dir=tmp_path / "cache")
-    lock = InstanceLock(instance_address(paths))
-    assert lock.acquire()
-    root = tkinter.Tk()
-    root.withdraw()
-    tray = RecordingTray()
-    agent = Daemon(paths, LoadedSettings(SETTINGS, ()), lock, root, tray, ScriptedDesktop().desktop())  # type: ignore[arg-type]
-    switches: list[ChainOptions] = []
-    agent.controller.switch = switches.append  # type: ignore[method-assign]
-    agent.start()
-    try:
-        yield agent, tray
-    finally:
-        agent.shutdown()
-        root.destroy()
+    with running_daemon(private_paths(shared_paths, tmp_path, monkeypatch, tk_display), SETTINGS) as running:
+        yield running.daemon, running.tray
 
 
 def test_apply_starts_moves_and_stops_the_endpoint_only_when_the_server_table_changes(

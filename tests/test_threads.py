@@ -33,9 +33,9 @@ from phitray.desktop.instance import InstanceLock, instance_address
 from phitray.errors import ConfigError
 from phitray.paths import Paths
 from phitray.settings import LoadedSettings, Settings
-from phitray.ui.tray import TrayView
 
 from helpers.desktop import DesktopSession
+from helpers.daemon import RecordingTray, private_paths, running_daemon
 from helpers.scripted import ScriptedDesktop
 
 TRAY_COMMANDS = [
@@ -45,38 +45,11 @@ TRAY_COMMANDS = [
 ]
 
 
-class RecordingTray:
-    """Stands in for `ui.tray.Tray` (our own class; pystray is covered end to end in test_desktop)."""
-
-    def __init__(self) -> None:
-        self.visible = threading.Event()
-        self.shown_at = 0.0
-        self.views: list[TrayView] = []
-        self.notices: list[str] = []
-
-    def attach(self, commands: object, view: TrayView, call_soon: object = None, root: object = None) -> None:
-        self.views.append(view)
-
-    def show(self, view: TrayView) -> None:
-        self.views.append(view)
-
-    def notify(self, message: str, title: str = "Phi Tray") -> None:
-        self.notices.append(message)
-
-    def stop(self) -> None:
-        pass
-
-
 @pytest.mark.parametrize("wake", ["pipe", "waker"])
 def test_hotkey_and_tray_callbacks_return_while_the_tk_thread_is_busy(
     tk_display: DesktopSession, shared_paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wake: str
 ) -> None:
-    for name in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS"):
-        monkeypatch.setenv(name, tk_display.env[name])
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))  # start on login is toggled for real
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "runtime"))
-    (tmp_path / "runtime").mkdir(mode=0o700)
-    paths = replace(shared_paths, config_dir=tmp_path / "config", log_dir=tmp_path / "log", cache_dir=tmp_path / "cache")
+    paths = private_paths(shared_paths, tmp_path, monkeypatch, tk_display)  # start on login is toggled for real
     settings = Settings(chain=("openvino-cpu",), model_id="starter", allow_pull=False,
                         action_hotkeys={"proofread": "ctrl+alt+p"})
     lock = InstanceLock(instance_address(paths))
@@ -127,25 +100,8 @@ SETTINGS = Settings(chain=("openvino-cpu",), model_id="starter", allow_pull=Fals
 @pytest.fixture
 def agent(tk_display: DesktopSession, shared_paths: Paths, tmp_path: Path,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Daemon, ScriptedDesktop, RecordingTray, list[ChainOptions]]]:
-    monkeypatch.setenv("DISPLAY", tk_display.env["DISPLAY"])
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "runtime"))
-    (tmp_path / "runtime").mkdir(mode=0o700)
-    paths = replace(shared_paths, config_dir=tmp_path / "config", log_dir=tmp_path / "log", cache_dir=tmp_path / "cache")
-    lock = InstanceLock(instance_address(paths))
-    assert lock.acquire()
-    root = tkinter.Tk()
-    root.withdraw()
-    desktop, tray = ScriptedDesktop(), RecordingTray()
-    daemon = Daemon(paths, LoadedSettings(SETTINGS, ()), lock, root, tray, desktop.desktop())  # type: ignore[arg-type]
-    switches: list[ChainOptions] = []
-    daemon.controller.switch = switches.append  # type: ignore[method-assign]
-    daemon.start()
-    try:
-        yield daemon, desktop, tray, switches
-    finally:
-        daemon.shutdown()
-        root.destroy()
+    with running_daemon(private_paths(shared_paths, tmp_path, monkeypatch, tk_display), SETTINGS) as running:
+        yield running.daemon, running.desktop, running.tray, running.switches
 
 
 def test_a_change_that_touches_no_hotkey_and_no_model_binds_nothing_and_switches_nothing(agent) -> None:  # type: ignore[no-untyped-def]
