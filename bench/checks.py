@@ -21,7 +21,6 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,8 +31,7 @@ from phitray.actions import checks as check_module  # noqa: E402
 from phitray.actions.checks import check_answer, failed  # noqa: E402
 from phitray.actions.library import load_actions  # noqa: E402
 from phitray.actions.runner import run_action  # noqa: E402
-from phitray.backends.base import BackendInfo, GenerationStats, Request  # noqa: E402
-from phitray.host.scripted import Answer, ScriptedGeneration, ScriptedHost  # noqa: E402
+from phitray.host.scripted import Answer, ScriptedHost  # noqa: E402
 
 ACTIONS = ("proofread", "rewrite", "friendly", "professional", "concise", "translate", "summarize", "key-points",
            "bullet-list")
@@ -53,42 +51,6 @@ TARGETS = {"false alarms": 2.0, "false alarms, each language": 5.0, "aimed misse
            "aimed misses, each language": 10.0, "all misses": 15.0, "median ms": 2.0, "p95 ms": 10.0}
 
 
-class Recorded:
-    """The runner's Model over phitray.host.scripted's ScriptedHost (which ends an answer at the request's
-    stop string as the backends do), keeping what each call streamed: the raw answer the checks get."""
-
-    def __init__(self) -> None:
-        self.answer = ""
-        self.streamed: list[str] = []
-        self.host = ScriptedHost(lambda request: Answer.words(self.answer) if self.answer else Answer(()))
-
-    @property
-    def info(self) -> BackendInfo | None:
-        return self.host.info
-
-    def count_tokens(self, text: str) -> int:
-        return self.host.count_tokens(text)
-
-    def generate(self, request: Request) -> "_Recording":
-        self.streamed.append("")
-        return _Recording(self.host.generate(request), self.streamed)
-
-
-@dataclasses.dataclass
-class _Recording:
-    generation: ScriptedGeneration
-    streamed: list[str]
-
-    @property
-    def stats(self) -> GenerationStats | None:
-        return self.generation.stats
-
-    def __iter__(self) -> Iterator[str]:
-        for piece in self.generation:
-            self.streamed[-1] += piece
-            yield piece
-
-
 def declared(checks: object) -> set[str]:
     names = {f.name for f in dataclasses.fields(checks) if getattr(checks, f.name) not in (None, False)}  # type: ignore[arg-type]
     return names | {"not_empty"}
@@ -97,16 +59,16 @@ def declared(checks: object) -> set[str]:
 def run(all_cases: list[Case]) -> list[dict[str, object]]:
     library = load_actions(None)
     takes_raw = "raw" in inspect.signature(check_answer).parameters
-    model = Recorded()
+    answer = ""
+    model = ScriptedHost(lambda request: Answer.words(answer) if answer else Answer(()))
     check_answer(library.get("proofread").checks, "Das ist ein Satz.", "Das ist ein Satz.")  # loads the language model
     rows = []
     for case in all_cases:
         action = library.get(case.action)
         values = dict(case.values)
-        model.answer = action.render(case.text, values)[1] if case.raw == "$PROMPT" else case.raw
-        model.streamed = []
+        answer = action.render(case.text, values)[1] if case.raw == "$PROMPT" else case.raw
         result = run_action(model, action, case.text, values)
-        extra = {"raw": "\n\n".join(model.streamed)} if takes_raw else {}
+        extra = {"raw": result.raw} if takes_raw else {}
         if hasattr(check_module, "clear_caches"):
             check_module.clear_caches()  # timed as the agent meets a text: for the first time
         started = time.perf_counter()

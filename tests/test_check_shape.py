@@ -4,17 +4,13 @@ summary that is the text itself."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-
 import pytest
 
 from phitray.actions.check_shape import longest_repeat, loops
 from phitray.actions.checks import check_answer, failed
 from phitray.actions.library import load_actions
 from phitray.actions.runner import run_action
-from phitray.backends.base import BackendInfo, GenerationStats, Request
-from phitray.host.scripted import Answer, ScriptedGeneration, ScriptedHost
+from phitray.host.scripted import Answer, ScriptedHost
 
 BUILTIN = load_actions(None)
 PARAGRAPH = ("The system may anonymously supply the distribution developers with statistics about the most used "
@@ -23,46 +19,12 @@ PARAGRAPH = ("The system may anonymously supply the distribution developers with
              "once every week, sending statistics to the distribution developers.")
 
 
-class Recorded:
-    """The runner's Model over a ScriptedHost, keeping what each call streamed: the raw answer."""
-
-    def __init__(self, answer: str) -> None:
-        self.host = ScriptedHost(lambda request: Answer.words(answer))
-        self.streamed: list[str] = []
-
-    @property
-    def info(self) -> BackendInfo | None:
-        return self.host.info
-
-    def count_tokens(self, text: str) -> int:
-        return self.host.count_tokens(text)
-
-    def generate(self, request: Request) -> "_Recording":
-        self.streamed.append("")
-        return _Recording(self.host.generate(request), self.streamed)
-
-
-@dataclasses.dataclass
-class _Recording:
-    generation: ScriptedGeneration
-    streamed: list[str]
-
-    @property
-    def stats(self) -> GenerationStats | None:
-        return self.generation.stats
-
-    def __iter__(self) -> Iterator[str]:
-        for piece in self.generation:
-            self.streamed[-1] += piece
-            yield piece
-
-
 def through_the_agent(action_id: str, text: str, answer: str, raw: bool = True, **values: str) -> dict[str, str]:
     """The failed checks of an answer streamed through run_action, as the jobs layer checks it."""
     action = BUILTIN.get(action_id)
-    model = Recorded(action.render(text, values)[1] if answer == "$PROMPT" else answer)
-    result = run_action(model, action, text, values)
-    given = "\n\n".join(model.streamed) if raw else None
+    said = action.render(text, values)[1] if answer == "$PROMPT" else answer
+    result = run_action(ScriptedHost(lambda request: Answer.words(said)), action, text, values)
+    given = result.raw if raw else None
     return {c.name: c.reason for c in failed(check_answer(action.checks, text, result.text, action.values(values), raw=given))}
 
 
