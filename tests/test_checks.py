@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from phitray.actions.checks import Checks, check_answer, detect_language, facts, failed, parse_checks, word_similarity
+from phitray.actions.checks import Checks, check_answer, facts, failed, parse_checks, word_similarity
 from phitray.actions.library import load_actions
 from phitray.actions.model import parse_action
 from phitray.errors import ActionFileError
@@ -54,15 +54,6 @@ def test_loops_echoed_prompts_and_empty_answers_are_caught() -> None:
     assert "no_loop" in failures("explain", text, "The sea is big. " * 12)
     assert "no_prompt_echo" in failures("explain", text, "<text>\nWrite something about the sea.\n</text>")
     assert "not_empty" in failures("explain", text, "  ")
-
-
-@pytest.mark.parametrize(("text", "language"), [
-    ("Das Treffen ist am Dienstag.", "de"), ("会議は火曜日に移動しました。", "ja"), ("会议改到星期二了。", "zh"),
-    ("회의가 화요일로 옮겨졌습니다.", "ko"), ("تم تأجيل الاجتماع إلى يوم الثلاثاء.", "ar"), ("הפגישה נדחתה ליום שלישי.", "he"),
-    ("The meeting moved to Tuesday.", "en"), ("Hi", None),
-])
-def test_languages_of_short_cjk_and_right_to_left_text(text: str, language: str | None) -> None:
-    assert detect_language(text) == language
 
 
 def test_cjk_similarity_counts_characters() -> None:
