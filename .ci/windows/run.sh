@@ -4,13 +4,16 @@
 # and the Windows installer, built here and installed into a prefix made fresh for this run
 # (tests/windows/test_installed.py). Needs the test models the Linux stage caches (.cache/test);
 # builds them when missing. PHITRAY_WINDOWS_INSTALLER=0 leaves the installer out (no build; the installed-agent
-# tests skip), for a quick run of the adapters' tests: PHITRAY_WINDOWS_INSTALLER=0 bash .ci/windows/run.sh -k tray
+# tests skip), for a quick run of the adapters' tests: PHITRAY_WINDOWS_INSTALLER=0 bash .ci/windows/run.sh -k tray;
+# PHITRAY_WINDOWS_INSTALLER=path/to/setup.exe tests that installer instead of building one.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 started=$(date +%s)
 installer=""
-if [ "${PHITRAY_WINDOWS_INSTALLER:-1}" != 0 ]; then
+if [ -f "${PHITRAY_WINDOWS_INSTALLER:-}" ]; then
+    installer=$PHITRAY_WINDOWS_INSTALLER  # an installer built elsewhere, tested as it is
+elif [ "${PHITRAY_WINDOWS_INSTALLER:-1}" != 0 ]; then
     bash "$repo/scripts/windows-installer.sh"
     installer="$repo/dist/PhiTray-$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/pyproject.toml")-setup.exe"
 fi

@@ -60,6 +60,47 @@ else:
 """
 
 
+# What the installed agent never loads, left out of pkgs\ (below 150 MB with the starter model): OpenVINO's
+# frontends for other model formats (it reads IR and GGUF), its C++ headers, CMake files and import
+# libraries, the NPU compiler-in-plugin (a preview in 2026; the NPU driver's own compiler is the default),
+# the ONNX Runtime packages' model tools and Python API, Pillow's AVIF, WebP, FreeType and colour-profile
+# modules, the Xet transfer client (huggingface_hub falls back to HTTP), and test suites. Licence files stay.
+PRUNED = (
+    "openvino/libs/openvino_*_frontend.*",
+    "!openvino/libs/openvino_ir_frontend.dll",
+    "!openvino/libs/openvino_gguf_frontend.dll",
+    "openvino/frontend/jax", "openvino/frontend/onnx", "openvino/frontend/paddle", "openvino/frontend/pytorch",
+    "openvino/frontend/tensorflow",
+    "openvino/include", "openvino/cmake", "openvino/libs/*.lib",
+    "openvino/libs/openvino_intel_npu_compiler.dll",
+    "onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools", "onnxruntime/datasets",
+    "onnxruntime/capi/onnxruntime_pybind11_state.pyd",  # ONNX Runtime's Python API; GenAI loads onnxruntime.dll
+    "onnxruntime_genai/models",
+    "PIL/_avif.*", "PIL/_webp.*", "PIL/_imagingft.*", "PIL/_imagingcms.*",  # the icons are drawn shapes, PNG and ICO
+    "hf_xet", "hf_xet-*.dist-info",
+    "*/tests", "*/*/tests", "*/*/*/tests",
+)
+
+
+def prune(pkgs: Path) -> int:
+    """Remove PRUNED from the staged pkgs folder ("!" keeps a path an earlier pattern named); bytes removed."""
+    keep = {pkgs / pattern[1:] for pattern in PRUNED if pattern.startswith("!")}
+    removed = 0
+    for pattern in (pattern for pattern in PRUNED if not pattern.startswith("!")):
+        for path in sorted(pkgs.glob(pattern)):
+            if path in keep or not path.exists():
+                continue
+            files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+            removed += sum(f.stat().st_size for f in files)
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    if not any(pkgs.glob("openvino/libs/openvino_intel_cpu_plugin.dll")) or keep - {p for p in keep if p.exists()}:
+        sys.exit("pruning removed what the agent needs: check PRUNED against the staged pkgs")
+    return removed
+
+
 def version() -> str:
     text = (HERE.parent.parent / "pyproject.toml").read_text(encoding="utf-8")
     found = re.search(r'^version = "([^"]+)"', text, re.MULTILINE)
@@ -68,11 +109,13 @@ def version() -> str:
 
 
 def write_icon(target: Path) -> None:
-    """The tray's "ready" icon in the sizes Explorer asks for, stored as BMP (Wine draws PNG icons with red and blue swapped)."""
+    """The tray's "ready" icon in the sizes Explorer asks for, stored as BMP (Wine draws PNG icons with red and
+    blue swapped); and as a PNG beside it, the picture Windows shows for the agent's AppUserModelID."""
     from phitray.ui.icons import state_icon
 
     sizes = [16, 24, 32, 48, 64, 128, 256]
     state_icon("ready", 256).save(target, format="ICO", sizes=[(s, s) for s in sizes], bitmap_format="bmp")
+    state_icon("ready", 256).save(target.with_suffix(".png"), format="PNG")
 
 
 def msvc_dlls(wheel: Path, target: Path) -> list[Path]:
@@ -96,7 +139,7 @@ def config(work: Path, wheels: list[Path], dlls: list[Path], lib: Path, name: st
     wheel_lines = "\n    ".join(str(w) for w in wheels)
     # `files` entries with a destination: the runtime DLLs beside python.exe, where Windows finds them
     # for every extension module; Tcl's script library as $INSTDIR\lib (Tcl looks in <exe>\..\lib).
-    file_lines = "\n    ".join([f"{dll} > $INSTDIR\\Python" for dll in dlls] + [f"{lib}"])
+    file_lines = "\n    ".join([f"{dll} > $INSTDIR\\Python" for dll in dlls] + [f"{lib}", f"{work / 'phitray.png'}"])
     return f"""\
 [Application]
 name = {APP_NAME}
@@ -133,6 +176,43 @@ def per_user_only(nsi: Path) -> None:
     if highest not in text:
         sys.exit(f"{nsi} no longer says {highest!r}: check the per-user install by hand")
     nsi.write_text(text.replace(highest, "!define MULTIUSER_EXECUTIONLEVEL Standard"), encoding="utf-8")
+
+
+def solid_compression(nsi: Path) -> None:
+    """One LZMA stream over the whole program with a 64 MB dictionary: the many small modules and the DLLs
+    share far more than each file alone (about 14 MB less than pynsist's file-by-file LZMA), the starter
+    model included, which LZMA shrinks a little too (SetCompress off would store it, but has no effect in
+    a solid stream)."""
+    text = nsi.read_text(encoding="utf-8")
+    if "\nSetCompressor lzma\n" not in text:
+        sys.exit(f"{nsi} no longer says 'SetCompressor lzma': check the compression by hand")
+    nsi.write_text(text.replace("\nSetCompressor lzma\n", "\nSetCompressor /SOLID lzma\nSetCompressorDictSize 64\n"),
+                   encoding="utf-8")
+
+
+def install_list(nsis: Path) -> list[str]:
+    """What the installer lays out, relative to the install folder: "f <file>" lines, then "d <folder>" lines
+    deepest first, for the uninstaller to remove exactly these (phitray.nsi). The staged tree, as the NSIS
+    script places it (the MSVC DLLs at its root go into Python), the modules compileall byte-compiles at
+    install, and what the installer itself writes."""
+    files = {"uninstall.exe", "_user_install_marker", "install-list.txt"}
+    for path in nsis.iterdir():
+        if path.name in ("installer.nsi", "stop_agent.py", "install-list.txt"):
+            continue
+        if path.is_dir() and path.name in ("Python", "lib", "pkgs"):
+            files |= {str(f.relative_to(nsis)) for f in path.rglob("*") if f.is_file()}
+        elif path.suffix == ".dll":
+            files.add(f"Python/{path.name}")
+        elif path.suffix in (".pyw", ".ico", ".png"):
+            files.add(path.name)
+        else:
+            sys.exit(f"{path.name} is staged but install_list does not know where the installer puts it")
+    tag = f"cpython-{windows_python.TAG[2:]}"
+    files |= {f"{Path(f).parent}/__pycache__/{Path(f).stem}.{tag}.pyc" for f in list(files)
+              if f.startswith("pkgs/") and f.endswith(".py")}
+    folders = {str(parent) for f in files for parent in Path(f).parents if str(parent) != "."}
+    deepest_first = sorted(folders, key=lambda folder: (-folder.count("/"), folder))
+    return [f"f {f}".replace("/", "\\") for f in sorted(files)] + [f"d {d}".replace("/", "\\") for d in deepest_first]
 
 
 def own_launch_output(script: Path) -> None:
@@ -178,7 +258,13 @@ def main() -> None:
                    cwd=work, check=True, env=environment)
     nsi = work / "nsis" / "installer.nsi"
     per_user_only(nsi)
+    solid_compression(nsi)
     own_launch_output(work / "nsis" / f"{APP_NAME.replace(' ', '_')}.launch.pyw")
+    print(f"left out of pkgs: {prune(work / 'nsis' / 'pkgs') / 1e6:.0f} MB")
+    listing = install_list(work / "nsis")
+    # UTF-16 with a byte-order mark: what NSIS's FileReadUTF16LE reads, whatever the names hold.
+    (work / "nsis" / "install-list.txt").write_bytes(("\ufeff" + "\r\n".join(listing) + "\r\n").encode("utf-16-le"))
+    shutil.copy(HERE / "stop_agent.py", work / "nsis")
     subprocess.run(["makensis", "-V2", "-XTarget amd64-unicode", nsi.name], cwd=nsi.parent, check=True)
     args.out.mkdir(parents=True, exist_ok=True)
     installer = args.out / args.name

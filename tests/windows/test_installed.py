@@ -36,6 +36,10 @@ INSTALLER = os.environ.get("PHITRAY_INSTALLER", "")
 pytestmark = pytest.mark.skipif(not INSTALLER, reason="PHITRAY_INSTALLER names no installer (.ci/windows/run.sh builds one)")
 
 APP = "Phi Tray"
+APP_ID = "PhiTray.Agent"
+# The person's name in their profile path is not ASCII (onnxruntime-genai#1262, openvino#25715): the program
+# and the models live under one such folder here.
+PERSON = "Håkan 張"
 TEXT = "i has went to the store yesterday and buyed three apple."
 OWN_CLIPBOARD = "the person's own clipboard ✓"
 UNINSTALL_KEY = rf"Software\Microsoft\Windows\CurrentVersion\Uninstall\{APP}"
@@ -75,11 +79,35 @@ def registry_value(key: str, name: str) -> str | None:
 
 
 class InstalledAgent(AgentLog):
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, models: Path) -> None:
         self.folder = folder
-        self.data = local_appdata() / "phitray"
+        self.data = local_appdata() / "phitray"  # settings, actions and the logs
+        self.models = models  # PHITRAY_DATA_DIR: the models' store
         self.process: subprocess.Popen[bytes] = None  # type: ignore[assignment]
         self.launched = 0.0
+
+    def env(self) -> dict[str, str]:
+        """The agent's environment, also the installer's (its /RUN starts the agent with it)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PHITRAY_", "PYTHON"))}
+        env["HF_ENDPOINT"] = "http://127.0.0.1:9"  # the model hub is unreachable here: say so, not wait
+        env["PHITRAY_PINS"] = os.environ["PHITRAY_PINS"]  # the tests' pins (conftest): Phi-3's download is tried
+        env["PHITRAY_DATA_DIR"] = str(self.models)
+        return env
+
+    def install(self, *options: str) -> float:
+        """Run the installer silently into this folder, as `PhiTray-…-setup.exe /S …`; the seconds it took."""
+        started = time.monotonic()
+        # The folder in quotes after the option's "=", as the installer reads it (a path with a space otherwise
+        # ends at the space).
+        command = " ".join([subprocess.list2cmdline([INSTALLER, "/S", "/CurrentUser", *options]),
+                            f'/INSTDIR="{self.folder}"'])
+        done = subprocess.run(command, timeout=900, env=self.env(), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert done.returncode == 0, f"the installer exited {done.returncode}"
+        # The harness's Wine shims, beside what the installer laid out (never shipped).
+        shutil.copy(Path(sys.prefix) / "Lib" / "site-packages" / "sitecustomize.py", self.folder / "pkgs")
+        shutil.copy(Path(sys.executable).parent / "bcryptprimitives.dll", self.folder / "Python")
+        return time.monotonic() - started
 
     @property
     def log_file(self) -> Path:
@@ -95,29 +123,38 @@ class InstalledAgent(AgentLog):
 
     def launch(self) -> None:
         """As the shortcut does: the installed pythonw on the launch script, from the home folder."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PHITRAY_", "PYTHON"))}
-        env["HF_ENDPOINT"] = "http://127.0.0.1:9"  # the model hub is unreachable here: say so, not wait
-        env["PHITRAY_PINS"] = os.environ["PHITRAY_PINS"]  # the tests' pins (conftest): Phi-3's download is tried
         self.launched = time.monotonic()
         self.process = subprocess.Popen(
             [str(self.folder / "Python" / "pythonw.exe"), str(self.folder / "Phi_Tray.launch.pyw")],
-            cwd=Path.home(), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=Path.home(), env=self.env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
+
+    def listed(self) -> list[str]:
+        """The install list's lines (packaging/windows/phitray.nsi)."""
+        return (self.folder / "install-list.txt").read_text(encoding="utf-16").splitlines()
+
+
+def probe_icon(window: int, number: int) -> bool:
+    """Whether Windows holds a tray icon (window, number): a change of nothing to it succeeds only then."""
+    import ctypes
+
+    from pystray._util import win32
+
+    data = win32.NOTIFYICONDATAW(cbSize=ctypes.sizeof(win32.NOTIFYICONDATAW), hWnd=window, uID=number, uFlags=0)
+    return bool(win32.Shell_NotifyIcon(win32.NIM_MODIFY, data))
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InstalledAgent]:
-    folder = Path(tmp_path_factory.mktemp("program")) / "PhiTray"
-    started = time.monotonic()
-    done = subprocess.run([INSTALLER, "/S", "/CurrentUser", f"/INSTDIR={folder}"], timeout=600,
-                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert done.returncode == 0, f"the installer exited {done.returncode}"
-    timing("silent install", time.monotonic() - started)
+    person = Path(tmp_path_factory.mktemp("profile")) / PERSON
+    folder = person / "PhiTray"
+    # The person's own folder named Python was there before: the install goes around it, the uninstall leaves it.
+    (folder / "Python").mkdir(parents=True)
+    (folder / "Python" / "keep.txt").write_text("the person's\n", encoding="utf-8")
+    agent = InstalledAgent(folder, person / "data")
+    timing("silent install", agent.install())
     assert (folder / "Phi_Tray.launch.pyw").exists(), f"nothing was installed in {folder}"
-    # The harness's Wine shims, beside what the installer laid out.
-    shutil.copy(Path(sys.prefix) / "Lib" / "site-packages" / "sitecustomize.py", folder / "pkgs")
-    shutil.copy(Path(sys.executable).parent / "bcryptprimitives.dll", folder / "Python")
-    agent = InstalledAgent(folder)
     agent.data.mkdir(parents=True, exist_ok=True)
     (agent.data / "settings.toml").write_text(SETTINGS, encoding="utf-8")
     (agent.data / "actions").mkdir(exist_ok=True)
@@ -152,6 +189,21 @@ def test_the_installer_lays_out_the_program_a_shortcut_and_an_uninstall_entry(in
         assert name.encode("utf-16-le") in link or name.encode() in link, f"the shortcut does not name {name}"
     assert registry_value(UNINSTALL_KEY, "UninstallString") == f'"{folder}\\uninstall.exe"'
     assert "PHITRAY_LAUNCH_SCRIPT" in (folder / "Phi_Tray.launch.pyw").read_text()
+    # The list the uninstaller goes by: the modules compileall wrote too, and the folders that were there before.
+    listed = installed.listed()
+    for line in ("f Phi_Tray.launch.pyw", "f pkgs\\phitray\\__init__.py", "f pkgs\\phitray\\__pycache__\\__init__.cpython-311.pyc",
+                 "f Python\\pythonw.exe", "f uninstall.exe", "d pkgs\\phitray", "keep .", "keep Python"):
+        assert line in listed, line
+    assert "keep pkgs" not in listed and "keep lib" not in listed
+    assert all((folder / line[2:]).exists() for line in listed if line.startswith("f ") and not line.endswith(".pyc")
+               and "_user_install_marker" not in line)
+    # What the installed agent never loads is left out (the installer stays under 150 MB).
+    assert not (folder / "pkgs/openvino/libs/openvino_tensorflow_frontend.dll").exists()
+    assert not (folder / "pkgs/openvino/libs/openvino_intel_npu_compiler.dll").exists()
+    assert (folder / "pkgs/openvino/libs/openvino_gguf_frontend.dll").exists()
+    # Windows names the agent's notifications after this registration (the agent takes the AppUserModelID).
+    assert registry_value(rf"Software\Classes\AppUserModelId\{APP_ID}", "DisplayName") == APP
+    assert Path(registry_value(rf"Software\Classes\AppUserModelId\{APP_ID}", "IconUri") or "").is_file()
 
 
 def test_the_agent_starts_as_the_shortcut_does_and_its_icon_turns_green(installed: InstalledAgent) -> None:
@@ -168,6 +220,10 @@ def test_the_agent_starts_as_the_shortcut_does_and_its_icon_turns_green(installe
     timing("launch -> green icon (first run: the starter copied from the install and converted)",
            time.monotonic() - installed.launched)
     assert "copying SmolLM2-135M-Instruct.Q4_1.gguf from the installed package" in installed.log()
+    assert (installed.models / "models" / "starter").is_dir()  # under the person's non-ASCII folder
+    identity = installed.wait_milestone("tray-identity", 10)
+    assert identity["uid"] == 1 and identity["guid"] and identity["added"] is True
+    assert probe_icon(int(identity["window"]), 1)  # type: ignore[call-overload]
     # The model host, a spawned child that ran the launch script again, appended to the launch log.
     assert f"launched, process {installed.process.pid}" in installed.output().splitlines()[0]
     # The first run is on the starter at once and tries Phi-3's download once it is up: the hub's
@@ -290,20 +346,64 @@ def test_the_tray_menu_runs_an_action_turns_on_start_on_login_and_quits_everythi
     wait_until(lambda: not processes_in(str(installed.folder)), 30, "every process of the program to end")
 
 
-def test_the_uninstaller_leaves_nothing_of_the_program_and_keeps_the_persons_files(installed: InstalledAgent) -> None:
-    assert installed.process.poll() is not None
+def expected_run_command(folder: Path) -> str:
+    return subprocess.list2cmdline([str(folder / "Python" / "pythonw.exe"), str(folder / "Phi_Tray.launch.pyw")])
+
+
+def test_installing_again_over_the_running_agent_stops_it_replaces_the_program_and_starts_it(
+    installed: InstalledAgent
+) -> None:
+    """An upgrade in place: the running agent holds python311.dll, the .pyd files and OpenVINO's DLLs open, and
+    what the old version laid out must not linger (a stale module in pkgs would still import)."""
+    starts = len(installed.milestones("tray-identity"))
+    installed.launch()
+    installed.wait_milestone("tray-identity", 60, count=starts + 1)
+    old = installed.process
+    stale = [installed.folder / "pkgs" / "stale_module.py", installed.folder / "pkgs" / "gone-0.1.dist-info" / "RECORD"]
+    for path in stale:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("# from an older version\n", encoding="utf-8")
+    # The finish page's choices, as a silent upgrade asks for them: start again, and start on login.
+    with winreg.CreateKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
+        if registry_value(RUN_KEY, APP) is not None:
+            winreg.DeleteValue(key, APP)
+    timing("silent upgrade over the running agent", installed.install("/RUN", "/AUTOSTART"))
+    assert old.poll() is not None, "the installer replaced the program under a running agent"
+    assert not any(path.exists() for path in stale)
+    assert not (installed.folder / "pkgs" / "gone-0.1.dist-info").exists()
+    assert (installed.folder / "pkgs" / "phitray" / "__init__.py").exists()
+    assert (installed.folder / "Python" / "keep.txt").read_text(encoding="utf-8") == "the person's\n"
+    assert "keep Python" in installed.listed() and "keep ." in installed.listed()  # carried over from the first
+    assert (registry_value(RUN_KEY, APP) or "").lower() == expected_run_command(installed.folder).lower()
+    # /RUN started it again (not a process of this test's): a third start, the same icon to Windows.
+    wait_until(lambda: len(installed.milestones("tray-identity")) >= starts + 2, 120, "the agent /RUN started")
+    first, *_, last = installed.milestones("tray-identity")
+    assert (last["uid"], last["guid"]) == (first["uid"], first["guid"]) and last["window"] != first["window"]
+    assert probe_icon(int(last["window"]), 1)  # type: ignore[call-overload]
+    assert processes_in(str(installed.folder))
+
+
+def test_uninstalling_while_the_agent_runs_ends_it_and_removes_exactly_what_was_installed(
+    installed: InstalledAgent
+) -> None:
+    assert processes_in(str(installed.folder)), "the agent the upgrade started runs"
+    (installed.folder / "notes of mine.txt").write_text("mine\n", encoding="utf-8")
     subprocess.run([str(installed.folder / "uninstall.exe"), "/S"], timeout=120,
                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # Without `_?=` the uninstaller copies itself away and returns at once; its sections run in turn, so
-    # the folder can be gone before the launch log is: wait for the last of its removals.
-    launch_log = Path(os.environ["APPDATA"]) / "Phi_Tray.launch.pyw.log"
-    wait_until(lambda: not installed.folder.exists() and not launch_log.exists(), 120,
-               "the program folder and the launch log to be removed")
+    # Without `_?=` the uninstaller copies itself away and returns at once: wait for its last removal.
+    wait_until(lambda: not (installed.folder / "uninstall.exe").exists(), 120, "the uninstaller to finish")
+    wait_until(lambda: registry_value(UNINSTALL_KEY, "UninstallString") is None, 30, "the uninstall entry to go")
+    assert not processes_in(str(installed.folder)), "a process of the program outlived the uninstall"
+    left = sorted(str(path.relative_to(installed.folder)) for path in installed.folder.rglob("*"))
+    # The person's files and the folder they were in; the Wine shims the harness added (never listed) aside.
+    left = [name for name in left if not name.startswith(("pkgs", "Python\\bcryptprimitives"))]
+    assert left == ["Python", "Python\\keep.txt", "notes of mine.txt"], left
+    assert set(os.listdir(installed.folder / "pkgs")) <= {"sitecustomize.py", "__pycache__"}
     shortcut = Path(os.environ["APPDATA"]) / "Microsoft/Windows/Start Menu/Programs" / f"{APP}.lnk"
     assert not shortcut.exists()
-    assert registry_value(UNINSTALL_KEY, "UninstallString") is None
     assert registry_value(RUN_KEY, APP) is None and registry_value(APPROVED_KEY, APP) is None
+    assert registry_value(rf"Software\Classes\AppUserModelId\{APP_ID}", "DisplayName") is None
     # The person's settings, actions and models stay (the README says how to remove them).
     assert (installed.data / "settings.toml").read_text(encoding="utf-8") == SETTINGS
     assert (installed.data / "actions" / "ramble.toml").exists()
-    assert (installed.data / "models" / "starter").is_dir()
+    assert (installed.models / "models" / "starter").is_dir()
