@@ -87,7 +87,7 @@ def test_nothing_selected_leaves_text_and_clipboard_alone(
     session.xdotool("key", "End")  # typing leaves no selection
     session.set_clipboard("older clipboard content that must not be used")
     assert agent.job_after(lambda: session.press("ctrl+alt+p", 0.3)).outcome == "NothingSelected"
-    assert session.wait_notification("No text is selected")
+    assert popup_window(session, "No text is selected")  # the agent's notice window, by the pointer
     time.sleep(0.3)
     assert widget.text() == "nothing here is selected"
     assert session.clipboard() == "older clipboard content that must not be used"
@@ -140,7 +140,7 @@ def test_a_press_while_busy_runs_one_job_and_says_so(
     popup_window(session, "Ramble")
     session.xdotool("key", "ctrl+alt+p")
     session.xdotool("key", "ctrl+alt+p")
-    assert session.wait_notification("Still working on the last action")
+    assert popup_window(session, "Still working on the last action")
     agent.wait_job(jobs_before + 1)
     time.sleep(0.5)
     assert len(agent.jobs()) == jobs_before + 1, "a second job ran while the first was busy"
@@ -295,7 +295,7 @@ def test_clipboard_output_leaves_the_result_on_the_clipboard_and_says_so(
     widget.fill(text)
     widget.select_all()
     assert agent.job_after(lambda: session.press("ctrl+alt+k", 0.3)).outcome == "done"
-    assert session.wait_notification("The result is on the clipboard")
+    assert popup_window(session, "The result is on the clipboard")
     assert session.clipboard() == expected("concise", text)
     assert widget.text() == text
 

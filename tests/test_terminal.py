@@ -25,7 +25,7 @@ from phitray.paths import Paths
 from phitray.settings import parse_settings
 
 from helpers.agent import HOTKEY_SETTINGS, RunningAgent, start_agent
-from helpers.desktop import DesktopSession
+from helpers.desktop import DesktopSession, popup_window
 
 LINE = "i has went to the store yesterday and buyed three apple."
 # A terminal program the agent does not know, named in the settings as the person's own.
@@ -191,7 +191,7 @@ def test_with_nothing_selected_in_a_terminal_no_key_is_sent_and_older_text_is_no
     session.xdotool("windowactivate", "--sync", terminal.window)
     record = agent.job_after(lambda: session.press("ctrl+alt+p", 0.3))
     assert record.outcome == "NothingSelected"
-    assert session.wait_notification("No text is selected")
+    assert popup_window(session, "No text is selected")  # the agent's notice window, by the pointer
     time.sleep(0.5)
     assert terminal.lines() == ["READY"], "the terminal got a key"
 

@@ -301,9 +301,17 @@ class Daemon:
     def _on_job_event(self, event: job.JobEvent) -> None:
         if self.tray_missing and self._tray_notices == 1 and not isinstance(event, (job.Streamed, job.Idle)):
             self._say_tray_missing()  # a hotkey was pressed: the person is looking now
+
+        def say(message: str, title: str = "") -> None:
+            """How a job ended, by the pointer: Do Not Disturb hides system notifications (notice_window.py)."""
+            from phitray.ui.notice_window import NoticeWindow
+
+            self.notice_window = getattr(self, "notice_window", None) or NoticeWindow(self.root, self.tray.notify)
+            self.notice_window.show(message, event.kind, title)
+
         match event:
             case job.Busy(message):
-                self.tray.notify(message)
+                say(message)
             case job.CaptureTaken():
                 self.windows.open_picker(event, [(action.id, action.title) for action in self.actions.ordered()],
                                          self.commands.picker_menu() if self.tray_missing else ())
@@ -316,12 +324,12 @@ class Daemon:
             case job.Delivered(output="popup"):
                 self.windows.finish(event)
             case job.Delivered(output="clipboard", message=message, title=title):
-                self.tray.notify(message, f"Phi Tray: {title}")
+                say(message, title)
             case job.Delivered(message=message):
                 log.info("%s", message)
             case job.Ended(message=message, title=title):
                 if not self.windows.fail(message):
-                    self.tray.notify(message, "Phi Tray" + (f": {title}" if title else ""))
+                    say(message, title)
             case job.Idle(can_undo):
                 self.update_state(busy=False, can_undo=can_undo)
 

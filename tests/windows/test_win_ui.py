@@ -1,4 +1,5 @@
-"""The Tk side on Windows: the UI queue's Windows wake path (the "ui-waker" thread) under a real Tk."""
+"""The Tk side on Windows: the UI queue's Windows wake path (the "ui-waker" thread), the agent's icon on its
+windows and its notice window, under a real Tk."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import time
 import tkinter
 
 from phitray.ui.uiqueue import UiQueue
+
+from helpers.wine import Notepad, wait_until
 
 
 def test_other_threads_never_wait_for_a_busy_tk_thread_and_every_call_runs_there_in_order(tk_root: tkinter.Tk) -> None:
@@ -107,3 +110,34 @@ def test_the_agents_windows_carry_its_icon_not_tks_feather(tk_root: tkinter.Tk) 
     finally:
         window.destroy()
         later.destroy()
+
+
+def test_the_notice_window_shows_near_the_pointer_without_taking_notepads_place_in_front(
+    tk_root: tkinter.Tk, notepad: Notepad
+) -> None:
+    """Job feedback that does not depend on balloons (hidden under Do Not Disturb): the agent's own window,
+    which a person reads while they stay in their document."""
+    import ctypes
+    from ctypes import wintypes
+
+    from phitray.ui.notice_window import NoticeWindow, title_for
+
+    user32 = ctypes.WinDLL("user32", use_last_error=True)
+    user32.GetForegroundWindow.restype = wintypes.HWND
+    user32.FindWindowW.restype = wintypes.HWND
+    user32.IsWindowVisible.argtypes = [wintypes.HWND]
+    notepad.focus()
+    wait_until(lambda: user32.GetForegroundWindow() == notepad.hwnd, 5, "Notepad in front")
+    notice = NoticeWindow(tk_root)
+    message = "No text is selected: select some text first, then press the hotkey."
+    notice.show(message, kind="notice")
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        tk_root.update()
+        time.sleep(0.02)
+    window = user32.FindWindowW(None, title_for(message))
+    assert window and user32.IsWindowVisible(window)
+    assert user32.GetForegroundWindow() == notepad.hwnd
+    notice.close()
+    tk_root.update()
+    assert not user32.IsWindowVisible(window)
