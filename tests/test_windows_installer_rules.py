@@ -5,24 +5,9 @@ runs, a folder that was there before the install."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
-HERE = Path(__file__).resolve().parent.parent / "packaging" / "windows"
-
-
-def load(name: str) -> ModuleType:
-    sys.path.insert(0, str(HERE))  # build.py imports windows_python beside it
-    try:
-        spec = importlib.util.spec_from_file_location(f"phitray_packaging_{name}", HERE / f"{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(HERE))
+from helpers.windows_packaging import load
 
 
 def test_only_programs_inside_the_install_folder_are_the_agents() -> None:

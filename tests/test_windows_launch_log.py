@@ -9,7 +9,6 @@ installed agent's log after its model host started."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -17,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-BUILD = Path(__file__).resolve().parent.parent / "packaging" / "windows" / "build.py"
+from helpers.windows_packaging import load
+
 
 # The head of pynsist 2.8's launch script (the names LAUNCH_OUTPUT uses), then a child as the agent spawns them.
 SCRIPT = """\
@@ -40,21 +40,9 @@ if __name__ == '__main__':
 """
 
 
-def build_module() -> object:
-    sys.path.insert(0, str(BUILD.parent))  # build.py imports windows_python beside it
-    try:
-        spec = importlib.util.spec_from_file_location("phitray_windows_build", BUILD)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(BUILD.parent))
-
-
 @pytest.fixture
 def launch(tmp_path: Path) -> object:
-    build = build_module()
+    build = load("build")
     script = tmp_path / "Phi_Tray.launch.pyw"
     script.write_text(SCRIPT.format(output=build.LAUNCH_OUTPUT), encoding="utf-8")  # type: ignore[attr-defined]
     pythonw = tmp_path / "bin" / "pythonw"

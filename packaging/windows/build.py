@@ -18,6 +18,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import sign
 import windows_python
 
 HERE = Path(__file__).resolve().parent
@@ -190,6 +191,13 @@ def solid_compression(nsi: Path) -> None:
                    encoding="utf-8")
 
 
+def signing_directives() -> str:
+    """NSIS lines that sign the installer and the uninstaller it writes (sign.py), each as makensis finishes
+    it; a signing that fails fails the build."""
+    command = f'"{sys.executable}" "{HERE / "sign.py"}" "%1"'
+    return f"!finalize '{command}' = 0\n!uninstfinalize '{command}' = 0\n"
+
+
 def install_list(nsis: Path) -> list[str]:
     """What the installer lays out, relative to the install folder: "f <file>" lines, then "d <folder>" lines
     deepest first, for the uninstaller to remove exactly these (phitray.nsi). The staged tree, as the NSIS
@@ -265,6 +273,9 @@ def main() -> None:
     # UTF-16 with a byte-order mark: what NSIS's FileReadUTF16LE reads, whatever the names hold.
     (work / "nsis" / "install-list.txt").write_bytes(("\ufeff" + "\r\n".join(listing) + "\r\n").encode("utf-16-le"))
     shutil.copy(HERE / "stop_agent.py", work / "nsis")
+    if sign.requested():  # a certificate is given (PHITRAY_SIGN_PFX): every program file, then the installer
+        print(f"signed {sign.sign_unsigned(work / 'nsis')} program files that had no signature")
+        nsi.write_text(signing_directives() + nsi.read_text(encoding="utf-8"), encoding="utf-8")
     subprocess.run(["makensis", "-V2", "-XTarget amd64-unicode", nsi.name], cwd=nsi.parent, check=True)
     args.out.mkdir(parents=True, exist_ok=True)
     installer = args.out / args.name
