@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from phitray.backends.base import (
@@ -23,6 +24,7 @@ from phitray.backends.base import (
     answer_budget,
     first_line,
 )
+from phitray.backends.native_path import loadable
 from phitray.backends.plaintext import ControlStrings, added_tokens
 from phitray.errors import BackendLoadError, BackendUnavailable
 
@@ -67,12 +69,13 @@ class ONNXBackend:
         progress(f"loading {model.model_id} with onnxruntime-genai on {self.device}")
         started = time.perf_counter()
         try:
-            config = og.Config(str(model.path))
-            config.clear_providers()
-            if self.provider:
-                config.append_provider(self.provider)
-            self._model = og.Model(config)
-            self._tokenizer = og.Tokenizer(self._model)
+            with loadable(Path(model.path)) as spell:  # a folder the ANSI code page cannot spell (native_path)
+                config = og.Config(spell(Path(model.path)))
+                config.clear_providers()
+                if self.provider:
+                    config.append_provider(self.provider)
+                self._model = og.Model(config)
+                self._tokenizer = og.Tokenizer(self._model)
             # og's tokenizer lists no vocabulary; the folder's tokenizer files name what it matches whole.
             self._controls = ControlStrings(added_tokens(model.path))
             self._info = BackendInfo(

@@ -28,6 +28,7 @@ from phitray.backends.base import (
 from phitray.backends.catalog import npu_context
 from phitray.backends.gguf_ir import load_gguf
 from phitray.backends.lookup_tuner import NGRAM, START, LookupTuner, setting_of
+from phitray.backends.native_path import loadable
 from phitray.backends.plaintext import ControlStrings, added_tokens
 from phitray.errors import BackendLoadError, BackendUnavailable
 
@@ -55,6 +56,10 @@ CACHE_PROPERTIES = {"CACHE_MODE": "OPTIMIZE_SPEED"}
 
 def lookup_name(setting: tuple[int, int]) -> str:
     return f"prompt-lookup {setting[0]}/{setting[1]}"
+
+
+def spelled_cache(properties: dict[str, Any], spell: Callable[[Path], str]) -> dict[str, Any]:
+    return {**properties, "CACHE_DIR": spell(Path(properties["CACHE_DIR"]))} if "CACHE_DIR" in properties else properties
 
 
 def create_with_cache(create: Callable[[dict[str, Any]], Any], cache: Path | None, progress: Progress) -> Any:
@@ -141,10 +146,12 @@ class OpenVINOBackend:
             cache = self._cache_dir / self.id if self._compile_cache else None
 
             def create(path: Path, extra: dict[str, Any]) -> Any:
-                return create_with_cache(
-                    lambda cached: openvino_genai.LLMPipeline(
-                        str(path), self.device, **properties, **cached, **speculation, **extra),
-                    cache, progress)
+                with loadable(path.parent) as spell:  # a folder the ANSI code page cannot spell (native_path)
+                    return create_with_cache(
+                        lambda cached: openvino_genai.LLMPipeline(
+                            spell(path), self.device, **properties, **spelled_cache(cached, spell), **speculation,
+                            **extra),
+                        cache, progress)
 
             if model.model_format == "gguf":
                 self._pipeline = load_gguf(Path(model.path), self._cache_dir, create, progress)

@@ -252,3 +252,26 @@ def test_stop_waits_for_the_agents_process_through_the_pipes_server_pid(tmp_path
     finally:
         agent.kill()
         agent.wait()
+
+
+PERSON = "Håkan 張"  # a profile path's person's name that is not ASCII (onnxruntime-genai#1262, openvino#25715)
+
+
+# The onnx-cpu backend takes the same path (backends/native_path.py) but cannot run here: og.Model() hangs
+# under Wine 8.0 (above). Its rule is tested on Linux (tests/test_native_path.py).
+@pytest.mark.parametrize("backend, model", [("openvino-cpu", "starter")])
+def test_a_model_in_a_folder_with_a_non_ascii_name_loads_and_answers(
+    test_data: Path, tmp_path: Path, backend: str, model: str
+) -> None:
+    """"No Unicode translation.": OpenVINO GenAI turns the path into the ANSI code page, which cannot spell 張."""
+    import shutil
+
+    data = tmp_path / PERSON / "data"
+    shutil.copytree(test_data / "models" / model, data / "models" / model)
+    paths = Paths(tmp_path / PERSON / "config", data, tmp_path / PERSON / "cache", tmp_path / PERSON / "log")
+    with ModelHost(ChainOptions((backend,), model, paths.compile_cache_dir, allow_pull=False), paths) as host:
+        info = host.start(timeout=240)
+        assert info.backend_id == backend, info
+        answer = run_action(host, load_actions(None).get("proofread"), "i has went to the store.").text
+        print(backend, "in", data, "answered", repr(answer))
+        assert answer.strip()
