@@ -28,3 +28,12 @@ def test_no_input_method_mode_key_ever_counts() -> None:
     assert VK_CAPITAL not in keys_to_wait_for(frozenset({VK_P}))
     # The generic Shift/Ctrl/Alt codes repeat the left and right ones and are not asked twice.
     assert not {0x10, 0x11, 0x12} & keys_to_wait_for(frozenset({VK_P}))
+
+
+def test_keys_kept_while_the_picker_was_not_in_front_are_typed_again_as_pressed() -> None:
+    from phitray.desktop.windows_rules import replay_events
+
+    VK_LSHIFT, VK_O = 0xA0, 0x4F
+    assert replay_events([(VK_P, False), (VK_O, True)]) == [
+        (VK_P, False), (VK_P, True), (VK_LSHIFT, False), (VK_O, False), (VK_O, True), (VK_LSHIFT, True)]
+    assert replay_events([]) == []

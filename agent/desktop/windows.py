@@ -21,9 +21,8 @@ assert sys.platform == "win32"  # before the next import: type checkers for Linu
 from phitray.desktop.windows_api import class_name, declare, image_name, open_process, window_process  # noqa: E402
 from phitray.desktop.windows_clipboard import WinClipboard  # noqa: E402
 from phitray.desktop.windows_rules import elevation_problem, keys_to_wait_for  # noqa: E402
-from phitray.desktop.windows_input import (  # noqa: E402
-    ForegroundWatch, HotkeyRegistry, InputThread, KeyboardHold, SyntheticGuard,
-)
+from phitray.desktop.windows_hold import KeyboardHold  # noqa: E402
+from phitray.desktop.windows_input import ForegroundWatch, HotkeyRegistry, InputThread, SyntheticGuard  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +139,10 @@ class WinKeys:
     def release_keyboard(self) -> str:
         return self._hold.release()
 
+    def send_events(self, events: list[tuple[int, bool]]) -> None:
+        """(virtual key, key-up) events through SendInput, tagged as the agent's. Any thread."""
+        self._send(events)
+
     def _send(self, events: list[tuple[int, bool]]) -> None:
         if not events:
             return
@@ -230,5 +233,7 @@ def open_desktop() -> Desktop:
     thread = InputThread()
     watch = ForegroundWatch(thread)
     hotkeys = HotkeyRegistry(thread, guard)
-    return Desktop(clipboard=WinClipboard(), keys=WinKeys(guard, KeyboardHold(thread), lambda: hotkeys.bound_keys),
-                   focus=WinFocus(watch), hotkeys=hotkeys)
+    hold = KeyboardHold(thread)
+    keys = WinKeys(guard, hold, lambda: hotkeys.bound_keys)
+    hold.send = keys.send_events  # keys typed before the picker was in front are typed again into it
+    return Desktop(clipboard=WinClipboard(), keys=keys, focus=WinFocus(watch), hotkeys=hotkeys)

@@ -11,9 +11,9 @@ Three things live here because each needs a thread that pumps messages:
 - the foreground watch (SetWinEventHook, EVENT_SYSTEM_FOREGROUND): the last
   window the person was in that is neither the agent's nor the shell's, since
   a click on the tray makes the taskbar, then pystray's own window, foreground;
-- the picker's keyboard hold: a low-level keyboard hook that lives only from the
-  picker hotkey until the picker has the keyboard (at most HOLD_LIMIT_SECONDS),
-  swallowing what the person types meanwhile so it filters the picker instead of
+- the picker's keyboard hold (`windows_hold`): a low-level keyboard hook that
+  lives only from the picker hotkey until the picker has the keyboard, swallowing
+  what the person types meanwhile so it filters the picker instead of
   overwriting their selection. Its callback does no more than note a key.
 """
 
@@ -329,67 +329,3 @@ def layout_problem(combo: Combo) -> str:
     layout = user32.GetKeyboardLayout(user32.GetWindowThreadProcessId(window, None) if window else 0)
     character = typed_character(VIRTUAL_KEYS[combo.key], "shift" in combo.modifiers, True, layout)
     return altgr_problem(combo, character)
-
-
-class KeyboardHold:
-    """Keys typed between the picker hotkey and the picker showing: swallowed and kept for the picker."""
-
-    def __init__(self, thread: InputThread) -> None:
-        self._thread = thread
-        self._proc = HOOKPROC(self._key)  # kept referenced: Windows calls it
-        self._hook: Any = None
-        self._typed: list[tuple[int, bool]] = []  # (virtual key, shift held)
-        self._timer: threading.Timer | None = None
-        self._layout: Any = None
-
-    def hold(self) -> None:
-        def install() -> bool:
-            if self._hook:
-                return False
-            self._typed = []
-            window = user32.GetForegroundWindow()
-            self._layout = user32.GetKeyboardLayout(user32.GetWindowThreadProcessId(window, None) if window else 0)
-            self._hook = user32.SetWindowsHookExW(WH_KEYBOARD_LL, self._proc, kernel32.GetModuleHandleW(None), 0)
-            if not self._hook:
-                log.info("could not hold the keyboard for the picker (error %s)", ctypes.get_last_error())
-            return bool(self._hook)
-        if not self._thread.call(install):
-            return
-        self._timer = threading.Timer(HOLD_LIMIT_SECONDS, self.release)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def release(self) -> str:
-        """Give the keyboard back; what was typed meanwhile, with backspaces applied ("\n" Enter, "\x1b" Esc)."""
-        if self._timer is not None:
-            self._timer.cancel()
-
-        def remove() -> list[tuple[int, bool]]:
-            if self._hook:
-                user32.UnhookWindowsHookEx(self._hook)
-                self._hook = None
-            typed, self._typed = self._typed, []
-            return typed
-        typed = self._thread.call(remove)
-        if typed:
-            log.info("keyboard given back; %d keys were typed while the agent held it", len(typed))
-        text = ""
-        for vk, shift in typed:
-            piece = {VK_BACK: "\b", VK_RETURN: "\n", VK_ESCAPE: "\x1b"}.get(vk) or typed_character(
-                vk, shift, False, self._layout)
-            text = text[:-1] if piece == "\b" else text + piece
-        return text
-
-    def _key(self, code: int, kind: int, data: int) -> int:
-        """Called on the win32-input thread for every key while held: notes a key press, nothing slower
-        (Windows removes a low-level hook that keeps it waiting)."""
-        try:
-            if code == 0 and kind in (WM_KEYDOWN, WM_SYSKEYDOWN):
-                key = KBDLLHOOKSTRUCT.from_address(data)
-                # The agent's own Ctrl+C passes, and so do modifiers: the hotkey's keys are still down.
-                if not key.flags & LLKHF_INJECTED and key.vkCode not in MODIFIER_VKS:
-                    self._typed.append((int(key.vkCode), bool(user32.GetAsyncKeyState(VK_SHIFT) & 0x8000)))
-                    return 1
-        except Exception:
-            log.exception("keyboard hold failed")
-        return int(user32.CallNextHookEx(None, code, kind, data))

@@ -96,3 +96,14 @@ def shown_scale(awareness: str, tk_dpi: int, monitor_dpi: int) -> float:
 def stretched(awareness: str, tk_dpi: int, monitor_dpi: int) -> bool:
     """Whether Windows stretches the window's pixels there (slightly blurry), rather than showing Tk's own."""
     return awareness != "per-monitor" and monitor_dpi != (tk_dpi if awareness == "system" else 96)
+
+
+def replay_events(typed: list[tuple[int, bool]]) -> list[tuple[int, bool]]:
+    """SendInput's (virtual key, key-up) events that type again the (virtual key, shift held) presses the
+    picker's hold kept while the picker was not yet in front."""
+    left_shift = 0xA0
+    events: list[tuple[int, bool]] = []
+    for vk, shift in typed:
+        press = [(vk, False), (vk, True)]
+        events += [(left_shift, False), *press, (left_shift, True)] if shift else press
+    return events

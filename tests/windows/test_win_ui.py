@@ -141,3 +141,45 @@ def test_the_notice_window_shows_near_the_pointer_without_taking_notepads_place_
     notice.close()
     tk_root.update()
     assert not user32.IsWindowVisible(window)
+
+
+def test_the_hold_keeps_the_keyboard_until_the_agents_window_is_in_front_then_types_on_into_it(
+    tk_root: tkinter.Tk, notepad: Notepad, desktop: object, caplog: object
+) -> None:
+    """The picker asked for what was typed while Notepad was still in front (Windows took back the hotkey's
+    right to the front): the hold stays, the agent asks for the front, and keys typed meanwhile reach the
+    picker's field, never Notepad."""
+    import json
+    import logging
+
+    from helpers.wine import xdo
+
+    notepad.write_and_select("the selection")
+    notepad.focus()
+    keys = desktop.keys  # type: ignore[attr-defined]
+    keys.hold_keyboard()
+    window = tkinter.Toplevel(tk_root)
+    window.title("Phi Tray — pick an action (test)")
+    field = tkinter.Entry(window)
+    field.pack()
+    field.focus_set()
+    try:
+        tk_root.update()
+        notepad.focus()  # the person's next input went to Notepad: the picker is not in front
+        xdo("xdotool", "type", "--delay", "30", "ab")
+        time.sleep(0.3)
+        with caplog.at_level(logging.INFO, logger="phitray.milestone"):  # type: ignore[attr-defined]
+            assert keys.release_keyboard() == "ab"  # what was typed before: the picker filters with it
+            xdo("xdotool", "type", "--delay", "30", "cd")
+            deadline = time.monotonic() + 10
+            while field.get() != "cd" and time.monotonic() < deadline:
+                tk_root.update()
+                time.sleep(0.02)
+            records = [json.loads(r.getMessage()) for r in caplog.records  # type: ignore[attr-defined]
+                       if "picker-foreground" in r.getMessage()]
+        assert field.get() == "cd"
+        assert records and records[-1]["got"] is True and records[-1]["waited_ms"] > 0, records  # it had to ask
+        assert notepad.text() == "the selection"
+    finally:
+        window.destroy()
+        tk_root.update()
