@@ -7,11 +7,10 @@ from __future__ import annotations
 import time
 import tkinter
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget, start_session
+from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget
 from phitray.ui.notice_window import BASE_MS, LONGEST_MS, NoticeWindow, showing_ms, title_for
 
 pytestmark = pytest.mark.skipif(bool(missing_tools()), reason=f"missing {missing_tools()}")
@@ -30,15 +29,14 @@ def test_a_notice_stays_long_enough_to_read_and_not_for_ever() -> None:
 
 
 @pytest.fixture(scope="module")
-def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DesktopSession, TextWidget, tkinter.Tk]]:
-    session = start_session(tmp_path_factory.mktemp("notice"), tray=False)
-    editor = open_text_widget(session)
-    root = tkinter.Tk(screenName=session.display)
+def desktop(tk_display: DesktopSession) -> Iterator[tuple[DesktopSession, TextWidget, tkinter.Tk]]:
+    """The session's display for Tk in the test process (conftest.tk_display), and an editor on it."""
+    editor = open_text_widget(tk_display)
+    root = tkinter.Tk(screenName=tk_display.display)
     root.withdraw()
-    yield session, editor, root
+    yield tk_display, editor, root
     root.destroy()
     editor.close()
-    session.stop()
 
 
 def pump(root: tkinter.Tk, seconds: float) -> None:
