@@ -21,6 +21,8 @@ bash "$here/setup.sh"
 source "$here/env.sh"
 venv="${PHITRAY_VENV:-$repo/.venv}"
 "$venv/bin/python" "$repo/tests/fixtures/models.py" >/dev/null
+# The installer's signing, with a certificate made for the test (Linux side: osslsigncode and makensis are here now).
+"$venv/bin/python" -m pytest -q -p no:cacheprovider "$repo/tests/test_windows_signing.py"
 
 scratch=$(mktemp -d)
 pids=()

@@ -9,8 +9,9 @@ work=${PHITRAY_WINE_DIR:-$repo/.cache/wine}
 mkdir -p "$work/download"
 source "$here/env.sh"
 
-# Wine, a mingw compiler for one stand-in DLL, a window manager, and the X tools the tests drive Wine with.
-packages=(wine wine64 gcc-mingw-w64-x86-64-win32 xvfb openbox xdotool xclip x11-utils imagemagick)
+# Wine, a mingw compiler for one stand-in DLL, a window manager, the X tools the tests drive Wine with, and
+# NSIS and osslsigncode for the installer's signing test.
+packages=(wine wine64 gcc-mingw-w64-x86-64-win32 xvfb openbox xdotool xclip x11-utils imagemagick nsis osslsigncode)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -168,6 +168,11 @@ Section "!${PRODUCT_NAME}" sec_app
 
   DetailPrint "Byte-compiling Python modules..."
   nsExec::ExecToLog '[[ python ]] -m compileall -q "$INSTDIR\pkgs"'
+  ; The shortcut carries the AppUserModelID the agent takes (NSIS cannot set a shortcut's properties).
+  [% for scname in ib.shortcuts %]
+  nsExec::ExecToLog '[[ python ]] -m phitray.desktop.windows_shortcut "$SMPROGRAMS\[[scname]].lnk" ${APP_ID}'
+  Pop $0
+  [% endfor %]
   WriteUninstaller $INSTDIR\uninstall.exe
 
   ; The list of what this install laid out, and the folders that were there before it.

@@ -189,6 +189,13 @@ def test_the_installer_lays_out_the_program_a_shortcut_and_an_uninstall_entry(in
     link = shortcut.read_bytes()
     for name in ("pythonw.exe", "Phi_Tray.launch.pyw"):
         assert name.encode("utf-16-le") in link or name.encode() in link, f"the shortcut does not name {name}"
+    # The installer gave the shortcut the agent's AppUserModelID through the shell's property store; Wine takes
+    # the value without keeping it, so only the call itself is seen here (on a copy, by the installed Python).
+    copy = folder.parent / "copy of the shortcut.lnk"
+    shutil.copy(shortcut, copy)
+    done = subprocess.run([str(folder / "Python" / "python.exe"), "-m", "phitray.desktop.windows_shortcut", str(copy)],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0 and APP_ID in done.stdout, done.stdout + done.stderr
     assert registry_value(UNINSTALL_KEY, "UninstallString") == f'"{folder}\\uninstall.exe"'
     assert "PHITRAY_LAUNCH_SCRIPT" in (folder / "Phi_Tray.launch.pyw").read_text()
     # The list the uninstaller goes by: the modules compileall wrote too, and the folders that were there before.
