@@ -100,4 +100,5 @@ if __name__ == "__main__":
         set_app_id(*sys.argv[1:])
     except OSError as error:
         sys.exit(f"the shortcut keeps no AppUserModelID: {error}")
-    print(f"{sys.argv[1]}: AppUserModelID {sys.argv[2] if len(sys.argv) == 3 else APP_ID}")
+    # Not the shortcut's path: a console's code page may not spell the person's name in it.
+    print(f"the shortcut's AppUserModelID is {sys.argv[2] if len(sys.argv) == 3 else APP_ID}")
