@@ -54,6 +54,7 @@ OPEN_PATIENCE = 0.25  # another program may hold the clipboard for a moment
 # Giving the person's clipboard back is worth waiting for: a clipboard manager or remote desktop that
 # reads every change holds the clipboard open for a while after each one.
 RESTORE_PATIENCE = 2.0
+READERS_SECONDS, QUIET_SECONDS = 0.5, 0.04  # how long Ctrl+V waits for readers of the offer; how quiet is quiet
 SNAPSHOT_SECONDS, SNAPSHOT_BYTES = 1.5, 64_000_000
 CALL_SECONDS = 10.0
 # A format being rendered cannot be interrupted: past this, the snapshot gives up on an owner that hangs.
@@ -136,10 +137,28 @@ class WinOffer:
     def expect_paste(self, window: int | None) -> None:
         """Called on the jobs thread right before Ctrl+V: from now on, the target's read is the paste."""
         self.targets = _programs_of(window) if window else frozenset()
+        _wait_for_readers()
         self.armed = True
 
     def wait_taken(self, timeout: float) -> bool:
         return self.taken.wait(timeout)
+
+
+def _wait_for_readers() -> None:
+    """Clipboard managers, RDP and VM tools read every change: a target whose OpenClipboard comes while
+    one of them holds it pastes nothing, silently. Ctrl+V goes once the clipboard has been closed for a
+    moment (or the wait is over: a program that keeps it open is not waited on forever)."""
+    deadline, quiet_since = time.monotonic() + READERS_SECONDS, None
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        if user32.GetOpenClipboardWindow():
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= QUIET_SECONDS:
+            return
+        time.sleep(OPEN_PAUSE)
+    log.info("the clipboard was still open in another program when the paste was sent")
 
 
 def _programs_of(window: int) -> frozenset[int]:
@@ -323,6 +342,9 @@ class WinClipboard:
                     left_out += 1
                     continue
                 handle = user32.GetClipboardData(fmt)  # a delayed format is rendered by its owner now
+                if handle and kernel32.GlobalSize(handle) > SNAPSHOT_BYTES - size:
+                    left_out += 1  # one huge format is not copied whole to find out
+                    continue
                 data = _read_global(handle) if handle else None
                 if data is not None:
                     items.append((name, fmt, data))

@@ -20,6 +20,7 @@ from PIL import Image
 user32 = ctypes.WinDLL("user32", use_last_error=True)
 user32.FindWindowW.restype = wintypes.HWND
 user32.FindWindowExW.restype = wintypes.HWND
+user32.GetForegroundWindow.restype = wintypes.HWND
 user32.FindWindowExW.argtypes = [wintypes.HWND, wintypes.HWND, wintypes.LPCWSTR, wintypes.LPCWSTR]
 user32.SendMessageW.argtypes = [wintypes.HWND, wintypes.UINT, wintypes.WPARAM, wintypes.LPARAM]
 user32.SendMessageW.restype = ctypes.c_ssize_t
@@ -71,16 +72,30 @@ class Notepad:
         """Give Notepad the X keyboard focus (there is no window manager), then Windows' foreground."""
         xdo("xdotool", "windowfocus", "--sync", self.x_window)
         user32.SetForegroundWindow(self.hwnd)
+        deadline = time.monotonic() + 2
+        while user32.GetForegroundWindow() != self.hwnd and time.monotonic() < deadline:
+            time.sleep(0.05)
         time.sleep(0.2)
 
     def write_and_select(self, text: str) -> None:
         """The person clicks into Notepad, types, and selects all of it. Notepad sits away from the top-left
         corner, where Wine's tray window is (on Windows the taskbar is never under a window)."""
         xdo("xdotool", "windowmove", self.x_window, "300", "200")
-        self.focus()
-        xdo("xdotool", "key", "ctrl+a", "BackSpace")
-        xdo("xdotool", "type", "--delay", "5", text)
-        wait_until(lambda: self.text() == text, 10, "Notepad to hold the typed text")
+        seen = []
+        for _attempt in range(3):
+            # Under load Wine now and then hands the first keys to the window that had the focus before
+            # (CI saw an empty Notepad once in ~40 runs): the person looks, clicks back in and types again.
+            self.focus()
+            xdo("xdotool", "key", "ctrl+a", "BackSpace")
+            xdo("xdotool", "type", "--delay", "5", text)
+            deadline = time.monotonic() + 5
+            while self.text() != text and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if self.text() == text:
+                break
+            seen.append(self.text())
+        else:
+            raise AssertionError(f"Notepad did not hold the typed text {text!r} after 3 tries: it held {seen!r}")
         xdo("xdotool", "key", "ctrl+a")
         time.sleep(0.3)
 

@@ -112,6 +112,18 @@ def test_what_the_person_keeps_stays_in_their_history_but_never_syncs(desktop: o
     assert "CanUploadToCloudClipboard" in kept and "CanIncludeInClipboardHistory" not in kept, kept
 
 
+def test_one_huge_format_is_left_out_of_the_snapshot_not_copied_whole(desktop: object) -> None:
+    """A 70 MB private format beside the text: the snapshot keeps the text and counts the big one out."""
+    clipboard = desktop.clipboard  # type: ignore[attr-defined]
+    small = ("small text" + "\0").encode("utf-16-le")
+    clipboard._call(lambda: clipboard._write([("PhiTrayTestHuge", 0, b"x" * 70_000_000), ("", 13, small)]))
+    snapshot = clipboard.snapshot()
+    assert snapshot.left_out == 1, snapshot.describe()
+    assert any(fmt == 13 and data.startswith(small) for _, fmt, data in snapshot.items), snapshot.items
+    assert all(len(data) < 1_000_000 for _, _, data in snapshot.items)
+    clipboard.keep_text(OWN)
+
+
 def test_a_restore_waits_for_a_program_that_keeps_the_clipboard_open(desktop: object, notepad: Notepad) -> None:
     desktop.clipboard.keep_text(OWN)  # type: ignore[attr-defined]
     snapshot = desktop.clipboard.snapshot()  # type: ignore[attr-defined]
