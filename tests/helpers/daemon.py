@@ -67,8 +67,9 @@ def private_paths(shared_paths: Paths, tmp_path: Path, monkeypatch: pytest.Monke
 
 
 @contextmanager
-def running_daemon(paths: Paths, settings: Settings) -> Iterator[RunningDaemon]:
-    """A started daemon whose host switches are recorded, shut down after."""
+def running_daemon(paths: Paths, settings: Settings, host: object | None = None) -> Iterator[RunningDaemon]:
+    """A started daemon whose host switches are recorded, shut down after. With `host` (a ScriptedHost), the
+    jobs thread runs on it as on the current model host."""
     lock = InstanceLock(instance_address(paths))
     assert lock.acquire()
     root = tkinter.Tk()
@@ -77,6 +78,8 @@ def running_daemon(paths: Paths, settings: Settings) -> Iterator[RunningDaemon]:
     daemon = Daemon(paths, LoadedSettings(settings, ()), lock, root, tray, desktop.desktop())  # type: ignore[arg-type]
     running = RunningDaemon(daemon, desktop, tray)
     daemon.controller.switch = running.switches.append  # type: ignore[method-assign]
+    if host is not None:
+        daemon.controller.current = lambda: host  # type: ignore[assignment,method-assign,return-value]
     daemon.start()
     try:
         yield running

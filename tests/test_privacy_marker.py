@@ -1,0 +1,150 @@
+"""The selected text goes nowhere but the model, on every way a job can end.
+
+The real daemon (tests/helpers/daemon.py) runs on the session's Xvfb display with its Tk root, UI queue,
+jobs thread, notice window and popup, on the scripted model host and the scripted editor. A marker is
+in every selection; jobs end done, flagged (the check's reason quotes the marker), with the host
+crashing mid-answer, with a fault whose message quotes the text, cancelled, with the copy too slow,
+with the paste not seen, on an unknown action and on a selection over the settings' limit. Then every
+file under the agent's folders (config, log with its job records, data, cache, start on login, the
+channel's folder) is read as bytes, and every process's command line: the marker is in none of them.
+With text logging on, the same sweep finds the marker in the log, so the sweep can see it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from phitray import errors
+from phitray.backends.base import Request
+from phitray.host.scripted import Answer, ScriptedHost
+from phitray.jobs.record import JobRecord, read_records
+from phitray.jobs.types import ActionJob
+from phitray.logs import set_level, setup_logging
+from phitray.paths import Paths
+from phitray.settings import Settings
+
+from helpers.daemon import RunningDaemon, private_paths, running_daemon
+from helpers.desktop import DesktopSession
+
+MARKER = "QX7F3A-4411"
+TEXT = f"Please send invoice {MARKER} to Halvorsen before friday, it are urgent."
+FIXED = f"Please send invoice {MARKER} to Halvorsen before Friday; it is urgent."
+SETTINGS = Settings(chain=("openvino-cpu",), model_id="starter", allow_pull=False, capture_timeout_ms=300,
+                    paste_timeout_ms=300, release_timeout_ms=300)
+
+
+class Script:
+    """What the scripted model answers next, set by the test before each job."""
+
+    def __init__(self) -> None:
+        self.next: str | Answer | Exception = FIXED
+
+    def __call__(self, request: Request) -> str | Answer:
+        if isinstance(self.next, Exception):
+            raise self.next
+        return self.next
+
+
+def run(agent: RunningDaemon, job: ActionJob, paths: Paths, **desktop: object) -> JobRecord:
+    """Select the marked text in the scripted editor, submit `job` as a hotkey does, and wait for its
+    record with the Tk thread (the test's own) running the daemon's events."""
+    editor = agent.desktop
+    editor.text, editor.selection, editor.copy_delay, editor.paste_works = TEXT, (0, len(TEXT)), 0.0, True
+    for name, value in desktop.items():
+        setattr(editor, name, value)
+    before = len(records(paths))
+    agent.daemon.submit(job)
+    deadline = time.monotonic() + 30
+    while len(records(paths)) == before:
+        assert time.monotonic() < deadline, f"no record for {job}"
+        agent.daemon.root.update()
+        time.sleep(0.01)
+    while agent.daemon.jobs is not None and agent.daemon.jobs.busy:  # its Idle, then the next job
+        agent.daemon.root.update()
+        time.sleep(0.01)
+    agent.daemon.root.update()
+    return records(paths)[-1]
+
+
+def cancel_once_the_popup_streams(agent: RunningDaemon) -> None:
+    """The person presses the tray's Cancel once they see the answer coming in. Tk thread."""
+    popup = agent.daemon.windows.popup
+    if popup is not None and popup.streaming and popup.text:
+        agent.daemon.cancel()
+    else:
+        agent.daemon.root.after(10, cancel_once_the_popup_streams, agent)
+
+
+def records(paths: Paths) -> list[JobRecord]:
+    return read_records(paths.log_file.read_text(encoding="utf-8")) if paths.log_file.exists() else []
+
+
+def files_holding(folder: Path, marker: str) -> list[Path]:
+    """Every file under `folder` whose bytes hold `marker` as UTF-8 or UTF-16."""
+    needles = [marker.encode(), marker.encode("utf-16-le")]
+    return [path for path in sorted(folder.rglob("*")) if path.is_file() and not path.is_symlink()
+            and any(needle in path.read_bytes() for needle in needles)]
+
+
+def command_lines_holding(marker: str) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                line = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue  # gone meanwhile, or not ours to read
+            if marker.encode() in line:
+                found.append(f"{entry.name}: {line!r}")
+    return found
+
+
+@pytest.mark.parametrize("log_text", [False, True])
+def test_the_marker_of_the_selection_is_in_no_file_and_no_command_line_whatever_the_job_ends_in(
+        tk_display: DesktopSession, shared_paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        log_text: bool) -> None:
+    paths = replace(private_paths(shared_paths, tmp_path, monkeypatch, tk_display), data_dir=tmp_path / "data")
+    script = Script()
+    handler = setup_logging(paths, "debug" if log_text else "info", log_text)
+    try:
+        with running_daemon(paths, replace(SETTINGS, log_text=log_text), ScriptedHost(script)) as agent:
+            hotkey = ActionJob("hotkey", "proofread")
+            assert run(agent, hotkey, paths).outcome == "done"
+            assert agent.desktop.text == FIXED
+            script.next = TEXT.replace(MARKER, "the invoice")  # drops the marker: the check's reason quotes it
+            flagged = run(agent, hotkey, paths)
+            assert (flagged.outcome, flagged.output, flagged.flagged) == ("done", "popup", True), flagged
+            script.next = Answer(tuple(f"{word} " for word in FIXED.split()),
+                                 error=errors.HostCrashed("The model host stopped."))
+            assert run(agent, hotkey, paths).outcome == "HostCrashed"
+            script.next = RuntimeError(f"a fault that quotes {TEXT}")
+            assert run(agent, hotkey, paths).outcome == "RuntimeError"
+            script.next = Answer.words(f"{FIXED} " * 200, piece_seconds=0.02)
+            cancel_once_the_popup_streams(agent)
+            assert run(agent, ActionJob("hotkey", "proofread", output="popup"), paths).outcome == "Cancelled"
+            script.next = FIXED
+            assert run(agent, hotkey, paths, copy_delay=1.0).outcome == "NothingSelected"  # the copy came too late
+            unseen = run(agent, hotkey, paths, paste_works=False)
+            assert (unseen.outcome, unseen.output) == ("done", "popup"), unseen
+            assert run(agent, ActionJob("hotkey", "no-such-action"), paths).outcome == "ConfigError"
+            agent.daemon.apply(new_settings=replace(SETTINGS, log_text=log_text, max_characters=20))
+            assert run(agent, hotkey, paths).outcome == "Notice"  # longer than the settings allow
+            assert MARKER not in "".join(agent.tray.notices)
+            assert not command_lines_holding(MARKER)
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+        set_level("info")
+    assert len(records(paths)) == 9
+    written = files_holding(tmp_path, MARKER)
+    if log_text:
+        assert written == [paths.log_file]  # asked for: the log holds the texts, and only the log
+    else:
+        assert written == [], [(path, path.read_bytes()[:200]) for path in written]
+    assert os.listdir(paths.log_dir) == ["phitray.log"]
