@@ -27,6 +27,7 @@ from phitray.app import firstrun
 from phitray.app.bindings import hotkey_callbacks, hotkey_table
 from phitray.app.commands import AgentCommands
 from phitray.app.settings_link import LiveSettings
+from phitray.app.usage import ActionUses
 from phitray.app.view import AgentState, tray_view
 from phitray.backends.catalog import model_note
 from phitray.backends.chain import ChainOptions
@@ -76,6 +77,7 @@ class Daemon:
                                 picker_hotkey=self.settings.picker_hotkey)
         self.actions = self.read_actions()
         self.problems.extend(self.actions.problems)
+        self.uses = ActionUses()  # how often each action ran, for the picker's order; counts only
         self.windows = JobWindows(root, self.submit, self.cancel, self._copy_to_clipboard, self._release_keys)
         self.desktop = desktop
         self.jobs: JobThread | None = None
@@ -313,9 +315,10 @@ class Daemon:
             case job.Busy(message):
                 say(message)
             case job.CaptureTaken():
-                self.windows.open_picker(event, [(action.id, action.title) for action in self.actions.ordered()],
-                                         self.commands.picker_menu() if self.tray_missing else ())
+                ordered, hotkeys = self.uses.picker_rows(self.actions, self.settings)
+                self.windows.open_picker(event, ordered, self.commands.picker_menu() if self.tray_missing else (), hotkeys)
             case job.Started(output=output):
+                self.uses.count(event)
                 self.update_state(busy=True)
                 if output == "popup":
                     self.windows.open_popup(event)

@@ -32,8 +32,9 @@ class JobWindows:
         self.picker: Picker | None = None
 
     def open_picker(self, event: CaptureTaken, actions: list[tuple[str, str]],
-                    menu: tuple[MenuEntry, ...] = ()) -> None:
-        """The selection is in; the person picks what to do with it (or, with no tray, a `menu` entry)."""
+                    menu: tuple[MenuEntry, ...] = (), hotkeys: dict[str, str] | None = None) -> None:
+        """The selection is in; the person picks what to do with it (or, with no tray, a `menu` entry).
+        `actions` in the order shown; `hotkeys`: each action's own combo, shown beside it."""
         if self.picker is not None:
             self.picker.close()
         capture = event.capture
@@ -42,7 +43,8 @@ class JobWindows:
             """The picker's choice: Tk thread."""
             self._submit(PickedJob(action_id, capture, tuple(values.items())))
 
-        self.picker = Picker(self._root, actions, chosen, preview=capture.text, typed=self._release_keys, menu=menu)
+        self.picker = Picker(self._root, actions, chosen, preview=capture.text, typed=self._release_keys, menu=menu,
+                             hotkeys=hotkeys)
 
     def open_popup(self, event: Started | Delivered) -> None:
         if self.popup is not None:

@@ -9,7 +9,8 @@ Tk (main) thread.
 from __future__ import annotations
 
 import tkinter
-from collections.abc import Callable
+import tkinter.font
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from tkinter import ttk
 
@@ -19,6 +20,7 @@ from phitray.ui.popup import place_near_pointer, take_keyboard
 WIDTH, HEIGHT = 320, 340
 CUSTOM_ACTION = "custom"
 MENU_MARK = "▸ "  # the menu's entries, set apart from the actions
+HOTKEY_GAP = "    "  # at least this much room between the longest title and the hotkeys' column
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,14 @@ class Picker:
         preview: str = "",
         typed: Callable[[], str] = lambda: "",
         menu: tuple[MenuEntry, ...] = (),
+        hotkeys: Mapping[str, str] | None = None,
     ) -> None:
         """`on_choose(action_id, values)`; a custom instruction comes as ("custom", {"instruction": …}).
         `typed` gives the keyboard back once the picker has it, and says what was typed before it showed.
-        `menu`: the tray menu's entries, listed after the actions (no tray shows the icon)."""
+        `menu`: the tray menu's entries, listed after the actions (no tray shows the icon).
+        `hotkeys`: the combo that runs an action directly, by its id, shown beside its title."""
         self._typed = typed
+        self._hotkeys = {action_id: show_combo(combo) for action_id, combo in (hotkeys or {}).items()}
         self.actions = [(action_id, title) for action_id, title in actions if action_id != CUSTOM_ACTION]
         self.has_custom = any(action_id == CUSTOM_ACTION for action_id, _ in actions)
         self.on_choose = on_choose
@@ -56,7 +61,10 @@ class Picker:
         self.window = tkinter.Toplevel(root)
         self.window.title("Phi Tray — pick an action")
         self.window.attributes("-topmost", True)
-        self.window.geometry(place_near_pointer(self.window, WIDTH, HEIGHT))
+        self._font = tkinter.font.nametofont("TkDefaultFont", root=self.window)
+        self._column = self._hotkey_column()
+        width = max(WIDTH, self._column + max((self._font.measure(c) for c in self._hotkeys.values()), default=0) + 40)
+        self.window.geometry(place_near_pointer(self.window, width, HEIGHT))
         frame = ttk.Frame(self.window, padding=6)
         frame.pack(fill="both", expand=True)
         if preview:
@@ -102,9 +110,23 @@ class Picker:
         self.shown = [entry for entry in self.entries if all(w in _words(entry) for w in words)]
         self.listbox.delete(0, "end")
         for entry in self.shown:
-            self.listbox.insert("end", MENU_MARK + entry.title if isinstance(entry, MenuEntry) else entry[1])
+            self.listbox.insert("end", MENU_MARK + entry.title if isinstance(entry, MenuEntry) else self._row(entry))
         if self.shown:
             self.listbox.selection_set(0)
+
+    def _hotkey_column(self) -> int:
+        """Where the hotkeys' column starts, in pixels: past the longest title of an action that has one."""
+        titles = [title for action_id, title in self.actions if action_id in self._hotkeys]
+        return max((self._font.measure(title + HOTKEY_GAP) for title in titles), default=0)
+
+    def _row(self, action: tuple[str, str]) -> str:
+        """An action's line: its title, and its hotkey lined up in a column with spaces (a listbox has no tabs)."""
+        action_id, title = action
+        combo = self._hotkeys.get(action_id)
+        if not combo:
+            return title
+        padding = " " * max(2, round((self._column - self._font.measure(title)) / max(1, self._font.measure(" "))))
+        return f"{title}{padding}{combo}"
 
     def _move(self, step: int) -> str:
         if self.shown:
@@ -149,3 +171,8 @@ class Picker:
 def _words(entry: Entry) -> str:
     """What typing in the filter matches an entry by."""
     return entry.title.lower() if isinstance(entry, MenuEntry) else f"{entry[1]} {entry[0]}".lower()
+
+
+def show_combo(combo: str) -> str:
+    """A combo as people write it: "ctrl+alt+p" → "Ctrl+Alt+P"."""
+    return "+".join(part[:1].upper() + part[1:] for part in combo.split("+"))
