@@ -51,6 +51,8 @@ from phitray.ui.tray import Tray
 from phitray.ui.uiqueue import UiQueue, WakeMethod
 
 log = logging.getLogger(__name__)
+PICKER_NOT_IN_FRONT = ("Windows kept another window in front of the picker, so it was closed: what you type "
+                       "there would have gone to that window. Press {hotkey} again.")
 TRAY_MISSING = ("No system tray here, so Phi Tray shows no icon. Its menu is in the picker: select some text, "
                 "press {hotkey}, and Settings…, Backend, Model and Quit follow the actions.")
 
@@ -300,16 +302,19 @@ class Daemon:
         self._tray_notices += 1
         self.tray.notify(TRAY_MISSING.format(hotkey=self.settings.picker_hotkey or "the picker hotkey"))
 
+    def _say(self, message: str, kind: str, title: str = "") -> None:
+        """Tk thread: how a job ended, by the pointer: Do Not Disturb hides system notifications (notice_window.py)."""
+        from phitray.ui.notice_window import NoticeWindow
+
+        self.notice_window = getattr(self, "notice_window", None) or NoticeWindow(self.root, self.tray.notify)
+        self.notice_window.show(message, kind, title)
+
     def _on_job_event(self, event: job.JobEvent) -> None:
         if self.tray_missing and self._tray_notices == 1 and not isinstance(event, (job.Streamed, job.Idle)):
             self._say_tray_missing()  # a hotkey was pressed: the person is looking now
 
         def say(message: str, title: str = "") -> None:
-            """How a job ended, by the pointer: Do Not Disturb hides system notifications (notice_window.py)."""
-            from phitray.ui.notice_window import NoticeWindow
-
-            self.notice_window = getattr(self, "notice_window", None) or NoticeWindow(self.root, self.tray.notify)
-            self.notice_window.show(message, event.kind, title)
+            self._say(message, event.kind, title)
 
         match event:
             case job.Busy(message):
@@ -343,7 +348,17 @@ class Daemon:
 
     def _release_keys(self) -> str:
         """Tk thread: the picker has the keyboard; what was typed before it showed."""
-        return self.desktop.keys.release_keyboard() if self.desktop is not None else ""
+        if self.desktop is None:
+            return ""
+        return self.desktop.keys.release_keyboard(lambda: self.ui.call_soon(self._picker_not_in_front))
+
+    def _picker_not_in_front(self) -> None:
+        """Tk thread: Windows never let the picker to the front, so what the person types goes elsewhere.
+        A picker left behind would look ready and take nothing: close it and say how to get it back."""
+        if self.windows.picker is not None:
+            self.windows.picker.close()
+            self.windows.picker = None
+            self._say(PICKER_NOT_IN_FRONT.format(hotkey=self.settings.picker_hotkey or "the picker hotkey"), "notice")
 
     def _copy_to_clipboard(self, text: str) -> None:
         if self.desktop is not None:

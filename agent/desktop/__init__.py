@@ -87,7 +87,9 @@ class Keys(Protocol):
     # (Windows at once, X11 once every key is up, letting its own chords through).
     def hold_keyboard(self) -> None: ...
 
-    def release_keyboard(self) -> str: ...  # what was typed meanwhile ("\n" Enter, "\x1b" Esc); "" if not held
+    # What was typed meanwhile ("\n" Enter, "\x1b" Esc); "" if not held. Where the picker must first win the
+    # front (Windows), `not_in_front` is called, on another thread, if it never does.
+    def release_keyboard(self, not_in_front: Callable[[], None] | None = None) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,10 @@ class WindowTraits:
     terminal: bool = False  # a console: copy and paste with Insert, never Ctrl+C
     slow_copy: bool = False  # known to take longer than the usual copy and paste waits (Word, remote desktops)
     unreachable: str = ""  # why the agent cannot send this window keys (an elevated program), or ""
+    # Which app it is, for per-app profiles: never logged, and the title never kept past the job's capture.
+    program: str = ""  # the program's file name ("keepassxc", "EXCEL.EXE"), "" where it cannot be known
+    classes: tuple[str, ...] = ()  # X11: both parts of WM_CLASS, lower case; Windows: the window class
+    title: str = ""  # the window's title
 
 
 class Focus(Protocol):

@@ -136,8 +136,8 @@ class WinKeys:
         that lets the agent's own, injected Ctrl+C through), so it filters the picker instead."""
         self._hold.hold()
 
-    def release_keyboard(self) -> str:
-        return self._hold.release()
+    def release_keyboard(self, not_in_front: Callable[[], None] | None = None) -> str:
+        return self._hold.release(not_in_front)
 
     def send_events(self, events: list[tuple[int, bool]]) -> None:
         """(virtual key, key-up) events through SendInput, tagged as the agent's. Any thread."""

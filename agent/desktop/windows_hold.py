@@ -91,7 +91,7 @@ class KeyboardHold:
         self._timer.daemon = True
         self._timer.start()
 
-    def release(self) -> str:
+    def release(self, not_in_front: Callable[[], None] | None = None) -> str:
         """What was typed while held, with backspaces applied ("\n" Enter, "\x1b" Esc). The keyboard is given
         back now if a window of the agent's is in front, else once one is (see the module). Tk thread."""
         if self._timer is not None:
@@ -103,12 +103,13 @@ class KeyboardHold:
                 milestone("picker-foreground", got=True, waited_ms=0)
         else:
             typed = self._thread.call(self._take_typed)  # the hook stays while the front is claimed
-            threading.Thread(target=self._claim_front, name="win32-claim-front", daemon=True).start()
+            threading.Thread(target=self._claim_front, args=(not_in_front,), name="win32-claim-front",
+                             daemon=True).start()
         if typed:
             log.info("keyboard given back; %d keys were typed while the agent held it", len(typed))
         return self._text(typed)
 
-    def _claim_front(self) -> None:
+    def _claim_front(self, not_in_front: Callable[[], None] | None) -> None:
         """The "win32-claim-front" thread: ask for the front until a window of the agent's has it, then let go
         and type again what was typed meanwhile; after CLAIM_SECONDS, let go all the same."""
         started = time.monotonic()
@@ -123,6 +124,8 @@ class KeyboardHold:
         milestone("picker-foreground", got=got, waited_ms=waited)
         if not got:
             log.warning("the picker did not come to the front in %d ms; the keyboard is given back", waited)
+            if not_in_front is not None:
+                not_in_front()  # a picker left behind another window would take nothing the person types
         elif typed and self.send is not None:
             self.send(replay_events(typed))
 

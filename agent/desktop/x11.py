@@ -26,8 +26,8 @@ from phitray.desktop import Desktop, WindowTraits
 from phitray.desktop.linux_notify import LinuxNotifier
 from phitray.errors import DesktopError
 from phitray.desktop.x11_clipboard import X11Clipboard
-from phitray.desktop.x11_terminals import is_terminal, terminal_names
-from phitray.desktop.x11_windows import is_slow, window_classes
+from phitray.desktop.x11_terminals import terminal_names
+from phitray.desktop.x11_windows import window_traits
 from phitray.hotkeys import MODIFIERS, Combo
 
 log = logging.getLogger(__name__)
@@ -178,8 +178,9 @@ class X11Keys:
         self._hold_timer.daemon = True
         self._hold_timer.start()
 
-    def release_keyboard(self) -> str:
-        """Give the keyboard back; what was typed meanwhile, with backspaces applied ("\n" Enter, "\x1b" Esc)."""
+    def release_keyboard(self, not_in_front: Callable[[], None] | None = None) -> str:
+        """Give the keyboard back; what was typed meanwhile, with backspaces applied ("\n" Enter, "\x1b" Esc).
+        X11 has no foreground rule: the picker's window is in front once mapped, so `not_in_front` is unused."""
         self._hold_wanted = False
         with self._lock:
             if not self._holding:
@@ -231,8 +232,7 @@ class X11Focus:
 
     def traits(self, window: int | None) -> WindowTraits:
         with self._lock:  # remote desktops, VMs: longer copy and paste; terminals: no Ctrl+C or Ctrl+V
-            classes = window_classes(self._display, window)
-        return WindowTraits(terminal=is_terminal(classes, self._own_terminals), slow_copy=is_slow(classes))
+            return window_traits(self._display, window, self._own_terminals)
 
     def set_terminals(self, names: tuple[str, ...]) -> None:  # any thread
         self._own_terminals = terminal_names(names)

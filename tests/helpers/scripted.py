@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from phitray.desktop import Desktop, WindowTraits
@@ -30,6 +31,7 @@ class ScriptedDesktop:
     traits_of_editor: WindowTraits = WindowTraits()
     terminals: tuple[str, ...] = ()  # what the daemon told the focus of the person's own terminals
     copy_delay: float = 0.0  # seconds the editor takes to put its selection on the clipboard (Word can take 1)
+    picker_front_refused: bool = False  # Windows keeps another window in front of the picker for good
     mark: int = 0
     steps: list[str] = field(default_factory=list)
     hotkey_starts: list[list[str]] = field(default_factory=list)  # the combos of each binding, in order
@@ -79,8 +81,10 @@ class ScriptedDesktop:
     def hold_keyboard(self) -> None:
         self.steps.append("hold")
 
-    def release_keyboard(self) -> str:
+    def release_keyboard(self, not_in_front: Callable[[], None] | None = None) -> str:
         self.steps.append("release keyboard")
+        if self.picker_front_refused and not_in_front is not None:
+            threading.Thread(target=not_in_front, name="scripted-claim-front").start()
         return ""
 
     # Clipboard
