@@ -37,13 +37,11 @@ def pump_until(root: object, condition: object, seconds: float = 10) -> bool:
 def test_a_picker_that_never_gets_the_front_closes_and_says_so(
     refused: bool, tk_display: DesktopSession, shared_paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with running_daemon(private_paths(shared_paths, tmp_path, monkeypatch, tk_display), SETTINGS) as running:
+    host = ScriptedHost(["unused"])  # a loaded model: the capture runs only then
+    with running_daemon(private_paths(shared_paths, tmp_path, monkeypatch, tk_display), SETTINGS, host) as running:
         daemon, desktop = running.daemon, running.desktop
         desktop.text, desktop.selection = "a sentence the person selected", (0, 30)
         desktop.picker_front_refused = refused
-        host = ScriptedHost(["unused"])
-        assert daemon.jobs is not None
-        daemon.jobs._host = lambda: host  # a loaded model: the capture runs only then
         daemon.submit(CaptureJob("hotkey"))
         assert pump_until(daemon.root, lambda: "release keyboard" in desktop.steps), desktop.steps
         if refused:
