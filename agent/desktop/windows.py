@@ -18,7 +18,8 @@ from phitray.hotkeys import MODIFIERS
 
 assert sys.platform == "win32"  # before the next import: type checkers for Linux stop here, as for that module
 
-from phitray.desktop.windows_api import class_name, declare, image_name, open_process, window_process  # noqa: E402
+from phitray.desktop.windows_api import (  # noqa: E402
+    class_name, declare, image_name, open_process, window_process, window_title)
 from phitray.desktop.windows_clipboard import WinClipboard  # noqa: E402
 from phitray.desktop.windows_rules import elevation_problem, keys_to_wait_for  # noqa: E402
 from phitray.desktop.windows_hold import KeyboardHold  # noqa: E402
@@ -191,16 +192,14 @@ class WinFocus:
         if not window:
             return WindowTraits()
         kind = class_name(window)
+        name, elevated = _process_facts(window_process(window))
+        # UIPI: keys sent into a program with higher rights than ours vanish without an error.
         return WindowTraits(terminal=kind in self._terminals, slow_copy=kind in SLOW_COPY_CLASSES,
-                            unreachable=self._unreachable(window))
+                            unreachable=elevation_problem(name, elevated, self._own_elevation), program=name,
+                            classes=(kind,) if kind else (), title=window_title(window))
 
     def set_terminals(self, names: tuple[str, ...]) -> None:  # any thread
         self._terminals = TERMINAL_CLASSES | frozenset(names)
-
-    def _unreachable(self, window: int) -> str:
-        """UIPI: keys sent into a program with higher rights than ours vanish without an error."""
-        name, elevated = _process_facts(window_process(window))
-        return elevation_problem(name, elevated, self._own_elevation)
 
 
 def _elevated(process: object) -> bool | None:

@@ -32,6 +32,8 @@ def declare(library: Any, functions: tuple[Signature, ...]) -> None:
 declare(user32, (
     ("GetWindowThreadProcessId", [wintypes.HWND, ctypes.POINTER(wintypes.DWORD)], wintypes.DWORD),
     ("GetClassNameW", [wintypes.HWND, wintypes.LPWSTR, ctypes.c_int], ctypes.c_int),
+    ("GetWindowTextLengthW", [wintypes.HWND], ctypes.c_int),
+    ("GetWindowTextW", [wintypes.HWND, wintypes.LPWSTR, ctypes.c_int], ctypes.c_int),
 ))
 declare(kernel32, (
     ("OpenProcess", [wintypes.DWORD, wintypes.BOOL, wintypes.DWORD], wintypes.HANDLE),
@@ -44,6 +46,16 @@ declare(kernel32, (
 def class_name(window: Any) -> str:
     buffer = ctypes.create_unicode_buffer(256)
     return buffer.value[:user32.GetClassNameW(window, buffer, 256)]
+
+
+def window_title(window: Any) -> str:
+    """The window's title. For another process's window GetWindowText reads the caption Windows keeps
+    (it sends no WM_GETTEXT), so a hung program cannot hang the caller."""
+    length = user32.GetWindowTextLengthW(window)
+    if length <= 0:
+        return ""
+    buffer = ctypes.create_unicode_buffer(length + 1)
+    return buffer.value[:user32.GetWindowTextW(window, buffer, length + 1)]
 
 
 def window_process(window: Any) -> int:

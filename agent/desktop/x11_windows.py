@@ -10,11 +10,15 @@ the PRIMARY read compare programs, not windows.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from Xlib import X, Xatom
 from Xlib.error import XError
+
+from phitray.desktop import WindowTraits
+from phitray.desktop.x11_terminals import is_terminal
 
 # Remote desktops, VM consoles and office suites: their copy and paste go through a remote clipboard or a
 # document model and can take seconds (matched against either part of WM_CLASS, lower case).
@@ -65,6 +69,14 @@ def window_classes(display: Any, window: int | None) -> tuple[str, ...]:
     return ()
 
 
+def window_traits(display: Any, window: int | None, own_terminals: frozenset[str]) -> WindowTraits:
+    """What the capture must know of `window`: a terminal (no Ctrl+C), a slow copy, and which app it is."""
+    classes = window_classes(display, window)
+    program, title = (_program_name(_pid(display, window)), _title(display, window)) if window else ("", "")
+    return WindowTraits(terminal=is_terminal(classes, own_terminals), slow_copy=is_slow(classes), program=program,
+                        classes=classes, title=title)
+
+
 def is_slow(classes: tuple[str, ...]) -> bool:
     return any(part in SLOW_CLASSES for part in classes)
 
@@ -101,3 +113,39 @@ def _leader(display: Any, window: int) -> int:
     except XError:
         pass
     return 0
+
+
+def _program_name(pid: int) -> str:
+    """The file name of process `pid`'s program ("keepassxc"); its short name where the file is not ours to
+    read; "" for a remote client or no X-Resource extension."""
+    if not pid:
+        return ""
+    try:
+        return os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+    except OSError:
+        try:
+            with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as comm:
+                return comm.read().strip()
+        except OSError:
+            return ""
+
+
+def _title(display: Any, window: int) -> str:
+    """_NET_WM_NAME (UTF-8) or WM_NAME of the window or its nearest ancestor that has one; "" if none."""
+    names = (display.get_atom("_NET_WM_NAME"), Xatom.WM_NAME)
+    try:
+        current = display.create_resource_object("window", window)
+        root = display.screen().root.id
+        for _ in range(32):
+            for atom in names:
+                prop = current.get_full_property(atom, X.AnyPropertyType)
+                if prop is not None and prop.format == 8 and len(prop.value):
+                    value = prop.value
+                    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+            parent = current.query_tree().parent
+            if parent is None or parent.id in (X.NONE, root):
+                return ""
+            current = parent
+    except XError:
+        pass
+    return ""
