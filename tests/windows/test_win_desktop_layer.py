@@ -98,7 +98,8 @@ def test_a_clipboard_reader_never_makes_the_paste_look_taken(desktop: object, no
         assert desktop.clipboard.read_text() == OWN  # type: ignore[attr-defined]
         # The person's text came back, and the restore is kept out of the clipboard history and cloud sync.
         restored = {name for name, _, _ in desktop.clipboard.snapshot().items}  # type: ignore[attr-defined]
-        assert {"CanIncludeInClipboardHistory", "CanUploadToCloudClipboard"} <= restored, restored
+        assert {"CanIncludeInClipboardHistory", "CanUploadToCloudClipboard", "Clipboard Viewer Ignore"} <= restored, \
+            restored
         reader.kill()
         assert reader.stdout is not None
         reads = reader.stdout.read().splitlines()
@@ -110,6 +111,23 @@ def test_what_the_person_keeps_stays_in_their_history_but_never_syncs(desktop: o
     desktop.clipboard.keep_text("an answer they copied")  # type: ignore[attr-defined]
     kept = {name for name, _, _ in desktop.clipboard.snapshot().items}  # type: ignore[attr-defined]
     assert "CanUploadToCloudClipboard" in kept and "CanIncludeInClipboardHistory" not in kept, kept
+
+
+def test_offers_and_restores_tell_clipboard_managers_to_pass_over_them_and_what_is_kept_does_not(
+        desktop: object) -> None:
+    """Ditto and CLCL skip a change that carries "Clipboard Viewer Ignore"; they look with
+    IsClipboardFormatAvailable, which never asks the paste offer for its text."""
+    clipboard, user32 = desktop.clipboard, ctypes.WinDLL("user32")  # type: ignore[attr-defined]
+    ignore = user32.RegisterClipboardFormatW("Clipboard Viewer Ignore")
+    assert ignore
+    clipboard.keep_text(OWN)
+    assert not user32.IsClipboardFormatAvailable(ignore)  # the person's own copy stays theirs to keep
+    snapshot = clipboard.snapshot()
+    clipboard.offer_text("the model's answer")
+    assert user32.IsClipboardFormatAvailable(ignore)
+    clipboard.restore(snapshot)
+    assert user32.IsClipboardFormatAvailable(ignore) and clipboard.read_text() == OWN
+    clipboard.keep_text(OWN)
 
 
 def test_one_huge_format_is_left_out_of_the_snapshot_not_copied_whole(desktop: object) -> None:
