@@ -146,8 +146,9 @@ class Endpoint:
                 self._start(settings)
             except (OSError, errors.PhiTrayError, ImportError) as error:
                 reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-                if isinstance(error, ImportError):  # an install without it (an older Windows installer's lock)
-                    reason = f"it needs uvicorn, which is not installed ({error}): pip install uvicorn"
+                if isinstance(error, ImportError):  # an install without it (a Windows installer built before it)
+                    reason = (f"this install has no uvicorn, the endpoint's web server ({error}); install a newer "
+                              "Phi Tray, or `pip install uvicorn` in the Python that runs it")
                 milestone("endpoint-failed", port=settings.port)
                 log.error("the local endpoint did not start: %s", reason)
                 self._notify(f"The local endpoint did not start on port {settings.port}: {reason}.")
