@@ -18,26 +18,9 @@ import pytest
 from phitray.desktop.instance import instance_address, stop_running
 from phitray.paths import Paths
 
+from helpers import slow_agent
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Unix socket's agent")
-
-# An agent as far as the channel goes: holds the lock, answers "quit", then takes SHUTDOWN seconds to end
-# (a negative number: it never does).
-AGENT = """
-import os, sys, threading, time
-from pathlib import Path
-from phitray.desktop.instance import InstanceLock, instance_address
-from phitray.paths import Paths
-
-config, shutdown = Path(sys.argv[1]), float(sys.argv[2])
-lock = InstanceLock(instance_address(Paths(config, config, config, config)))
-assert lock.acquire()
-asked = threading.Event()
-lock.serve(lambda message: (asked.set(), "quitting")[1] if message == "quit" else "ok")
-print("ready", flush=True)
-asked.wait()
-lock.release()  # the real agent lets go of its lock before its last steps, too
-time.sleep(shutdown if shutdown >= 0 else 3600)
-"""
 
 
 @pytest.fixture
@@ -54,7 +37,7 @@ def start_agent(env: dict[str, str], tmp_path: Path) -> Iterator[object]:
     started: list[subprocess.Popen[str]] = []
 
     def start(shutdown: float) -> subprocess.Popen[str]:
-        process = subprocess.Popen([sys.executable, "-c", AGENT, env["PHITRAY_CONFIG_DIR"], str(shutdown)], env=env,
+        process = subprocess.Popen(slow_agent.command(Path(env["PHITRAY_CONFIG_DIR"]), shutdown), env=env,
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
         started.append(process)
         assert process.stdout is not None and process.stdout.readline().strip() == "ready"

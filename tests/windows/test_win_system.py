@@ -31,6 +31,8 @@ from phitray.errors import DesktopError
 from phitray.paths import Paths
 from phitray.host.client import ModelHost
 
+from helpers import slow_agent
+
 READ_CONTROL = 0x00020000  # enough to read an object's security descriptor
 
 def test_the_run_value_is_written_read_back_repaired_and_removed() -> None:
@@ -210,24 +212,6 @@ def test_onnxruntime_runs_the_tiny_phi3_graph_on_the_cpu(test_data: Path) -> Non
     assert logits.shape[:2] == (1, 3) and numpy.isfinite(logits).all()
 
 
-SLOW_AGENT = """
-import sys, threading, time
-from pathlib import Path
-from phitray.desktop.instance import InstanceLock, instance_address
-from phitray.paths import Paths
-
-config, shutdown = Path(sys.argv[1]), float(sys.argv[2])
-lock = InstanceLock(instance_address(Paths(config, config, config, config)))
-assert lock.acquire()
-asked = threading.Event()
-lock.serve(lambda message: (asked.set(), "quitting")[1] if message == "quit" else "ok")
-print("ready", flush=True)
-asked.wait()
-lock.release()
-time.sleep(shutdown if shutdown >= 0 else 3600)
-"""
-
-
 @pytest.mark.parametrize("shutdown", [2.5, -1])
 def test_stop_waits_for_the_agents_process_through_the_pipes_server_pid(tmp_path: Path, shutdown: float) -> None:
     """What the uninstaller relies on: `phitray stop` returns once the agent's process has ended (False when it
@@ -238,8 +222,8 @@ def test_stop_waits_for_the_agents_process_through_the_pipes_server_pid(tmp_path
     from phitray.desktop.instance import stop_running
 
     config = tmp_path / "config"
-    agent = subprocess.Popen([sys.executable, "-c", SLOW_AGENT, str(config), str(shutdown)],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+    agent = subprocess.Popen(slow_agent.command(config, shutdown), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             text=True)
     try:
         assert agent.stdout is not None and agent.stdout.readline().strip() == "ready"
         started = time.monotonic()
