@@ -21,6 +21,9 @@ from phitray.hotkeys import parse_combo
 
 Output = Literal["replace", "popup", "clipboard"]
 OUTPUTS: tuple[Output, ...] = get_args(Output)
+# "keep": a selection with formatting (HTML) is worked on as Markdown and pasted as HTML and text (markup.py).
+Format = Literal["keep", "plain"]
+FORMATS: tuple[Format, ...] = get_args(Format)
 LONG_TEXT_MODES = ("map-reduce", "chunks")
 # How the answer is decoded. "prompt-lookup" drafts the next tokens from n-grams of the prompt and has
 # the model check them in one pass: several times faster where the answer copies the text (edits).
@@ -45,6 +48,7 @@ RAW_FIELDS: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "reduce_prompt": (str, False),
     "placeholders": (dict, False),
     "checks": (dict, False),
+    "format": (str, False),
 }
 
 
@@ -64,6 +68,7 @@ class Action:
     reduce_prompt: str | None = None
     placeholders: dict[str, str] = field(default_factory=dict)
     checks: Checks = Checks()  # what its answer must pass before it may replace text
+    format: Format = "plain"  # whether a selection's bold, links, lists… go through it (edits keep them)
     source: str = ""  # the file it came from
 
     def values(self, overrides: dict[str, str] | None = None) -> dict[str, str]:
@@ -155,6 +160,9 @@ def parse_action(raw: dict[str, Any], source: str) -> Action:
         if name in ("prompt", "reduce_prompt") and "text" not in used:
             raise ActionFileError(source, name, "must contain $text, where the selected text goes")
     checks = parse_checks(raw.get("checks", {}), source)
+    text_format = raw.get("format", "keep" if checks.is_edit else "plain")
+    if text_format not in FORMATS:
+        raise ActionFileError(source, "format", f"{text_format!r} is not one of {', '.join(FORMATS)}")
     check_placeholders(checks, dict(declared), source)
     hotkey = raw.get("hotkey", "").strip()
     if hotkey:
@@ -177,5 +185,6 @@ def parse_action(raw: dict[str, Any], source: str) -> Action:
         reduce_prompt=raw.get("reduce_prompt"),
         placeholders=dict(declared),
         checks=checks,
+        format=cast(Format, text_format),
         source=source,
     )

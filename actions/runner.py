@@ -54,6 +54,7 @@ class ActionResult:
     model_seconds: float = 0.0  # inside the model host's generate calls, request received → last chunk
     decoding: str = ""  # what the model host ran (GenerationStats.decoding); every call of an action asks the same
     raw: str = ""  # every call's answer as the model gave it, before cleanup: the checks look for echoes there
+    html: str = ""  # the answer as HTML where the selection's formatting was kept (text is then its plain form)
 
 
 
