@@ -79,7 +79,7 @@ def test_the_endpoints_http_stack_and_what_it_needs_are_in_the_windows_lock() ->
 
 
 def test_every_project_dependency_windows_needs_is_in_the_windows_lock() -> None:
-    wanted = {canonicalize_name(requirement.name) for requirement in project_dependencies()}
+    wanted: set[str] = {canonicalize_name(requirement.name) for requirement in project_dependencies()}
     assert {"uvicorn", "openvino-genai", "pystray"} <= wanted and "python-xlib" not in wanted
     assert with_their_requirements(wanted) - set(locked()) == set()
 

@@ -15,6 +15,7 @@ from phitray.actions.model import OUTPUTS, Action
 from phitray.logs import milestone
 from phitray.ui.action_editor import ActionEditor
 from phitray.ui.settings_window import button_group, set_state
+from phitray.ui.table_fit import fit_columns
 
 if TYPE_CHECKING:
     from phitray.ui.settings_window import SettingsWindow
@@ -63,6 +64,7 @@ class ActionsSection:
             source = "built-in" if is_builtin(action) else Path(action.source).name
             self.table.insert("", "end", iid=action.id, text=action.title,
                               values=(self._output_of(action), self._hotkey(action), source))
+        fit_columns(self.table)  # a long title, combo or file name is shown whole
         if self.table.get_children():
             keep = chosen.id if chosen is not None and self.table.exists(chosen.id) else self.table.get_children()[0]
             self.table.selection_set(keep)

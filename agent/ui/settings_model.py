@@ -28,6 +28,7 @@ from phitray.downloads import download_sizes
 from phitray.errors import PhiTrayError
 from phitray.logs import milestone
 from phitray.ui.settings_window import PROBLEM_COLOUR, button_group, set_state
+from phitray.ui.table_fit import fit_columns
 
 if TYPE_CHECKING:
     from phitray.backends.download_meter import DownloadStatus
@@ -62,7 +63,8 @@ class ModelSection:
 
         ttk.Label(page, text="Backends, in the order they are tried (Up and Down choose one)").grid(
             row=1, column=0, sticky="w", pady=(6, 0))
-        self.chain = tkinter.Listbox(page, height=6, exportselection=False, activestyle="dotbox")
+        # width 0: as wide as its longest line, so what the survey found for a backend is read whole.
+        self.chain = tkinter.Listbox(page, height=6, width=0, exportselection=False, activestyle="dotbox")
         self.chain.grid(row=2, column=0, sticky="we")
         self.up_button, self.down_button, self.use_button = button_group(
             self._beside(page, 2), ("Move up", lambda: self._move(-1)), ("Move down", lambda: self._move(1)),
@@ -139,6 +141,8 @@ class ModelSection:
                     backend_id, human_size(self.sizes[(model_id, backend_id)])
                     if (model_id, backend_id) in self.sizes else "asking…"))
         self._select(self.catalog, chosen)
+        fit_columns(self.installed)
+        fit_columns(self.catalog)
 
     @staticmethod
     def _select(table: ttk.Treeview, wanted: tuple[str, ...]) -> None:

@@ -121,13 +121,14 @@ class SettingsWindow:
         self.close_button.pack(side="right")
         # Imported here: each section imports this module for SettingsWindow's type.
         from phitray.ui.settings_actions import ActionsSection
+        from phitray.ui.settings_endpoint import EndpointSection
         from phitray.ui.settings_general import GeneralSection
         from phitray.ui.settings_hotkeys import HotkeysSection
         from phitray.ui.settings_model import ModelSection
 
         self.sections: list[Section] = []
         for title, make in (("Hotkeys", HotkeysSection), ("Model", ModelSection), ("Actions", ActionsSection),
-                            ("General", GeneralSection)):
+                            ("General", GeneralSection), ("Endpoint", EndpointSection)):
             page = ttk.Frame(self.notebook, padding=8)
             self.notebook.add(page, text=title, underline=0)
             self.sections.append(make(page, self))
