@@ -8,9 +8,8 @@ GetClipboardData sends us WM_RENDERFORMAT, and that is "the paste was taken" —
 but only once the agent has sent Ctrl+V, and only for the target's program
 (`windows_rules.render_for`): clipboard managers, remote desktops and VM tools
 read every change. Every write the agent makes is kept out of cloud sync, and
-all but the ones the person asked for (Copy, clipboard output) out of the
-clipboard history and clipboard managers too: a paste offer and a restore are
-not new content.
+all but the ones the person asked for (Copy, clipboard output) out of clipboard
+histories and managers too: a paste offer and a restore are not new content.
 
 Snapshots copy every format backed by global memory (text, HTML, DIB, files,
 private formats); GDI-handle formats (CF_BITMAP, metafiles) are skipped, as
@@ -64,8 +63,7 @@ NO_SYNC_FORMATS = (("CanUploadToCloudClipboard", b"\0\0\0\0"),)
 NO_HISTORY_FORMATS = (
     ("ExcludeClipboardContentFromMonitorProcessing", b"\0\0\0\0"),
     ("CanIncludeInClipboardHistory", b"\0\0\0\0"),
-    # The older convention, set by KeePass: Ditto, CLCL and other clipboard managers skip a change that has it.
-    ("Clipboard Viewer Ignore", b"\0\0\0\0"),
+    ("Clipboard Viewer Ignore", b"\0\0\0\0"),  # the older mark KeePass sets: Ditto and CLCL skip a change with it
     *NO_SYNC_FORMATS,
 )
 EXCLUSION_NAMES = frozenset(name for name, _ in NO_HISTORY_FORMATS)
