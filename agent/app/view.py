@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Literal
 
 from phitray.ui.tray import TrayState, TrayView
 
 HostState = Literal["loading", "ready", "error"]
+# A menu entry is one line as wide as its text: a model's note made the tray menu 960 pixels wide.
+NOTE_COLUMNS = 60
+NOTE_INDENT = "    "  # a note's later lines, set in under its first
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ def tray_view(state: AgentState) -> TrayView:
     return TrayView(
         state=view_state,
         status=status,
-        notes=state.notes,
+        notes=tuple(line for note in state.notes for line in wrap_note(note)),
         actions=state.actions,
         busy=state.busy,
         can_undo=state.can_undo and not state.busy,
@@ -56,3 +60,10 @@ def tray_view(state: AgentState) -> TrayView:
         picker_hotkey=state.picker_hotkey,
         downloading=bool(state.download),
     )
+
+
+def wrap_note(note: str) -> list[str]:
+    """A note as menu lines of at most NOTE_COLUMNS characters, broken between words (a word longer than
+    a line, such as a path, keeps a line of its own)."""
+    return textwrap.wrap(note, NOTE_COLUMNS, subsequent_indent=NOTE_INDENT, break_long_words=False,
+                         break_on_hyphens=False) or [note]
