@@ -9,6 +9,7 @@ import tkinter
 
 from phitray.ui.uiqueue import UiQueue
 
+from helpers.late_loop import run_late_main_loop
 from helpers.wine import Notepad, wait_until
 
 
@@ -58,29 +59,9 @@ def test_other_threads_never_wait_for_a_busy_tk_thread_and_every_call_runs_there
 def test_calls_made_before_a_late_main_loop_run_once_it_starts(tk_root: tkinter.Tk) -> None:
     """A cold start: the tray, a second launch or a hotkey queue calls while the agent is still loading, for
     longer than the 1 s tkinter waits for the main loop before it raises; the waker must not die."""
-    root = tk_root
-    ui = UiQueue(root)
-    ran: list[str] = []
-    for index in range(3):
-        ui.call_soon(lambda i=index: ran.append(f"early {i}"))
-    time.sleep(2.5)
-    assert ran == []
-    started = time.monotonic()
-
-    def check() -> None:
-        """Tk thread: after the early calls, one more from another thread; end once it ran."""
-        if len(ran) == 3:
-            ran.append("asked")
-            threading.Thread(target=lambda: ui.call_soon(lambda: ran.append("late"))).start()
-        if "late" in ran or time.monotonic() - started > 10:
-            root.quit()
-        else:
-            root.after(20, check)
-
-    root.after(20, check)
-    root.mainloop()
-    ui.close()
-    assert ran == ["early 0", "early 1", "early 2", "asked", "late"]
+    seen = run_late_main_loop(tk_root, UiQueue(tk_root), early_calls=3)
+    assert seen.before_loop == []
+    assert seen.ran == [("early", 0), ("early", 1), ("early", 2), ("late", 0)]
 
 
 def test_the_agents_windows_carry_its_icon_not_tks_feather(tk_root: tkinter.Tk) -> None:
