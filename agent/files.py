@@ -37,13 +37,14 @@ def encode_text(text: str, bom: bool = False) -> bytes:
     return ((BOM if bom else "") + text).encode("utf-8")
 
 
-def write_text(path: Path, text: str, bom: bool = False) -> Path:
+def write_text(path: Path, text: str, bom: bool = False, private: bool = False) -> Path:
     """`write_file` for UTF-8 text, line ends as given."""
-    return write_file(path, encode_text(text, bom))
+    return write_file(path, encode_text(text, bom), private)
 
 
-def write_file(path: Path, data: bytes) -> Path:
-    """Replace the file at `path` (or the file its link points to) with `data`, durably; returns the path written."""
+def write_file(path: Path, data: bytes, private: bool = False) -> Path:
+    """Replace the file at `path` (or the file its link points to) with `data`, durably; returns the path written.
+    `private`: readable and writable by the person alone (0600 where POSIX modes apply), from its first byte."""
     target = Path(os.path.realpath(path))
     folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -51,7 +52,9 @@ def write_file(path: Path, data: bytes) -> Path:
         mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
         mode = None
-    temporary, handle = _temporary_beside(target)
+    if private:
+        mode = 0o600
+    temporary, handle = _temporary_beside(target, 0o600 if private else 0o666)
     try:
         try:
             view = memoryview(data)
@@ -73,13 +76,13 @@ def write_file(path: Path, data: bytes) -> Path:
     return target
 
 
-def _temporary_beside(target: Path) -> tuple[Path, int]:
+def _temporary_beside(target: Path, mode: int = 0o666) -> tuple[Path, int]:
     """A new hidden file in the target's folder (same file system, so the move is atomic), opened for writing."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
         temporary = target.with_name(f".{target.name[:180]}.{secrets.token_hex(4)}.tmp")
         try:
-            return temporary, os.open(temporary, flags, 0o666)
+            return temporary, os.open(temporary, flags, mode)
         except FileExistsError:
             continue
 

@@ -5,7 +5,7 @@ XDG_CONFIG_HOME and friends). Each can be overridden by an environment
 variable, which is how tests and portable installs point the agent elsewhere:
 
     PHITRAY_CONFIG_DIR   settings.toml, actions/, first-run.json, server-token
-    PHITRAY_DATA_DIR     models/
+    PHITRAY_DATA_DIR     models/, history.json (only with [history] keep_on_disk)
     PHITRAY_CACHE_DIR    compiled-model cache (NPU/GPU compile takes minutes)
     PHITRAY_LOG_DIR      phitray.log
 """
@@ -46,6 +46,11 @@ class Paths:
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def history_file(self) -> Path:
+        """The last results, written only when the person keeps their history on disk; theirs alone."""
+        return self.data_dir / "history.json"
 
     @property
     def compile_cache_dir(self) -> Path:

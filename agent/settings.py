@@ -4,6 +4,7 @@
 with a wrong type or value is reported (file, field, problem) and that one
 field keeps its default; a file that is not TOML at all is reported once and
 every default applies. Loading never raises: a typo must not stop the tray.
+`[[apps]]` entries, per-app profiles, are read by `app_profiles.py`.
 
     [hotkeys]
     picker = "ctrl+alt+space"      # the list of actions
@@ -48,6 +49,9 @@ every default applies. Loading never raises: a typo must not stop the tray.
     allowed_origins = []           # web pages (scheme://host[:port]) whose scripts may call it
 """
 
+    [history]                      # the last 50 results, for the tray's Recent and `phitray history`
+    keep_on_disk = false           # true: kept in the data folder across restarts; false: in memory only
+
 from __future__ import annotations
 
 import tomllib
@@ -58,6 +62,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from phitray.actions.model import ID_PATTERN, OUTPUTS, Output
+from phitray.app_profiles import AppProfile, parse_apps
 from phitray.backends.catalog import DEFAULT_MODEL
 from phitray.backends.registry import DEFAULT_CHAIN, parse_chain
 from phitray.errors import ConfigError
@@ -232,8 +237,10 @@ class Settings:
     server_port: int = ServerSettings.port
     server_ollama_without_token: bool = False
     server_allowed_origins: tuple[str, ...] = ()
+    apps: tuple[AppProfile, ...] = ()  # the person's [[apps]] profiles, in file order (app_profiles.py)
     source: str = "defaults"
 
+    history_on_disk: bool = False  # the results' history survives a restart (a private file in the data folder)
     @property
     def server(self) -> ServerSettings:
         return ServerSettings(self.server_enabled, self.server_port, self.server_ollama_without_token,
@@ -268,6 +275,7 @@ RAW_SETTINGS: dict[str, tuple[str, Check]] = {
 }
 DEFAULTS = Settings()
 
+    "history.keep_on_disk": ("history_on_disk", _bool),
 
 @dataclass(frozen=True)
 class LoadedSettings:
@@ -279,8 +287,12 @@ def parse_settings(raw: dict[str, Any], source: str) -> LoadedSettings:
     """Validate a raw TOML table field by field; a bad field keeps its default."""
     values: dict[str, Any] = {}
     problems: list[ConfigError] = []
-    sections = sorted({name.split(".")[0] for name in RAW_SETTINGS})
+    sections = sorted({name.split(".")[0] for name in RAW_SETTINGS} | {"apps"})
     for section, content in raw.items():
+        if section == "apps":  # [[apps]]: an array of tables, each entry kept or skipped on its own
+            values["apps"], more = parse_apps(content, source)
+            problems.extend(more)
+            continue
         if section not in sections:
             problems.append(ConfigError(f"{source}: [{section}]: unknown section (known: {', '.join(sections)}); ignored"))
             continue

@@ -94,6 +94,7 @@ class Request:
     # Earlier turns of a conversation as (role, content), "user" or "assistant", before the prompt (the local
     # endpoint's chats); an action's request has none.
     history: tuple[tuple[str, str], ...] = ()
+    seed: int | None = None  # with a temperature: the sampler's seed ("Another version"); None: the library's own
 
     def messages(self) -> list[dict[str, str]]:
         messages = []

@@ -137,6 +137,8 @@ class ONNXBackend:
         options: dict[str, Any] = {"max_length": len(prompt_ids) + budget}  # else the whole KV cache is allocated
         if request.temperature > 0:
             options.update(do_sample=True, temperature=request.temperature)
+            if request.seed is not None:
+                options["random_seed"] = request.seed
         else:
             options.update(do_sample=False)
         params.set_search_options(**options)

@@ -249,6 +249,8 @@ class OpenVINOBackend:
         if request.temperature > 0:
             config.do_sample = True
             config.temperature = request.temperature
+            if request.seed is not None:
+                config.rng_seed = request.seed
         else:
             config.do_sample = False
         self.decoding_ran = lookup_name(setting_of(draft)) if draft is not None else ""
