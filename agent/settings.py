@@ -47,10 +47,10 @@ every default applies. Loading never raises: a typo must not stop the tray.
     port = 11435                   # on 127.0.0.1 and ::1 only
     ollama_without_token = false   # true: Ollama routes answer clients that send no token
     allowed_origins = []           # web pages (scheme://host[:port]) whose scripts may call it
-"""
 
     [history]                      # the last 50 results, for the tray's Recent and `phitray history`
     keep_on_disk = false           # true: kept in the data folder across restarts; false: in memory only
+"""
 
 from __future__ import annotations
 
@@ -237,10 +237,10 @@ class Settings:
     server_port: int = ServerSettings.port
     server_ollama_without_token: bool = False
     server_allowed_origins: tuple[str, ...] = ()
+    history_on_disk: bool = False  # the results' history survives a restart (a private file in the data folder)
     apps: tuple[AppProfile, ...] = ()  # the person's [[apps]] profiles, in file order (app_profiles.py)
     source: str = "defaults"
 
-    history_on_disk: bool = False  # the results' history survives a restart (a private file in the data folder)
     @property
     def server(self) -> ServerSettings:
         return ServerSettings(self.server_enabled, self.server_port, self.server_ollama_without_token,
@@ -272,10 +272,10 @@ RAW_SETTINGS: dict[str, tuple[str, Check]] = {
     "server.port": ("server_port", _port),
     "server.ollama_without_token": ("server_ollama_without_token", _bool),
     "server.allowed_origins": ("server_allowed_origins", _origins),
+    "history.keep_on_disk": ("history_on_disk", _bool),
 }
 DEFAULTS = Settings()
 
-    "history.keep_on_disk": ("history_on_disk", _bool),
 
 @dataclass(frozen=True)
 class LoadedSettings:
