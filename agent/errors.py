@@ -8,7 +8,8 @@
     │   ├── NothingToUndo         no replace to take back
     │   ├── Cancelled             the person stopped the job
     │   ├── PullCancelled         the person stopped a model download (nothing half-written is kept)
-    │   └── NotReady              no model is loaded yet (loading, switching)
+    │   ├── NotReady              no model is loaded yet (loading, switching)
+    │   └── AppOff                the window's app has Phi Tray off (its profile): no key was sent
     ├── ConfigError               a settings or action file is wrong (names the file and field)
     │   ├── ActionFileError       one action file
     │   └── HotkeyError           a combo that cannot be used
@@ -73,6 +74,14 @@ class PullCancelled(Notice):
 
 class NotReady(Notice):
     pass
+
+
+class AppOff(Notice):
+    """The window belongs to an app whose profile turns Phi Tray off (a password manager): no key was sent."""
+
+    def __init__(self, message: str, profile: str = "") -> None:
+        super().__init__(message)
+        self.profile = profile  # the profile's name, for the job record
 
 
 class ConfigError(PhiTrayError):

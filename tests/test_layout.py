@@ -16,8 +16,8 @@ AGENT = REPO / "agent"
 # Top to bottom (ARCHITECTURE.md): a unit imports only the units after it. The layers are folders of
 # agent/; then agent/'s root modules, each in its place; actions and backends sit among them.
 ORDER = ["cli", "app", "ui", "serve", "jobs", "host", "desktop",
-         "downloads", "children", "settings_file", "logs", "settings", "actions", "backends", "files", "hotkeys",
-         "paths", "errors"]
+         "downloads", "children", "settings_file", "logs", "settings", "app_profiles", "actions", "backends", "files",
+         "hotkeys", "paths", "errors"]
 # Platform modules may name their platform for the type checker; everything else asks the selector.
 PLATFORM_MODULE = re.compile(r"^(windows|linux|x11|xdg|macos|launchd)(_\w+)?\.py$")
 # Each desktop concern picks its platform module once, at import: the adapters, system calls, the instance

@@ -40,6 +40,7 @@ class JobRecord:
     flagged: bool = False  # the answer failed one of its action's checks
     failed_checks: tuple[str, ...] = ()
     capture: str = ""  # how the selection was taken: "primary" (X11's selection, no key sent) or "copy"; "" if none
+    profile: str = ""  # the app's profile (app_profiles.py) by its name, never the window's title; "" for none
 
     @property
     def number(self) -> int:
