@@ -17,6 +17,7 @@ from phitray.ui.picker import MenuEntry
 
 if TYPE_CHECKING:
     from phitray.app.daemon import Daemon
+    from phitray.ui.about_window import AboutWindow
 
 
 class AgentCommands:
@@ -24,6 +25,7 @@ class AgentCommands:
 
     def __init__(self, daemon: Daemon) -> None:
         self._daemon = daemon
+        self._about: AboutWindow | None = None  # the one "About this PC" window (Tk thread)
 
     def run_on_clipboard(self, action_id: str) -> None:
         self._daemon.submit(ActionJob("tray", action_id, from_clipboard=True))
@@ -77,6 +79,21 @@ class AgentCommands:
 
     def open_log(self) -> None:
         open_path(self._daemon.paths.log_file)
+
+    def about_pc(self) -> None:
+        """The tray's "About this PC…": what the device survey finds, the model in use, what would fit, the last bench."""
+        self._daemon.ui.call_soon(self._open_about)
+
+    def _open_about(self) -> None:
+        """Tk thread: the window opens, or the open one comes back. Imported here: it costs nothing until then."""
+        from phitray.ui.about_window import AboutWindow
+
+        daemon = self._daemon
+        if self._about is not None and self._about.exists():
+            self._about.show()
+            return
+        self._about = AboutWindow(daemon.root, daemon.paths, daemon.ui, lambda: daemon.state.host_status,
+                                  daemon.settings.chain, daemon.state.model_id)
 
     def quit(self) -> None:
         """The tray's Quit. Shutting down joins the tray thread, so it runs on the Tk thread."""

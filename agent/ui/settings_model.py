@@ -32,6 +32,7 @@ from phitray.ui.table_fit import fit_columns
 
 if TYPE_CHECKING:
     from phitray.backends.download_meter import DownloadStatus
+    from phitray.paths import Paths
     from phitray.ui.settings_window import SettingsWindow
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,18 @@ def human_size(size: int | None) -> str:
             break
         scaled /= 1000
     return f"{scaled:.0f} {unit}" if unit == "B" else f"{scaled:.1f} {unit}"
+
+
+def survey_in_child(paths: Paths, chain: tuple[str, ...], model_id: str) -> dict[str, Decision]:
+    """What `phitray devices` finds for every backend, by backend. The probes import every inference library,
+    so they run in a "phitray-survey" process of their own; blocks up to SURVEY_SECONDS (never on the Tk
+    thread). Raises OSError when the child gives no answer."""
+    # The chain first, so its decisions are the chain's own; the backends it leaves out after it.
+    order = (*chain, *(b for b in BACKEND_IDS if b not in chain))
+    options = ChainOptions(order, model_id, paths.compile_cache_dir)
+    found = call_in_child("phitray-survey", SURVEY_SECONDS, survey, options, ModelStore(paths.models_dir), OPT_IN)
+    return {d.backend_id: d if d.backend_id in chain else dataclasses.replace(d, outcome="not in chain")
+            for d in found}
 
 
 class ModelSection:
@@ -217,18 +230,11 @@ class ModelSection:
         """The "settings-survey" thread: what `phitray devices` finds, handed to the Tk thread. The probes
         import every inference library, so they run in a "phitray-survey" process of their own: the
         window's process stays as small as it started."""
-        paths = self.window.paths
-        # The chain first, so its decisions are the chain's own; the backends it leaves out after it.
-        order = (*chain, *(b for b in BACKEND_IDS if b not in chain))
-        options = ChainOptions(order, model_id, paths.compile_cache_dir)
         try:
-            found = call_in_child("phitray-survey", SURVEY_SECONDS, survey, options, ModelStore(paths.models_dir),
-                                  OPT_IN)
+            decisions = survey_in_child(self.window.paths, chain, model_id)
         except OSError as error:
             log.warning("settings window: the device survey gave no answer: %s", error)
             return
-        decisions = {d.backend_id: d if d.backend_id in chain else dataclasses.replace(d, outcome="not in chain")
-                     for d in found}
         self.window.ui.call_soon(lambda: self._surveyed(decisions))
 
     def _surveyed(self, decisions: dict[str, Decision]) -> None:
