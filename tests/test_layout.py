@@ -154,4 +154,4 @@ def test_the_tray_shows_busy_over_paused_and_both_only_over_a_ready_model() -> N
 def test_the_tray_lists_backends_the_agent_passed_over() -> None:
     skipped = ("openvino-npu: skipped, the model host crashed 3 times in a row while loading it",)
     view = tray_view(AgentState(**{**READY.__dict__, "notes": skipped}))
-    assert view.notes == skipped
+    assert " ".join(line.strip() for line in view.notes) == skipped[0]  # wrapped onto short lines (app/view.py)
