@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from phitray.actions.cleanup import AnswerStream, clean_answer, keep_edges
@@ -58,6 +58,14 @@ class ActionResult:
 
 
 
+@dataclass(frozen=True)
+class Sampling:
+    """"Another version": sample at `temperature` with `seed`, in place of the action's own (greedy) decoding."""
+
+    seed: int
+    temperature: float
+
+
 def run_action(
     model: Model,
     action: Action,
@@ -65,6 +73,7 @@ def run_action(
     values: dict[str, str] | None = None,
     on_text: Callable[[str], None] = lambda chunk: None,
     max_characters: int = DEFAULT_MAX_CHARACTERS,
+    sampling: Sampling | None = None,
 ) -> ActionResult:
     """`on_text` receives the final answer as it streams (on the calling thread), cleaned: its pieces
     joined are the result's text, edges included."""
@@ -79,7 +88,7 @@ def run_action(
         )
     action.values(values)  # unknown placeholders fail before any model call
     assert model.info is not None, "the model is not loaded"
-    run = _Run(model, action, values or {}, on_text, lead=text[: len(text) - len(text.lstrip())])
+    run = _Run(model, action, values or {}, on_text, lead=text[: len(text) - len(text.lstrip())], sampling=sampling)
     core = text.strip()
     spans = plan_chunks(core, run.text_budget(), model.count_tokens)
     pieces = [core[s.start : s.end] for s in spans]
@@ -108,8 +117,9 @@ def run_action(
 
 class _Run:
     def __init__(self, model: Model, action: Action, values: dict[str, str], on_text: Callable[[str], None],
-                 lead: str) -> None:
+                 lead: str, sampling: Sampling | None = None) -> None:
         self.model, self.action, self.values, self.on_text = model, action, values, on_text
+        self.sampling = sampling
         # What has streamed is always the start of what is delivered: the text's leading whitespace goes
         # before the first clean piece, a piece's own separator only before its answer, the rest at the end.
         self.streamed: list[str] = []
@@ -143,6 +153,9 @@ class _Run:
         # Small models echo the closing delimiter after the answer, then start commenting on it.
         request = Request(prompt, system=system or None, max_new_tokens=self.action.max_new_tokens,
                           temperature=self.action.temperature, stop=(TEXT_CLOSE,), decoding=self.action.decoding)
+        if self.sampling is not None:  # plain decoding: prompt lookup's drafts are tuned for greedy answers
+            request = replace(request, temperature=self.sampling.temperature, seed=self.sampling.seed,
+                              decoding="plain")
         self.calls += 1
         parts = []
         cleaned = AnswerStream(text) if stream else None

@@ -9,6 +9,7 @@ they have to say goes out through `emit`.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from phitray import errors
 from phitray.actions.checks import CheckResult, check_answer, failed
 from phitray.actions.model import Action, Output
-from phitray.actions.runner import ActionResult, run_action
+from phitray.actions.runner import ActionResult, Sampling, run_action
 from phitray.backends.base import BackendInfo, Request
 from phitray.desktop import Desktop, Snapshot
 from phitray.host.client import Host, StreamedAnswer
@@ -30,6 +31,10 @@ from phitray.jobs.types import ActionJob, Delivered, JobEvent, JobSettings, Pick
 log = logging.getLogger(__name__)
 Emit = Callable[[JobEvent], None]
 ActionJobs = ActionJob | PickedJob
+# "Another version" samples: warm enough to word it differently, cool enough to keep an edit an edit;
+# each further try of a flagged answer a little warmer.
+SAMPLE_TEMPERATURE, WARMER_PER_TRY, MAX_TEMPERATURE = 0.7, 0.15, 1.0
+ANOTHER_VERSION_TRIES = 3  # after a flagged answer, the first of this many samples that passes is shown
 
 
 @dataclass(frozen=True)
@@ -90,16 +95,33 @@ def acquire(job: ActionJobs, action: Action, desktop: Desktop, config: JobSettin
     return Input(text, None, job.window, output)
 
 
+def new_seed() -> int:
+    return random.randrange(1, 2**31)  # within every library's seed type; a new one at each Retry
+
+
 def retry_job(job: ActionJobs, given: Input) -> ActionJob:
-    """The job a popup's Retry submits: the same action on the same text, into the popup."""
+    """The job a popup's Retry ("Another version") submits: the same action on the same text, into the popup,
+    sampled with a new seed, up to ANOTHER_VERSION_TRIES samples until one passes the checks."""
     draft = job.draft if isinstance(job, ActionJob) else None
     return ActionJob("popup", job.action_id, text=given.text, values=job.values, output="popup", window=given.window,
-                     draft=draft)
+                     draft=draft, seed=new_seed(), tries=ANOTHER_VERSION_TRIES)
+
+
+def sampling(job: ActionJobs, attempt: int) -> Sampling | None:
+    """How the `attempt`-th try (from 0) of `job` decodes: None for the action's own way, else a sample."""
+    if not isinstance(job, ActionJob) or job.seed is None:
+        return None
+    return Sampling(job.seed + attempt, min(MAX_TEMPERATURE, SAMPLE_TEMPERATURE + WARMER_PER_TRY * attempt))
+
+
+def tries(job: ActionJobs) -> int:
+    """How many answers a job may try for one that passes its checks: only a sampled job gets more than one."""
+    return max(1, job.tries) if isinstance(job, ActionJob) and job.seed is not None else 1
 
 
 def generate(job_id: int, action: Action, given: Input, values: dict[str, str], model: CancellableModel,
-             config: JobSettings, timeline: Timeline, emit: Emit) -> ActionResult:
-    """Stream the action's answer; a popup gets each piece as it comes."""
+             config: JobSettings, timeline: Timeline, emit: Emit, sample: Sampling | None = None) -> ActionResult:
+    """Stream the action's answer (sampled with `sample`); a popup gets each piece as it comes."""
 
     def on_text(piece: str) -> None:
         """Called on the jobs thread for each streamed piece of the final answer."""
@@ -107,7 +129,7 @@ def generate(job_id: int, action: Action, given: Input, values: dict[str, str], 
         if given.output == "popup":
             emit(Streamed(job_id, piece))
 
-    result = run_action(model, action, given.text, values, on_text, config.max_characters)
+    result = run_action(model, action, given.text, values, on_text, config.max_characters, sample)
     stats = model.current.stats if model.current else None
     if model.cancelled.is_set() or (stats is not None and stats.cancelled):
         raise errors.Cancelled("Cancelled.")

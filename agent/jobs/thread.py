@@ -27,7 +27,7 @@ from phitray import errors
 from phitray.actions.model import Action
 from phitray.desktop import Desktop
 from phitray.host.client import Host
-from phitray.jobs import steps
+from phitray.jobs import restore, steps
 from phitray.jobs.capture import bring_to_front, capture_selection, wait_for_release
 from phitray.jobs.paste import paste_text
 from phitray.jobs.record import JobRecord
@@ -48,6 +48,7 @@ from phitray.jobs.types import (
     PasteJob,
     PickedJob,
     Replaced,
+    RestoreJob,
     Started,
     UndoJob,
 )
@@ -161,6 +162,8 @@ class JobThread:
                 case UndoJob():
                     self._undo(job_id)
                     found["output"] = "undo"
+                case RestoreJob():
+                    found["output"] = restore.put_back(job_id, job, self.desktop, self.config, timeline, self._emit)
                 case CaptureJob():  # the picker's first half: take the selection, then let the person choose
                     self._ready_host()
                     captured = capture_selection(self.desktop, self.config.capture, timeline, hold_keys=True,
@@ -209,10 +212,19 @@ class JobThread:
         model = steps.CancellableModel(host, timeline, self._cancelled)
         self._running = model
         values = steps.placeholder_values(job, action, config)
-        result = steps.generate(job_id, action, given, values, model, config, timeline, self._emit)
+        result = steps.generate(job_id, action, given, values, model, config, timeline, self._emit,
+                                steps.sampling(job, 0))
+        checks = steps.check(action, given, result, values)
+        for attempt in range(1, steps.tries(job)):  # "Another version" after a flagged answer: the next sample
+            if all(check.passed for check in checks):
+                break
+            # The popup starts over on the next sample.
+            self._emit(Started(job_id, action.title, given.output, steps.retry_job(job, given)))
+            result = steps.generate(job_id, action, given, values, model, config, timeline, self._emit,
+                                    steps.sampling(job, attempt))
+            checks = steps.check(action, given, result, values)
         if config.log_text:
             log.debug("job %d result: %r", job_id, result.text)
-        checks = steps.check(action, given, result, values)
         timeline.mark("checked")
         output, replaced = steps.deliver(job_id, job, action, given, result, checks, self.desktop, config, timeline,
                                          self._emit)
@@ -241,7 +253,7 @@ class JobThread:
         if not paste_text(self.desktop, job.text, snapshot, self.config.capture, timeline, job.window):
             raise errors.PhiTrayError("The window did not take the paste; use Copy instead.")
         self.last_replace = Replaced(job.window, job.original, job.text)
-        self._emit(Delivered(job_id, "Pasted.", "paste", title=job.action_id))
+        self._emit(Delivered(job_id, "Pasted.", "paste", title=job.action_id, text=job.text, original=job.original))
 
     def _undo(self, job_id: int) -> None:
         last = self.last_replace

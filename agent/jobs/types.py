@@ -1,6 +1,6 @@
 """What crosses into and out of the jobs thread: jobs in, events out, and the jobs' settings.
 
-A job is one of five frozen types and an event one of eight (`kind` names each
+A job is one of six frozen types and an event one of eight (`kind` names each
 for logs and tests); the jobs thread and the daemon dispatch on them with
 `match`. Only these frozen records cross threads. An event never carries the person's text except where a window shows
 it (a streamed piece, an answer, the original for Retry).
@@ -19,8 +19,9 @@ from phitray.actions.model import Action, Output
 from phitray.jobs.capture import CaptureOptions, Captured
 
 JobSource = Literal["hotkey", "picker", "tray", "popup", "settings", "test"]
-# Where a result went: an action's output, "paste" for a popup's Replace, "undo" for the tray's Undo.
-Delivery = Literal["replace", "popup", "clipboard", "paste", "undo"]
+# Where a result went: an action's output, "paste" for a popup's Replace, "undo" for the tray's Undo,
+# "restore" for an original put back from the tray's Recent.
+Delivery = Literal["replace", "popup", "clipboard", "paste", "undo", "restore"]
 Values = tuple[tuple[str, str], ...]
 
 
@@ -51,6 +52,8 @@ class ActionJob(Pressed):
     output: Output | None = None  # overrides the action's own output
     window: int | None = None  # where a result handed over with `text` may be pasted back
     draft: Action | None = None  # the settings window's Try: an action not yet saved, run instead of action_id's
+    seed: int | None = None  # "Another version": sampled with this seed (and warmer) instead of greedily
+    tries: int = 1  # with a seed: samples tried (seed, seed + 1, …) until one passes the action's checks
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,20 @@ class UndoJob(Pressed):
     source: JobSource
 
 
-Job = ActionJob | CaptureJob | PickedJob | PasteJob | UndoJob
+@dataclass(frozen=True)
+class RestoreJob(Pressed):
+    """The tray's Recent, "Put the original back": paste `original` over `answer` where the window still has
+    the answer selected, else leave `original` on the clipboard."""
+
+    kind: ClassVar[str] = "restore"
+    source: ClassVar[JobSource] = "tray"
+    action_id: str
+    window: int | None
+    original: str
+    answer: str
+
+
+Job = ActionJob | CaptureJob | PickedJob | PasteJob | UndoJob | RestoreJob
 
 
 # --- events ----------------------------------------------------------------------------
@@ -142,6 +158,7 @@ class Delivered:
     checks: tuple[CheckResult, ...] = ()  # every check the action declares
     review: bool = False  # an edit shown in the popup: its changes are marked, Enter replaces
     retry: ActionJob | None = None
+    app: str = ""  # the program the selection came from, as the capture names it ("" where it cannot)
 
     @property
     def flagged(self) -> bool:

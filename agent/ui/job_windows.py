@@ -13,6 +13,7 @@ import tkinter
 from collections.abc import Callable
 from dataclasses import replace
 
+from phitray.jobs.steps import ANOTHER_VERSION_TRIES, new_seed
 from phitray.jobs.types import CaptureTaken, Delivered, Job, PasteJob, PickedJob, Started, Streamed
 from phitray.logs import milestone
 from phitray.ui.picker import MenuEntry, Picker
@@ -29,6 +30,7 @@ class JobWindows:
         self._root = root
         self._submit, self._cancel, self._copy, self._release_keys = submit, cancel, copy, release_keys
         self.popup: ResultPopup | None = None
+        self._popup_job = 0  # the job the popup shows
         self.picker: Picker | None = None
 
     def open_picker(self, event: CaptureTaken, actions: list[tuple[str, str]],
@@ -47,8 +49,13 @@ class JobWindows:
                              hotkeys=hotkeys)
 
     def open_popup(self, event: Started | Delivered) -> None:
+        """A popup job's window; the same job starting again (a flagged sample's next try) clears the one up."""
+        if self.popup is not None and self.popup.streaming and event.job_id == self._popup_job:
+            self.popup.restart("The last version did not pass its checks; trying another…")
+            return
         if self.popup is not None:
             self.popup.close()
+        self._popup_job = event.job_id
         job = event.retry
         assert job is not None
         original = job.text or ""
@@ -58,8 +65,8 @@ class JobWindows:
             self._submit(PasteJob(job.action_id, text, job.window, original))
 
         def retry() -> None:
-            """Popup's Retry: Tk thread."""
-            self._submit(replace(job, pressed_at=time.perf_counter()))
+            """Popup's Another version: Tk thread. A new seed at each press, so each gives its own sample."""
+            self._submit(replace(job, pressed_at=time.perf_counter(), seed=new_seed(), tries=ANOTHER_VERSION_TRIES))
 
         commands = PopupCommands(copy=self._copy, replace=replace_text, retry=retry, cancel=self._cancel)
         self.popup = ResultPopup(self._root, event.title or job.action_id, commands, can_replace=job.window is not None)

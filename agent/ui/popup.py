@@ -1,6 +1,7 @@
 """The result popup: a small always-on-top window near the pointer that streams the answer.
 
-Copy, Replace (pastes into the window that had the selection), Retry, Close;
+Copy, Replace (pastes into the window that had the selection), Another version
+(the action again, sampled, so it can differ), Close;
 Esc cancels while the answer streams and closes afterwards. An answer that
 failed a check says why above it, and Replace becomes "Replace anyway". An
 edit can be shown as its changes against the selection: deleted words struck
@@ -122,7 +123,7 @@ class ResultPopup:
         buttons.pack(fill="x")
         self.copy_button = ttk.Button(buttons, text="Copy", command=self._copy, state="disabled")
         self.replace_button = ttk.Button(buttons, text="Replace", command=self._replace, state="disabled")
-        self.retry_button = ttk.Button(buttons, text="Retry", command=self._retry, state="disabled")
+        self.retry_button = ttk.Button(buttons, text="Another version", command=self._retry, state="disabled")
         self.close_button = ttk.Button(buttons, text="Close", command=self.escape)
         for button in (self.copy_button, self.replace_button, self.retry_button, self.close_button):
             button.pack(side="left", padx=2)
@@ -138,6 +139,12 @@ class ResultPopup:
         self.text += piece
         self.body.insert("end", piece)
         self.body.see("end")
+
+    def restart(self, message: str) -> None:
+        """The same job streams its answer again (another sample): what streamed goes."""
+        self.text = ""
+        self.body.delete("1.0", "end")
+        self.status.configure(text=message)
 
     def finish(self, text: str, message: str, original: str = "", changes: bool = False, flagged: bool = False) -> None:
         """The final, cleaned answer replaces what streamed; as its changes against `original` if `changes`."""
