@@ -14,8 +14,9 @@
     language = "German"
 
 Patterns compare without regard to case, and a key may hold a list of them
-(any one matches). The person's entries come first, in file order, then the
-built-in ones: password managers and the agent's own windows are off, and a
+(any one matches); an app known by either of two keys takes two entries. The
+person's entries come first, in file order, then the built-in ones (each
+known by its program or its window class): password managers and the agent's own windows are off, and a
 person's entry for the same app wins. Parsing never raises: a bad entry is
 one problem naming it, and the others are kept.
 """
@@ -80,13 +81,16 @@ def _any(patterns: tuple[str, ...], values: tuple[str, ...]) -> bool:
     return not patterns or any(fnmatch.fnmatchcase(value, pattern) for pattern in patterns for value in values if value)
 
 
-def _off(name: str, programs: tuple[str, ...] = (), classes: tuple[str, ...] = ()) -> AppProfile:
-    return AppProfile(name, programs, classes, enabled=False, built_in=True)
+def _off(name: str, programs: tuple[str, ...] = (), classes: tuple[str, ...] = ()) -> tuple[AppProfile, ...]:
+    """An app that is off, known by its program or by its window class (either one: two profiles)."""
+    by_program = (AppProfile(name, programs=programs, enabled=False, built_in=True),) if programs else ()
+    by_class = (AppProfile(name, classes=classes, enabled=False, built_in=True),) if classes else ()
+    return by_program + by_class
 
 
 # Off unless the person says otherwise: a password manager's fields hold secrets, and a key sent into the
 # agent's own windows would only confuse them. Program file names (Windows' without .exe) and X11 WM_CLASS.
-BUILT_IN: tuple[AppProfile, ...] = (
+BUILT_IN: tuple[AppProfile, ...] = sum((
     _off("KeePassXC", ("keepassxc",), ("keepassxc", "org.keepassxc.keepassxc")),
     _off("KeePass", ("keepass", "keepass2"), ("keepass2", "keepass")),
     _off("KeeWeb", ("keeweb",), ("keeweb",)),
@@ -102,7 +106,7 @@ BUILT_IN: tuple[AppProfile, ...] = (
     _off("Passwords and Keys", ("seahorse",), ("seahorse", "org.gnome.seahorse.application")),
     _off("KWallet", ("kwalletmanager5", "kwalletmanager"), ("kwalletmanager5", "kwalletmanager")),
     _off("Phi Tray", (), ("phitray",)),  # Tk's class for every window of the agent (cli/agent.py)
-)
+), ())
 
 
 def profile_for(profiles: tuple[AppProfile, ...], program: str, classes: tuple[str, ...],

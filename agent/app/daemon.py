@@ -254,7 +254,7 @@ class Daemon:
             capture=CaptureOptions(s.capture_timeout_ms / 1000, s.release_timeout_ms / 1000,
                                    s.paste_timeout_ms / 1000, s.use_primary),
             max_characters=s.max_characters, log_text=s.log_text, output_overrides=s.action_outputs,
-            review_before_replace=s.review_before_replace,
+            review_before_replace=s.review_before_replace, profiles=s.apps,
             placeholder_defaults={"translate": {"language": s.translate_language}},
         )
 

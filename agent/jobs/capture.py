@@ -17,13 +17,16 @@ Putting a result back is `paste.py`; the job's moments are `timeline.py`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from typing import Literal
 
 from phitray.actions.runner import DEFAULT_MAX_CHARACTERS
-from phitray.desktop import Clipboard, Desktop, Focus, Keys, Snapshot
+from phitray.app_profiles import AppProfile
+from phitray.desktop import Clipboard, Desktop, Focus, Keys, Snapshot, WindowTraits
 from phitray.errors import Notice, NothingSelected, OutOfReach
+from phitray.jobs.apps import App
 from phitray.jobs.timeline import Timeline
 
 POLL_SECONDS = 0.005  # only while a job waits for key-ups, never when idle
@@ -39,6 +42,8 @@ class CaptureOptions:
 
 
 CapturePath = Literal["primary", "copy"]
+# The window's profile from its traits (jobs/apps.py), asked before any key is sent; raises AppOff.
+Resolve = Callable[[WindowTraits], AppProfile | None]
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,8 @@ class Captured:
     snapshot: Snapshot | None  # the person's clipboard before the copy, already restored; None: never touched
     window: int | None  # where the selection was, for a later paste
     path: CapturePath = "copy"  # how the text was taken: read from PRIMARY, or copied with Ctrl+C
+    app: App = App()  # the window's program, never its title
+    profile: AppProfile | None = None  # its per-app profile, resolved once for the job (and the picker's choice)
 
 
 def wait_for_release(keys: Keys, timeout: float) -> bool:
@@ -66,14 +73,19 @@ def wait_for_release(keys: Keys, timeout: float) -> bool:
 
 
 def capture_selection(desktop: Desktop, options: CaptureOptions, timeline: Timeline, hold_keys: bool = False,
-                      max_characters: int = DEFAULT_MAX_CHARACTERS) -> Captured:
+                      max_characters: int = DEFAULT_MAX_CHARACTERS, resolve: Resolve | None = None) -> Captured:
     """The selected text. With `hold_keys` (for the picker) the keyboard is the agent's from the start
-    (as far as the platform allows before the copy) until the picker releases it, unless the capture fails."""
+    (as far as the platform allows before the copy) until the picker releases it, unless the capture fails.
+    `resolve` gives the window's profile first: an app with Phi Tray off gets no key, not even the hold."""
     keys = desktop.keys
+    window = desktop.focus.current()
+    traits = desktop.focus.traits(window)
+    profile = resolve(traits) if resolve is not None else None
     if hold_keys:
         keys.hold_keyboard()
     try:
-        captured = _capture(desktop, options, timeline, max_characters)
+        captured = replace(_capture(desktop, window, traits, options, timeline, max_characters), app=App.of(traits),
+                           profile=profile)
     except BaseException:
         if hold_keys:
             keys.release_keyboard()
@@ -91,10 +103,9 @@ def bring_to_front(focus: Focus, window: int) -> bool:
     return focus.in_front(window) or focus.activate(window)
 
 
-def _capture(desktop: Desktop, options: CaptureOptions, timeline: Timeline, max_characters: int) -> Captured:
+def _capture(desktop: Desktop, window: int | None, traits: WindowTraits, options: CaptureOptions, timeline: Timeline,
+             max_characters: int) -> Captured:
     clipboard, keys = desktop.clipboard, desktop.keys
-    window = desktop.focus.current()
-    traits = desktop.focus.traits(window)
     if traits.unreachable:
         raise OutOfReach(traits.unreachable)
     # The front window's own selection; with no window known, only when the settings take any program's.

@@ -12,17 +12,19 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import cast
 
 from phitray import errors
 from phitray.actions.checks import CheckResult, check_answer, failed
-from phitray.actions.model import Action, Output
+from phitray.actions.model import Action, Format, Output
 from phitray.actions.runner import ActionResult, Sampling, run_action
+from phitray.app_profiles import AppProfile
 from phitray.backends.base import BackendInfo, Request
 from phitray.desktop import Desktop, Snapshot
 from phitray.host.client import Host, StreamedAnswer
 from phitray.host.gate import gate_of
-from phitray.jobs.capture import bring_to_front, capture_selection
+from phitray.jobs.capture import Resolve, bring_to_front, capture_selection
 from phitray.jobs.paste import paste_text
 from phitray.jobs.route import route
 from phitray.jobs.timeline import Timeline
@@ -46,6 +48,7 @@ class Input:
     window: int | None
     output: Output
     capture: str = ""  # how a selection was taken (Captured.path); "" for text from elsewhere
+    profile: AppProfile | None = None  # the app's profile (app_profiles.py), resolved once for the job
 
 
 class CancellableModel:
@@ -72,16 +75,28 @@ class CancellableModel:
         return self._host.count_tokens(text)
 
 
-def acquire(job: ActionJobs, action: Action, desktop: Desktop, config: JobSettings, timeline: Timeline) -> Input:
-    """The input of an action job: the picker's capture, a new capture, the clipboard's text, or the job's own."""
-    output = (job.output if isinstance(job, ActionJob) else None) or config.output_overrides.get(action.id) \
-        or action.output
-    if isinstance(job, PickedJob):
-        timeline.mark("text_captured")
-        return Input(job.capture.text, job.capture.snapshot, job.capture.window, output, job.capture.path)
-    if job.text is None and not job.from_clipboard:
-        captured = capture_selection(desktop, config.capture, timeline, max_characters=config.max_characters)
-        return Input(captured.text, captured.snapshot, captured.window, output, captured.path)
+def acquire(job: ActionJobs, action: Action, desktop: Desktop, config: JobSettings, timeline: Timeline,
+            resolve: Resolve | None = None) -> Input:
+    """The input of an action job: the picker's capture, a new capture, the clipboard's text, or the job's own.
+    `resolve` gives the window's profile (jobs/apps.py), once per job: at the capture, or for text handed
+    over with its window (a Retry) from that window's traits."""
+    captured = job.capture if isinstance(job, PickedJob) else None
+    if isinstance(job, ActionJob) and job.text is None and not job.from_clipboard:
+        captured = capture_selection(desktop, config.capture, timeline, max_characters=config.max_characters,
+                                     resolve=resolve)
+    if captured is not None:
+        profile = captured.profile
+    else:
+        window = job.window if isinstance(job, ActionJob) else None
+        profile = resolve(desktop.focus.traits(window)) if window is not None and resolve is not None else None
+    override = profile.override(action.id).output if profile is not None else None
+    output = (job.output if isinstance(job, ActionJob) else None) or override \
+        or config.output_overrides.get(action.id) or action.output
+    if captured is not None:
+        if isinstance(job, PickedJob):
+            timeline.mark("text_captured")
+        return Input(captured.text, captured.snapshot, captured.window, output, captured.path, profile=profile)
+    assert isinstance(job, ActionJob)
     if job.from_clipboard:
         text = desktop.clipboard.read_text(config.max_characters)
         if text is None or not text.strip():
@@ -92,7 +107,20 @@ def acquire(job: ActionJobs, action: Action, desktop: Desktop, config: JobSettin
     timeline.mark("text_captured")
     if output == "replace" and job.window is None:
         output = "popup"  # text from the clipboard or a caller has nowhere to be pasted back
-    return Input(text, None, job.window, output)
+    return Input(text, None, job.window, output, profile=profile)
+
+
+def for_app(action: Action, profile: AppProfile | None) -> Action:
+    """The action as it runs in the profile's app: its tone said to the model, and its format."""
+    override = profile.override(action.id) if profile is not None else None
+    if override is None:
+        return action
+    if override.tone:  # the system prompt is a template: a $ in the tone is a dollar sign
+        tone = override.tone.replace("$", "$$")
+        action = replace(action, system=f"{action.system}\n\nWrite in a {tone} tone.".lstrip())
+    if override.format:
+        action = replace(action, format=cast(Format, override.format))
+    return action
 
 
 def new_seed() -> int:
@@ -144,9 +172,12 @@ def check(action: Action, given: Input, result: ActionResult, values: dict[str, 
     return check_answer(action.checks, given.text, result.text, action.values(values), raw=result.raw)
 
 
-def placeholder_values(job: ActionJobs, action: Action, config: JobSettings) -> dict[str, str]:
-    """The settings' values for the action's placeholders (translate's language), then the job's own."""
-    values = {**config.placeholder_defaults.get(action.id, {}), **dict(job.values)}
+def placeholder_values(job: ActionJobs, action: Action, config: JobSettings,
+                       profile: AppProfile | None = None) -> dict[str, str]:
+    """The settings' values for the action's placeholders (translate's language), the app's profile's, then
+    the job's own."""
+    in_app = dict(profile.override(action.id).values) if profile is not None else {}
+    values = {**config.placeholder_defaults.get(action.id, {}), **in_app, **dict(job.values)}
     return {name: value for name, value in values.items() if name in action.placeholders}
 
 

@@ -25,9 +25,11 @@ from typing import Any
 
 from phitray import errors
 from phitray.actions.model import Action
-from phitray.desktop import Desktop
+from phitray.app_profiles import AppProfile
+from phitray.desktop import Desktop, WindowTraits
 from phitray.host.client import Host
 from phitray.jobs import restore, steps
+from phitray.jobs.apps import RecentApps
 from phitray.jobs.capture import bring_to_front, capture_selection, wait_for_release
 from phitray.jobs.paste import paste_text
 from phitray.jobs.record import JobRecord
@@ -68,6 +70,7 @@ class JobThread:
         self.last_replace: Replaced | None = None
         self.last_timeline: Timeline | None = None
         self.last_record: JobRecord | None = None
+        self.apps = RecentApps()  # the apps jobs ran in lately, for the settings window's Apps tab
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._busy = threading.Lock()
         self._refusals = threading.Lock()  # makes "busy, count the refusal" one step against the job's end
@@ -167,8 +170,8 @@ class JobThread:
                 case CaptureJob():  # the picker's first half: take the selection, then let the person choose
                     self._ready_host()
                     captured = capture_selection(self.desktop, self.config.capture, timeline, hold_keys=True,
-                                                 max_characters=self.config.max_characters)
-                    found["capture"] = captured.path
+                                                 max_characters=self.config.max_characters, resolve=self._resolve)
+                    found.update(capture=captured.path, profile=captured.profile.name if captured.profile else "")
                     self._emit(CaptureTaken(job_id, captured))
                 case ActionJob() | PickedJob():
                     action = (job.draft if isinstance(job, ActionJob) else None) or self.config.actions.get(job.action_id)
@@ -177,6 +180,9 @@ class JobThread:
         except errors.Cancelled:
             outcome = "Cancelled"
             self._emit(Failed(job_id, "Cancelled. Your text and clipboard are as they were.", title))
+        except errors.AppOff as off:  # the app's profile has Phi Tray off: no key was sent to it
+            outcome, found["profile"] = "AppOff", off.profile
+            self._emit(Noticed(job_id, str(off), title))
         except (errors.Notice, errors.ContextOverflow, errors.ConfigError) as problem:
             outcome = type(problem).__name__
             self._emit(Noticed(job_id, str(problem), title))
@@ -205,13 +211,14 @@ class JobThread:
         """acquire → generate → check → deliver; returns what the job record adds."""
         config = self.config
         host = self._ready_host()
-        given = steps.acquire(job, action, self.desktop, config, timeline)
+        given = steps.acquire(job, action, self.desktop, config, timeline, self._resolve)
+        action = steps.for_app(action, given.profile)  # its tone and format in this app
         if config.log_text:
             log.debug("job %d input: %r", job_id, given.text)
         self._emit(Started(job_id, action.title, given.output, steps.retry_job(job, given)))
         model = steps.CancellableModel(host, timeline, self._cancelled)
         self._running = model
-        values = steps.placeholder_values(job, action, config)
+        values = steps.placeholder_values(job, action, config, given.profile)
         result = steps.generate(job_id, action, given, values, model, config, timeline, self._emit,
                                 steps.sampling(job, 0))
         checks = steps.check(action, given, result, values)
@@ -235,7 +242,12 @@ class JobThread:
                 "tokens": result.tokens, "tokens_per_second": round(result.tokens_per_second, 1),
                 "model_calls": result.model_calls, "model_ms": round(result.model_seconds * 1000, 1),
                 "decoding": result.decoding, "flagged": any(not c.passed for c in checks),
-                "failed_checks": tuple(c.name for c in checks if not c.passed), "capture": given.capture}
+                "failed_checks": tuple(c.name for c in checks if not c.passed), "capture": given.capture,
+                "profile": given.profile.name if given.profile else ""}
+
+    def _resolve(self, traits: WindowTraits) -> AppProfile | None:
+        """Jobs thread: the window's profile, from the settings' [[apps]] and the built-in ones; raises AppOff."""
+        return self.apps.resolve(traits, self.config.profiles)
 
     def _ready_host(self) -> Host:
         """The current host if it has a model loaded; otherwise a notice that says why not."""

@@ -16,6 +16,7 @@ from typing import ClassVar, Literal
 from phitray.actions.checks import CheckResult
 from phitray.actions.library import ActionSet
 from phitray.actions.model import Action, Output
+from phitray.app_profiles import AppProfile
 from phitray.jobs.capture import CaptureOptions, Captured
 
 JobSource = Literal["hotkey", "picker", "tray", "popup", "settings", "test"]
@@ -231,3 +232,4 @@ class JobSettings:
     review_before_replace: bool = False  # edits always open for review instead of replacing at once
     output_overrides: Mapping[str, Output] = field(default_factory=dict)
     placeholder_defaults: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    profiles: tuple[AppProfile, ...] = ()  # the person's [[apps]]; the built-in ones follow them (app_profiles.py)

@@ -40,6 +40,9 @@ class JobWindows:
         if self.picker is not None:
             self.picker.close()
         capture = event.capture
+        if capture.profile is not None and capture.profile.picker_default:  # the app's own first choice
+            first = capture.profile.picker_default
+            actions = sorted(actions, key=lambda action: action[0] != first)
 
         def chosen(action_id: str, values: dict[str, str]) -> None:
             """The picker's choice: Tk thread."""
