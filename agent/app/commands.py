@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 
 from phitray.desktop.system import open_path
 from phitray.errors import PhiTrayError
-from phitray.jobs.types import ActionJob, CaptureJob, UndoJob
+from phitray.jobs.steps import new_seed
+from phitray.jobs.types import ActionJob, CaptureJob, RestoreJob, UndoJob
 from phitray.ui.picker import MenuEntry
+from phitray.ui.tray_menu import RecentChoice
 
 if TYPE_CHECKING:
     from phitray.app.daemon import Daemon
@@ -38,6 +40,22 @@ class AgentCommands:
 
     def undo(self) -> None:
         self._daemon.submit(UndoJob("tray"))
+
+    def use_recent(self, number: int, choice: RecentChoice) -> None:
+        """One of the tray's Recent: copy its answer or original, put the original back, or run it again
+        sampled ("Another version"). Tray thread or Tk thread."""
+        daemon = self._daemon
+        entry = daemon.history.find(number)
+        if entry is None:  # pushed out by newer results since the menu was drawn
+            return
+        if choice == "copy-answer":
+            daemon.ui.call_soon(lambda: daemon._copy_to_clipboard(entry.answer))
+        elif choice == "copy-original":
+            daemon.ui.call_soon(lambda: daemon._copy_to_clipboard(entry.original))
+        elif choice == "put-back":
+            daemon.submit(RestoreJob(entry.action_id, entry.window, entry.original, entry.answer))
+        else:
+            daemon.submit(entry.again(new_seed()))
 
     def choose_backend(self, backend: str) -> None:
         self._daemon.ui.call_soon(lambda: self._daemon.choose_host(f"Switching to {backend}…", backend_choice=backend))
@@ -136,4 +154,6 @@ class AgentCommands:
             return "opened"
         if message == "status":
             return "\n".join([f"{state.host}: {state.host_status}", *state.notes])
+        if message == "history":  # `phitray history`: JSON for the launch to print (never logged)
+            return daemon.history.for_scripts()
         return "ok"

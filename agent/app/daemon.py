@@ -26,6 +26,7 @@ from phitray.actions.library import ActionSet, load_actions
 from phitray.app import firstrun
 from phitray.app.bindings import hotkey_callbacks, hotkey_table
 from phitray.app.commands import AgentCommands
+from phitray.app.history import History
 from phitray.app.settings_link import LiveSettings
 from phitray.app.usage import ActionUses
 from phitray.app.view import AgentState, tray_view
@@ -75,8 +76,10 @@ class Daemon:
         self.lock = lock
         self.autostart = autostart.for_this_platform()
         self.ui = UiQueue(root, wake)
+        self.history = History(paths.history_file, self.settings.history_on_disk,  # the last results, in memory
+                               lambda recent: self.update_state(recent=recent))
         self.state = AgentState(backends=BACKEND_IDS, model_id=self.settings.model_id,
-                                picker_hotkey=self.settings.picker_hotkey)
+                                picker_hotkey=self.settings.picker_hotkey, recent=self.history.recent())
         self.actions = self.read_actions()
         self.problems.extend(self.actions.problems)
         self.uses = ActionUses()  # how often each action ran, for the picker's order; counts only
@@ -224,6 +227,7 @@ class Daemon:
                 self.desktop.focus.set_terminals(self.settings.terminals)
             if self.settings.server != old.server:
                 self.endpoint.apply(self.settings.server)
+            self.history.keep_on_disk(self.settings.history_on_disk)
         if new_actions is not None:
             self.actions = new_actions
             if report:

@@ -32,6 +32,7 @@ class AgentState:
     picker_hotkey: str = ""
     notes: tuple[str, ...] = ()  # lines under the status: a backend passed over and why, the model in use
     download: str = ""  # the first run's background download: "downloading <model>: 12.3 of 40.1 MB, 4.2 MB/s"
+    recent: tuple[tuple[int, str], ...] = ()  # the last results (history.Recent): (number, label), newest first
 
 
 def tray_view(state: AgentState) -> TrayView:
@@ -59,6 +60,7 @@ def tray_view(state: AgentState) -> TrayView:
         models=state.installed_models,
         picker_hotkey=state.picker_hotkey,
         downloading=bool(state.download),
+        recent=state.recent,
     )
 
 

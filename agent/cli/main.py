@@ -18,6 +18,7 @@ from phitray.cli.actions import add_action_commands
 from phitray.cli.agent import add_agent_commands
 from phitray.cli.bench import add_bench_commands
 from phitray.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, say
+from phitray.cli.history import add_history_commands
 from phitray.cli.inference import add_inference_commands
 from phitray.cli.models import add_model_commands
 from phitray.cli.serve import add_serve_commands
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_inference_commands(commands)
     add_agent_commands(commands)
+    add_history_commands(commands)
     add_action_commands(commands)
     add_model_commands(commands)
     add_settings_commands(commands)

@@ -20,6 +20,7 @@ from phitray.desktop import tray_traits
 from phitray.desktop.linux_notify import LinuxNotifier
 from phitray.logs import TEXT, milestone
 from phitray.ui.icons import state_icon
+from phitray.ui.tray_menu import RecentChoice, recent_menu
 
 if TYPE_CHECKING:
     import tkinter
@@ -64,6 +65,7 @@ class TrayView:
     models: tuple[str, ...] = ()
     picker_hotkey: str = ""
     downloading: bool = False  # the first run's download runs: the menu offers to stop it
+    recent: tuple[tuple[int, str], ...] = ()  # the last results: (number, label), newest first
 
 
 class TrayCommands(Protocol):
@@ -76,6 +78,7 @@ class TrayCommands(Protocol):
     def open_picker(self) -> None: ...
     def cancel(self) -> None: ...
     def undo(self) -> None: ...
+    def use_recent(self, number: int, choice: RecentChoice) -> None: ...
     def stop_download(self) -> None: ...
     def choose_backend(self, backend: str) -> None: ...
     def choose_model(self, model_id: str) -> None: ...
@@ -337,7 +340,7 @@ class Tray:
         if commands is None:
             return (Item(view.status, None, enabled=False),)
 
-        def call(command: Callable[..., None], *args: str) -> Callable[..., None]:
+        def call(command: Callable[..., None], *args: object) -> Callable[..., None]:
             def run(icon: Any = None, item: Any = None) -> None:
                 """Called on the tray thread (Tk thread for the Tk menu) when the item is clicked."""
                 try:
@@ -366,6 +369,8 @@ class Tray:
             Item("Run on clipboard text", on_clipboard, enabled=ready and bool(view.actions)),
             Item("Cancel", call(commands.cancel), enabled=view.busy),
             Item("Undo last replace", call(commands.undo), enabled=view.can_undo),
+            Item("Recent", recent_menu(Item, Menu, view.recent, lambda *args: call(commands.use_recent, *args)),
+                 enabled=bool(view.recent)),
             Menu.SEPARATOR,
             Item("Backend", backends),
             Item("Model", models, enabled=bool(view.models)),

@@ -16,13 +16,26 @@ import logging
 import tkinter
 import tkinter.font
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 
 from phitray.desktop import Focus
 
 log = logging.getLogger(__name__)
 
 Invoke = Callable[[Any], None]  # called with the chosen pystray MenuItem
+RecentChoice = Literal["copy-answer", "copy-original", "put-back", "another"]
+RECENT_CHOICES: tuple[tuple[RecentChoice, str], ...] = (
+    ("copy-answer", "Copy the answer"), ("copy-original", "Copy the original"),
+    ("put-back", "Put the original back"), ("another", "Another version"))
+
+
+def recent_menu(item: Any, menu: Any, recent: tuple[tuple[int, str], ...],
+                command: Callable[[int, RecentChoice], Any]) -> Any:
+    """The tray's "Recent" submenu (pystray's `item` and `menu` classes): one submenu per result, newest
+    first, each with RECENT_CHOICES; `command(number, choice)` makes an entry's action. A pure function of
+    the view, whichever thread draws it."""
+    return menu(*(item(label, menu(*(item(title, command(number, choice)) for choice, title in RECENT_CHOICES)))
+                  for number, label in recent))
 
 
 def fill(tk_menu: tkinter.Menu, items: Iterable[Any], separator: Any, invoke: Invoke,
