@@ -60,7 +60,9 @@ def window(tk_display: DesktopSession, shared_paths: Paths, tmp_path: Path) -> I
     root.destroy()
 
 
-def test_no_list_of_the_settings_window_cuts_a_value_short(window: tuple[tkinter.Tk, SettingsWindow]) -> None:
+def test_no_list_of_the_settings_window_cuts_a_value_short(
+    tk_display: DesktopSession, window: tuple[tkinter.Tk, SettingsWindow]
+) -> None:
     root, shown = window
     actions = next(s for s in shown.sections if isinstance(s, ActionsSection))
     model = next(s for s in shown.sections if isinstance(s, ModelSection))
@@ -69,11 +71,27 @@ def test_no_list_of_the_settings_window_cuts_a_value_short(window: tuple[tkinter
     for table in (actions.table, model.installed, model.catalog):
         assert table.get_children()
         assert cut_columns(table) == [], table
-    # The backends' list is as wide as its longest line, the survey's reason and all.
-    font = tkinter.font.nametofont(str(model.chain.cget("font")), root=root)
+    # The backends' list: what the survey found for the chosen one is shown whole under it, wrapped, and
+    # follows the choice (Down, as a person moves through the list).
+    pump_until(root, lambda: bool(model.decisions), 120)
     lines = model.chain.get(0, "end")
+    assert model.chain_detail.cget("text") == lines[0] and "chosen" in lines[0]
+    pump_until(root, lambda: root.focus_get() is not None)  # the window has taken the keyboard
+    tk_display.xdotool("key", "alt+m")  # the Model tab
+    pump_until(root, lambda: shown.notebook.index("current") == shown.sections.index(model))
+    tk_display.xdotool("key", "Tab")  # its first control: the backends' list
+    pump_until(root, lambda: root.focus_get() is model.chain)
+    tk_display.xdotool("key", "Down")
+    pump_until(root, lambda: model.chain_detail.cget("text") == lines[1])
+    # The window stays within the screen; a table wider than it scrolls across to its last column.
+    tk_display.xdotool("key", "alt+a")  # the Actions tab, whose long values make it the widest
+    pump_until(root, lambda: bool(actions.table.winfo_viewable()))
     root.update_idletasks()
-    assert model.chain.winfo_reqwidth() >= max(font.measure(line) for line in lines)
+    assert shown.window.winfo_width() <= root.winfo_screenwidth()
+    assert actions.table.xview()[1] < 1.0  # its columns add up to more than the window shows
+    actions.table.xview_moveto(1.0)
+    root.update_idletasks()
+    assert actions.table.xview()[0] > 0 and actions.table.xview()[1] == 1.0  # scrolled across to the end
 
 
 def test_the_endpoint_tab_shows_the_token_hidden_copies_it_and_turns_the_endpoint_on(

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from phitray.desktop.windows_rules import altgr_problem, elevation_problem, render_for, snapshot_order
+from phitray.desktop.windows_rules import altgr_problem, elevation_problem, render_for, snapshot_order, uia_selection
 from phitray.hotkeys import parse_combo
 
 
@@ -41,3 +41,10 @@ def test_a_capped_snapshot_reads_what_a_person_would_miss_first() -> None:
                  (49400, "Rich Text Format"), (15, "")]
     order = [name or fmt for fmt, name in snapshot_order(clipboard)]
     assert order == [13, "HTML Format", "Rich Text Format", 8, 15, 1, "DataObject", "Biff12"]
+
+
+def test_ui_automation_gives_the_selection_only_for_one_span_that_holds_something() -> None:
+    assert uia_selection(["their is a mistake\r\nhere"]) == "their is a mistake\r\nhere"  # as Ctrl+C copies it
+    assert uia_selection([]) is None  # TextPattern without a selection: Ctrl+C finds out
+    assert uia_selection([""]) is None and uia_selection([" \n"]) is None  # a caret, or only blanks
+    assert uia_selection(["one", "two"]) is None  # a multiple selection: the program joins it its own way

@@ -11,11 +11,11 @@ read every change. Every write the agent makes is kept out of cloud sync, and
 all but the ones the person asked for (Copy, clipboard output) out of clipboard
 histories and managers too: a paste offer and a restore are not new content.
 
-Snapshots copy every format backed by global memory (text, HTML, DIB, files,
-private formats); GDI-handle formats (CF_BITMAP, metafiles) are skipped, as
-Windows synthesizes CF_BITMAP from CF_DIB. A large Excel range offers dozens of
-formats rendered on demand: a snapshot reads text and the usual formats first
-and stops at SNAPSHOT_SECONDS or SNAPSHOT_BYTES, saying what it left out.
+Snapshots copy every format backed by global memory (text, HTML, DIB, files, private formats); GDI-handle
+formats (CF_BITMAP, metafiles) are skipped, as Windows synthesizes CF_BITMAP from CF_DIB. A large Excel range
+offers dozens of formats rendered on demand: a snapshot reads text and the usual formats first and stops at
+SNAPSHOT_SECONDS or SNAPSHOT_BYTES, saying what it left out. The selection itself is read without the clipboard
+where UI Automation gives it (`windows_uia`, as `read_selection`).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from phitray.errors import DesktopError
 assert sys.platform == "win32"
 
 from phitray.desktop.windows_api import WNDENUMPROC, CallQueue, declare, program_name, window_process  # noqa: E402
+from phitray.desktop import windows_uia  # noqa: E402
 from phitray.desktop.windows_rules import render_for, snapshot_order  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -234,7 +235,7 @@ class WinClipboard:
         return self._call(lambda: self._read_text(max_chars))
 
     def read_selection(self, owner: int | None = None, max_chars: int | None = None) -> str | None:
-        return None  # Windows has no PRIMARY selection
+        return windows_uia.selection(_programs_of(owner), max_chars) if owner else None  # no Ctrl+C, no clipboard
 
     def offer_text(self, text: str) -> WinOffer:
         offer = WinOffer(text)

@@ -107,3 +107,12 @@ def replay_events(typed: list[tuple[int, bool]]) -> list[tuple[int, bool]]:
         press = [(vk, False), (vk, True)]
         events += [(left_shift, False), *press, (left_shift, True)] if shift else press
     return events
+
+
+def uia_selection(texts: list[str]) -> str | None:
+    """The selection UI Automation gave, one text per selected span, or None to copy with Ctrl+C instead:
+    nothing selected (a caret is an empty span), or several spans, whose joining each program does its
+    own way on Ctrl+C."""
+    if len(texts) != 1 or not texts[0].strip():
+        return None
+    return texts[0]

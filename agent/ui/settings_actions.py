@@ -15,7 +15,7 @@ from phitray.actions.model import OUTPUTS, Action
 from phitray.logs import milestone
 from phitray.ui.action_editor import ActionEditor
 from phitray.ui.settings_window import button_group, set_state
-from phitray.ui.table_fit import fit_columns
+from phitray.ui.table_fit import fit_columns, scrolling_table
 
 if TYPE_CHECKING:
     from phitray.ui.settings_window import SettingsWindow
@@ -31,12 +31,12 @@ class ActionsSection:
         self._enabled = True
         self.editor: ActionEditor | None = None
         ttk.Label(page, text="Actions (Up and Down choose one)").pack(fill="x")
-        self.table = ttk.Treeview(page, columns=("output", "hotkey", "source"), height=9, selectmode="browse")
+        frame, self.table = scrolling_table(page, columns=("output", "hotkey", "source"), height=9, selectmode="browse")
         for column, title, width in (("#0", "Action", 180), ("output", "Output", 90), ("hotkey", "Hotkey", 130),
                                      ("source", "From", 240)):
             self.table.heading(column, text=title)
             self.table.column(column, width=width, stretch=column == "source")
-        self.table.pack(fill="both", expand=True)
+        frame.pack(fill="both", expand=True)
         self.table.bind("<<TreeviewSelect>>", lambda event: self._selected())
         self.table.bind("<Return>", lambda event: self.edit())
         row = ttk.Frame(page)

@@ -28,7 +28,7 @@ from phitray.downloads import download_sizes
 from phitray.errors import PhiTrayError
 from phitray.logs import milestone
 from phitray.ui.settings_window import PROBLEM_COLOUR, button_group, set_state
-from phitray.ui.table_fit import fit_columns
+from phitray.ui.table_fit import fit_columns, scrolling_table
 
 if TYPE_CHECKING:
     from phitray.backends.download_meter import DownloadStatus
@@ -76,24 +76,29 @@ class ModelSection:
 
         ttk.Label(page, text="Backends, in the order they are tried (Up and Down choose one)").grid(
             row=1, column=0, sticky="w", pady=(6, 0))
-        # width 0: as wide as its longest line, so what the survey found for a backend is read whole.
-        self.chain = tkinter.Listbox(page, height=6, width=0, exportselection=False, activestyle="dotbox")
-        self.chain.grid(row=2, column=0, sticky="we")
+        chain_frame = ttk.Frame(page)
+        chain_frame.grid(row=2, column=0, sticky="we")
+        self.chain = tkinter.Listbox(chain_frame, height=6, exportselection=False, activestyle="dotbox")
+        self.chain.pack(fill="x")
+        # What the survey found for the chosen backend, wrapped: a line of the list is cut at its width.
+        self.chain_detail = ttk.Label(chain_frame, text="", wraplength=560, foreground="#555")
+        self.chain_detail.pack(fill="x", pady=(2, 0))
+        self.chain.bind("<<ListboxSelect>>", lambda event: self._show_chain_detail())
         self.up_button, self.down_button, self.use_button = button_group(
             self._beside(page, 2), ("Move up", lambda: self._move(-1)), ("Move down", lambda: self._move(1)),
             ("Use / don't use", self._toggle))
 
         ttk.Label(page, text="Installed models").grid(row=3, column=0, sticky="w", pady=(8, 0))
-        self.installed = ttk.Treeview(page, columns=("backends", "size"), height=4, selectmode="browse")
+        frame, self.installed = scrolling_table(page, columns=("backends", "size"), height=4, selectmode="browse")
         self._columns(self.installed, (("#0", "Model", 200), ("backends", "For backends", 300), ("size", "Size", 90)))
-        self.installed.grid(row=4, column=0, sticky="we")
+        frame.grid(row=4, column=0, sticky="we")
         self.use_model_button, self.remove_button = button_group(
             self._beside(page, 4), ("Use this model", self._use_model), ("Remove…", self._remove))
 
         ttk.Label(page, text="Models you can download").grid(row=5, column=0, sticky="w", pady=(8, 0))
-        self.catalog = ttk.Treeview(page, columns=("backend", "size"), height=4, selectmode="browse")
+        frame, self.catalog = scrolling_table(page, columns=("backend", "size"), height=4, selectmode="browse")
         self._columns(self.catalog, (("#0", "Model", 300), ("backend", "For backend", 200), ("size", "Download", 90)))
-        self.catalog.grid(row=6, column=0, sticky="we")
+        frame.grid(row=6, column=0, sticky="we")
         self.download_button, self.cancel_button = button_group(
             self._beside(page, 6), ("Download", self._download), ("Cancel download", self._cancel))
         self.cancel_button.configure(state="disabled")
@@ -178,6 +183,12 @@ class ModelSection:
         index = chosen[0] if chosen else 0
         self.chain.selection_set(min(index, len(self.rows) - 1))
         self.chain.activate(min(index, len(self.rows) - 1))
+        self._show_chain_detail()
+
+    def _show_chain_detail(self) -> None:
+        """The chosen backend's whole line under the list, wrapped. Tk thread."""
+        selected = self.chain.curselection()
+        self.chain_detail.configure(text=self.chain.get(selected[0]) if selected else "")
 
     def set_enabled(self, enabled: bool) -> None:
         set_state([self.up_button, self.down_button, self.use_button, self.use_model_button, self.remove_button,
@@ -220,6 +231,7 @@ class ModelSection:
             self._draw_chain()
             self.chain.selection_clear(0, "end")
             self.chain.selection_set(min(select, len(self.rows) - 1))
+            self._show_chain_detail()
             self._start_survey()
 
     def _start_survey(self) -> None:

@@ -106,6 +106,8 @@ class SettingsWindow:
         # Near the pointer; the size is what the tabs need (the longest of them sets it).
         self.window.geometry("+{}+{}".format(*place_near_pointer(self.window, WIDTH, HEIGHT).split("+")[1:]))
         self.window.protocol("WM_DELETE_WINDOW", self.close)
+        # Never wider or taller than the screen: lists sized to their values scroll across instead.
+        self.window.maxsize(self.window.winfo_screenwidth(), self.window.winfo_screenheight())
         frame = ttk.Frame(self.window, padding=8)
         frame.pack(fill="both", expand=True)
         self.banner = ttk.Label(frame, text="", foreground=PROBLEM_COLOUR, wraplength=WIDTH - 30)

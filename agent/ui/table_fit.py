@@ -2,6 +2,7 @@
 
 A ttk.Treeview cuts a cell at its column's width with no sign of it, and the settings window's
 columns held fixed widths; a model id, a backend list or a file name longer than that lost its end.
+Columns now size to their values, and a table wider than the window scrolls across.
 Every function runs on the Tk thread.
 """
 
@@ -12,6 +13,18 @@ from tkinter import ttk
 
 CELL_PADDING = 16  # ttk's cell padding on both sides, and a little air
 TREE_INDENT = 24  # column #0 also holds the (empty) indicator and indent before the text
+
+
+def scrolling_table(parent: tkinter.Misc, **options: object) -> tuple[ttk.Frame, ttk.Treeview]:
+    """A Treeview with a scroll bar across under it, in a frame for the caller to place: columns sized to
+    their values can add up to more than the screen (the window is kept to it), and the rest scrolls."""
+    frame = ttk.Frame(parent)
+    table = ttk.Treeview(frame, **options)  # type: ignore[arg-type]
+    across = ttk.Scrollbar(frame, orient="horizontal", command=table.xview)
+    table.configure(xscrollcommand=across.set)
+    table.pack(fill="both", expand=True)
+    across.pack(fill="x")
+    return frame, table
 
 
 def _font(table: ttk.Treeview, style: str, fallback: str) -> tkinter.font.Font:

@@ -107,6 +107,20 @@ def test_a_clipboard_reader_never_makes_the_paste_look_taken(desktop: object, no
     assert "read \"the model's answer\"" not in reads
 
 
+def test_a_selection_ui_automation_gives_is_taken_without_touching_the_clipboard(desktop: object,
+                                                                                 notepad: Notepad) -> None:
+    """Notepad's edit control offers TextPattern on Windows: its selection is read there, so no Ctrl+C puts it
+    on the clipboard, in Win+V's history or in a clipboard manager."""
+    desktop.clipboard.keep_text(OWN)  # type: ignore[attr-defined]
+    notepad.write_and_select("read through UI Automation")
+    mark = desktop.clipboard.change_mark()  # type: ignore[attr-defined]
+    captured = capture_selection(desktop, CaptureOptions(copy_timeout=2.0), Timeline())  # type: ignore[arg-type]
+    assert captured.text == "read through UI Automation"
+    print("capture path under Wine:", captured.path)
+    assert captured.path == "primary" and captured.snapshot is None, captured
+    assert desktop.clipboard.change_mark() == mark and desktop.clipboard.read_text() == OWN  # type: ignore[attr-defined]
+
+
 def test_what_the_person_keeps_stays_in_their_history_but_never_syncs(desktop: object) -> None:
     desktop.clipboard.keep_text("an answer they copied")  # type: ignore[attr-defined]
     kept = {name for name, _, _ in desktop.clipboard.snapshot().items}  # type: ignore[attr-defined]
