@@ -23,6 +23,7 @@ import pytest
 
 from phitray.actions.library import load_actions
 from phitray.backends.base import Request
+from phitray.desktop import WindowTraits
 from phitray.host.scripted import ScriptedHost
 from phitray.jobs.capture import CaptureOptions
 from phitray.jobs.record import JobRecord
@@ -96,6 +97,7 @@ def proofread_each(agent: RunningDaemon) -> str:
     """The four sentences in one editor, each selected in turn and proofread with the hotkey's job."""
     editor = agent.desktop
     editor.text = " ".join(ORIGINALS)
+    editor.traits_of_editor = WindowTraits(program="gedit", classes=("gedit", "Gedit"), title="notes.txt")
     for original in ORIGINALS:
         start = editor.text.index(original)
         editor.selection = (start, start + len(original))
@@ -124,7 +126,7 @@ def test_four_jobs_then_put_the_original_back_restores_it_in_the_editor(paths: P
             assert edited == " ".join(o.replace("i has went", "I went") for o in ORIGINALS)
             history = agent.daemon.history.entries
             assert [entry.original for entry in history] == ORIGINALS[::-1]  # newest first
-            assert all(entry.pasted and entry.action_id == "proofread" for entry in history)
+            assert all(entry.pasted and (entry.action_id, entry.app) == ("proofread", "gedit") for entry in history)
             recent = agent.daemon.state.recent
             assert [number for number, _ in recent] == [entry.number for entry in history]
             assert recent[0][1].startswith("Proofread: i has went to shop 3")
@@ -244,7 +246,7 @@ def test_phitray_history_lists_the_running_agents_results(paths: Paths) -> None:
         scripted = history("--json")
     assert plain.returncode == 0, plain.stderr
     lines = plain.stdout.splitlines()
-    assert len(lines) == 4 and lines[0].split("\t")[3:6] == ["proofread", "pasted", ORIGINALS[3]]
+    assert len(lines) == 4 and lines[0].split("\t")[2:6] == ["gedit", "proofread", "pasted", ORIGINALS[3]]
     entries = json.loads(scripted.stdout)
     assert [(e["original"], e["answer"], e["pasted"], e["cut"]) for e in entries] == \
         [(o, o.replace("i has went", "I went"), True, False) for o in ORIGINALS[::-1]]

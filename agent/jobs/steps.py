@@ -24,6 +24,7 @@ from phitray.backends.base import BackendInfo, Request
 from phitray.desktop import Desktop, Snapshot
 from phitray.host.client import Host, StreamedAnswer
 from phitray.host.gate import gate_of
+from phitray.jobs.apps import App
 from phitray.jobs.capture import Resolve, bring_to_front, capture_selection
 from phitray.jobs.paste import paste_text
 from phitray.jobs.route import route
@@ -202,6 +203,7 @@ def deliver(job_id: int, job: ActionJobs, action: Action, given: Input, result: 
     elif output == "clipboard":
         desktop.clipboard.keep_text(result.text)
         message = "The result is on the clipboard."
+    app = App.of(desktop.focus.traits(given.window)).label if given.window is not None else ""  # for the history
     emit(Delivered(job_id, message, output, action.title, result.text, given.text, checks,
-                   review=output == "popup" and action.checks.is_edit, retry=retry_job(job, given)))
+                   review=output == "popup" and action.checks.is_edit, retry=retry_job(job, given), app=app))
     return output, replaced
