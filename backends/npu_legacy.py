@@ -110,6 +110,10 @@ class NPULegacyBackend:
         )
         if request.temperature > 0:
             options["temperature"] = request.temperature
+            if request.seed is not None:  # transformers samples from torch's global generator
+                from transformers import set_seed
+
+                set_seed(request.seed)
         worker = threading.Thread(target=self._model.generate, kwargs=options, daemon=True)
         worker.start()
         try:

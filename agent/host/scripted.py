@@ -95,6 +95,9 @@ class ScriptedHost:
 
     `script` is a list of answers, used in turn (the last one again when it runs
     out), or a function of the request. `requests` records every request asked.
+    A sampled request ("Another version") carries its `seed` and `temperature`:
+    a function of the request can answer each sample differently, as a model
+    sampling does, and a test reads them back from `requests`.
     """
 
     def __init__(self, script: Script, info: BackendInfo | None = SCRIPTED_INFO, failure: str | None = None) -> None:
