@@ -59,7 +59,12 @@ class Clipboard(Protocol):
     # `owner` is given; None where there is none. `max_chars` as for read_text.
     def read_selection(self, owner: int | None = None, max_chars: int | None = None) -> str | None: ...
 
-    def offer_text(self, text: str) -> Offer: ...  # for one paste: history and cloud sync never see it
+    # The HTML a rich editor put beside its text (X11 text/html, Windows' HTML Format as its fragment), from
+    # the clipboard or, with `primary`, X11's PRIMARY; None where there is none or it is over `max_bytes`.
+    def read_html(self, primary: bool = False, max_bytes: int = 8_000_000) -> str | None: ...
+
+    # For one paste: history and cloud sync never see it. With `html`, rich editors take that instead.
+    def offer_text(self, text: str, html: str | None = None) -> Offer: ...
 
     def keep_text(self, text: str) -> None: ...  # for the person to keep (Copy, clipboard output); never synced
 

@@ -38,6 +38,8 @@ assert sys.platform == "win32"
 from phitray.desktop.windows_api import WNDENUMPROC, CallQueue, declare, program_name, window_process  # noqa: E402
 from phitray.desktop import windows_uia  # noqa: E402
 from phitray.desktop.windows_rules import render_for, snapshot_order  # noqa: E402
+from phitray.desktop import cf_html  # noqa: E402
+from phitray.desktop.windows_offer import WinOffer, html_format, programs_of as _programs_of  # noqa: E402
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,7 +57,6 @@ OPEN_PATIENCE = 0.25  # another program may hold the clipboard for a moment
 # Giving the person's clipboard back is worth waiting for: a clipboard manager or remote desktop that
 # reads every change holds the clipboard open for a while after each one.
 RESTORE_PATIENCE = 2.0
-READERS_SECONDS, QUIET_SECONDS = 0.5, 0.04  # how long Ctrl+V waits for readers of the offer; how quiet is quiet
 SNAPSHOT_SECONDS, SNAPSHOT_BYTES = 1.5, 64_000_000
 CALL_SECONDS = 10.0
 # A format being rendered cannot be interrupted: past this, the snapshot gives up on an owner that hangs.
@@ -129,52 +130,6 @@ class WinSnapshot:
         return f"{len(self.items)} formats, {sum(len(i[2]) for i in self.items):,} bytes{left_out}"
 
 
-class WinOffer:
-    def __init__(self, text: str) -> None:
-        self.data = (text + "\0").encode("utf-16-le")
-        self.taken = threading.Event()
-        self.armed = False
-        self.targets: frozenset[int] = frozenset()
-
-    def expect_paste(self, window: int | None) -> None:
-        """Called on the jobs thread right before Ctrl+V: from now on, the target's read is the paste."""
-        self.targets = _programs_of(window) if window else frozenset()
-        _wait_for_readers()
-        self.armed = True
-
-    def wait_taken(self, timeout: float) -> bool:
-        return self.taken.wait(timeout)
-
-
-def _wait_for_readers() -> None:
-    """Clipboard managers, RDP and VM tools read every change: a target whose OpenClipboard comes while
-    one of them holds it pastes nothing, silently. Ctrl+V goes once the clipboard has been closed for a
-    moment (or the wait is over: a program that keeps it open is not waited on forever)."""
-    deadline, quiet_since = time.monotonic() + READERS_SECONDS, None
-    while time.monotonic() < deadline:
-        now = time.monotonic()
-        if user32.GetOpenClipboardWindow():
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = now
-        elif now - quiet_since >= QUIET_SECONDS:
-            return
-        time.sleep(OPEN_PAUSE)
-    log.info("the clipboard was still open in another program when the paste was sent")
-
-
-def _programs_of(window: int) -> frozenset[int]:
-    """The processes behind a window and its child windows: a Store app's frame belongs to
-    ApplicationFrameHost, and the app that reads the clipboard owns a child window."""
-    pids = {window_process(window)}
-
-    def add(child: Any, _: int) -> bool:
-        pids.add(window_process(child))
-        return True
-    user32.EnumChildWindows(window, WNDENUMPROC(add), 0)
-    return frozenset(pid for pid in pids if pid)
-
-
 def _global_bytes(data: bytes) -> Any:
     handle = kernel32.GlobalAlloc(GMEM_MOVEABLE, max(1, len(data)))
     if not handle:
@@ -237,11 +192,14 @@ class WinClipboard:
     def read_selection(self, owner: int | None = None, max_chars: int | None = None) -> str | None:
         return windows_uia.selection(_programs_of(owner), max_chars) if owner else None  # no Ctrl+C, no clipboard
 
-    def offer_text(self, text: str) -> WinOffer:
-        offer = WinOffer(text)
+    def read_html(self, primary: bool = False, max_bytes: int = 8_000_000) -> str | None:
+        return None if primary else self._call(lambda: self._read_html(max_bytes))
+
+    def offer_text(self, text: str, html: str | None = None) -> WinOffer:
+        offer = WinOffer(text, html)  # rendered when read: CF_UNICODETEXT, and HTML Format with `html`
 
         def own() -> None:
-            self._write([("", CF_UNICODETEXT, None), *((name, 0, data) for name, data in NO_HISTORY_FORMATS)])
+            self._write([*(("", fmt, None) for fmt in offer.formats), *((n, 0, d) for n, d in NO_HISTORY_FORMATS)])
             self._offer = offer
         self._call(own)
         return offer
@@ -291,11 +249,11 @@ class WinClipboard:
             if message == WM_APP:
                 self._calls.run_all()
                 return 0
-            if message == WM_RENDERFORMAT and self._offer is not None and wparam == CF_UNICODETEXT:
+            if message == WM_RENDERFORMAT and self._offer is not None and wparam in self._offer.formats:
                 # Inside a reader's GetClipboardData: the clipboard is open already; only set the data.
                 offer, reader = self._offer, user32.GetOpenClipboardWindow()
                 if render_for(offer.armed, window_process(reader) if reader else None, offer.targets):
-                    user32.SetClipboardData(CF_UNICODETEXT, _global_bytes(offer.data))
+                    user32.SetClipboardData(wparam, _global_bytes(offer.formats[wparam]))
                     offer.taken.set()
                 else:
                     log.info("a read of the paste offer by another program was not answered")
@@ -314,7 +272,8 @@ class WinClipboard:
         """We are about to go away with an offer nobody read: give it real data first."""
         if self._offer is not None and user32.GetClipboardOwner() == self._hwnd:
             with self._opened():
-                user32.SetClipboardData(CF_UNICODETEXT, _global_bytes(self._offer.data))
+                for fmt, data in self._offer.formats.items():
+                    user32.SetClipboardData(fmt, _global_bytes(data))
 
     def _opened(self, patience: float = OPEN_PATIENCE) -> "_Open":
         return _Open(self._hwnd, patience)
@@ -365,6 +324,13 @@ class WinClipboard:
             return None
         text = data.decode("utf-16-le", errors="replace").split("\0", 1)[0]
         return text if max_chars is None else text[:max_chars + 1]
+
+    def _read_html(self, max_bytes: int) -> str | None:
+        """HTML Format's fragment; none past `max_bytes` (a huge page is worked on as text)."""
+        with self._opened():
+            handle = user32.GetClipboardData(html_format())
+            data = _read_global(handle) if handle and kernel32.GlobalSize(handle) <= max_bytes else None
+        return cf_html.fragment(data) if data else None
 
 
 class _Open:

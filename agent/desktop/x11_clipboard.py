@@ -37,8 +37,9 @@ from Xlib.ext import xfixes
 from Xlib.protocol import request
 
 from phitray.desktop import x11_keeper
-from phitray.desktop.x11_selection import (HINT_ITEM, KDE_HINT, TEXT_TARGETS, Item, SelectionReader, SelectionServer,
-                                           X11Snapshot, megabytes, snapshot_order, text_items, text_of)
+from phitray.desktop.x11_selection import (HINT_ITEM, KDE_HINT, PASTE_TARGETS, TEXT_TARGETS, Item, SelectionReader,
+                                           SelectionServer, X11Snapshot, html_item, html_of, megabytes, snapshot_order,
+                                           text_items, text_of)
 from phitray.desktop.x11_windows import Program, program_of
 from phitray.errors import DesktopError
 
@@ -136,9 +137,19 @@ class X11Clipboard:
             return self._read_text(self.PRIMARY, max_chars)
         return self._call(read)
 
-    def offer_text(self, text: str) -> X11Offer:
+    def read_html(self, primary: bool = False, max_bytes: int = 8_000_000) -> str | None:
+        def read() -> str | None:
+            selection = self.PRIMARY if primary else self.CLIPBOARD
+            if self._owner(selection) in (X.NONE, self._window.id):
+                return None
+            found = self._reader.read(selection, "text/html", READ_TIMEOUT_SECONDS, max_bytes)
+            return None if found is None or found.cut or found.format != 8 else html_of(bytes(found.data))
+        return self._call(read)
+
+    def offer_text(self, text: str, html: str | None = None) -> X11Offer:
         offer = X11Offer(self)
-        self._call(lambda: self._own(text_items(text), secret=True, offer=offer))
+        items = text_items(text) + ((html_item(html),) if html else ())
+        self._call(lambda: self._own(items, secret=True, offer=offer))
         return offer
 
     def keep_text(self, text: str) -> None:
@@ -300,7 +311,7 @@ class X11Clipboard:
         items = self._served() if asked.selection == self.CLIPBOARD or on_primary else ()
         served = self._server.answer(asked, items, self._owned_since)
         offer = self._offer
-        if offer is None or served not in TEXT_TARGETS or not offer.armed or offer.taken.is_set():
+        if offer is None or served not in PASTE_TARGETS or not offer.armed or offer.taken.is_set():
             return
         if offer.target is None or program_of(self._display, asked.requestor.id).same_as(offer.target):
             offer.taken.set()

@@ -22,6 +22,8 @@ TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "STRING", "TEXT", "te
 # Klipper, CopyQ, GPaste and KeePassXC keep an owner that offers this target (value "secret") out of
 # their histories: every write of the agent's carries it, except text the person asked to keep.
 KDE_HINT = "x-kde-passwordManagerHint"
+# A read of any of these after Ctrl+V is the paste: rich editors ask for the HTML, plain ones for text.
+PASTE_TARGETS = (*TEXT_TARGETS, "text/html")
 FIRST_TARGETS = (*TEXT_TARGETS, "text/html", "text/rtf", "text/uri-list", "image/png")
 INCR_CHUNK_BYTES = 64 * 1024
 STALE_TRANSFER_SECONDS = 30.0  # an INCR requestor that stopped deleting the property has gone away
@@ -80,6 +82,18 @@ def text_items(text: str) -> tuple[Item, ...]:
         Item("STRING", "STRING", 8, latin),
         Item("TEXT", "UTF8_STRING", 8, utf8),
     )
+
+
+def html_item(html: str) -> Item:
+    """HTML served as browsers do: UTF-8, typed text/html."""
+    return Item("text/html", "text/html", 8, html.encode("utf-8", errors="surrogatepass"))
+
+
+def html_of(data: bytes) -> str:
+    """HTML as read: Firefox has written UTF-16 with a byte order mark, everyone else UTF-8."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16", errors="replace")
+    return data.decode("utf-8", errors="replace").replace("\0", "")
 
 
 def text_of(items: tuple[Item, ...], max_chars: int | None = None) -> str | None:

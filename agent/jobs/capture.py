@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 from typing import Literal
 
+from phitray.actions.markup import MAX_HTML_CHARS
 from phitray.actions.runner import DEFAULT_MAX_CHARACTERS
 from phitray.app_profiles import AppProfile
 from phitray.desktop import Clipboard, Desktop, Focus, Keys, Snapshot, WindowTraits
@@ -31,6 +32,7 @@ from phitray.jobs.timeline import Timeline
 
 POLL_SECONDS = 0.005  # only while a job waits for key-ups, never when idle
 SLOW_COPY_SECONDS = 2.5  # the copy wait for windows known to be slow (Word, remote desktops)
+MAX_HTML_BYTES = 4 * MAX_HTML_CHARS  # larger HTML is not read: the action works on the text
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Captured:
     snapshot: Snapshot | None  # the person's clipboard before the copy, already restored; None: never touched
     window: int | None  # where the selection was, for a later paste
     path: CapturePath = "copy"  # how the text was taken: read from PRIMARY, or copied with Ctrl+C
+    html: str | None = None  # the HTML a rich editor offered beside the text (bold, links, lists…), if any
     app: App = App()  # the window's program, never its title
     profile: AppProfile | None = None  # its per-app profile, resolved once for the job (and the picker's choice)
 
@@ -114,7 +117,7 @@ def _capture(desktop: Desktop, window: int | None, traits: WindowTraits, options
         if primary and primary.strip():
             timeline.mark("modifiers_released")  # nothing waits on the keys: no key is sent
             timeline.mark("text_captured")
-            return Captured(primary, None, window, "primary")
+            return Captured(primary, None, window, "primary", clipboard.read_html(True, MAX_HTML_BYTES))
     snapshot = clipboard.snapshot()
     timeline.mark("snapshot_taken")
     wait_for_release(keys, options.release_timeout)
@@ -139,12 +142,15 @@ def _copied(clipboard: Clipboard, snapshot: Snapshot, window: int | None, mark: 
             f"No text is selected (nothing was copied within {options.copy_timeout * 1000:.0f} ms). "
             "Select some text, then press the hotkey again."
         )
+    html = None
     try:
         text = clipboard.read_text(max_characters)
+        if text is not None and len(text) <= max_characters:
+            html = clipboard.read_html(max_bytes=MAX_HTML_BYTES)
     finally:
         clipboard.restore(snapshot)
         timeline.mark("clipboard_restored_after_copy")
     timeline.mark("text_captured")
     if text is None:
         raise NothingSelected("The selection is not text (an image or a file?); Phi Tray works on text.")
-    return Captured(text, snapshot, window)
+    return Captured(text, snapshot, window, html=html)

@@ -24,13 +24,13 @@ def paste_wait(options: CaptureOptions, traits: WindowTraits) -> float:
 
 
 def paste_text(desktop: Desktop, text: str, snapshot: Snapshot, options: CaptureOptions, timeline: Timeline,
-               window: int | None = None) -> bool:
-    """Paste `text` into `window` (already in front), or where the keyboard focus is, then restore
-    `snapshot`. True if the paste was seen."""
+               window: int | None = None, html: str | None = None) -> bool:
+    """Paste `text` (and `html` beside it, for rich editors) into `window` (already in front), or where the
+    keyboard focus is, then restore `snapshot`. True if the paste was seen."""
     clipboard: Clipboard = desktop.clipboard
     window = desktop.focus.current() if window is None else window
     traits = desktop.focus.traits(window)
-    offer = clipboard.offer_text(text)
+    offer = clipboard.offer_text(text, html)
     try:
         wait_for_release(desktop.keys, options.release_timeout)
         timeline.mark("paste_sent")

@@ -24,6 +24,7 @@ from phitray.backends.base import BackendInfo, Request
 from phitray.desktop import Desktop, Snapshot
 from phitray.host.client import Host, StreamedAnswer
 from phitray.host.gate import gate_of
+from phitray.jobs import formatting
 from phitray.jobs.apps import App
 from phitray.jobs.capture import Resolve, bring_to_front, capture_selection
 from phitray.jobs.paste import paste_text
@@ -49,6 +50,7 @@ class Input:
     window: int | None
     output: Output
     capture: str = ""  # how a selection was taken (Captured.path); "" for text from elsewhere
+    markdown: str = ""  # the selection's Markdown when the action keeps its formatting (formatting.py)
     profile: AppProfile | None = None  # the app's profile (app_profiles.py), resolved once for the job
 
 
@@ -93,10 +95,13 @@ def acquire(job: ActionJobs, action: Action, desktop: Desktop, config: JobSettin
     override = profile.override(action.id).output if profile is not None else None
     output = (job.output if isinstance(job, ActionJob) else None) or override \
         or config.output_overrides.get(action.id) or action.output
+    action = for_app(action, profile)
     if captured is not None:
         if isinstance(job, PickedJob):
             timeline.mark("text_captured")
-        return Input(captured.text, captured.snapshot, captured.window, output, captured.path, profile=profile)
+        return Input(captured.text, captured.snapshot, captured.window, output, captured.path,
+                     formatting.selection_markdown(action, output, captured.text, captured.html,
+                                                   config.max_characters), profile)
     assert isinstance(job, ActionJob)
     if job.from_clipboard:
         text = desktop.clipboard.read_text(config.max_characters)
@@ -158,14 +163,15 @@ def generate(job_id: int, action: Action, given: Input, values: dict[str, str], 
         if given.output == "popup":
             emit(Streamed(job_id, piece))
 
-    result = run_action(model, action, given.text, values, on_text, config.max_characters, sample)
+    worked, source = (formatting.marked_up(action), given.markdown) if given.markdown else (action, given.text)
+    result = run_action(model, worked, source, values, on_text, config.max_characters, sample)
     stats = model.current.stats if model.current else None
     if model.cancelled.is_set() or (stats is not None and stats.cancelled):
         raise errors.Cancelled("Cancelled.")
     timeline.mark("answer_done")
     if not result.text.strip():
         raise errors.PhiTrayError(f"{action.title}: the model gave an empty answer; nothing was changed.")
-    return result
+    return formatting.answer_of(result, given.text) if given.markdown else result
 
 
 def check(action: Action, given: Input, result: ActionResult, values: dict[str, str]) -> tuple[CheckResult, ...]:
@@ -197,7 +203,8 @@ def deliver(job_id: int, job: ActionJobs, action: Action, given: Input, result: 
     if output == "replace":
         # The picker's text and a Try's come with no snapshot: the clipboard is the person's own now.
         snapshot = given.snapshot if given.snapshot is not None else desktop.clipboard.snapshot()
-        replaced = paste_text(desktop, result.text, snapshot, config.capture, timeline, given.window)
+        replaced = paste_text(desktop, result.text, snapshot, config.capture, timeline, given.window,
+                              result.html or None)
         if not replaced:  # the target never asked for the text: show it so nothing is lost
             output, message = "popup", "The window did not take the paste; here is the result."
     elif output == "clipboard":

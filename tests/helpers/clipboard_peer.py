@@ -4,6 +4,7 @@
     python clipboard_peer.py hold   # keeps the clipboard open for a while after every change
     python clipboard_peer.py hotkey ctrl+alt+f9   # holds a hotkey, as another program can
     python clipboard_peer.py hang   # owns the clipboard with text it renders on demand, and hangs when asked
+    python clipboard_peer.py formats   # reads the text and HTML Format once, as a rich editor's paste does
 
 It prints "ready" once listening, then one line per change it handled.
 """
@@ -11,6 +12,7 @@ It prints "ready" once listening, then one line per change it handled.
 from __future__ import annotations
 
 import ctypes
+import json
 import sys
 import time
 from ctypes import wintypes
@@ -30,6 +32,7 @@ user32.GetClipboardData.restype = wintypes.HANDLE
 kernel32.GlobalLock.restype = wintypes.LPVOID
 kernel32.GlobalLock.argtypes = [wintypes.HGLOBAL]
 kernel32.GlobalUnlock.argtypes = [wintypes.HGLOBAL]
+kernel32.GlobalSize.argtypes, kernel32.GlobalSize.restype = [wintypes.HGLOBAL], ctypes.c_size_t
 
 
 class WNDCLASSW(ctypes.Structure):
@@ -39,7 +42,35 @@ class WNDCLASSW(ctypes.Structure):
                 ("lpszClassName", wintypes.LPCWSTR)]
 
 
+def read_formats() -> dict[str, object]:
+    """The formats on the clipboard and what CF_UNICODETEXT and HTML Format give (None: refused)."""
+    html_format = user32.RegisterClipboardFormatW("HTML Format")
+    if not user32.OpenClipboard(None):
+        return {"error": ctypes.get_last_error()}
+    try:
+        listed, fmt = [], user32.EnumClipboardFormats(0)
+        while fmt:
+            listed.append(fmt)
+            fmt = user32.EnumClipboardFormats(fmt)
+        read: dict[str, object] = {"text": CF_UNICODETEXT in listed, "html": html_format in listed}
+        for name, wanted in (("text_data", CF_UNICODETEXT), ("html_data", html_format)):
+            handle = user32.GetClipboardData(wanted)
+            pointer = kernel32.GlobalLock(handle) if handle else None
+            if pointer:
+                read[name] = ctypes.wstring_at(pointer) if wanted == CF_UNICODETEXT else \
+                    ctypes.string_at(pointer, kernel32.GlobalSize(handle)).decode("utf-8", "replace")
+                kernel32.GlobalUnlock(handle)
+            else:
+                read[name] = None
+        return read
+    finally:
+        user32.CloseClipboard()
+
+
 def main(mode: str, *args: str) -> None:
+    if mode == "formats":
+        print(json.dumps(read_formats()), flush=True)
+        return
     if mode == "hotkey":
         modifiers, _, key = args[0].rpartition("+")
         flags = sum({"ctrl": 2, "alt": 1, "shift": 4}[m] for m in modifiers.split("+"))

@@ -112,7 +112,10 @@ class ScriptedDesktop:
     def read_selection(self, owner: int | None = None, max_chars: int | None = None) -> str | None:
         return None
 
-    def offer_text(self, text: str) -> "ScriptedDesktop":
+    def read_html(self, primary: bool = False, max_bytes: int = 8_000_000) -> str | None:
+        return None
+
+    def offer_text(self, text: str, html: str | None = None) -> "ScriptedDesktop":
         self.steps.append("offer")
         self.clipboard = (text,)
         self.taken = threading.Event()

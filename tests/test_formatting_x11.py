@@ -1,0 +1,157 @@
+"""Formatting kept, on a real X server: a proofread of a selection with bold and a link, in a small rich
+editor (helpers/richtext.py) that speaks HTML on the X selections as browsers and word processors do.
+
+The jobs thread runs the built-in proofread on the X11 desktop adapters; the scripted model host answers
+in Markdown, as a model given Markdown does. A rich paste keeps the bold and the link; a plain one gets
+clean text; the checks and the popup see the plain text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from phitray.actions.library import ActionSet, load_actions
+from phitray.backends.base import Request
+from phitray.desktop import Desktop
+from phitray.host.scripted import ScriptedHost
+from phitray.jobs.capture import CaptureOptions
+from phitray.jobs.thread import JobThread
+from phitray.jobs.types import ActionJob, Delivered, JobEvent, JobSettings
+
+from helpers.desktop import DesktopSession
+
+pytestmark = pytest.mark.slow
+EDITOR = Path(__file__).parent / "helpers" / "richtext.py"
+SELECTION = '<p>Ths is <b>bold</b> and <a href="https://example.com/a_b?x=1">a link</a>.</p>'
+ANSWER = "This is **bold** and [a link](https://example.com/a_b?x=1)."
+
+
+@dataclass
+class RichEditor:
+    session: DesktopSession
+    content: Path
+    window: int
+    process: object
+    sequence: int = 0
+
+    def load(self, fragment: str) -> None:
+        """Hold `fragment`, all of it selected, and focus the editor."""
+        self.sequence += 1
+        with open(self.content.with_suffix(".ctl"), "w", encoding="utf-8") as control:
+            control.write(json.dumps({"seq": self.sequence, "html": fragment}) + "\n")
+        ack = self.content.with_suffix(".ack")
+        wait(lambda: ack.exists() and ack.read_text() == str(self.sequence), "the editor to take the text")
+        self.session.xdotool("windowactivate", "--sync", str(self.window))
+
+    def pasted(self) -> dict[str, str]:
+        done = self.content.with_name(self.content.name + ".pasted")
+        wait(done.exists, "the editor's paste")
+        return dict(json.loads(done.read_text(encoding="utf-8")))
+
+    def text(self) -> str:
+        return self.content.read_bytes().decode("utf-8")
+
+    def html(self) -> str:
+        return self.content.with_name(self.content.name + ".html").read_text(encoding="utf-8")
+
+
+def wait(condition: object, what: str, timeout: float = 15) -> None:
+    assert callable(condition)
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {timeout} s for {what}"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def x11(session: DesktopSession, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desktop]:
+    monkeypatch.setenv("DISPLAY", session.display)
+    from phitray.desktop.x11 import open_desktop
+
+    desktop = open_desktop()
+    yield desktop
+    desktop.close()
+
+
+def open_editor(session: DesktopSession, mode: str) -> Iterator[RichEditor]:
+    name = f"rich-{mode}-{time.monotonic_ns()}"
+    content = session.folder / f"{name}.txt"
+    process = session.spawn([sys.executable, str(EDITOR), str(content), name, mode], name)
+    try:
+        wait(content.exists, "the rich editor")
+        window = int(session.xdotool("search", "--sync", "--name", f"^{name}$").split()[0])
+        yield RichEditor(session, content, window, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=5)
+
+
+def proofread(x11: Desktop, editor: RichEditor) -> tuple[list[Request], list[JobEvent]]:
+    """The person's proofread hotkey on the editor's selection; the model answers in Markdown."""
+    requests: list[Request] = []
+
+    def answer(request: Request) -> str:
+        requests.append(request)
+        return ANSWER
+
+    events: list[JobEvent] = []
+    jobs = JobThread(x11, lambda: ScriptedHost(answer), JobSettings(actions=load_actions(None),
+                     capture=CaptureOptions(paste_timeout=3)), events.append)
+    editor.load(SELECTION)
+    jobs.run_job(ActionJob("hotkey", "proofread"))
+    return requests, events
+
+
+@pytest.mark.parametrize("mode", ["rich", "copy"])
+def test_bold_and_a_link_survive_a_proofread_in_a_rich_editor(session: DesktopSession, x11: Desktop,
+                                                              mode: str) -> None:
+    """"rich": the selection is read from PRIMARY; "copy": the editor exports none, so the agent copies."""
+    for editor in open_editor(session, mode):
+        session.set_clipboard("the person's own clipboard")
+        requests, events = proofread(x11, editor)
+        assert len(requests) == 1
+        # The model worked on the Markdown form, told to keep its marks.
+        assert "Ths is **bold** and [a link](https://example.com/a_b?x=1)." in requests[0].prompt
+        assert "Markdown" in (requests[0].system or "")
+        assert editor.pasted() == {"target": "text/html"}
+        assert editor.text() == "This is bold and a link."
+        html = editor.html()
+        assert "<b>bold</b>" in html and '<a href="https://example.com/a_b?x=1">a link</a>' in html
+        delivered = [event for event in events if isinstance(event, Delivered)]
+        assert delivered and delivered[0].output == "replace"
+        assert delivered[0].text == "This is bold and a link." and delivered[0].original == "Ths is bold and a link."
+        assert all(check.passed for check in delivered[0].checks)  # on the plain text: no mark counts as a change
+        wait(lambda: session.clipboard() == "the person's own clipboard", "the clipboard given back")
+
+
+def test_a_plain_editor_gets_clean_text_without_markdown_symbols(session: DesktopSession, x11: Desktop) -> None:
+    for editor in open_editor(session, "plain"):
+        requests, _ = proofread(x11, editor)
+        assert "**bold**" in requests[0].prompt
+        assert editor.pasted() == {"target": "UTF8_STRING"}
+        assert editor.text() == "This is bold and a link."
+        assert not any(mark in editor.text() for mark in ("*", "[", "](", "_", "#"))
+
+
+def test_an_action_that_does_not_keep_formatting_works_on_the_plain_text(session: DesktopSession,
+                                                                         x11: Desktop) -> None:
+    builtin = load_actions(None)
+    plain = dataclasses.replace(builtin.get("proofread"), format="plain")
+    for editor in open_editor(session, "rich"):
+        requests: list[Request] = []
+        jobs = JobThread(x11, lambda: ScriptedHost(lambda request: requests.append(request) or "This is bold and a link."),
+                         JobSettings(actions=ActionSet({**builtin.actions, "proofread": plain}, ()),
+                                     capture=CaptureOptions(paste_timeout=3)), lambda event: None)
+        editor.load(SELECTION)
+        jobs.run_job(ActionJob("hotkey", "proofread"))
+        assert "Ths is bold and a link." in requests[0].prompt and "**" not in requests[0].prompt
+        assert editor.pasted() == {"target": "UTF8_STRING"}  # no HTML was offered: the editor took the text
+        assert editor.text() == "This is bold and a link." and "<b>" not in editor.html()
