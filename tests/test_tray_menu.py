@@ -10,7 +10,7 @@ import pytest
 
 from helpers.desktop import DesktopSession, start_session
 from helpers.settings_tabs import in_child
-from helpers.tray_menus import sample_menu, tray_menu
+from helpers.tray_menus import recent_menu, sample_menu, tray_menu
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +43,13 @@ def test_the_tray_menu_shows_the_backend_choice_and_start_on_login(display: Desk
     backends = {entry["label"]: entry["on"] for entry in shown["Backend"]["submenu"]}
     assert backends == {"Automatic (best available)": False, "openvino-gpu": False, "openvino-cpu": True}
     assert [entry["label"] for entry in shown["Run on clipboard text"]["submenu"]] == ["Proofread"]
+
+
+def test_recent_lists_the_last_results_each_with_its_four_choices(display: DesktopSession) -> None:
+    shown = in_child(recent_menu, display.display)
+    recent = {entry.get("label"): entry for entry in shown["entries"]}["Recent"]
+    assert recent["state"] == "normal"
+    assert [entry["label"] for entry in recent["submenu"]] == ["Proofread: i has went to the shop", "Translate: Hallo"]
+    assert [entry["label"] for entry in recent["submenu"][0]["submenu"]] == \
+        ["Copy the answer", "Copy the original", "Put the original back", "Another version"]
+    assert [call for call in shown["called"] if call[0] == "use_recent"] == [("use_recent", (7, "put-back"))]

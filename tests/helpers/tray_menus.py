@@ -105,3 +105,33 @@ def tray_menu(display: str) -> list[dict[str, Any]]:
     tray.stop()
     root.destroy()
     return shown
+
+
+def recent_menu(display: str) -> dict[str, Any]:
+    """The tray's menu for a view with two recent results; then the newest one's "Put the original back"
+    chosen as Tk chooses it. Returns what the menu shows and the commands the choice called."""
+    from phitray.ui.tray import Tray, TrayView
+    from phitray.ui.tray_menu import fill
+
+    called: list[tuple[str, tuple[Any, ...]]] = []
+
+    class Commands:
+        def __getattr__(self, name: str) -> Any:
+            return lambda *args: called.append((name, args))
+
+    root = _root(display)
+    view = TrayView("ready", "Ready", recent=((7, "Proofread: i has went to the shop"), (6, "Translate: Hallo")))
+    tray = Tray(Commands(), view)  # type: ignore[arg-type]
+    tk_menu = tkinter.Menu(root, tearoff=False)
+    keep: list[object] = []
+    chosen: list[Any] = []
+    fill(tk_menu, tray._icon.menu, type(tray._icon.menu).SEPARATOR, chosen.append, keep, _bold(root))
+    shown = entries(root, tk_menu)
+    recent = root.nametowidget(str(tk_menu.entrycget(tk_menu.index("Recent"), "menu")))
+    newest = root.nametowidget(str(recent.entrycget(0, "menu")))
+    newest.invoke(newest.index("Put the original back"))
+    for item in chosen:
+        item("the icon")
+    tray.stop()
+    root.destroy()
+    return {"entries": shown, "called": called}
