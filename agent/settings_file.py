@@ -18,9 +18,10 @@ from typing import Any
 
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
-from tomlkit.items import Table
+from tomlkit.items import AoT, Table
 from tomlkit.toml_document import TOMLDocument
 
+from phitray.app_profiles import parse_app
 from phitray.errors import ConfigError
 from phitray.files import decode_text, write_text
 from phitray.settings import RAW_SETTINGS, LoadedSettings, Settings, load_settings, parse_settings
@@ -98,6 +99,39 @@ def change_setting(path: Path, name: str, value: Any, action_id: str = "") -> Lo
                 del table[keys[-1]]
         else:
             table[keys[-1]] = value
+    write_text(path, tomlkit.dumps(document), bom)
+    return parse_settings(document.unwrap(), str(path))
+
+
+def change_app(path: Path, match: dict[str, str], changes: dict[str, Any]) -> LoadedSettings:
+    """Set `changes` ("enabled", "picker_default" …) in the person's [[apps]] entry whose patterns are exactly
+    `match` ({"program": …, "class": …}), or in a new entry for it (named by its "name" change) at the end.
+    Checked as settings.py reads an entry; raises as change_setting does, the file kept as it was."""
+    document, bom = _read(path)
+    entries = document.get("apps")
+    if entries is None:
+        entries = document["apps"] = tomlkit.aot()
+    if not isinstance(entries, AoT):
+        raise SettingsFileError(f"{path}: apps is not a list of [[apps]] tables, so the settings window changes "
+                                "nothing in the file. Fix it in a text editor.")
+    keys = ("program", "class", "title")
+    entry = next((table for table in entries if {key: table.get(key) for key in keys if key in table} == match), None)
+    made = entry is None
+    if entry is None:
+        entry = tomlkit.table()
+        for key, value in ({"name": changes.get("name", "")} | match).items():
+            if value:
+                entry[key] = value
+        entries.append(entry)
+    for key, value in changes.items():
+        if key != "name":
+            entry[key] = value
+    if made:
+        entry.add(tomlkit.nl())  # a blank line before whatever follows it
+    try:
+        parse_app(entry.unwrap())
+    except ValueError as error:
+        raise ConfigError(f"apps: {str(error).rstrip('.')}.") from None
     write_text(path, tomlkit.dumps(document), bom)
     return parse_settings(document.unwrap(), str(path))
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from phitray.actions.model import Action
 from phitray.downloads import start_download
+from phitray.jobs.apps import SeenApp
 from phitray.jobs.types import ActionJob
 from phitray.settings import Settings
 
@@ -70,6 +71,10 @@ class LiveSettings:
 
     def model_status(self) -> str:
         return self._daemon.state.host_status
+
+    def recent_apps(self) -> tuple[SeenApp, ...]:
+        """The apps the jobs thread saw lately (it writes them, under its lock)."""
+        return self._daemon.jobs.apps.recent() if self._daemon.jobs is not None else ()
 
     def start_download(self, model_id: str, backend_id: str, on_bytes: Callable[[int, int | None], None],
                        on_end: Callable[[bool, str], None]) -> Callable[[], None]:

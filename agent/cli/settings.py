@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from phitray.actions.model import Action
 from phitray.cli.common import say
 from phitray.desktop.instance import instance_address, send_to_running
+from phitray.jobs.apps import SeenApp
 from phitray.paths import Paths
 from phitray.settings import Settings
 from phitray.settings_file import check_file, current_settings
@@ -47,6 +48,10 @@ class FileOnly:
 
     def model_status(self) -> str:
         return "Phi Tray is not running."
+
+    def recent_apps(self) -> tuple[SeenApp, ...]:
+        """No agent ran a job: the Apps tab lists none."""
+        return ()
 
     def start_download(self, model_id: str, backend_id: str, on_bytes: Callable[[int, int | None], None],
                        on_end: Callable[[bool, str], None]) -> Callable[[], None]:

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from phitray.actions.library import ActionSet, load_actions
 from phitray.actions.model import Action
 from phitray.errors import ConfigError
+from phitray.jobs.apps import SeenApp
 from phitray.logs import milestone
 from phitray.paths import Paths
 from phitray.settings import Settings
@@ -55,6 +56,8 @@ class SettingsHost(Protocol):
     def try_action(self, action: Action, text: str, file_text: str) -> str: ...
 
     def model_status(self) -> str: ...  # the model in use, or what it is doing
+
+    def recent_apps(self) -> tuple[SeenApp, ...]: ...  # the apps jobs ran in lately, newest first
 
     # Start pulling a catalog model: `on_bytes(done, total)` and then `on_end(failed, sentence)` come on a
     # thread of the host's (never the Tk thread); returns what cancels it (nothing half-written is kept).
@@ -123,6 +126,7 @@ class SettingsWindow:
         self.close_button.pack(side="right")
         # Imported here: each section imports this module for SettingsWindow's type.
         from phitray.ui.settings_actions import ActionsSection
+        from phitray.ui.settings_apps import AppsSection
         from phitray.ui.settings_endpoint import EndpointSection
         from phitray.ui.settings_general import GeneralSection
         from phitray.ui.settings_hotkeys import HotkeysSection
@@ -130,9 +134,9 @@ class SettingsWindow:
 
         self.sections: list[Section] = []
         for title, make in (("Hotkeys", HotkeysSection), ("Model", ModelSection), ("Actions", ActionsSection),
-                            ("General", GeneralSection), ("Endpoint", EndpointSection)):
+                            ("General", GeneralSection), ("Endpoint", EndpointSection), ("Apps", AppsSection)):
             page = ttk.Frame(self.notebook, padding=8)
-            self.notebook.add(page, text=title, underline=0)
+            self.notebook.add(page, text=title, underline=1 if title == "Apps" else 0)  # Alt+A is Actions'; Alt+P
             self.sections.append(make(page, self))
         # The Hotkeys tab shows the saved combo again after every recording itself; redrawing it would take
         # the keyboard from the row the person is on.

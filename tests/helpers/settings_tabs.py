@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from phitray.actions.model import Action
 from phitray.cli.settings import FileOnly
+from phitray.jobs.apps import SeenApp
 from phitray.paths import Paths
 from phitray.settings import Settings
 from phitray.ui.settings_hotkeys import HotkeysSection, Slot
@@ -109,6 +110,9 @@ class RefusingAgent:
 
     def model_status(self) -> str:
         return "ready"
+
+    def recent_apps(self) -> tuple[SeenApp, ...]:
+        return ()
 
     def start_download(self, model_id: str, backend_id: str, on_bytes: Callable[[int, int | None], None],
                        on_end: Callable[[bool, str], None]) -> Callable[[], None]:
