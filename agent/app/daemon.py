@@ -314,6 +314,7 @@ class Daemon:
         self.notice_window.show(message, kind, title)
 
     def _on_job_event(self, event: job.JobEvent) -> None:
+        self.history.note(event)
         if self.tray_missing and self._tray_notices == 1 and not isinstance(event, (job.Streamed, job.Idle)):
             self._say_tray_missing()  # a hotkey was pressed: the person is looking now
 
