@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from phitray.app_profiles import parse_apps, profile_for
 from phitray.desktop.windows import VK_C, VK_INSERT, KEYEVENTF_EXTENDEDKEY, key_inputs
 from phitray.desktop.windows_input import VIRTUAL_KEYS, layout_problem, typed_character, user32 as input_user32
 from phitray.desktop.windows_clipboard import SNAPSHOT_CALL_SECONDS, WinClipboard
@@ -175,6 +176,12 @@ def test_notepad_is_the_persons_window_reachable_and_no_terminal(desktop: object
     assert desktop.focus.current() == notepad.hwnd  # type: ignore[attr-defined]
     traits = desktop.focus.traits(notepad.hwnd)  # type: ignore[attr-defined]
     assert (traits.terminal, traits.slow_copy, traits.unreachable) == (False, False, "")
+    # Which app it is, for per-app profiles: the program's file name, its window class and title.
+    # Wine 8 reads neither the class nor the title of another process's window (Windows does): empty here.
+    assert traits.program.lower() == "notepad.exe" and traits.classes in ((), ("Notepad",))
+    profile = profile_for(parse_apps([{"program": "notepad"}], "settings.toml")[0], traits.program, traits.classes,
+                          traits.title)
+    assert profile is not None and profile.name == "notepad"
 
 
 def test_a_window_that_is_gone_is_not_activated(desktop: object) -> None:
