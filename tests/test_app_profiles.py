@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -163,3 +164,15 @@ def test_the_recent_apps_are_newest_first_once_each_and_never_hold_a_title() -> 
     assert [entry.app.label for entry in seen] == ["mousepad", "XTerm", "slack"]
     assert [entry.profile for entry in seen] == ["", "", "Chat"]
     assert "secret" not in repr(RecentApps().recent()) + repr(seen)
+
+
+def test_the_readmes_example_is_read_without_a_problem() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Per-app profiles", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    loaded = parse_settings(tomllib.loads(example), "README.md")
+    assert not loaded.problems and [profile.name for profile in loaded.settings.apps] == ["Slack", "Mail", "Work notes"]
+    slack, mail, notes = loaded.settings.apps
+    assert profile_for(loaded.settings.apps, "Slack.exe", ("Chrome_WidgetWin_1",), "general") is slack
+    assert profile_for(loaded.settings.apps, "thunderbird", ("Mail", "thunderbird"), "Inbox") is mail
+    assert profile_for(loaded.settings.apps, "gedit", (), "Monday - Notes") is notes and not notes.enabled
