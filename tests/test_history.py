@@ -259,3 +259,25 @@ def test_keep_on_disk_is_a_checked_setting() -> None:
     assert parse_settings({"history": {"keep_on_disk": True}}, "t").settings.history_on_disk
     wrong = parse_settings({"history": {"keep_on_disk": "yes"}}, "t")
     assert not wrong.settings.history_on_disk and "history.keep_on_disk" in str(wrong.problems[0])
+
+
+def test_fifty_long_results_fit_the_channel_cut_and_saying_so_and_a_bad_file_is_no_history(tmp_path: Path) -> None:
+    from phitray.app.history import HISTORY_SIZE, History
+    from phitray.desktop.channel import encode
+    from phitray.jobs.types import Delivered
+
+    history = History(tmp_path / "history.json", keep_on_disk=False, changed=lambda recent: None)
+    for number in range(HISTORY_SIZE + 5):
+        original = f"{number} " + "é" * 5000
+        history.note(Delivered(number, "done", "popup", "Proofread", original.upper(), original,
+                               retry=ActionJob("popup", "proofread", text=original)))
+    assert len(history.entries) == HISTORY_SIZE and history.entries[0].original.startswith(f"{HISTORY_SIZE + 4} ")
+    answer = history.for_scripts()
+    encode("answer", answer)  # raises past the channel's line
+    entries = json.loads(answer)
+    assert len(entries) == HISTORY_SIZE and all(entry["cut"] for entry in entries)
+    assert entries[0]["original"].startswith(f"{HISTORY_SIZE + 4} éé") and entries[0]["original"].endswith("…")
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"version": 1, "entries": [{"number": "x"}]}', encoding="utf-8")
+    assert History(broken, keep_on_disk=True, changed=lambda recent: None).entries == ()
