@@ -21,7 +21,9 @@ from phitray.jobs.apps import App, RecentApps
 from phitray.jobs.capture import CaptureOptions
 from phitray.jobs.thread import JobThread
 from phitray.jobs.types import ActionJob, CaptureJob, CaptureTaken, JobEvent, JobSettings, PickedJob
+from phitray.errors import ConfigError
 from phitray.settings import parse_settings
+from phitray.settings_file import SettingsFileError, change_app
 
 from helpers.scripted import ScriptedDesktop
 
@@ -176,3 +178,20 @@ def test_the_readmes_example_is_read_without_a_problem() -> None:
     assert profile_for(loaded.settings.apps, "Slack.exe", ("Chrome_WidgetWin_1",), "general") is slack
     assert profile_for(loaded.settings.apps, "thunderbird", ("Mail", "thunderbird"), "Inbox") is mail
     assert profile_for(loaded.settings.apps, "gedit", (), "Monday - Notes") is notes and not notes.enabled
+
+
+def test_the_settings_window_changes_an_entry_in_place_and_never_writes_one_settings_py_would_refuse(
+        tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(SETTINGS, encoding="utf-8")
+    loaded = change_app(path, {"class": "slack"}, {"name": "slack", "enabled": False})
+    assert [(profile.name, profile.enabled) for profile in loaded.settings.apps][0] == ("Chat", False)
+    text = path.read_text(encoding="utf-8")
+    assert "# the person's own KeePassXC entry" in text and text.count("[[apps]]") == 3  # changed, not added
+    with pytest.raises(ConfigError, match="picker_default 'Not an id' is not an action id"):
+        change_app(path, {"program": "gedit"}, {"name": "gedit", "picker_default": "Not an id"})
+    assert path.read_text(encoding="utf-8") == text
+    path.write_text('apps = "slack"  # not [[apps]]\n', encoding="utf-8")
+    with pytest.raises(SettingsFileError, match="not a list of"):
+        change_app(path, {"program": "gedit"}, {"name": "gedit", "enabled": False})
+    assert path.read_text(encoding="utf-8") == 'apps = "slack"  # not [[apps]]\n'
