@@ -31,7 +31,7 @@ from phitray.jobs.thread import JobThread
 from phitray.jobs.types import ActionJob, JobEvent, JobSettings
 from phitray.logs import set_level, setup_logging
 from phitray.paths import Paths
-from phitray.settings import Settings, parse_settings
+from phitray.settings import Settings, load_settings, parse_settings
 
 from helpers.daemon import RunningDaemon, private_paths, running_daemon
 from helpers.desktop import DesktopSession
@@ -281,3 +281,13 @@ def test_fifty_long_results_fit_the_channel_cut_and_saying_so_and_a_bad_file_is_
     broken = tmp_path / "broken.json"
     broken.write_text('{"version": 1, "entries": [{"number": "x"}]}', encoding="utf-8")
     assert History(broken, keep_on_disk=True, changed=lambda recent: None).entries == ()
+
+
+def test_the_settings_windows_general_tab_turns_keeping_on_disk_on(tk_display: DesktopSession, tmp_path: Path) -> None:
+    from helpers.settings_tabs import in_child, keep_history_in_general_tab
+
+    paths = Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data", cache_dir=tmp_path / "cache",
+                  log_dir=tmp_path / "log")
+    shown = in_child(keep_history_in_general_tab, tk_display.display, paths)
+    assert not shown["before"] and shown["label"].startswith("Keep recent results")
+    assert "[history]" in shown["file"] and load_settings(paths.settings_file).settings.history_on_disk

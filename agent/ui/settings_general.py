@@ -1,4 +1,5 @@
-"""The General tab: translate language, start on login, review before replacing, logging of text.
+"""The General tab: translate language, start on login, review before replacing, recent results kept on disk,
+logging of text.
 
 Every method runs on the Tk thread.
 """
@@ -51,11 +52,15 @@ class GeneralSection:
             page, text="Review edits before they replace the selection (the changes are marked; Enter replaces)",
             command=lambda: self.window.change("review.before_replace", checked(self.review_button)))
         self.review_button.grid(row=2, column=0, columnspan=3, sticky="w", pady=2)
+        self.history_button = ttk.Checkbutton(
+            page, text="Keep recent results after Phi Tray quits (the last 50, in a file only you can read)",
+            command=lambda: self.window.change("history.keep_on_disk", checked(self.history_button)))
+        self.history_button.grid(row=3, column=0, columnspan=3, sticky="w", pady=2)
         self.log_button = ttk.Checkbutton(page, text="Write selected text and answers to the log",
                                           command=lambda: self.window.change("log.include_text", checked(self.log_button)))
-        self.log_button.grid(row=3, column=0, columnspan=3, sticky="w", pady=(2, 0))
+        self.log_button.grid(row=4, column=0, columnspan=3, sticky="w", pady=(2, 0))
         ttk.Label(page, text=LOG_TEXT_MEANING, wraplength=600, foreground="#555").grid(
-            row=4, column=0, columnspan=3, sticky="w", padx=(22, 0))
+            row=5, column=0, columnspan=3, sticky="w", padx=(22, 0))
         self.refresh()
 
     def refresh(self) -> None:
@@ -63,6 +68,7 @@ class GeneralSection:
         self.language.delete(0, "end")
         self.language.insert(0, settings.translate_language)
         check(self.review_button, settings.review_before_replace)
+        check(self.history_button, settings.history_on_disk)
         check(self.log_button, settings.log_text)
         try:
             check(self.start_button, self.entry_for_start.status().enabled)
@@ -71,7 +77,8 @@ class GeneralSection:
 
     def set_enabled(self, enabled: bool) -> None:
         # Start on login is no line of settings.toml, but a window that cannot save edits nothing at all.
-        set_state([self.language, self.start_button, self.review_button, self.log_button], enabled)
+        set_state([self.language, self.start_button, self.review_button, self.history_button, self.log_button],
+                  enabled)
 
     def save_language(self) -> None:
         """Enter in the field, or the focus leaving it. Tk thread."""

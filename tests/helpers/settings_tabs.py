@@ -190,3 +190,19 @@ def choose_in_tabs(display: str, paths: Paths, action_id: str, output: str, lang
     root.update()
     return {"row": list(actions.table.item(action_id, "values")), "note": str(general.language_note.cget("text")),
             "file": paths.settings_file.read_text(encoding="utf-8")}
+
+
+def keep_history_in_general_tab(display: str, paths: Paths) -> dict[str, Any]:
+    """The General tab's "Keep recent results…" box, ticked as a click ticks it; then what the file says."""
+    from phitray.ui.settings_general import GeneralSection
+
+    root, window = _window(display, paths, FileOnly(paths.models_dir))
+    general = window.sections[3]
+    assert isinstance(general, GeneralSection)
+    window.notebook.select(3)
+    root.update()
+    before = bool(general.history_button.instate(["selected"]))
+    general.history_button.invoke()
+    root.update()
+    return {"before": before, "label": str(general.history_button.cget("text")),
+            "file": paths.settings_file.read_text(encoding="utf-8")}
