@@ -24,7 +24,7 @@ from phitray.desktop import Desktop
 from phitray.host.scripted import ScriptedHost
 from phitray.jobs.capture import CaptureOptions
 from phitray.jobs.thread import JobThread
-from phitray.jobs.types import ActionJob, Delivered, JobEvent, JobSettings
+from phitray.jobs.types import ActionJob, Delivered, JobEvent, JobSettings, PasteJob
 
 from helpers.desktop import DesktopSession
 
@@ -155,3 +155,21 @@ def test_an_action_that_does_not_keep_formatting_works_on_the_plain_text(session
         assert "Ths is bold and a link." in requests[0].prompt and "**" not in requests[0].prompt
         assert editor.pasted() == {"target": "UTF8_STRING"}  # no HTML was offered: the editor took the text
         assert editor.text() == "This is bold and a link." and "<b>" not in editor.html()
+
+
+def test_an_answer_reviewed_in_the_popup_is_pasted_with_its_formatting(session: DesktopSession, x11: Desktop) -> None:
+    """With review on, the edit opens in the popup first; its Replace pastes the HTML the answer came with."""
+    for editor in open_editor(session, "rich"):
+        events: list[JobEvent] = []
+        jobs = JobThread(x11, lambda: ScriptedHost(lambda request: ANSWER),
+                         JobSettings(actions=load_actions(None), review_before_replace=True,
+                                     capture=CaptureOptions(paste_timeout=3)), events.append)
+        editor.load(SELECTION)
+        jobs.run_job(ActionJob("hotkey", "proofread"))
+        shown = [event for event in events if isinstance(event, Delivered)][0]
+        assert shown.output == "popup" and shown.review and shown.text == "This is bold and a link."
+        assert "<strong>bold</strong>" in shown.html
+        editor.load(SELECTION)  # the person's selection, still there under the popup
+        jobs.run_job(PasteJob("proofread", shown.text, editor.window, shown.original, html=shown.html))
+        assert editor.pasted() == {"target": "text/html"}
+        assert editor.text() == "This is bold and a link." and "<b>bold</b>" in editor.html()

@@ -9,6 +9,10 @@ from phitray.actions import markup
 from phitray.actions.library import load_actions
 from phitray.actions.runner import ActionResult
 from phitray.jobs import formatting
+from phitray.jobs.capture import CaptureOptions, capture_selection
+from phitray.jobs.timeline import Timeline
+
+from helpers.scripted_x11 import PrimaryEditor
 
 RICH = ('<meta charset="utf-8"><!--StartFragment--><h2>Plan</h2><p>We <b>must</b> ship <i>soon</i>, see '
         '<a href="https://example.com/plan_b?x=1">the plan</a>.</p><ul><li>one</li><li>two</li></ul>'
@@ -78,3 +82,19 @@ def test_a_markdown_answer_becomes_plain_text_with_the_selections_edges_and_html
     answer = formatting.answer_of(result, "  We must se it.\n")
     assert answer.text == "  We must see it.\n"
     assert answer.html == '<p>We <strong>must</strong> see <a href="https://example.com">it</a>.</p>\n'
+
+
+class TextOnlySelection(PrimaryEditor):
+    """A selection read without the clipboard that carries no HTML (Windows' UI Automation)."""
+
+    def selection_has_html(self) -> bool:
+        return False
+
+
+def test_an_edit_that_keeps_formatting_copies_where_the_selection_has_no_html() -> None:
+    for want_html, expected in ((False, "primary"), (True, "copy")):
+        editor = TextOnlySelection(text="keep the selected words", selection=(5, 23))
+        captured = capture_selection(editor.desktop(), CaptureOptions(), Timeline(), want_html=want_html)
+        assert (captured.text, captured.path) == ("the selected words", expected)
+    editor = PrimaryEditor(text="keep the selected words", selection=(5, 23))  # X11's PRIMARY carries HTML
+    assert capture_selection(editor.desktop(), CaptureOptions(), Timeline(), want_html=True).path == "primary"

@@ -63,6 +63,10 @@ class Clipboard(Protocol):
     # the clipboard or, with `primary`, X11's PRIMARY; None where there is none or it is over `max_bytes`.
     def read_html(self, primary: bool = False, max_bytes: int = 8_000_000) -> str | None: ...
 
+    # Whether `read_selection`'s source can carry HTML beside its text: X11's PRIMARY can, UI Automation cannot
+    # (an edit that keeps formatting then copies, for the HTML).
+    def selection_has_html(self) -> bool: ...
+
     # For one paste: history and cloud sync never see it. With `html`, rich editors take that instead.
     def offer_text(self, text: str, html: str | None = None) -> Offer: ...
 

@@ -195,6 +195,9 @@ class WinClipboard:
     def read_html(self, primary: bool = False, max_bytes: int = 8_000_000) -> str | None:
         return None if primary else self._call(lambda: self._read_html(max_bytes))
 
+    def selection_has_html(self) -> bool:
+        return False  # UI Automation's selection is text: HTML Format comes only with a copy
+
     def offer_text(self, text: str, html: str | None = None) -> WinOffer:
         offer = WinOffer(text, html)  # rendered when read: CF_UNICODETEXT, and HTML Format with `html`
 

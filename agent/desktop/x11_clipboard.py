@@ -146,6 +146,9 @@ class X11Clipboard:
             return None if found is None or found.cut or found.format != 8 else html_of(bytes(found.data))
         return self._call(read)
 
+    def selection_has_html(self) -> bool:
+        return True
+
     def offer_text(self, text: str, html: str | None = None) -> X11Offer:
         offer = X11Offer(self)
         items = text_items(text) + ((html_item(html),) if html else ())

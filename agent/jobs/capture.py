@@ -76,10 +76,12 @@ def wait_for_release(keys: Keys, timeout: float) -> bool:
 
 
 def capture_selection(desktop: Desktop, options: CaptureOptions, timeline: Timeline, hold_keys: bool = False,
-                      max_characters: int = DEFAULT_MAX_CHARACTERS, resolve: Resolve | None = None) -> Captured:
+                      max_characters: int = DEFAULT_MAX_CHARACTERS, resolve: Resolve | None = None,
+                      want_html: bool = False) -> Captured:
     """The selected text. With `hold_keys` (for the picker) the keyboard is the agent's from the start
     (as far as the platform allows before the copy) until the picker releases it, unless the capture fails.
-    `resolve` gives the window's profile first: an app with Phi Tray off gets no key, not even the hold."""
+    `resolve` gives the window's profile first: an app with Phi Tray off gets no key, not even the hold.
+    `want_html`: the selection's formatting will be kept, so it is taken where its HTML comes with it."""
     keys = desktop.keys
     window = desktop.focus.current()
     traits = desktop.focus.traits(window)
@@ -87,7 +89,8 @@ def capture_selection(desktop: Desktop, options: CaptureOptions, timeline: Timel
     if hold_keys:
         keys.hold_keyboard()
     try:
-        captured = replace(_capture(desktop, window, traits, options, timeline, max_characters), app=App.of(traits),
+        captured = replace(_capture(desktop, window, traits, options, timeline, max_characters, want_html),
+                           app=App.of(traits),
                            profile=profile)
     except BaseException:
         if hold_keys:
@@ -107,12 +110,12 @@ def bring_to_front(focus: Focus, window: int) -> bool:
 
 
 def _capture(desktop: Desktop, window: int | None, traits: WindowTraits, options: CaptureOptions, timeline: Timeline,
-             max_characters: int) -> Captured:
+             max_characters: int, want_html: bool = False) -> Captured:
     clipboard, keys = desktop.clipboard, desktop.keys
     if traits.unreachable:
         raise OutOfReach(traits.unreachable)
     # The front window's own selection; with no window known, only when the settings take any program's.
-    if window is not None or options.use_primary:
+    if (window is not None or options.use_primary) and (not want_html or clipboard.selection_has_html()):
         primary = clipboard.read_selection(None if options.use_primary else window, max_characters)
         if primary and primary.strip():
             timeline.mark("modifiers_released")  # nothing waits on the keys: no key is sent

@@ -85,8 +85,9 @@ def acquire(job: ActionJobs, action: Action, desktop: Desktop, config: JobSettin
     over with its window (a Retry) from that window's traits."""
     captured = job.capture if isinstance(job, PickedJob) else None
     if isinstance(job, ActionJob) and job.text is None and not job.from_clipboard:
+        asked = job.output or config.output_overrides.get(action.id) or action.output  # before the app's profile
         captured = capture_selection(desktop, config.capture, timeline, max_characters=config.max_characters,
-                                     resolve=resolve)
+                                     resolve=resolve, want_html=action.format == "keep" and asked == "replace")
     if captured is not None:
         profile = captured.profile
     else:
@@ -212,5 +213,6 @@ def deliver(job_id: int, job: ActionJobs, action: Action, given: Input, result: 
         message = "The result is on the clipboard."
     app = App.of(desktop.focus.traits(given.window)).label if given.window is not None else ""  # for the history
     emit(Delivered(job_id, message, output, action.title, result.text, given.text, checks,
-                   review=output == "popup" and action.checks.is_edit, retry=retry_job(job, given), app=app))
+                   review=output == "popup" and action.checks.is_edit, retry=retry_job(job, given), app=app,
+                   html=result.html))
     return output, replaced

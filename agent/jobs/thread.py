@@ -262,7 +262,8 @@ class JobThread:
         if job.window is not None and not bring_to_front(self.desktop.focus, job.window):
             raise errors.PhiTrayError("The window to paste into is gone or would not come to the front; use Copy instead.")
         snapshot = self.desktop.clipboard.snapshot()
-        if not paste_text(self.desktop, job.text, snapshot, self.config.capture, timeline, job.window):
+        if not paste_text(self.desktop, job.text, snapshot, self.config.capture, timeline, job.window,
+                          job.html or None):
             raise errors.PhiTrayError("The window did not take the paste; use Copy instead.")
         self.last_replace = Replaced(job.window, job.original, job.text)
         self._emit(Delivered(job_id, "Pasted.", "paste", title=job.action_id, text=job.text, original=job.original))

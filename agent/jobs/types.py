@@ -86,6 +86,7 @@ class PasteJob(Pressed):
     text: str
     window: int | None
     original: str
+    html: str = ""  # the answer as HTML, pasted beside the text, when its formatting was kept and it is unchanged
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ class Delivered:
     review: bool = False  # an edit shown in the popup: its changes are marked, Enter replaces
     retry: ActionJob | None = None
     app: str = ""  # the program the selection came from, as the capture names it ("" where it cannot)
+    html: str = ""  # the answer as HTML when the selection's formatting was kept (text is its plain form)
 
     @property
     def flagged(self) -> bool:

@@ -31,6 +31,7 @@ class JobWindows:
         self._submit, self._cancel, self._copy, self._release_keys = submit, cancel, copy, release_keys
         self.popup: ResultPopup | None = None
         self._popup_job = 0  # the job the popup shows
+        self._popup_html = ("", "")  # its answer and that answer as HTML, when the formatting was kept
         self.picker: Picker | None = None
 
     def open_picker(self, event: CaptureTaken, actions: list[tuple[str, str]],
@@ -65,7 +66,8 @@ class JobWindows:
 
         def replace_text(text: str) -> None:
             """Popup's Replace: Tk thread."""
-            self._submit(PasteJob(job.action_id, text, job.window, original))
+            answer, html = self._popup_html  # the HTML goes only with the answer as it came, not an edited one
+            self._submit(PasteJob(job.action_id, text, job.window, original, html=html if text == answer else ""))
 
         def retry() -> None:
             """Popup's Another version: Tk thread. A new seed at each press, so each gives its own sample."""
@@ -89,6 +91,7 @@ class JobWindows:
         if self.popup is None or not self.popup.streaming:
             self.open_popup(event)
         assert self.popup is not None
+        self._popup_html = (event.text, event.html)
         self.popup.finish(event.text, event.message, event.original, changes=event.review, flagged=event.flagged)
 
     def fail(self, message: str) -> bool:

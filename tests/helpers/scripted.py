@@ -115,6 +115,9 @@ class ScriptedDesktop:
     def read_html(self, primary: bool = False, max_bytes: int = 8_000_000) -> str | None:
         return None
 
+    def selection_has_html(self) -> bool:
+        return True
+
     def offer_text(self, text: str, html: str | None = None) -> "ScriptedDesktop":
         self.steps.append("offer")
         self.clipboard = (text,)
