@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from phitray.desktop.windows_rules import altgr_problem, elevation_problem, render_for, snapshot_order, uia_selection
+from phitray.desktop.windows_rules import (altgr_problem, elevation_problem, render_for, snapshot_order, uia_asks,
+                                           uia_selection)
 from phitray.hotkeys import parse_combo
 
 
@@ -48,3 +49,9 @@ def test_ui_automation_gives_the_selection_only_for_one_span_that_holds_somethin
     assert uia_selection([]) is None  # TextPattern without a selection: Ctrl+C finds out
     assert uia_selection([""]) is None and uia_selection([" \n"]) is None  # a caret, or only blanks
     assert uia_selection(["one", "two"]) is None  # a multiple selection: the program joins it its own way
+
+
+def test_ui_automation_is_asked_only_when_the_focus_is_in_the_persons_window() -> None:
+    assert uia_asks(4120, frozenset({4120}))
+    assert uia_asks(5300, frozenset({880, 5300}))  # a Store app: its frame is ApplicationFrameHost's (880)
+    assert not uia_asks(3012, frozenset({4120}))  # the taskbar or the tray menu has the focus

@@ -109,6 +109,12 @@ def replay_events(typed: list[tuple[int, bool]]) -> list[tuple[int, bool]]:
     return events
 
 
+def uia_asks(element_program: int, window_programs: frozenset[int]) -> bool:
+    """Whether the focused element is the person's window's to read: with the taskbar or a menu in front, the
+    focus is another program's, whose selection is not the person's (and whose provider is not asked)."""
+    return element_program in window_programs
+
+
 def uia_selection(texts: list[str]) -> str | None:
     """The selection UI Automation gave, one text per selected span, or None to copy with Ctrl+C instead:
     nothing selected (a caret is an empty span), or several spans, whose joining each program does its

@@ -4,7 +4,9 @@ Where the focused element offers UI Automation's TextPattern (Notepad, WordPad, 
 modern apps do), its selection is read from there, so it never reaches the clipboard, Win+V's history
 or a clipboard manager. Anything else (no TextPattern, nothing or several spans selected, a focused
 element of another program than the person's window, a provider that does not answer in time) gives
-None, and the capture copies with Ctrl+C as before (`windows_rules.uia_selection` decides).
+None, and the capture copies with Ctrl+C as before (`windows_rules.uia_asks` and `uia_selection` decide).
+Wine 8 cannot show it: its IUIAutomation.GetFocusedElement is a stub (E_NOTIMPL), so under Wine the
+capture always copies (tests/windows/test_win_desktop_layer.py); tests/test_capture.py holds the seam.
 
 The calls go through the COM vtables with ctypes, as `windows_shortcut` does (the installer ships no
 comtypes): IUIAutomation.GetFocusedElement → GetCurrentPatternAs(TextPattern) → GetSelection → the
@@ -28,7 +30,7 @@ from typing import Any
 
 assert sys.platform == "win32"
 
-from phitray.desktop.windows_rules import uia_selection  # noqa: E402
+from phitray.desktop.windows_rules import uia_asks, uia_selection  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +156,7 @@ class UiaReader:
             element = _out(self._automation, GET_FOCUSED_ELEMENT)
             pid = ctypes.c_int()
             _call(element, PROCESS_ID, (ctypes.POINTER(ctypes.c_int), ctypes.byref(pid)))
-            if pid.value not in programs:  # the taskbar, a menu: not the person's selection, and not asked
+            if not uia_asks(pid.value, programs):
                 return None
             pattern = _out(element, PATTERN_AS, (ctypes.c_int, UIA_TEXT_PATTERN_ID),
                            (ctypes.POINTER(GUID), ctypes.byref(_guid(IID_TEXT_PATTERN))))
