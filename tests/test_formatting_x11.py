@@ -12,9 +12,10 @@ import dataclasses
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,13 +24,16 @@ from phitray.backends.base import Request
 from phitray.desktop import Desktop
 from phitray.host.scripted import ScriptedHost
 from phitray.jobs.capture import CaptureOptions
+from phitray.jobs.paste import paste_text
 from phitray.jobs.thread import JobThread
+from phitray.jobs.timeline import Timeline
 from phitray.jobs.types import ActionJob, Delivered, JobEvent, JobSettings, PasteJob
 
 from helpers.desktop import DesktopSession
 
 pytestmark = pytest.mark.slow
 EDITOR = Path(__file__).parent / "helpers" / "richtext.py"
+PEER = Path(__file__).parent / "helpers" / "x11_peer.py"
 SELECTION = '<p>Ths is <b>bold</b> and <a href="https://example.com/a_b?x=1">a link</a>.</p>'
 ANSWER = "This is **bold** and [a link](https://example.com/a_b?x=1)."
 
@@ -173,3 +177,43 @@ def test_an_answer_reviewed_in_the_popup_is_pasted_with_its_formatting(session: 
         jobs.run_job(PasteJob("proofread", shown.text, editor.window, shown.original, html=shown.html))
         assert editor.pasted() == {"target": "text/html"}
         assert editor.text() == "This is bold and a link." and "<b>bold</b>" in editor.html()
+
+
+def peer(session: DesktopSession, mode: str, *args: str) -> Iterator[Callable[[str], Any]]:
+    """An x11_peer.py process; yields first(key): the first value it logged under `key`."""
+    log = session.folder / f"peer-{mode}-{time.monotonic_ns()}.log"
+    process = session.spawn([sys.executable, str(PEER), mode, str(log), *args], f"peer-{mode}")
+
+    def first(key: str, where: Callable[[Any], bool] = lambda _: True) -> Any:
+        found: list[Any] = []
+
+        def logged() -> bool:
+            lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+            found[:] = [line[key] for line in map(json.loads, lines) if key in line and where(line[key])][:1]
+            return bool(found)
+        wait(logged, f"the peer to log {key}")
+        return found[0]
+    try:
+        first("ready")
+        yield first
+    finally:
+        process.terminate()
+        process.wait(timeout=5)
+
+
+def test_a_manager_reading_the_html_of_every_owner_does_not_end_the_paste(session: DesktopSession,
+                                                                          x11: Desktop) -> None:
+    """The paste is the target's read of text/html after Ctrl+V, never a clipboard manager's read of it."""
+    fragment = "<p>the <b>answer</b> ✓</p>"
+    for reader in peer(session, "reader", "text/html"):
+        for target in peer(session, "target", "busyrich", "0.3", "text/html"):  # reads 300 ms after Ctrl+V
+            window = int(target("window"))
+            session.xdotool("windowactivate", "--sync", str(window))
+            session.set_clipboard("the person's old clipboard")
+            timeline = Timeline()
+            assert paste_text(x11, "the answer ✓", x11.clipboard.snapshot(), CaptureOptions(paste_timeout=3),
+                              timeline, window, fragment)
+            reader("read", lambda read: read == fragment)  # it read the offer's HTML before Ctrl+V went
+            assert target("pasted") == fragment
+            assert timeline.marks["paste_taken"] - timeline.marks["paste_sent"] >= 0.3
+            wait(lambda: session.clipboard() == "the person's old clipboard", "the clipboard given back")

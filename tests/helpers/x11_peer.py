@@ -1,9 +1,10 @@
 """Other programs on the X11 clipboard, each a real process of its own, run by the tests on Xvfb:
 
-    python x11_peer.py reader LOG               # reads the text of every new CLIPBOARD owner, as clipboard managers do
+    python x11_peer.py reader LOG [TARGET]      # reads the text (or TARGET) of every new CLIPBOARD owner, as managers do
     python x11_peer.py manager LOG              # a clipboard manager: saves the clipboard on SAVE_TARGETS, then serves it
     python x11_peer.py hung-manager LOG         # owns CLIPBOARD_MANAGER and never answers, as a hung manager does
-    python x11_peer.py target LOG CLASS DELAY   # a window of WM_CLASS CLASS that reads CLIPBOARD DELAY s after Ctrl+V
+    python x11_peer.py target LOG CLASS DELAY [TARGET]  # a window of WM_CLASS CLASS that reads CLIPBOARD (its text,
+                                                        # or TARGET) DELAY s after Ctrl+V
     python x11_peer.py owner LOG SELECTION TARGET MB  # owns SELECTION with MB megabytes as TARGET, by INCR
 
 Each writes one JSON line per thing it did to LOG ({"ready": …} first), never to a pipe. Written from the
@@ -86,7 +87,7 @@ class Peer:
             parts.append(prop.value)
 
 
-def reader(peer: Peer) -> None:
+def reader(peer: Peer, target: str = "UTF8_STRING") -> None:
     clipboard = peer.atom("CLIPBOARD")
     peer.d.xfixes_query_version()
     peer.d.xfixes_select_selection_input(peer.window, clipboard, xfixes.XFixesSetSelectionOwnerNotifyMask)
@@ -96,7 +97,7 @@ def reader(peer: Peer) -> None:
     while True:
         event = peer.d.next_event()
         if (event.type, getattr(event, "sub_code", None)) == notify and event.owner:
-            got = peer.read(clipboard, "UTF8_STRING")
+            got = peer.read(clipboard, target)
             targets = peer.read(clipboard, "TARGETS")
             names = [peer.d.get_atom_name(a) for a in targets[2]] if targets else []
             peer.log(read=bytes(got[2]).decode("utf-8", "replace") if got else None, targets=names)
@@ -171,7 +172,7 @@ class Manager(Peer):
         self.d.flush()
 
 
-def target(peer: Peer, wm_class: str, delay: float) -> None:
+def target(peer: Peer, wm_class: str, delay: float, read: str = "UTF8_STRING") -> None:
     """A window the test focuses; Ctrl+V makes it read CLIPBOARD after `delay` seconds, as a remote desktop does."""
     window = peer.root.create_window(100, 100, 300, 200, 0, X.CopyFromParent,
                                      event_mask=X.KeyPressMask | X.PropertyChangeMask | X.FocusChangeMask)
@@ -187,7 +188,7 @@ def target(peer: Peer, wm_class: str, delay: float) -> None:
         if event.type == X.KeyPress and event.detail == v and event.state & X.ControlMask:
             peer.log(ctrl_v=True)
             time.sleep(delay)
-            got = peer.read(peer.atom("CLIPBOARD"), "UTF8_STRING")
+            got = peer.read(peer.atom("CLIPBOARD"), read)
             peer.log(pasted=bytes(got[2]).decode("utf-8", "replace") if got else None)
 
 
@@ -241,9 +242,9 @@ def main(mode: str, log_path: str, *args: str) -> None:
         return
     peer = Peer(log_path)
     if mode == "reader":
-        reader(peer)
+        reader(peer, *args[:1])
     elif mode == "target":
-        target(peer, args[0], float(args[1]))
+        target(peer, args[0], float(args[1]), *args[2:3])
     elif mode == "owner":
         owner(peer, args[0], args[1], float(args[2]))
 
