@@ -45,8 +45,14 @@ def html_to_markdown(html: str) -> str | None:
 
 
 def markdown_to_html(markdown: str) -> str:
-    """The answer as an HTML fragment: CommonMark with tables and strikethrough, raw HTML escaped."""
-    return str(_parser().render(markdown))
+    """The answer as an HTML fragment: CommonMark with tables and strikethrough, raw HTML escaped. One
+    paragraph is given as its inline content, as an editor copies words from within a paragraph: pasted
+    there, it adds no paragraph break."""
+    parser = _parser()
+    tokens = parser.parse(markdown)
+    if [token.type for token in tokens] == ["paragraph_open", "inline", "paragraph_close"]:
+        tokens = tokens[1:2]
+    return str(parser.renderer.render(tokens, parser.options, {}))
 
 
 def markdown_to_plain(markdown: str) -> str:

@@ -4,6 +4,7 @@ hostile or huge HTML fragment gets (actions/markup.py, agent/jobs/formatting.py)
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from phitray.actions import markup
 from phitray.actions.library import load_actions
@@ -81,7 +82,9 @@ def test_a_markdown_answer_becomes_plain_text_with_the_selections_edges_and_html
     result = ActionResult("proofread", "We **must** see [it](https://example.com).", 1, 1, 0.1, 0.1, 5, 50.0)
     answer = formatting.answer_of(result, "  We must se it.\n")
     assert answer.text == "  We must see it.\n"
-    assert answer.html == '<p>We <strong>must</strong> see <a href="https://example.com">it</a>.</p>\n'
+    assert answer.html == 'We <strong>must</strong> see <a href="https://example.com">it</a>.'  # no paragraph break
+    assert formatting.answer_of(replace(result, text="One **a**.\n\nTwo."), "x").html == \
+        "<p>One <strong>a</strong>.</p>\n<p>Two.</p>\n"
 
 
 class TextOnlySelection(PrimaryEditor):
