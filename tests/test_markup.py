@@ -99,5 +99,5 @@ def test_an_edit_that_keeps_formatting_copies_where_the_selection_has_no_html() 
         editor = TextOnlySelection(text="keep the selected words", selection=(5, 23))
         captured = capture_selection(editor.desktop(), CaptureOptions(), Timeline(), want_html=want_html)
         assert (captured.text, captured.path) == ("the selected words", expected)
-    editor = PrimaryEditor(text="keep the selected words", selection=(5, 23))  # X11's PRIMARY carries HTML
-    assert capture_selection(editor.desktop(), CaptureOptions(), Timeline(), want_html=True).path == "primary"
+    x11 = PrimaryEditor(text="keep the selected words", selection=(5, 23))  # X11's PRIMARY carries HTML
+    assert capture_selection(x11.desktop(), CaptureOptions(), Timeline(), want_html=True).path == "primary"
