@@ -151,7 +151,11 @@ def test_an_action_that_does_not_keep_formatting_works_on_the_plain_text(session
     plain = dataclasses.replace(builtin.get("proofread"), format="plain")
     for editor in open_editor(session, "rich"):
         requests: list[Request] = []
-        jobs = JobThread(x11, lambda: ScriptedHost(lambda request: requests.append(request) or "This is bold and a link."),
+
+        def answer(request: Request) -> str:
+            requests.append(request)
+            return "This is bold and a link."
+        jobs = JobThread(x11, lambda: ScriptedHost(answer),
                          JobSettings(actions=ActionSet({**builtin.actions, "proofread": plain}, ()),
                                      capture=CaptureOptions(paste_timeout=3)), lambda event: None)
         editor.load(SELECTION)
@@ -179,7 +183,7 @@ def test_an_answer_reviewed_in_the_popup_is_pasted_with_its_formatting(session: 
         assert editor.text() == "This is bold and a link." and "<b>bold</b>" in editor.html()
 
 
-def peer(session: DesktopSession, mode: str, *args: str) -> Iterator[Callable[[str], Any]]:
+def peer(session: DesktopSession, mode: str, *args: str) -> Iterator[Callable[..., Any]]:
     """An x11_peer.py process; yields first(key): the first value it logged under `key`."""
     log = session.folder / f"peer-{mode}-{time.monotonic_ns()}.log"
     process = session.spawn([sys.executable, str(PEER), mode, str(log), *args], f"peer-{mode}")
