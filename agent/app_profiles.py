@@ -105,14 +105,18 @@ BUILT_IN: tuple[AppProfile, ...] = sum((
     _off("Keeper", ("keeperpasswordmanager", "keeper password manager"), ("keeper password manager",)),
     _off("Passwords and Keys", ("seahorse",), ("seahorse", "org.gnome.seahorse.application")),
     _off("KWallet", ("kwalletmanager5", "kwalletmanager"), ("kwalletmanager5", "kwalletmanager")),
-    _off("Phi Tray", (), ("phitray",)),  # Tk's class for every window of the agent (cli/agent.py)
 ), ())
+# The agent's own windows, known by their process (WindowTraits.own): Tk gives only the root its class.
+OWN_WINDOWS = AppProfile("Phi Tray", classes=("phitray",), enabled=False, built_in=True)
 
 
-def profile_for(profiles: tuple[AppProfile, ...], program: str, classes: tuple[str, ...],
-                title: str) -> AppProfile | None:
-    """The first profile, the person's then the built-in ones, that takes this window; None: no profile."""
-    for profile in (*profiles, *BUILT_IN):
+def profile_for(profiles: tuple[AppProfile, ...], program: str, classes: tuple[str, ...], title: str,
+                own: bool = False) -> AppProfile | None:
+    """The first profile, the person's then the built-in ones, that takes this window; None: no profile. The
+    agent's `own` windows are always off."""
+    if own:
+        return OWN_WINDOWS
+    for profile in (*profiles, *BUILT_IN, OWN_WINDOWS):
         if profile.matches(program, classes, title):
             return profile
     return None

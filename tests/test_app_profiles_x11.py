@@ -2,13 +2,15 @@
 one hotkey bound through the X11 adapter, the jobs thread on a scripted model host. The same key press
 replaces the selection in one window, answers in a popup for another, and in a window of a password manager
 (WM_CLASS keepassxc, off by the built-in profile) sends nothing at all: the person's clipboard keeps its
-owner and the window its text. What the scripted desktop shows of the same is test_app_profiles.py."""
+owner and the window its text. The agent's own windows are known by their process. What the scripted
+desktop shows of the same is test_app_profiles.py."""
 
 from __future__ import annotations
 
 import os
 import threading
 import time
+import tkinter
 import tomllib
 from collections.abc import Iterator
 from dataclasses import replace
@@ -17,6 +19,7 @@ import pytest
 
 from phitray.actions.checks import Checks
 from phitray.actions.library import ActionSet, load_actions
+from phitray.app_profiles import OWN_WINDOWS, AppProfile, profile_for
 from phitray.host.scripted import ScriptedHost
 from phitray.hotkeys import parse_combo
 from phitray.jobs.capture import CaptureOptions
@@ -174,3 +177,30 @@ def test_a_password_manager_gets_a_notice_and_no_key(
     assert widget.text() == "hunter2" and len(agent.host.requests) == asked
     seen = agent.jobs.apps.recent()[0]  # the Apps tab lists it first, to turn it on there if wanted
     assert (seen.app.window_class, seen.profile, seen.enabled) == ("keepassxc", "KeePassXC", False)
+
+
+def test_the_agents_own_windows_are_known_by_their_process(tk_display: DesktopSession) -> None:
+    """Tk names only its root window by the agent's class: the popups and the settings window are known as the
+    agent's by the process that made them, and are off whatever the person's entries say."""
+    from phitray.desktop.x11 import X11Focus
+
+    root = tkinter.Tk(screenName=tk_display.display, className="phitray")
+    editor = open_text_widget(tk_display, "someeditor")
+    try:
+        popup = tkinter.Toplevel(root)
+        popup.title("Phi Tray popup")
+        root.update()
+        focus = X11Focus(tk_display.display)
+        for window in (root.winfo_id(), popup.winfo_id()):
+            traits = focus.traits(window)
+            assert traits.own and profile_for(loaded_apps(), traits.program, traits.classes, traits.title,
+                                              traits.own) is OWN_WINDOWS
+        assert not focus.traits(int(editor.window)).own
+    finally:
+        editor.close()
+        root.destroy()
+
+
+def loaded_apps() -> tuple[AppProfile, ...]:
+    """A person's entry that would take every window: the agent's own stay off all the same."""
+    return parse_settings(tomllib.loads('[[apps]]\ntitle = "*"\n'), "settings.toml").settings.apps

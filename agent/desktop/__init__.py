@@ -112,6 +112,7 @@ class WindowTraits:
     program: str = ""  # the program's file name ("keepassxc", "EXCEL.EXE"), "" where it cannot be known
     classes: tuple[str, ...] = ()  # X11: both parts of WM_CLASS, lower case; Windows: the window class
     title: str = ""  # the window's title
+    own: bool = False  # one of the agent's own windows (its process's): a profile keeps the agent out of them
 
 
 class Focus(Protocol):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import sys
 import threading
 import time
@@ -192,11 +193,12 @@ class WinFocus:
         if not window:
             return WindowTraits()
         kind = class_name(window)
-        name, elevated = _process_facts(window_process(window))
+        pid = window_process(window)
+        name, elevated = _process_facts(pid)
         # UIPI: keys sent into a program with higher rights than ours vanish without an error.
         return WindowTraits(terminal=kind in self._terminals, slow_copy=kind in SLOW_COPY_CLASSES,
                             unreachable=elevation_problem(name, elevated, self._own_elevation), program=name,
-                            classes=(kind,) if kind else (), title=window_title(window))
+                            classes=(kind,) if kind else (), title=window_title(window), own=pid == os.getpid())
 
     def set_terminals(self, names: tuple[str, ...]) -> None:  # any thread
         self._terminals = TERMINAL_CLASSES | frozenset(names)

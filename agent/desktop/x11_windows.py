@@ -72,9 +72,10 @@ def window_classes(display: Any, window: int | None) -> tuple[str, ...]:
 def window_traits(display: Any, window: int | None, own_terminals: frozenset[str]) -> WindowTraits:
     """What the capture must know of `window`: a terminal (no Ctrl+C), a slow copy, and which app it is."""
     classes = window_classes(display, window)
-    program, title = (_program_name(_pid(display, window)), _title(display, window)) if window else ("", "")
-    return WindowTraits(terminal=is_terminal(classes, own_terminals), slow_copy=is_slow(classes), program=program,
-                        classes=classes, title=title)
+    pid = _pid(display, window) if window else 0
+    title = _title(display, window) if window else ""
+    return WindowTraits(terminal=is_terminal(classes, own_terminals), slow_copy=is_slow(classes),
+                        program=_program_name(pid), classes=classes, title=title, own=pid == os.getpid())
 
 
 def is_slow(classes: tuple[str, ...]) -> bool:

@@ -61,7 +61,7 @@ class RecentApps:
     def resolve(self, traits: WindowTraits, profiles: tuple[AppProfile, ...]) -> AppProfile | None:
         """Jobs thread: the window's profile (None: none), the app noted; AppOff where the profile turns
         Phi Tray off."""
-        profile = profile_for(profiles, traits.program, traits.classes, traits.title)
+        profile = profile_for(profiles, traits.program, traits.classes, traits.title, traits.own)
         app = App.of(traits)
         if app.label:
             self._note(SeenApp(app, profile.name if profile else "", profile.enabled if profile else True))
