@@ -44,6 +44,14 @@ def test_a_try_from_the_settings_window_is_no_use_of_the_action() -> None:
     assert uses.uses("concise") == 1
 
 
+def test_the_samples_one_job_tries_after_a_flagged_answer_are_one_use() -> None:
+    uses = ActionUses()
+    for _ in range(3):
+        uses.count(Started(4, "Proofread", "popup", ActionJob("hotkey", "proofread")))
+    uses.count(Started(5, "Proofread", "popup", ActionJob("hotkey", "proofread")))
+    assert uses.uses("proofread") == 2
+
+
 def test_the_picker_puts_the_most_used_first_and_shows_each_hotkey(
     tk_display: DesktopSession, shared_paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,9 +19,14 @@ class ActionUses:
 
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
+        self._last_job = 0
 
     def count(self, event: Started) -> None:
-        """An action started: the settings window's Try of a draft is no use of the action."""
+        """An action started: the settings window's Try of a draft is no use of the action, and the further
+        samples one job tries after a flagged answer start again under the same job id."""
+        if event.job_id == self._last_job:
+            return
+        self._last_job = event.job_id
         if event.retry.draft is None and event.retry.source != "settings":
             self._counts[event.retry.action_id] += 1
 
