@@ -28,8 +28,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from ctypes import wintypes
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from phitray.errors import DesktopError
 
@@ -37,6 +36,7 @@ assert sys.platform == "win32"
 
 from phitray.desktop.windows_api import WNDENUMPROC, CallQueue, declare, program_name, window_process  # noqa: E402
 from phitray.desktop import windows_uia  # noqa: E402
+from phitray.desktop.snapshot import ClipboardSnapshot  # noqa: E402
 from phitray.desktop.windows_rules import render_for, snapshot_order  # noqa: E402
 from phitray.desktop import cf_html  # noqa: E402
 from phitray.desktop.windows_offer import WinOffer, html_format, programs_of as _programs_of  # noqa: E402
@@ -114,20 +114,14 @@ declare(kernel32, (
 ))
 
 
-@dataclass(frozen=True)
-class WinSnapshot:
-    items: tuple[tuple[str, int, bytes], ...]  # (registered name or "", format id, bytes)
-    left_out: int = 0  # formats not read: the snapshot ran out of time or size
+class WinFormat(NamedTuple):
+    name: str  # a registered format's name (their ids differ per session), or ""
+    fmt: int
+    data: bytes
 
     @property
-    def is_empty(self) -> bool:
-        return not self.items
-
-    def describe(self) -> str:
-        if not self.items:
-            return "empty"
-        left_out = f", {self.left_out} large or slow formats left out" if self.left_out else ""
-        return f"{len(self.items)} formats, {sum(len(i[2]) for i in self.items):,} bytes{left_out}"
+    def size(self) -> int:
+        return len(self.data)
 
 
 def _global_bytes(data: bytes) -> Any:
@@ -177,11 +171,11 @@ class WinClipboard:
             time.sleep(0.005)
         return True
 
-    def snapshot(self) -> WinSnapshot:
+    def snapshot(self) -> ClipboardSnapshot[WinFormat]:
         return self._call(self._take_snapshot, timeout=SNAPSHOT_CALL_SECONDS)
 
     def restore(self, snapshot: Any) -> None:
-        assert isinstance(snapshot, WinSnapshot)
+        assert isinstance(snapshot, ClipboardSnapshot)
         items: list[tuple[str, int, bytes | None]] = [item for item in snapshot.items if item[0] not in EXCLUSION_NAMES]
         items += [(name, 0, data) for name, data in NO_HISTORY_FORMATS]
         self._call(lambda: self._write(items, RESTORE_PATIENCE), timeout=CALL_SECONDS + RESTORE_PATIENCE)
@@ -291,9 +285,10 @@ class WinClipboard:
                 if not user32.SetClipboardData(fmt, None if data is None else _global_bytes(data)):
                     log.warning("clipboard format %s (%s) was not accepted", fmt, name)
 
-    def _take_snapshot(self) -> WinSnapshot:
-        items: list[tuple[str, int, bytes]] = []
-        left_out, size = 0, 0
+    def _take_snapshot(self) -> ClipboardSnapshot[WinFormat]:
+        items: list[WinFormat] = []
+        left_out: list[str] = []
+        size = 0
         deadline = time.monotonic() + SNAPSHOT_SECONDS
         with self._opened():
             formats, fmt = [], user32.EnumClipboardFormats(0)
@@ -303,17 +298,17 @@ class WinClipboard:
                 fmt = user32.EnumClipboardFormats(fmt)
             for fmt, name in snapshot_order(formats):
                 if time.monotonic() > deadline or size > SNAPSHOT_BYTES:
-                    left_out += 1
+                    left_out.append(f"{name or fmt} (no time or room left)")
                     continue
                 handle = user32.GetClipboardData(fmt)  # a delayed format is rendered by its owner now
                 if handle and kernel32.GlobalSize(handle) > SNAPSHOT_BYTES - size:
-                    left_out += 1  # one huge format is not copied whole to find out
+                    left_out.append(f"{name or fmt} (too large)")  # not copied whole to find out
                     continue
                 data = _read_global(handle) if handle else None
                 if data is not None:
-                    items.append((name, fmt, data))
+                    items.append(WinFormat(name, fmt, data))
                     size += len(data)
-        snapshot = WinSnapshot(tuple(items), left_out)
+        snapshot = ClipboardSnapshot(tuple(items), tuple(left_out))
         if left_out:
             log.warning("clipboard snapshot: %s (they will not come back after the paste)", snapshot.describe())
         return snapshot

@@ -37,8 +37,9 @@ from Xlib.ext import xfixes
 from Xlib.protocol import request
 
 from phitray.desktop import x11_keeper
+from phitray.desktop.snapshot import ClipboardSnapshot
 from phitray.desktop.x11_selection import (HINT_ITEM, KDE_HINT, PASTE_TARGETS, TEXT_TARGETS, Item, SelectionReader,
-                                           SelectionServer, X11Snapshot, html_item, html_of, megabytes, snapshot_order,
+                                           SelectionServer, html_item, html_of, megabytes, snapshot_order,
                                            text_items, text_of)
 from phitray.desktop.x11_windows import Program, program_of
 from phitray.errors import DesktopError
@@ -118,11 +119,11 @@ class X11Clipboard:
         with self._changed:
             return self._changed.wait_for(lambda: self._mark != mark, timeout)
 
-    def snapshot(self) -> X11Snapshot:
+    def snapshot(self) -> ClipboardSnapshot[Item]:
         return self._call(self._take_snapshot)
 
     def restore(self, snapshot: Any) -> None:
-        assert isinstance(snapshot, X11Snapshot)
+        assert isinstance(snapshot, ClipboardSnapshot)
         self._call(lambda: self._own(snapshot.items, secret=True, left_out=snapshot.left_out))
 
     def read_text(self, max_chars: int | None = None) -> str | None:
@@ -328,7 +329,7 @@ class X11Clipboard:
             return
         secret, self._secret = self._secret, False  # a manager that honours the hint would save nothing
         kept = x11_keeper.hand_off(self._display, self._window, self._wait_for, self._items, secret)
-        log.info("at quit the clipboard (%s) went to %s", X11Snapshot(self._items).describe(), kept or "nobody")
+        log.info("at quit the clipboard (%s) went to %s", ClipboardSnapshot(self._items).describe(), kept or "nobody")
 
     # --- reading -----------------------------------------------------------------------
 
@@ -350,12 +351,12 @@ class X11Clipboard:
                 return text if max_chars is None else text[:max_chars + 1]
         return None
 
-    def _take_snapshot(self) -> X11Snapshot:
+    def _take_snapshot(self) -> ClipboardSnapshot[Item]:
         owner = self._owner(self.CLIPBOARD)
         if owner == X.NONE:
-            return X11Snapshot(())
+            return ClipboardSnapshot(())
         if owner == self._window.id:
-            return X11Snapshot(self._items, self._left_out)
+            return ClipboardSnapshot(self._items, self._left_out)
         started = time.monotonic()
         listed = self._reader.read(self.CLIPBOARD, "TARGETS", READ_TIMEOUT_SECONDS)
         if listed is None or listed.cut or listed.format != 32:  # an owner that cannot list its formats: its text
@@ -383,12 +384,12 @@ class X11Clipboard:
             data = bytes(found.data) if found.format == 8 else tuple(found.data)
             items.append(Item(name, found.type, found.format, data))
             total += items[-1].size
-        snapshot = X11Snapshot(tuple(items), tuple(left_out))
+        snapshot = ClipboardSnapshot(tuple(items), tuple(left_out))
         if left_out:
             self._say_left_out(snapshot)
         return snapshot
 
-    def _say_left_out(self, snapshot: X11Snapshot) -> None:
+    def _say_left_out(self, snapshot: ClipboardSnapshot[Item]) -> None:
         """Once per clipboard content: the formats a snapshot could not keep (names and sizes, never content)."""
         log.warning("clipboard snapshot: %s (they will not come back after the paste)", snapshot.describe())
         if self._notify is not None and self._said_at != self._mark:

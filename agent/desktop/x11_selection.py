@@ -46,23 +46,6 @@ HINT_ITEM = Item(KDE_HINT, KDE_HINT, 8, b"secret")
 
 
 @dataclass(frozen=True)
-class X11Snapshot:
-    items: tuple[Item, ...]
-    left_out: tuple[str, ...] = ()  # "image/png (80.0 MB)": formats the owner offered that were not kept
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.items
-
-    def describe(self) -> str:
-        if not self.items:
-            return "empty"
-        size = sum(item.size for item in self.items)
-        left = f", left out: {', '.join(self.left_out)}" if self.left_out else ""
-        return f"{len(self.items)} formats, {size:,} bytes{left}"
-
-
-@dataclass(frozen=True)
 class Read:
     """One target as read. A read cut short holds what came first (often nothing) and says why."""
 

@@ -10,7 +10,8 @@ from phitray.jobs.capture import CaptureOptions, capture_selection, wait_for_rel
 from phitray.jobs.paste import paste_text
 from phitray.jobs.timeline import Timeline
 from phitray.desktop.windows import VK_LCONTROL
-from phitray.desktop.windows_clipboard import WinClipboard, WinSnapshot
+from phitray.desktop.snapshot import ClipboardSnapshot
+from phitray.desktop.windows_clipboard import WinClipboard, WinFormat
 from phitray.hotkeys import parse_combo
 
 from helpers.wine import Notepad, wait_until, xdo
@@ -71,7 +72,8 @@ def test_capture_and_paste_in_notepad_give_back_every_clipboard_format(desktop: 
     other_program = WinClipboard()  # another owner, as a person's clipboard has
     html = b"Version:0.9\r\nStartHTML:0000000105\r\nEndHTML:0000000150\r\n<html><b>bold</b></html>"
     dib = bytes(40) + bytes(range(48))  # a header-sized block and pixels: the bytes only have to come back
-    before = WinSnapshot((("", 13, "the person's clipboard ✓\0".encode("utf-16-le")), ("HTML Format", 0, html), ("", 8, dib)))
+    before = ClipboardSnapshot((WinFormat("", 13, "the person's clipboard ✓\0".encode("utf-16-le")),
+                                WinFormat("HTML Format", 0, html), WinFormat("", 8, dib)))
     other_program.restore(before)
     seeded = _formats(other_program)
     assert set(seeded) == {("", 13), ("HTML Format", 0), ("", 8)}
