@@ -19,6 +19,7 @@ from phitray.desktop import WindowTraits
 from phitray.host.scripted import Answer, ScriptedHost
 from phitray.jobs.apps import App, RecentApps
 from phitray.jobs.capture import CaptureOptions
+from phitray.jobs.steps import for_app
 from phitray.jobs.thread import JobThread
 from phitray.jobs.types import ActionJob, CaptureJob, CaptureTaken, JobEvent, JobSettings, PickedJob
 from phitray.errors import ConfigError
@@ -195,3 +196,15 @@ def test_the_settings_window_changes_an_entry_in_place_and_never_writes_one_sett
     with pytest.raises(SettingsFileError, match="not a list of"):
         change_app(path, {"program": "gedit"}, {"name": "gedit", "enabled": False})
     assert path.read_text(encoding="utf-8") == 'apps = "slack"  # not [[apps]]\n'
+
+
+def test_an_apps_action_keeps_its_own_instruction_with_the_tone_and_format_the_app_asks_for() -> None:
+    proofread = load_actions(None).get("proofread")
+    profile = parse_settings(tomllib.loads('[[apps]]\nclass = "x"\n[apps.actions.proofread]\ntone = "dry $5 wit"\n'
+                                           'format = "plain"\n'), "s").settings.apps[0]
+    changed = for_app(proofread, profile)
+    assert changed.format == "plain" and proofread.format == "keep"
+    system, _ = changed.render("text")  # a $ in the tone is a dollar sign, not a placeholder
+    assert system.startswith(proofread.system) and system.endswith("Write in a dry $5 wit tone.")
+    assert for_app(proofread, None) is proofread and for_app(load_actions(None).get("translate"), profile).system \
+        == load_actions(None).get("translate").system
