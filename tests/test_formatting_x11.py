@@ -166,10 +166,16 @@ def test_an_action_that_does_not_keep_formatting_works_on_the_plain_text(session
 
 
 def test_an_answer_reviewed_in_the_popup_is_pasted_with_its_formatting(session: DesktopSession, x11: Desktop) -> None:
-    """With review on, the edit opens in the popup first; its Replace pastes the HTML the answer came with."""
+    """With review on, the edit opens in the popup first; Another version works on the Markdown again, and
+    Replace pastes the HTML the answer came with."""
     for editor in open_editor(session, "rich"):
         events: list[JobEvent] = []
-        jobs = JobThread(x11, lambda: ScriptedHost(lambda request: ANSWER),
+        prompts: list[str] = []
+
+        def answer(request: Request) -> str:
+            prompts.append(request.prompt)
+            return ANSWER
+        jobs = JobThread(x11, lambda: ScriptedHost(answer),
                          JobSettings(actions=load_actions(None), review_before_replace=True,
                                      capture=CaptureOptions(paste_timeout=3)), events.append)
         editor.load(SELECTION)
@@ -177,8 +183,13 @@ def test_an_answer_reviewed_in_the_popup_is_pasted_with_its_formatting(session: 
         shown = [event for event in events if isinstance(event, Delivered)][0]
         assert shown.output == "popup" and shown.review and shown.text == "This is bold and a link."
         assert "<strong>bold</strong>" in shown.html
+        assert shown.retry is not None
+        jobs.run_job(shown.retry)  # Another version: a sample, on the selection's Markdown again
+        again = [event for event in events if isinstance(event, Delivered)][-1]
+        assert again is not shown and again.text == shown.text and again.html == shown.html
+        assert len(prompts) == 2 and all("**bold**" in prompt for prompt in prompts)
         editor.load(SELECTION)  # the person's selection, still there under the popup
-        jobs.run_job(PasteJob("proofread", shown.text, editor.window, shown.original, html=shown.html))
+        jobs.run_job(PasteJob("proofread", again.text, editor.window, again.original, html=again.html))
         assert editor.pasted() == {"target": "text/html"}
         assert editor.text() == "This is bold and a link." and "<b>bold</b>" in editor.html()
 

@@ -114,7 +114,8 @@ def acquire(job: ActionJobs, action: Action, desktop: Desktop, config: JobSettin
     timeline.mark("text_captured")
     if output == "replace" and job.window is None:
         output = "popup"  # text from the clipboard or a caller has nowhere to be pasted back
-    return Input(text, None, job.window, output, profile=profile)
+    return Input(text, None, job.window, output, markdown=job.markdown if action.format == "keep" else "",
+                 profile=profile)
 
 
 def for_app(action: Action, profile: AppProfile | None) -> Action:
@@ -139,7 +140,7 @@ def retry_job(job: ActionJobs, given: Input) -> ActionJob:
     sampled with a new seed, up to ANOTHER_VERSION_TRIES samples until one passes the checks."""
     draft = job.draft if isinstance(job, ActionJob) else None
     return ActionJob("popup", job.action_id, text=given.text, values=job.values, output="popup", window=given.window,
-                     draft=draft, seed=new_seed(), tries=ANOTHER_VERSION_TRIES)
+                     draft=draft, seed=new_seed(), tries=ANOTHER_VERSION_TRIES, markdown=given.markdown)
 
 
 def sampling(job: ActionJobs, attempt: int) -> Sampling | None:

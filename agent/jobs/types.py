@@ -55,6 +55,7 @@ class ActionJob(Pressed):
     draft: Action | None = None  # the settings window's Try: an action not yet saved, run instead of action_id's
     seed: int | None = None  # "Another version": sampled with this seed (and warmer) instead of greedily
     tries: int = 1  # with a seed: samples tried (seed, seed + 1, …) until one passes the action's checks
+    markdown: str = ""  # with `text`: its Markdown, when the selection's formatting is kept (Another version)
 
 
 @dataclass(frozen=True)
