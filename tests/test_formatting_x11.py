@@ -23,7 +23,7 @@ from phitray.actions.library import ActionSet, load_actions
 from phitray.backends.base import Request
 from phitray.desktop import Desktop
 from phitray.host.scripted import ScriptedHost
-from phitray.jobs.capture import CaptureOptions
+from phitray.jobs.capture import MAX_HTML_BYTES, CaptureOptions
 from phitray.jobs.paste import paste_text
 from phitray.jobs.thread import JobThread
 from phitray.jobs.timeline import Timeline
@@ -232,3 +232,13 @@ def test_a_manager_reading_the_html_of_every_owner_does_not_end_the_paste(sessio
             assert target("pasted") == fragment
             assert timeline.marks["paste_taken"] - timeline.marks["paste_sent"] >= 0.3
             wait(lambda: session.clipboard() == "the person's old clipboard", "the clipboard given back")
+
+
+def test_html_over_the_limit_is_not_read(session: DesktopSession, x11: Desktop) -> None:
+    """An owner announcing 10 MB of text/html: nothing of it is read past the capture's limit, and a read
+    within a larger limit gets it whole."""
+    for owner in peer(session, "owner", "CLIPBOARD", "text/html", "10"):
+        assert x11.clipboard.read_html(max_bytes=MAX_HTML_BYTES) is None
+        assert MAX_HTML_BYTES < 10_000_000
+        assert len((x11.clipboard.read_html(max_bytes=20_000_000) or "").encode()) == 10_000_000
+        assert owner("sent") >= 0
