@@ -53,7 +53,7 @@ class Captured:
     text: str
     snapshot: Snapshot | None  # the person's clipboard before the copy, already restored; None: never touched
     window: int | None  # where the selection was, for a later paste
-    path: CapturePath = "copy"  # how the text was taken: read from PRIMARY, or copied with Ctrl+C
+    path: CapturePath = "copy"  # read where it is (X11's PRIMARY, Windows' UI Automation), or copied with Ctrl+C
     html: str | None = None  # the HTML a rich editor offered beside the text (bold, links, lists…), if any
     app: App = App()  # the window's program, never its title
     profile: AppProfile | None = None  # its per-app profile, resolved once for the job (and the picker's choice)

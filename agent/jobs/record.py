@@ -39,7 +39,9 @@ class JobRecord:
     decoding: str = ""  # what the model host ran: plain, prompt-lookup N/M, draft model …
     flagged: bool = False  # the answer failed one of its action's checks
     failed_checks: tuple[str, ...] = ()
-    capture: str = ""  # how the selection was taken: "primary" (X11's selection, no key sent) or "copy"; "" if none
+    # How the selection was taken: "primary" (read where it is, no key sent: X11's PRIMARY, Windows' UI
+    # Automation) or "copy" (Ctrl+C); "" if none.
+    capture: str = ""
     profile: str = ""  # the app's profile (app_profiles.py) by its name, never the window's title; "" for none
 
     @property
