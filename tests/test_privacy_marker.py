@@ -129,7 +129,12 @@ def test_the_marker_of_the_selection_is_in_no_file_and_no_command_line_whatever_
             cancel_once_the_popup_streams(agent)
             assert run(agent, ActionJob("hotkey", "proofread", output="popup"), paths).outcome == "Cancelled"
             script.next = FIXED
+            mark = agent.desktop.mark
             assert run(agent, hotkey, paths, copy_delay=1.0).outcome == "NothingSelected"  # the copy came too late
+            deadline = time.monotonic() + 10
+            while agent.desktop.mark == mark:  # the late copy lands before the next job's own
+                assert time.monotonic() < deadline, "the editor's late copy never landed"
+                time.sleep(0.01)
             unseen = run(agent, hotkey, paths, paste_works=False)
             assert (unseen.outcome, unseen.output) == ("done", "popup"), unseen
             assert run(agent, ActionJob("hotkey", "no-such-action"), paths).outcome == "ConfigError"
