@@ -15,6 +15,7 @@ from phitray.host.scripted import ScriptedHost
 from phitray.jobs.types import CaptureJob
 from phitray.paths import Paths
 from phitray.settings import Settings
+from phitray.ui.notice_window import NoticeWindow
 
 from helpers.daemon import private_paths, running_daemon
 from helpers.desktop import DesktopSession
@@ -46,10 +47,10 @@ def test_a_picker_that_never_gets_the_front_closes_and_says_so(
         assert pump_until(daemon.root, lambda: "release keyboard" in desktop.steps), desktop.steps
         if refused:
             assert pump_until(daemon.root, lambda: daemon.windows.picker is None), "the picker stayed open"
-            notice = getattr(daemon, "notice_window", None)
-            assert notice is not None and notice.showing
+            notice = daemon.notices.window
+            assert isinstance(notice, NoticeWindow) and notice.showing
             assert notice._label is not None and "ctrl+alt+space" in str(notice._label.cget("text"))
         else:
             pump_until(daemon.root, lambda: False, 0.5)
             assert daemon.windows.picker is not None, "a picker in front was closed"
-            assert getattr(daemon, "notice_window", None) is None
+            assert daemon.notices.window is None

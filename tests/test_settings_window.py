@@ -216,8 +216,8 @@ def test_the_trays_settings_item_opens_the_window_with_the_keyboard(
     x, y = tray_icon_position(session, tmp_path)
     session.xdotool("mousemove", str(x), str(y), "click", "3")  # a person clicks the icon: its menu opens
     time.sleep(0.8)
-    # From the bottom: Quit, Open log, Reload actions, Open actions folder, Settings….
-    keys(session, "Up", "Up", "Up", "Up", "Up", "Return")
+    # From the bottom: Quit, About this PC…, Open log, Reload actions, Open actions folder, Settings….
+    keys(session, *["Up"] * 6, "Return")
     agent.wait_milestone("window-opened", 10, count=opened + 1, window="settings", live=True)
     window = popup_window(session, "Settings")
     wait_focused(session, window)

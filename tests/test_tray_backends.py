@@ -69,12 +69,12 @@ def test_start_on_login_checks_and_unchecks_from_the_menu(
     entry = Path(agent.env["XDG_CONFIG_HOME"]) / "autostart" / "phitray.desktop"
     assert not entry.exists()
     # Counted from the bottom (Up from no entry starts at the last), as Undo and Cancel above come and go:
-    # Quit, Open log, Reload actions, Open actions folder, Settings…, Start on login.
+    # Quit, About this PC…, Open log, Reload actions, Open actions folder, Settings…, Start on login.
     # A left click opens the same menu as a right click.
-    open_menu_and_press(session, tmp_path, ("Up",) * 6 + ("Return",), button="1")
+    open_menu_and_press(session, tmp_path, ("Up",) * 7 + ("Return",), button="1")
     assert session.wait_notification("Start on login: on"), session.notifications()[-2000:]
     assert entry.exists()
-    open_menu_and_press(session, tmp_path, ("Up",) * 6 + ("Return",))
+    open_menu_and_press(session, tmp_path, ("Up",) * 7 + ("Return",))
     assert session.wait_notification("Start on login: off"), session.notifications()[-2000:]
     assert not entry.exists()
 
@@ -84,11 +84,11 @@ def test_a_backend_chosen_in_the_radio_submenu_switches_the_model_host(
 ) -> None:
     # From the bottom: …, Start on login, Pause hotkeys, Model, Backend; its submenu: Automatic, openvino-npu,
     # directml, openvino-gpu, openvino-cpu…
-    open_menu_and_press(session, tmp_path, ("Up",) * 9 + ("Right",) + ("Down",) * 4 + ("Return",))
+    open_menu_and_press(session, tmp_path, ("Up",) * 10 + ("Right",) + ("Down",) * 4 + ("Return",))
     agent.wait_milestone("host-event", 90, generation=2, kind="ready")
     # Escape closes the menu and runs nothing.
     hosts_before = len(agent.milestones("host-event", kind="ready"))
-    open_menu_and_press(session, tmp_path, ("Up",) * 9 + ("Escape",))
+    open_menu_and_press(session, tmp_path, ("Up",) * 10 + ("Escape",))
     time.sleep(0.5)
     assert len(agent.milestones("host-event", kind="ready")) == hosts_before
     assert agent.process.poll() is None

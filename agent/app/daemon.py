@@ -1,12 +1,8 @@
 """`phitray run`: the tray agent. Wires the tray, hotkeys, jobs thread, host controller and windows together.
 
-Threads (DESIGN.md): Tk's main loop owns the main thread and every window;
-pystray runs on "tray"; hotkeys on the desktop's listener thread; jobs on
-"jobs"; host switches on "host-control"; each model host is a child process
-read by its "model-host-supervisor"; a download is a child process read by its
-own thread. Other threads reach Tk only through `UiQueue.call_soon`, which never
-waits. The state the tray shows is one frozen `AgentState`, replaced on the Tk
-thread and drawn by `view.tray_view`.
+Threads: ARCHITECTURE.md's table. Other threads reach Tk only through
+`UiQueue.call_soon`, which never waits. The state the tray shows is one frozen
+`AgentState`, replaced on the Tk thread and drawn by `view.tray_view`.
 
 The daemon is the one writer of the agent's settings, actions, problems and
 host choice: every change goes through `apply`, which compares old and new and
@@ -27,6 +23,7 @@ from phitray.app import firstrun
 from phitray.app.bindings import hotkey_callbacks, hotkey_table
 from phitray.app.commands import AgentCommands
 from phitray.app.history import History
+from phitray.app.notices import Notices
 from phitray.app.settings_link import LiveSettings
 from phitray.app.usage import ActionUses
 from phitray.app.view import AgentState, tray_view
@@ -52,10 +49,6 @@ from phitray.ui.tray import Tray
 from phitray.ui.uiqueue import UiQueue, WakeMethod
 
 log = logging.getLogger(__name__)
-PICKER_NOT_IN_FRONT = ("Windows kept another window in front of the picker, so it was closed: what you type "
-                       "there would have gone to that window. Press {hotkey} again.")
-TRAY_MISSING = ("No system tray here, so Phi Tray shows no icon. Its menu is in the picker: select some text, "
-                "press {hotkey}, and Settings…, Backend, Model and Quit follow the actions.")
 
 
 class Daemon:
@@ -88,8 +81,7 @@ class Daemon:
         self.jobs: JobThread | None = None
         self._bound: dict[Combo, Binding] | None = None  # the hotkeys bound now; None: none (paused, or held)
         self._refused: list[str] = []  # what the desktop refused of them
-        self.tray_missing = False  # no tray shows the icon: the picker lists the tray menu's entries
-        self._tray_notices = 0  # said when found, and once more at the next hotkey
+        self.notices = Notices(root, tray)
         self.first_run = firstrun.FirstRun(paths, self.ui.call_soon, self.tray.notify,
                                            lambda text: self.update_state(download=text), self._downloaded)
         self.settings_window = LiveSettings(self)
@@ -296,37 +288,24 @@ class Daemon:
     # --- job events (Tk thread) ------------------------------------------------------
 
     def icon_docked(self, docked: bool) -> None:
-        """Whether a tray shows the icon, as the tray found. Without one, say so now and at the next hotkey; the
-        picker lists the tray menu's entries meanwhile. Tk thread."""
-        self.tray_missing = not docked
-        if self.tray_missing and self._tray_notices == 0:
-            self._say_tray_missing()
-
-    def _say_tray_missing(self) -> None:
-        self._tray_notices += 1
-        self.tray.notify(TRAY_MISSING.format(hotkey=self.settings.picker_hotkey or "the picker hotkey"))
-
-    def _say(self, message: str, kind: str, title: str = "") -> None:
-        """Tk thread: how a job ended, by the pointer: Do Not Disturb hides system notifications (notice_window.py)."""
-        from phitray.ui.notice_window import NoticeWindow
-
-        self.notice_window = getattr(self, "notice_window", None) or NoticeWindow(self.root, self.tray.notify)
-        self.notice_window.show(message, kind, title)
+        """Whether a tray shows the icon, as the tray found; the picker lists its entries meanwhile. Tk thread."""
+        self.notices.icon_docked(docked, self.settings.picker_hotkey)
 
     def _on_job_event(self, event: job.JobEvent) -> None:
         self.history.note(event)
-        if self.tray_missing and self._tray_notices == 1 and not isinstance(event, (job.Streamed, job.Idle)):
-            self._say_tray_missing()  # a hotkey was pressed: the person is looking now
+        if not isinstance(event, (job.Streamed, job.Idle)):
+            self.notices.job_seen(self.settings.picker_hotkey)
 
         def say(message: str, title: str = "") -> None:
-            self._say(message, event.kind, title)
+            self.notices.say(message, event.kind, title)
 
         match event:
             case job.Busy(message):
                 say(message)
             case job.CaptureTaken():
                 ordered, hotkeys = self.uses.picker_rows(self.actions, self.settings)
-                self.windows.open_picker(event, ordered, self.commands.picker_menu() if self.tray_missing else (), hotkeys)
+                menu = self.commands.picker_menu() if self.notices.tray_missing else ()
+                self.windows.open_picker(event, ordered, menu, hotkeys)
             case job.Started(output=output):
                 self.uses.count(event)
                 self.update_state(busy=True)
@@ -363,7 +342,7 @@ class Daemon:
         if self.windows.picker is not None:
             self.windows.picker.close()
             self.windows.picker = None
-            self._say(PICKER_NOT_IN_FRONT.format(hotkey=self.settings.picker_hotkey or "the picker hotkey"), "notice")
+            self.notices.picker_not_in_front(self.settings.picker_hotkey)
 
     def _copy_to_clipboard(self, text: str) -> None:
         if self.desktop is not None:

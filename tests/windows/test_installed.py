@@ -348,19 +348,19 @@ def test_the_tray_menu_runs_an_action_turns_on_start_on_login_and_quits_everythi
             time.sleep(0.2)
 
     # From the top, Up wraps to the last item; counting from the bottom does not depend on the status
-    # notes above: Quit, Open log, Reload actions, Open actions folder, Settings…, Start on login,
-    # Pause hotkeys, Model, Backend, Undo, Cancel, Run on clipboard text, Pick an action….
+    # notes above: Quit, About this PC…, Open log, Reload actions, Open actions folder, Settings…, Start on
+    # login, Pause hotkeys, Model, Backend, Recent, Undo, Cancel, Run on clipboard text, Pick an action….
     # "Pick an action…" with Notepad's text selected: the click put the taskbar, then pystray's own
     # window in front, and the agent must copy from Notepad all the same.
     # The person types straight after choosing it, as after the hotkey.
     notepad.write_and_select(TEXT)
     before = len(installed.jobs())
-    menu(*["Up"] * 13, "Return")
+    menu(*["Up"] * 15, "Return")
     xdo("xdotool", "type", "--delay", "30", "proof")
     picked_proofread(installed, notepad, before, expected)
 
     xdo("xclip", "-selection", "clipboard", "-i", stdin=TEXT)
-    record = installed.job_after(lambda: menu(*["Up"] * 12, "Right", "Return"), 120)
+    record = installed.job_after(lambda: menu(*["Up"] * 14, "Right", "Return"), 120)
     assert (record.action_id, record.source, record.outcome) == ("proofread", "tray", "done"), record
     # With no selection to replace, the answer opens in a popup that has the keyboard: Esc closes it.
     title = f"{APP} — Proofread"
@@ -368,7 +368,7 @@ def test_the_tray_menu_runs_an_action_turns_on_start_on_login_and_quits_everythi
     xdo("xdotool", "key", "Escape")
     wait_until(lambda: not user32.FindWindowW(None, title), 10, "the popup to close")
 
-    menu(*["Up"] * 6, "Return")
+    menu(*["Up"] * 7, "Return")
     command = subprocess.list2cmdline([str(installed.folder / "Python" / "pythonw.exe"),
                                        str(installed.folder / "Phi_Tray.launch.pyw")])
     wait_until(lambda: (registry_value(RUN_KEY, APP) or "").lower() == command.lower(), 10,
