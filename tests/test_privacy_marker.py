@@ -4,9 +4,12 @@ The real daemon (tests/helpers/daemon.py) runs on the session's Xvfb display wit
 jobs thread, notice window and popup, on the scripted model host and the scripted editor. A marker is
 in every selection; jobs end done, flagged (the check's reason quotes the marker), with the host
 crashing mid-answer, with a fault whose message quotes the text, cancelled, with the copy too slow,
-with the paste not seen, on an unknown action and on a selection over the settings' limit. Then every
-file under the agent's folders (config, log with its job records, data, cache, start on login, the
-channel's folder) is read as bytes, and every process's command line: the marker is in none of them.
+with the paste not seen, on an unknown action and on a selection over the settings' limit; the settings
+window's Try runs a draft on the marked sample text (at the window's seam, `LiveSettings`), and, with
+the text still in the agent, a model download fails (a file that differs from its pin, from the stand-in
+hub). Then every file under the agent's folders (config, log with its job records, data, models, cache,
+start on login, the channel's folder) is read as bytes, and every process's command line (also while
+the download's child runs): the marker is in none of them.
 With text logging on, the same sweep finds the marker in the log, so the sweep can see it.
 """
 
@@ -14,14 +17,19 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from phitray import errors
+from phitray.actions.library import load_actions
 from phitray.backends.base import Request
+from phitray.backends.catalog import CATALOG, DEFAULT_MODEL
+from phitray.backends.store import ModelStore
 from phitray.host.scripted import Answer, ScriptedHost
 from phitray.jobs.record import JobRecord, read_records
 from phitray.jobs.types import ActionJob
@@ -31,6 +39,7 @@ from phitray.settings import Settings
 
 from helpers.daemon import RunningDaemon, private_paths, running_daemon
 from helpers.desktop import DesktopSession
+from helpers.fake_hub import FakeHub, repo_of_folder
 
 MARKER = "QX7F3A-4411"
 TEXT = f"Please send invoice {MARKER} to Halvorsen before friday, it are urgent."
@@ -51,15 +60,19 @@ class Script:
         return self.next
 
 
-def run(agent: RunningDaemon, job: ActionJob, paths: Paths, **desktop: object) -> JobRecord:
-    """Select the marked text in the scripted editor, submit `job` as a hotkey does, and wait for its
-    record with the Tk thread (the test's own) running the daemon's events."""
+def run(agent: RunningDaemon, job: ActionJob | Callable[[], str], paths: Paths, **desktop: object) -> JobRecord:
+    """Select the marked text in the scripted editor, submit `job` as a hotkey does (or call it: the settings
+    window's Try, which says "" when it runs), and wait for its record with the Tk thread (the test's own)
+    running the daemon's events."""
     editor = agent.desktop
     editor.text, editor.selection, editor.copy_delay, editor.paste_works = TEXT, (0, len(TEXT)), 0.0, True
     for name, value in desktop.items():
         setattr(editor, name, value)
     before = len(records(paths))
-    agent.daemon.submit(job)
+    if isinstance(job, ActionJob):
+        agent.daemon.submit(job)
+    else:
+        assert job() == ""
     deadline = time.monotonic() + 30
     while len(records(paths)) == before:
         assert time.monotonic() < deadline, f"no record for {job}"
@@ -79,6 +92,36 @@ def cancel_once_the_popup_streams(agent: RunningDaemon) -> None:
         agent.daemon.cancel()
     else:
         agent.daemon.root.after(10, cancel_once_the_popup_streams, agent)
+
+
+def fail_a_download(agent: RunningDaemon, tiny_phi3: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The settings window's Download of the catalog's model, from a hub serving a file that differs from its
+    pin; the Tk thread runs the daemon's events meanwhile and every process's command line is read while
+    the download's child runs. Returns what the window would say."""
+    source = CATALOG[DEFAULT_MODEL].sources["onnx-cpu"]
+    files = repo_of_folder(tiny_phi3 / "onnx-int4", source.subfolder)
+    ended: list[tuple[bool, str]] = []
+    done = threading.Event()
+
+    def on_end(failed: bool, sentence: str) -> None:
+        """The download-watch thread."""
+        ended.append((failed, sentence))
+        done.set()
+
+    with FakeHub({source.repo_id: files}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        weights = f"{source.subfolder}/model.onnx.data"
+        files[weights] = files[weights][:-1] + bytes([files[weights][-1] ^ 1])  # same size, another hash
+        agent.daemon.settings_window.start_download(DEFAULT_MODEL, "onnx-cpu", lambda done, total: None, on_end)
+        deadline = time.monotonic() + 60
+        while not done.is_set():
+            assert time.monotonic() < deadline, "the download never ended"
+            assert not command_lines_holding(MARKER)
+            agent.daemon.root.update()
+            time.sleep(0.02)
+    [(failed, sentence)] = ended
+    assert failed and "model.onnx.data" in sentence, sentence
+    return sentence
 
 
 def records(paths: Paths) -> list[JobRecord]:
@@ -107,8 +150,8 @@ def command_lines_holding(marker: str) -> list[str]:
 
 @pytest.mark.parametrize("log_text", [False, True])
 def test_the_marker_of_the_selection_is_in_no_file_and_no_command_line_whatever_the_job_ends_in(
-        tk_display: DesktopSession, shared_paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        log_text: bool) -> None:
+        tk_display: DesktopSession, shared_paths: Paths, tiny_phi3: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, log_text: bool) -> None:
     paths = replace(private_paths(shared_paths, tmp_path, monkeypatch, tk_display), data_dir=tmp_path / "data")
     script = Script()
     handler = setup_logging(paths, "debug" if log_text else "info", log_text)
@@ -137,6 +180,12 @@ def test_the_marker_of_the_selection_is_in_no_file_and_no_command_line_whatever_
                 time.sleep(0.01)
             unseen = run(agent, hotkey, paths, paste_works=False)
             assert (unseen.outcome, unseen.output) == ("done", "popup"), unseen
+            script.next = TEXT.replace(MARKER, "the invoice")  # Try's answer flagged too, its reason quoting it
+            proofread = load_actions(None).get("proofread")
+            tried = run(agent, lambda: agent.daemon.settings_window.try_action(proofread, TEXT, ""), paths)
+            assert (tried.outcome, tried.output, tried.flagged) == ("done", "popup", True), tried
+            fail_a_download(agent, tiny_phi3, monkeypatch)
+            assert ModelStore(paths.models_dir).installed() == []
             assert run(agent, ActionJob("hotkey", "no-such-action"), paths).outcome == "ConfigError"
             agent.daemon.apply(new_settings=replace(SETTINGS, log_text=log_text, max_characters=20))
             assert run(agent, hotkey, paths).outcome == "Notice"  # longer than the settings allow
@@ -146,7 +195,7 @@ def test_the_marker_of_the_selection_is_in_no_file_and_no_command_line_whatever_
         logging.getLogger().removeHandler(handler)
         handler.close()
         set_level("info")
-    assert len(records(paths)) == 9
+    assert len(records(paths)) == 10
     written = files_holding(tmp_path, MARKER)
     if log_text:
         assert written == [paths.log_file]  # asked for: the log holds the texts, and only the log
