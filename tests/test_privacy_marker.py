@@ -11,14 +11,23 @@ hub). Then every file under the agent's folders (config, log with its job record
 start on login, the channel's folder) is read as bytes, and every process's command line (also while
 the download's child runs): the marker is in none of them.
 With text logging on, the same sweep finds the marker in the log, so the sweep can see it.
+
+With no agent running, the settings window's Try runs the draft in a "phitray-try" child of its own on the
+starter model (slow): a draft whose answer fails its check, the reason quoting the text's name. The
+sample text goes down the child's pipe; no command line holds the marker or the name while the child and
+its model host run, and no file under the test's folders (nor one the child wrote in the shared model
+store) does, unless text logging is on, when the log holds the child's reason.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import tempfile
 import threading
 import time
+import tkinter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -26,17 +35,21 @@ from pathlib import Path
 import pytest
 
 from phitray import errors
-from phitray.actions.library import load_actions
+from phitray.actions.library import load_actions, read_action
 from phitray.backends.base import Request
 from phitray.backends.catalog import CATALOG, DEFAULT_MODEL
 from phitray.backends.store import ModelStore
+from phitray.cli.settings_try import TryInChild
 from phitray.host.scripted import Answer, ScriptedHost
 from phitray.jobs.record import JobRecord, read_records
 from phitray.jobs.types import ActionJob
 from phitray.logs import set_level, setup_logging
 from phitray.paths import Paths
 from phitray.settings import Settings
+from phitray.ui.uiqueue import UiQueue
 
+from helpers.agent import STARTER_SETTINGS
+from helpers.agentlog import MILESTONE_LINE
 from helpers.daemon import RunningDaemon, private_paths, running_daemon
 from helpers.desktop import DesktopSession
 from helpers.fake_hub import FakeHub, repo_of_folder
@@ -44,6 +57,19 @@ from helpers.fake_hub import FakeHub, repo_of_folder
 MARKER = "QX7F3A-4411"
 TEXT = f"Please send invoice {MARKER} to Halvorsen before friday, it are urgent."
 FIXED = f"Please send invoice {MARKER} to Halvorsen before Friday; it is urgent."
+# A draft whose answer drops the text's facts, so its check fails and the child's reason quotes the marker.
+DRAFT = '''id = "say-ok"
+title = "Say OK"
+output = "popup"
+max_new_tokens = 8
+prompt = """Answer with the single word OK and nothing else.
+
+$text"""
+
+[checks]
+keeps_facts = true
+'''
+NEEDLES = (MARKER, "Halvorsen")  # the reason names the text's name and the marker's number (-4411)
 SETTINGS = Settings(chain=("openvino-cpu",), model_id="starter", allow_pull=False, capture_timeout_ms=300,
                     paste_timeout_ms=300, release_timeout_ms=300)
 
@@ -128,11 +154,11 @@ def records(paths: Paths) -> list[JobRecord]:
     return read_records(paths.log_file.read_text(encoding="utf-8")) if paths.log_file.exists() else []
 
 
-def files_holding(folder: Path, marker: str) -> list[Path]:
-    """Every file under `folder` whose bytes hold `marker` as UTF-8 or UTF-16."""
+def files_holding(folder: Path, marker: str, since: float = 0.0) -> list[Path]:
+    """Every file under `folder` (changed `since`, a time.time()) whose bytes hold `marker` as UTF-8 or UTF-16."""
     needles = [marker.encode(), marker.encode("utf-16-le")]
     return [path for path in sorted(folder.rglob("*")) if path.is_file() and not path.is_symlink()
-            and any(needle in path.read_bytes() for needle in needles)]
+            and path.stat().st_mtime >= since and any(needle in path.read_bytes() for needle in needles)]
 
 
 def command_lines_holding(marker: str) -> list[str]:
@@ -202,3 +228,47 @@ def test_the_marker_of_the_selection_is_in_no_file_and_no_command_line_whatever_
     else:
         assert written == [], [(path, path.read_bytes()[:200]) for path in written]
     assert os.listdir(paths.log_dir) == ["phitray.log"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("log_text", [False, True])
+def test_the_marker_of_the_standalone_windows_try_goes_to_its_child_down_the_pipe_and_into_no_file(
+        tk_display: DesktopSession, shared_paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        log_text: bool) -> None:
+    paths = private_paths(shared_paths, tmp_path, monkeypatch, tk_display)  # the shared store: the starter
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # the draft's folder, among the scanned
+    paths.config_dir.mkdir(parents=True)
+    paths.settings_file.write_text(STARTER_SETTINGS + f"[log]\ninclude_text = {str(log_text).lower()}\n",
+                                   encoding="utf-8")
+    began = time.time()
+    handler = setup_logging(paths, "info", log_text)
+    root = tkinter.Tk()
+    root.withdraw()
+    ui = UiQueue(root)
+    trying = TryInChild(root, ui, paths)
+    try:
+        assert trying.run(read_action(DRAFT, "draft"), TEXT, DRAFT) == ""
+        deadline = time.monotonic() + 300
+        while not (ended := [m for m in milestones(paths) if m["milestone"] == "try-ended"]):
+            assert time.monotonic() < deadline, "Try never ended"
+            for needle in NEEDLES:  # the child, then its model host, run meanwhile
+                assert not command_lines_holding(needle)
+            root.update()
+            time.sleep(0.05)
+    finally:
+        trying.close()
+        ui.close()
+        root.destroy()
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    assert (ended[0]["exit"], ended[0]["answer_chars"] != 0) == (3, True), ended  # 3: its check failed
+    for needle in NEEDLES:
+        written = files_holding(tmp_path, needle) + files_holding(paths.data_dir, needle, since=began)
+        assert written == ([paths.log_file] if log_text and needle == "Halvorsen" else []), (needle, written)
+    assert os.listdir(tmp_path / "tmp") == []  # the draft's folder went with the run
+
+
+def milestones(paths: Paths) -> list[dict[str, object]]:
+    text = paths.log_file.read_text(encoding="utf-8") if paths.log_file.exists() else ""
+    return [json.loads(found[1]) for found in MILESTONE_LINE.finditer(text)]
