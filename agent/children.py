@@ -1,7 +1,7 @@
 """Every child process the agent starts, started one way: a spawned interpreter with a pipe.
 
-The children are the model host (host/server.py), a model download and the
-catalog's download sizes (downloads.py), the settings window's device survey
+The children are the model host (host/server.py) and its warm standby (host/standby.py), a
+model download and the catalog's download sizes (downloads.py), the settings window's device survey
 (ui/settings_model.py) and its Try (cli/settings_try.py). Each is a fresh
 interpreter (multiprocessing's "spawn" on every platform: a child inherits no
 thread, lock or loaded library of its parent's), named so that `ps` and the

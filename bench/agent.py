@@ -142,12 +142,14 @@ def latencies(session: DesktopSession, agent: RunningAgent, widget: TextWidget, 
 
 
 def host_pid(daemon: int) -> int:
-    """The model host: the daemon's child started by multiprocessing's spawn."""
-    for task in Path(f"/proc/{daemon}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
-                return int(child)
-    raise RuntimeError("no model host")
+    """The model host: the daemon's largest child started by multiprocessing's spawn (its warm standby,
+    host/standby.py, is the other, without the model)."""
+    spawned = [int(child) for task in Path(f"/proc/{daemon}/task").iterdir()
+               for child in (task / "children").read_text().split()
+               if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+    if not spawned:
+        raise RuntimeError("no model host")
+    return max(spawned, key=rss_kb)
 
 
 def host_restarts(session: DesktopSession, agent: RunningAgent, widget: TextWidget, kills: int) -> dict[str, float]:

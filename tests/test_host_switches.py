@@ -14,6 +14,7 @@ from phitray.jobs.capture import CaptureOptions
 from phitray.jobs.thread import JobThread
 from phitray.jobs.types import ActionJob, CaptureJob, JobEvent, JobSettings
 from phitray.host.controller import HostChange, HostController
+from phitray.host.standby import NAME as STANDBY
 from phitray.paths import Paths
 
 from helpers.scripted import ScriptedDesktop
@@ -86,6 +87,8 @@ def test_twenty_switches_while_a_job_streams_leave_one_host_and_a_working_agent(
         assert (current.info.backend_id, current.info.model_id) == (last.chain[0], last.model_id)
         alive = host_processes()
         assert [p.pid for p in alive] == [current.pid], "more than one model host is alive"
+        standbys = [p.pid for p in multiprocessing.active_children() if p.name == STANDBY]
+        assert len(standbys) <= 1, "a switched-away host's standby is still alive"  # each host's ends with it
         assert controller.hosts_started <= 21
         # The job that streamed ended with a message and changed nothing of the person's.
         job_end = [e for e in events if e.kind in ("delivered", "failed", "notice")]

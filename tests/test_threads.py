@@ -31,6 +31,7 @@ from phitray.app.daemon import Daemon
 from phitray.backends.chain import ChainOptions
 from phitray.desktop.instance import InstanceLock, instance_address
 from phitray.errors import ConfigError
+from phitray.host.standby import NAME as STANDBY
 from phitray.paths import Paths
 from phitray.settings import LoadedSettings, Settings
 
@@ -89,7 +90,7 @@ def test_hotkey_and_tray_callbacks_return_while_the_tk_thread_is_busy(
     assert while_busy == [True], f"a callback waited for the busy Tk thread; returned before it: {returned}"
     # What was queued ran afterwards, in order, on the Tk thread: the last view is paused on the new model.
     assert tray.views[-1].paused and tray.views[-1].model_id == "tiny-phi3"
-    assert not [p for p in multiprocessing.active_children() if p.name == "phitray-model-host"]
+    assert not [p for p in multiprocessing.active_children() if p.name in ("phitray-model-host", STANDBY)]
 
 
 # --- Daemon.apply ---------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The daemon's side of one model host: spawn it, stream from it, restart it, close it.
 
 `ModelHost` spawns the host process and hands out `Generation`s once a backend
-is loaded. Its supervisor thread reads the pipe. When the process ends, every
+is loaded (a resident one restarts into a warm standby process, host/standby.py).
+Its supervisor thread reads the pipe. When the process ends, every
 request it held fails at once (HostCrashed, or HostGone after `close()`): no
 caller ever waits on a host that is gone. An unexpected exit is followed by a
 restart; after `max_restarts` crashes in a row on one backend (in a row: a host
@@ -39,6 +40,7 @@ from phitray.backends.base import BackendInfo, GenerationStats, Request
 from phitray.backends.chain import ChainOptions, Decision
 from phitray.children import start_child
 from phitray.host.generation import Generation
+from phitray.host.standby import Standby
 from phitray.host.messages import (
     CountTokens,
     Failed,
@@ -103,8 +105,10 @@ class ModelHost:
         paths: Paths,
         on_event: Callable[[HostEvent], None] = _ignore,
         max_restarts: int = 3,
+        standby: bool = False,
     ) -> None:
-        """`on_event` is called on this host's supervisor thread."""
+        """`on_event` is called on this host's supervisor thread. `standby`: keep a warm process for restarts
+        (host/standby.py), for a resident host; a one-answer host would only pay for it."""
         self.options = options
         self.paths = paths
         self.on_event = on_event
@@ -132,6 +136,7 @@ class ModelHost:
         self._overdue: float | None = None  # the load deadline the backend missed
         self.skipped: tuple[tuple[str, str], ...] = ()  # backends passed over for crashing, with the reason
         self._thread: threading.Thread | None = None
+        self._standby = Standby() if standby else None
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -165,8 +170,14 @@ class ModelHost:
         process = self._process
         return process is not None and process.is_alive()
 
+    @property
+    def standby_pid(self) -> int | None:
+        return self._standby.pid if self._standby is not None else None
+
     def close(self) -> None:
         """End the host process and fail what it still held. Returns once the process is gone. Any thread."""
+        if self._standby is not None:
+            self._standby.close()  # first: no standby starts after this
         with self._lock:
             self._closing = True
             process = self._process
@@ -321,7 +332,8 @@ class ModelHost:
             self._answered = False
             self._trying = self._trying_model = self._load_deadline = None
             self._ended = self._lost = self._overdue = None
-            child = start_child("phitray-model-host", host_main, options, self.paths)
+            child = (self._standby.take(options, self.paths) if self._standby is not None else None) \
+                or start_child("phitray-model-host", host_main, options, self.paths)
             self._process, self._connection = child.process, child.connection
             self._spawns += 1
         return True
@@ -358,6 +370,8 @@ class ModelHost:
                 self.decisions = message.decisions
                 self._settle(message.info, None)
                 self.on_event(HostEvent("ready", f"{message.info.backend_id} · {message.info.model_id}", message.info))
+                if self._standby is not None:  # the next restart's spawn and imports, paid while the model is idle
+                    self._standby.start(self.options.chain)
             elif isinstance(message, LoadFailed):
                 self._load_deadline = None
                 self.decisions = message.decisions

@@ -89,7 +89,8 @@ class HostController:
             if options is None:
                 return
             self._on_change(HostChange(generation, HostEvent("status", f"Loading {options.model_id}…")))
-            host = ModelHost(options, self._paths, lambda event: self._pass_on(generation, event), self._max_restarts)
+            host = ModelHost(options, self._paths, lambda event: self._pass_on(generation, event), self._max_restarts,
+                             standby=True)  # the resident host: its restarts take over a warm process
             self._host = host
             self.hosts_started += 1
             host.launch()
