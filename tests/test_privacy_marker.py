@@ -17,6 +17,11 @@ starter model (slow): a draft whose answer fails its check, the reason quoting t
 sample text goes down the child's pipe; no command line holds the marker or the name while the child and
 its model host run, and no file under the test's folders (nor one the child wrote in the shared model
 store) does, unless text logging is on, when the log holds the child's reason.
+
+And a real model host (the tiny Phi-3, its backend made to hang after a word by tests/helpers/faults)
+is killed by SIGABRT while it holds the marked prompt, with core files allowed in the test's folder (an
+ordinary process's core there holds the text, or the test skips): the answer fails as the host's crash,
+and the marker is in no file there (no core) and no command line.
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -38,8 +48,10 @@ from phitray import errors
 from phitray.actions.library import load_actions, read_action
 from phitray.backends.base import Request
 from phitray.backends.catalog import CATALOG, DEFAULT_MODEL
+from phitray.backends.chain import ChainOptions
 from phitray.backends.store import ModelStore
 from phitray.cli.settings_try import TryInChild
+from phitray.host.client import ModelHost
 from phitray.host.scripted import Answer, ScriptedHost
 from phitray.jobs.record import JobRecord, read_records
 from phitray.jobs.types import ActionJob
@@ -54,6 +66,7 @@ from helpers.daemon import RunningDaemon, private_paths, running_daemon
 from helpers.desktop import DesktopSession
 from helpers.fake_hub import FakeHub, repo_of_folder
 
+FAULTS = Path(__file__).resolve().parent / "helpers" / "faults"
 MARKER = "QX7F3A-4411"
 TEXT = f"Please send invoice {MARKER} to Halvorsen before friday, it are urgent."
 FIXED = f"Please send invoice {MARKER} to Halvorsen before Friday; it is urgent."
@@ -272,3 +285,40 @@ def test_the_marker_of_the_standalone_windows_try_goes_to_its_child_down_the_pip
 def milestones(paths: Paths) -> list[dict[str, object]]:
     text = paths.log_file.read_text(encoding="utf-8") if paths.log_file.exists() else ""
     return [json.loads(found[1]) for found in MILESTONE_LINE.finditer(text)]
+
+
+@pytest.mark.slow
+def test_a_real_host_killed_while_it_holds_the_marked_prompt_leaves_it_in_no_core_file_and_no_command_line(
+        shared_paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = replace(shared_paths, config_dir=tmp_path / "config", cache_dir=tmp_path / "cache", log_dir=tmp_path / "log")
+    monkeypatch.chdir(tmp_path)  # core_pattern "core" writes a core into the crashing process's folder
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(FAULTS), os.environ.get("PYTHONPATH")) if p))
+    monkeypatch.setenv("PHITRAY_FAULTS", "")
+    limits = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (limits[1], limits[1]))  # the host inherits it: cores allowed
+    (tmp_path / "ordinary").mkdir()  # an ordinary process holding the text leaves it in its core, here
+    subprocess.run([sys.executable, "-c", "import os, sys; text = sys.stdin.read(); os.abort()"], input=TEXT,
+                   text=True, cwd=tmp_path / "ordinary", check=False)
+    if not files_holding(tmp_path / "ordinary", MARKER):
+        resource.setrlimit(resource.RLIMIT_CORE, limits)
+        pytest.skip(f"this machine writes no core files here (core_pattern "
+                    f"{Path('/proc/sys/kernel/core_pattern').read_text().strip()!r})")
+    shutil.rmtree(tmp_path / "ordinary")
+    handler = setup_logging(paths, "info", False)
+    options = ChainOptions(("openvino-cpu",), "tiny-phi3", paths.compile_cache_dir, allow_pull=False,
+                           fallback_model=None)
+    try:
+        with ModelHost(options, paths) as host:
+            host.start(timeout=120)
+            streamed = host.generate(Request(f"HANG {TEXT}", max_new_tokens=50))
+            pieces = iter(streamed)
+            assert next(pieces) == "Once"  # the host holds the prompt, and hangs
+            assert not command_lines_holding(MARKER)
+            os.kill(host.pid or 0, signal.SIGABRT)
+            with pytest.raises(errors.HostCrashed):
+                next(pieces)
+    finally:
+        resource.setrlimit(resource.RLIMIT_CORE, limits)
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    assert files_holding(tmp_path, MARKER) == []
