@@ -105,6 +105,7 @@ def idle_cost(daemon: int, host: int, seconds: float) -> dict[str, float]:
         "idle_cpu_percent_host": 100 * used[host] / seconds,
         "rss_mb_daemon": rss_kb(daemon) / 1024,
         "rss_mb_host": rss_kb(host) / 1024,
+        "rss_mb_standby": sum(rss_kb(pid) for pid in spawned(daemon) if pid != host) / 1024,
     }
 
 
@@ -141,15 +142,18 @@ def latencies(session: DesktopSession, agent: RunningAgent, widget: TextWidget, 
     }
 
 
+def spawned(daemon: int) -> list[int]:
+    """The daemon's children started by multiprocessing's spawn: the model host and its warm standby."""
+    return [int(child) for task in Path(f"/proc/{daemon}/task").iterdir()
+            for child in (task / "children").read_text().split()
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
 def host_pid(daemon: int) -> int:
-    """The model host: the daemon's largest child started by multiprocessing's spawn (its warm standby,
-    host/standby.py, is the other, without the model)."""
-    spawned = [int(child) for task in Path(f"/proc/{daemon}/task").iterdir()
-               for child in (task / "children").read_text().split()
-               if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
-    if not spawned:
+    """The model host: the largest spawned child (the standby, host/standby.py, holds no model)."""
+    if not (children := spawned(daemon)):
         raise RuntimeError("no model host")
-    return max(spawned, key=rss_kb)
+    return max(children, key=rss_kb)
 
 
 def host_restarts(session: DesktopSession, agent: RunningAgent, widget: TextWidget, kills: int) -> dict[str, float]:

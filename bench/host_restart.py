@@ -109,7 +109,7 @@ def main() -> None:
             for standby in variants:  # alternating: both see the same machine
                 rows[standby] += restarts(hosts[standby], clocks[standby], 1)
                 if (pid := getattr(hosts[standby], "standby_pid", None)) is not None:
-                    standby_rss.append(rss_kb(pid))
+                    standby_rss.append((rss_kb(pid), *memory_kb(pid, "Pss", "Private_Clean", "Private_Dirty")))
     finally:
         for host in hosts.values():
             host.close()
@@ -124,7 +124,15 @@ def main() -> None:
         ratio = statistics.median(r["total"] for r in rows[True]) / statistics.median(r["total"] for r in rows[False])
         print(f"  with ÷ without standby: {ratio:.2f}")
     if standby_rss:
-        print(f"  standby process RSS: {statistics.median(standby_rss) / 1024:.0f} MB")
+        rss, pss, clean, dirty = (statistics.median(row[i] for row in standby_rss) / 1024 for i in range(4))
+        print(f"  standby process: RSS {rss:.0f} MB, PSS {pss:.0f} MB, private {clean + dirty:.0f} MB "
+              "(the rest: libraries shared with the host)")
+
+
+def memory_kb(pid: int, *fields: str) -> tuple[int, ...]:
+    """Fields of /proc/<pid>/smaps_rollup, in kB."""
+    values = dict(line.split(":") for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
+    return tuple(int(values[field].split()[0]) for field in fields)
 
 
 def _standby(on: bool) -> dict[str, bool]:
