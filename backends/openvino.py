@@ -97,8 +97,9 @@ class OpenVINOBackend:
         self.device = DEVICES[backend_id]
         self._cache_dir = cache_dir
         self._decoding = decoding
-        # Not on CPU by default: LLMPipeline's default paged-attention model is compiled again at every
-        # load (its blob is rewritten, openvino-genai 2026.4). ATTENTION_BACKEND="SDPA" does reuse it
+        # Not on CPU by default: LLMPipeline's default paged-attention model is compiled again at every load
+        # (openvino-genai 2026.4: the CPU plugin refuses its own blob, "Runtime info k_head_size and num_k_heads
+        # are required for PagedAttention node", and writes it again). ATTENTION_BACKEND="SDPA" does reuse it
         # (starter: 0.9 s load against 4 s) but took 1.5-1.9x the time to first token on 1,700-3,400-token
         # prompts, lost the prefix cache and held 90-300 MB more.
         self._compile_cache = self.device in ("NPU", "GPU") if compile_cache is None else compile_cache
