@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from phitray.desktop.windows_rules import (altgr_problem, elevation_problem, render_for, snapshot_order, uia_asks,
-                                           uia_selection)
+                                           uia_selection, uia_worth_asking)
 from phitray.hotkeys import parse_combo
 
 
@@ -46,6 +46,12 @@ def test_a_capped_snapshot_reads_what_a_person_would_miss_first() -> None:
 
 def test_ui_automation_gives_the_selection_only_for_one_span_that_holds_something() -> None:
     assert uia_selection(["their is a mistake\r\nhere"]) == "their is a mistake\r\nhere"  # as Ctrl+C copies it
+
+
+def test_browsers_and_electron_apps_are_copied_from_never_asked_through_ui_automation() -> None:
+    assert not uia_worth_asking("Chrome_WidgetWin_1")  # Chrome, Edge, Slack, Teams, VS Code
+    assert not uia_worth_asking("MozillaWindowClass")
+    assert uia_worth_asking("Notepad") and uia_worth_asking("OpusApp") and uia_worth_asking("RICHEDIT50W")
     assert uia_selection([]) is None  # TextPattern without a selection: Ctrl+C finds out
     assert uia_selection([""]) is None and uia_selection([" \n"]) is None  # a caret, or only blanks
     assert uia_selection(["one", "two"]) is None  # a multiple selection: the program joins it its own way

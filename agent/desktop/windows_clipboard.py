@@ -34,10 +34,11 @@ from phitray.errors import DesktopError
 
 assert sys.platform == "win32"
 
-from phitray.desktop.windows_api import WNDENUMPROC, CallQueue, declare, program_name, window_process  # noqa: E402
+from phitray.desktop.windows_api import (WNDENUMPROC, CallQueue, class_name, declare, program_name,  # noqa: E402
+                                         window_process)
 from phitray.desktop import windows_uia  # noqa: E402
 from phitray.desktop.snapshot import ClipboardSnapshot  # noqa: E402
-from phitray.desktop.windows_rules import render_for, snapshot_order  # noqa: E402
+from phitray.desktop.windows_rules import render_for, snapshot_order, uia_worth_asking  # noqa: E402
 from phitray.desktop import cf_html  # noqa: E402
 from phitray.desktop.windows_offer import WinOffer, html_format, programs_of as _programs_of  # noqa: E402
 
@@ -184,7 +185,9 @@ class WinClipboard:
         return self._call(lambda: self._read_text(max_chars))
 
     def read_selection(self, owner: int | None = None, max_chars: int | None = None) -> str | None:
-        return windows_uia.selection(_programs_of(owner), max_chars) if owner else None  # no Ctrl+C, no clipboard
+        if not owner or not uia_worth_asking(class_name(owner)):
+            return None
+        return windows_uia.selection(_programs_of(owner), max_chars)  # no Ctrl+C, no clipboard
 
     def read_html(self, primary: bool = False, max_bytes: int = 8_000_000) -> str | None:
         return None if primary else self._call(lambda: self._read_html(max_bytes))

@@ -109,6 +109,17 @@ def replay_events(typed: list[tuple[int, bool]]) -> list[tuple[int, bool]]:
     return events
 
 
+# Browsers and Electron apps turn on their whole accessibility tree for as long as a UI Automation client
+# seems to be about (Chromium: until AutoDisableAccessibility sees no use for 30 s), which slows them down:
+# their windows are copied from as before.
+UIA_SKIPPED_CLASSES = ("Chrome_WidgetWin_", "Chrome_RenderWidgetHostHWND", "MozillaWindowClass")
+
+
+def uia_worth_asking(window_class: str) -> bool:
+    """Whether the person's window (its class) is asked through UI Automation before Ctrl+C."""
+    return not window_class.startswith(UIA_SKIPPED_CLASSES)
+
+
 def uia_asks(element_program: int, window_programs: frozenset[int]) -> bool:
     """Whether the focused element is the person's window's to read: with the taskbar or a menu in front, the
     focus is another program's, whose selection is not the person's (and whose provider is not asked)."""
