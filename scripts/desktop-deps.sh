@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(xclip python3-tk gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 libgirepository1.0-dev
           libcairo2-dev pkg-config)
 if [ "${1:-}" = "--test" ]; then
-    packages+=(xvfb xdotool xterm trayer openbox imagemagick dbus dbus-x11 dunst libnotify-bin desktop-file-utils)
+    packages+=(xvfb xdotool x11-utils xterm trayer openbox imagemagick dbus dbus-x11 dunst libnotify-bin desktop-file-utils)
 fi
 missing=()
 for package in "${packages[@]}"; do

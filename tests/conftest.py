@@ -7,7 +7,10 @@ tests/fixtures/models.py. tests/windows/ runs only inside Wine (.ci/windows/run.
 
 from __future__ import annotations
 
+import gc
 import sys
+import tkinter
+import weakref
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -23,9 +26,41 @@ from fixtures import models
 from helpers.desktop import DesktopSession, TextWidget, missing_tools, open_text_widget, start_session
 from helpers.env import UNREACHABLE_HUB
 from helpers.fake_hub import catalog_pins
+from helpers.x11_holders import end_holders
 
 CACHE = models.CACHE
 collect_ignore = [] if sys.platform == "win32" else ["windows"]
+
+
+# A Tk interpreter freed on another thread aborts the process (Tcl_AsyncDelete): a destroyed root usually
+# sits in reference cycles, and the next collection may run on a later test's jobs or HTTP thread. Destroyed
+# roots are collected on the main thread around every test, until they are gone.
+_destroyed_roots: "weakref.WeakSet[tkinter.Tk]" = weakref.WeakSet()
+_tk_destroy = tkinter.Tk.destroy
+
+
+def _noting_destroy(self: tkinter.Tk) -> None:
+    _tk_destroy(self)
+    _destroyed_roots.add(self)
+
+
+tkinter.Tk.destroy = _noting_destroy  # type: ignore[method-assign]
+
+
+def _free_destroyed_roots() -> None:
+    if len(_destroyed_roots):
+        gc.collect()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _free_destroyed_roots()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield  # the fixtures' teardown: module fixtures destroy their roots here
+    _free_destroyed_roots()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -93,6 +128,19 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DesktopSession
     desktop = start_session(tmp_path_factory.mktemp("desktop"))
     yield desktop
     desktop.stop()
+
+
+@pytest.fixture
+def x11(session: DesktopSession, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The agent's X11 desktop adapters on the module's display; what their close handed the clipboard to is
+    ended after, so the next test starts from a clean desktop."""
+    monkeypatch.setenv("DISPLAY", session.display)
+    from phitray.desktop.x11 import open_desktop
+
+    desktop = open_desktop()
+    yield desktop
+    desktop.close()
+    end_holders(session)
 
 
 @pytest.fixture(scope="module")

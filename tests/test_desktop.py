@@ -307,8 +307,9 @@ def test_pause_from_the_tray_turns_the_icon_grey_and_the_hotkeys_off(
         x, y = tray_icon_position(session, tmp_path, icon_now)
         session.xdotool("mousemove", str(x), str(y), "click", "3")
         time.sleep(0.8)
-        # Enabled items from the top: Pick…, Run on clipboard text, Backend, Model, Pause hotkeys.
-        for key in ("Down",) * 5 + ("Return",):
+        # From the bottom (Recent above comes once a job has run): Quit, About this PC…, Open log, Reload
+        # actions, Open actions folder, Settings…, Start on login, Pause hotkeys.
+        for key in ("Up",) * 8 + ("Return",):
             session.xdotool("key", key)
             time.sleep(0.1)
 

@@ -154,7 +154,7 @@ def test_an_install_without_uvicorn_is_told_so_and_nothing_starts(tmp_path: Path
                         problems.append)
     port = free_port()
     endpoint.apply(ServerSettings(enabled=True, port=port))
-    assert endpoint.port is None and problems and "needs uvicorn" in problems[0]
+    assert endpoint.port is None and problems and "has no uvicorn" in problems[0], problems
     import socket
 
     with socket.socket() as probe:

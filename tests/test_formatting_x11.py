@@ -75,16 +75,6 @@ def wait(condition: object, what: str, timeout: float = 15) -> None:
         time.sleep(0.02)
 
 
-@pytest.fixture
-def x11(session: DesktopSession, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desktop]:
-    monkeypatch.setenv("DISPLAY", session.display)
-    from phitray.desktop.x11 import open_desktop
-
-    desktop = open_desktop()
-    yield desktop
-    desktop.close()
-
-
 def open_editor(session: DesktopSession, mode: str) -> Iterator[RichEditor]:
     name = f"rich-{mode}-{time.monotonic_ns()}"
     content = session.folder / f"{name}.txt"

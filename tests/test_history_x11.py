@@ -79,16 +79,6 @@ def editor(session: DesktopSession) -> Iterator[Editor]:
         process.wait(timeout=5)
 
 
-@pytest.fixture
-def x11(session: DesktopSession, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desktop]:
-    monkeypatch.setenv("DISPLAY", session.display)
-    from phitray.desktop.x11 import open_desktop
-
-    desktop = open_desktop()
-    yield desktop
-    desktop.close()
-
-
 def test_four_proofreads_then_the_second_original_goes_back_over_its_answer(
         session: DesktopSession, x11: Desktop, editor: Editor, tmp_path: Path) -> None:
     history = History(tmp_path / "history.json", keep_on_disk=False, changed=lambda recent: None)

@@ -165,8 +165,8 @@ def test_logging_of_text_switched_on_in_the_window_applies_to_the_next_job(
 ) -> None:
     marker = "Plesae chek this sentense xq17."
     window = open_settings(session, agent)
-    # General: the language, start on login, review before replacing, then logging of text.
-    keys(session, "alt+g", "Tab", "Tab", "Tab", "Tab", "space")
+    # General: the language, start on login, review before replacing, keeping results, then logging of text.
+    keys(session, "alt+g", *["Tab"] * 5, "space")
     agent.wait_milestone("settings-saved", 10, key="log.include_text")
     keys(session, "Escape")
     wait_gone(session, window)

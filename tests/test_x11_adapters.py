@@ -23,16 +23,6 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DesktopSession
     desktop.stop()
 
 
-@pytest.fixture
-def x11(session: DesktopSession, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    monkeypatch.setenv("DISPLAY", session.display)
-    from phitray.desktop.x11 import open_desktop
-
-    desktop = open_desktop()
-    yield desktop
-    desktop.close()
-
-
 def test_the_agents_own_ctrl_c_never_completes_a_hotkey_the_person_holds(session: DesktopSession, x11: object) -> None:
     from phitray.hotkeys import parse_combo
 

@@ -28,6 +28,7 @@ from phitray.paths import Paths
 
 from helpers.agent import HOTKEY_SETTINGS, start_agent
 from helpers.desktop import DesktopSession, open_text_widget
+from helpers.x11_holders import end_holders, holders, until
 
 pytestmark = pytest.mark.slow
 PEER = Path(__file__).parent / "helpers" / "x11_peer.py"
@@ -62,45 +63,6 @@ class Peer:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=5)
-
-
-@pytest.fixture
-def x11(session: DesktopSession, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desktop]:
-    monkeypatch.setenv("DISPLAY", session.display)
-    from phitray.desktop.x11 import open_desktop
-
-    desktop = open_desktop()
-    yield desktop
-    desktop.close()
-    _end_holders(session)  # what close() handed the clipboard to: the next test starts from a clean desktop
-
-
-def _holders(session: DesktopSession) -> list[int]:
-    """The clipboard holders (x11_keeper) serving this session's display."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            command = (entry / "cmdline").read_bytes()
-            environment = (entry / "environ").read_bytes().split(b"\0") if b"x11_keeper" in command else []
-        except OSError:
-            continue
-        if f"DISPLAY={session.display}".encode() in environment:
-            found.append(int(entry.name))
-    return found
-
-
-def _end_holders(session: DesktopSession) -> None:
-    """Another copy ends a holder, as it does for a person."""
-    if _holders(session):
-        session.set_clipboard("the next copy")
-        _until(lambda: not _holders(session), 5, "the holder to leave")
-
-
-def _until(condition: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {timeout} s for {what}"
-        time.sleep(0.02)
 
 
 def _targets(session: DesktopSession, selection: str = "clipboard") -> list[str]:
@@ -187,7 +149,7 @@ def test_every_offer_and_give_back_carries_the_kde_hint_and_kept_text_does_not(
     try:
         def seen(count: int) -> list[tuple[str, bool]]:
             """What the reader, as a clipboard manager, saw at each owner change: the text, and the hint or not."""
-            _until(lambda: len([line for line in reader.lines() if "read" in line]) >= count, 5, "the reader")
+            until(lambda: len([line for line in reader.lines() if "read" in line]) >= count, 5, "the reader")
             return [(line["read"], HINT in line["targets"]) for line in reader.lines() if "read" in line]
 
         session.set_clipboard("the person's own")
@@ -239,7 +201,7 @@ def test_primary_held_by_another_program_is_not_the_selection(session: DesktopSe
         editor.fill("nothing selected here")
         session.xdotool("key", "End")
         session.run("xclip", "-i", "-selection", "primary", input_text="someone else's selection")
-        _until(lambda: session.clipboard("primary") == "someone else's selection", 5, "xclip on PRIMARY")
+        until(lambda: session.clipboard("primary") == "someone else's selection", 5, "xclip on PRIMARY")
         editor.focus()
         with pytest.raises(NothingSelected):
             capture_selection(x11, CaptureOptions(copy_timeout=0.4), Timeline())
@@ -296,9 +258,9 @@ def test_closing_hands_every_format_to_a_holder_that_leaves_at_the_next_copy(
     x11.clipboard.restore(snapshot)
     x11.clipboard.close()
     assert session.run("xclip", "-o", "-selection", "clipboard", "-t", "text/html") == "<b>my precious clipboard</b>"
-    assert len(_holders(session)) == 1
+    assert len(holders(session)) == 1
     session.set_clipboard("the person copies something else")
-    _until(lambda: not _holders(session), 5, "the holder to leave")
+    until(lambda: not holders(session), 5, "the holder to leave")
 
 
 def test_a_clipboard_manager_that_never_answers_costs_two_seconds_and_the_holder_keeps_the_clipboard(
@@ -313,7 +275,7 @@ def test_a_clipboard_manager_that_never_answers_costs_two_seconds_and_the_holder
         x11.clipboard.close()
         assert MANAGER_SECONDS <= time.monotonic() - started < MANAGER_SECONDS + 4
         assert hung.first("ignored") == "SAVE_TARGETS"
-        assert session.clipboard() == "my precious clipboard" and len(_holders(session)) == 1
+        assert session.clipboard() == "my precious clipboard" and len(holders(session)) == 1
     finally:
         hung.stop()
 
@@ -329,7 +291,7 @@ def test_a_holder_that_cannot_start_or_an_x_server_that_died_does_not_hold_up_qu
     monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python-here"))
     started = time.monotonic()
     x11.clipboard.close()
-    assert time.monotonic() - started < 2 and not _holders(session)
+    assert time.monotonic() - started < 2 and not holders(session)
     # The X connection breaks (the server died, the session ended) while the agent owns the clipboard.
     clipboard = X11Clipboard(session.display)
     clipboard.keep_text("owned when the connection breaks")
@@ -369,16 +331,16 @@ def test_quitting_after_a_picker_job_leaves_the_persons_clipboard(
         assert session.clipboard() == "my precious clipboard"
         if keeper is not None:
             assert "UTF8_STRING" in keeper.first("saved")
-            assert not _holders(session)
+            assert not holders(session)
         else:
-            assert len(_holders(session)) == 1
+            assert len(holders(session)) == 1
     finally:
         agent.stop()
         editor.close()
         if keeper is not None:
             keeper.stop()
-        _end_holders(session)
+        end_holders(session)
 
 
 def test_holders_left_behind_by_the_tests_are_none(session: DesktopSession) -> None:
-    assert _holders(session) == [], os.listdir(session.folder)
+    assert holders(session) == [], os.listdir(session.folder)

@@ -9,6 +9,7 @@ caller's pipes open after it forks).
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import signal
@@ -357,10 +358,21 @@ def wait_gone(session: DesktopSession, window: str, timeout: float = 5) -> None:
 
 
 def click_button(session: DesktopSession, window: str, index: int) -> None:
-    """Click the index-th button of the popup's bottom row (Copy, Replace, Retry, Close)."""
-    geometry = session.xdotool("getwindowgeometry", "--shell", window)
-    height = int(dict(line.split("=") for line in geometry.split())["HEIGHT"])
-    session.xdotool("mousemove", "--window", window, str(52 + 96 * index), str(height - 20), "click", "1")
+    """Click the index-th button of the popup's bottom row (Copy, Replace, Another version, Close) where it
+    is: Tk gives each button an X window of its own, and a label's length moves the ones after it."""
+    info = dict(line.strip().split(": ", 1) for line in session.run("xwininfo", "-id", window).splitlines()
+                if ": " in line and line.startswith("  "))
+    row = int(info["Absolute upper-left Y"]) + int(info["Height"]) - 20
+    buttons = []
+    for line in session.run("xwininfo", "-tree", "-id", window).splitlines():
+        found = re.search(r"\)\s+(\d+)x(\d+)[+-]-?\d+[+-]-?\d+\s+\+(-?\d+)\+(-?\d+)", line)
+        if found:
+            width, height, x, y = map(int, found.groups())
+            if width < 300 and height < 50 and y <= row < y + height:
+                buttons.append((x, y, width, height))
+    assert len(buttons) > index, f"the popup's bottom row has {len(buttons)} buttons"
+    x, y, width, height = sorted(buttons)[index]
+    session.xdotool("mousemove", str(x + width // 2), str(y + height // 2), "click", "1")
 
 
 def tray_icon_position(session: DesktopSession, tmp_path: Path, state: str = "ready") -> tuple[int, int]:
