@@ -45,6 +45,11 @@ def read_or_create(path: Path) -> str:
     return token
 
 
+def existing(path: Path) -> str | None:
+    """The token in `path`, or None while none was made (nothing is written). Raises ConfigError."""
+    return _read(path)
+
+
 def _read(path: Path) -> str | None:
     try:
         if os.name == "posix" and stat.S_IMODE(path.stat().st_mode) & 0o077:

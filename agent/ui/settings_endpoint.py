@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from phitray.errors import PhiTrayError
 from phitray.logs import milestone
-from phitray.serve.token import read_or_create
+from phitray.serve.token import existing, read_or_create
 from phitray.ui.settings_general import check, checked
 from phitray.ui.settings_window import PROBLEM_COLOUR, button_group, set_state
 
@@ -61,8 +61,14 @@ class EndpointSection:
         port = settings.server_port
         self.address.configure(text=f"OpenAI clients: http://127.0.0.1:{port}/v1    Ollama clients: "
                                     f"http://127.0.0.1:{port}")
+        self._load(create=settings.server_enabled)
+
+    def _load(self, create: bool) -> None:
+        """The token into its field; made only when the endpoint is on or the person asks to see or copy it,
+        so opening the window writes nothing. Tk thread."""
+        path = self.window.paths.server_token_file
         try:
-            self._secret = read_or_create(self.window.paths.server_token_file)
+            self._secret = (read_or_create(path) if create else existing(path)) or ""
         except PhiTrayError as error:
             self._secret = ""
             self.window.say(str(error), problem=True)
@@ -82,12 +88,16 @@ class EndpointSection:
 
     def _show(self) -> None:
         """Show or hide the token (hidden at first: a shared screen should not show it). Tk thread."""
+        if not self._secret:
+            self._load(create=True)
         hidden = bool(self.token.cget("show"))
         self.token.configure(show="" if hidden else HIDDEN)
         self.show_button.configure(text="Hide" if hidden else "Show")
 
     def copy(self) -> None:
         """The token on the clipboard, for another program's settings. Tk thread."""
+        if not self._secret:
+            self._load(create=True)
         if not self._secret:
             return
         self.token.clipboard_clear()
