@@ -67,7 +67,9 @@ if [ "$variant" = directml ]; then
     { grep -v -E '^(onnxruntime|onnxruntime-genai)==' "$lock"; grep -v '^#' "$here/directml.txt"; } > "$cache/requirements-directml.txt"
     lock="$cache/requirements-directml.txt"
 fi
-"${pipclean[@]}" download -q --no-deps --only-binary :all: --platform win_amd64 --python-version 3.11 \
+# The shipped Python's own version: "3.11" reads as 3.11.0, which a Requires-Python >=3.11.5 refuses.
+python_version=$(sed -n 's/^PYTHON_VERSION = "\(.*\)"/\1/p' "$here/windows_python.py")
+"${pipclean[@]}" download -q --no-deps --only-binary :all: --platform win_amd64 --python-version "$python_version" \
     --implementation cp --abi cp311 --abi abi3 --abi none --require-hashes -r "$lock" -d "$wheels"
 "${pipclean[@]}" download -q --no-deps --only-binary :all: --require-hashes -r "$here/starter.txt" -d "$wheels"
 # Only what this build's lists name goes in (a cache shared by several lock versions holds more).
