@@ -30,6 +30,7 @@ from phitray.jobs.timeline import Timeline
 from phitray.jobs.types import ActionJob, Delivered, JobEvent, JobSettings, PasteJob
 
 from helpers.desktop import DesktopSession
+from helpers.waiting import until
 
 pytestmark = pytest.mark.slow
 EDITOR = Path(__file__).parent / "helpers" / "richtext.py"
@@ -52,12 +53,12 @@ class RichEditor:
         with open(self.content.with_suffix(".ctl"), "w", encoding="utf-8") as control:
             control.write(json.dumps({"seq": self.sequence, "html": fragment}) + "\n")
         ack = self.content.with_suffix(".ack")
-        wait(lambda: ack.exists() and ack.read_text() == str(self.sequence), "the editor to take the text")
+        until(lambda: ack.exists() and ack.read_text() == str(self.sequence), "the editor to take the text")
         self.session.xdotool("windowactivate", "--sync", str(self.window))
 
     def pasted(self) -> dict[str, str]:
         done = self.content.with_name(self.content.name + ".pasted")
-        wait(done.exists, "the editor's paste")
+        until(done.exists, "the editor's paste")
         return dict(json.loads(done.read_text(encoding="utf-8")))
 
     def text(self) -> str:
@@ -67,20 +68,12 @@ class RichEditor:
         return self.content.with_name(self.content.name + ".html").read_text(encoding="utf-8")
 
 
-def wait(condition: object, what: str, timeout: float = 15) -> None:
-    assert callable(condition)
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {timeout} s for {what}"
-        time.sleep(0.02)
-
-
 def open_editor(session: DesktopSession, mode: str) -> Iterator[RichEditor]:
     name = f"rich-{mode}-{time.monotonic_ns()}"
     content = session.folder / f"{name}.txt"
     process = session.spawn([sys.executable, str(EDITOR), str(content), name, mode], name)
     try:
-        wait(content.exists, "the rich editor")
+        until(content.exists, "the rich editor")
         window = int(session.xdotool("search", "--sync", "--name", f"^{name}$").split()[0])
         yield RichEditor(session, content, window, process)
     finally:
@@ -123,7 +116,7 @@ def test_bold_and_a_link_survive_a_proofread_in_a_rich_editor(session: DesktopSe
         assert delivered and delivered[0].output == "replace"
         assert delivered[0].text == "This is bold and a link." and delivered[0].original == "Ths is bold and a link."
         assert all(check.passed for check in delivered[0].checks)  # on the plain text: no mark counts as a change
-        wait(lambda: session.clipboard() == "the person's own clipboard", "the clipboard given back")
+        until(lambda: session.clipboard() == "the person's own clipboard", "the clipboard given back")
 
 
 def test_a_plain_editor_gets_clean_text_without_markdown_symbols(session: DesktopSession, x11: Desktop) -> None:
@@ -196,7 +189,7 @@ def peer(session: DesktopSession, mode: str, *args: str) -> Iterator[Callable[..
             lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
             found[:] = [line[key] for line in map(json.loads, lines) if key in line and where(line[key])][:1]
             return bool(found)
-        wait(logged, f"the peer to log {key}")
+        until(logged, f"the peer to log {key}")
         return found[0]
     try:
         first("ready")
@@ -221,7 +214,7 @@ def test_a_manager_reading_the_html_of_every_owner_does_not_end_the_paste(sessio
             reader("read", lambda read: read == fragment)  # it read the offer's HTML before Ctrl+V went
             assert target("pasted") == fragment
             assert timeline.marks["paste_taken"] - timeline.marks["paste_sent"] >= 0.3
-            wait(lambda: session.clipboard() == "the person's old clipboard", "the clipboard given back")
+            until(lambda: session.clipboard() == "the person's old clipboard", "the clipboard given back")
 
 
 def test_html_over_the_limit_is_not_read(session: DesktopSession, x11: Desktop) -> None:

@@ -24,6 +24,7 @@ from phitray.jobs.thread import JobThread
 from phitray.jobs.types import ActionJob, JobEvent, JobSettings, RestoreJob
 
 from helpers.desktop import DesktopSession
+from helpers.waiting import until
 
 EDITOR = Path(__file__).parent / "helpers" / "textwidget.py"
 ORIGINALS = [f"i has went to the shop number {number}." for number in ("one", "two", "three", "four")]
@@ -31,14 +32,6 @@ ORIGINALS = [f"i has went to the shop number {number}." for number in ("one", "t
 
 def fixed(text: str) -> str:
     return text.replace("i has went", "I went")
-
-
-def wait(condition: object, what: str, timeout: float = 15) -> None:
-    assert callable(condition)
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {timeout} s for {what}"
-        time.sleep(0.02)
 
 
 class Editor:
@@ -56,7 +49,7 @@ class Editor:
             control.write(json.dumps({"seq": self.sequence, "before": before, "selected": selected,
                                       "after": after}) + "\n")
         ack = self.content.with_suffix(".ack")
-        wait(lambda: ack.exists() and ack.read_text() == str(self.sequence), "the editor to take the selection")
+        until(lambda: ack.exists() and ack.read_text() == str(self.sequence), "the editor to take the selection")
         self.session.xdotool("windowactivate", "--sync", str(self.window))
 
     def select_part(self, part: str) -> None:
@@ -71,7 +64,7 @@ def editor(session: DesktopSession) -> Iterator[Editor]:
     content = session.folder / f"{name}.txt"
     process = session.spawn([sys.executable, str(EDITOR), str(content), name], name)
     try:
-        wait(content.exists, "the editor")
+        until(content.exists, "the editor")
         window = int(session.xdotool("search", "--sync", "--name", f"^{name}$").split()[0])
         yield Editor(session, content, window)
     finally:
@@ -97,7 +90,7 @@ def test_four_proofreads_then_the_second_original_goes_back_over_its_answer(
         editor.select_part(original)
         jobs.run_job(ActionJob("hotkey", "proofread"))
         assert jobs.last_record is not None and jobs.last_record.output == "replace", events[-1]
-        wait(lambda: fixed(original) in editor.text(), f"proofread {number + 1} in the editor")
+        until(lambda: fixed(original) in editor.text(), f"proofread {number + 1} in the editor")
     edited = " ".join(fixed(original) for original in ORIGINALS)
     assert editor.text() == edited
     assert [entry.original for entry in history.entries] == ORIGINALS[::-1]
@@ -107,8 +100,8 @@ def test_four_proofreads_then_the_second_original_goes_back_over_its_answer(
     editor.select_part(second.answer)  # the person selects the answer, then picks Recent → Put the original back
     jobs.run_job(RestoreJob(second.action_id, second.window, second.original, second.answer))
     assert jobs.last_record is not None and jobs.last_record.output == "restore", events[-1]
-    wait(lambda: editor.text() == edited.replace(fixed(ORIGINALS[1]), ORIGINALS[1]), "the original back")
-    wait(lambda: session.clipboard() == "the person's own clipboard", "the clipboard given back")
+    until(lambda: editor.text() == edited.replace(fixed(ORIGINALS[1]), ORIGINALS[1]), "the original back")
+    until(lambda: session.clipboard() == "the person's own clipboard", "the clipboard given back")
 
     # The answer no longer selected: nothing is pasted, the original waits on the clipboard.
     restored = editor.text()
@@ -117,4 +110,4 @@ def test_four_proofreads_then_the_second_original_goes_back_over_its_answer(
     jobs.run_job(RestoreJob(latest.action_id, latest.window, latest.original, latest.answer))
     assert jobs.last_record is not None and jobs.last_record.output == "clipboard", events[-1]
     assert editor.text() == restored
-    wait(lambda: session.clipboard() == ORIGINALS[3], "the original on the clipboard")
+    until(lambda: session.clipboard() == ORIGINALS[3], "the original on the clipboard")

@@ -65,11 +65,9 @@ from helpers.agentlog import MILESTONE_LINE
 from helpers.daemon import RunningDaemon, private_paths, running_daemon
 from helpers.desktop import DesktopSession
 from helpers.fake_hub import FakeHub, repo_of_folder
+from helpers.marked import FIXED, MARKER, TEXT, Script
 
 FAULTS = Path(__file__).resolve().parent / "helpers" / "faults"
-MARKER = "QX7F3A-4411"
-TEXT = f"Please send invoice {MARKER} to Halvorsen before friday, it are urgent."
-FIXED = f"Please send invoice {MARKER} to Halvorsen before Friday; it is urgent."
 # A draft whose answer drops the text's facts, so its check fails and the child's reason quotes the marker.
 DRAFT = '''id = "say-ok"
 title = "Say OK"
@@ -85,18 +83,6 @@ keeps_facts = true
 NEEDLES = (MARKER, "Halvorsen")  # the reason names the text's name and the marker's number (-4411)
 SETTINGS = Settings(chain=("openvino-cpu",), model_id="starter", allow_pull=False, capture_timeout_ms=300,
                     paste_timeout_ms=300, release_timeout_ms=300)
-
-
-class Script:
-    """What the scripted model answers next, set by the test before each job."""
-
-    def __init__(self) -> None:
-        self.next: str | Answer | Exception = FIXED
-
-    def __call__(self, request: Request) -> str | Answer:
-        if isinstance(self.next, Exception):
-            raise self.next
-        return self.next
 
 
 def run(agent: RunningDaemon, job: ActionJob | Callable[[], str], paths: Paths, **desktop: object) -> JobRecord:

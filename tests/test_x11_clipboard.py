@@ -28,7 +28,8 @@ from phitray.paths import Paths
 
 from helpers.agent import HOTKEY_SETTINGS, start_agent
 from helpers.desktop import DesktopSession, open_text_widget
-from helpers.x11_holders import end_holders, holders, until
+from helpers.waiting import until
+from helpers.x11_holders import end_holders, holders
 
 pytestmark = pytest.mark.slow
 PEER = Path(__file__).parent / "helpers" / "x11_peer.py"
@@ -149,7 +150,7 @@ def test_every_offer_and_give_back_carries_the_kde_hint_and_kept_text_does_not(
     try:
         def seen(count: int) -> list[tuple[str, bool]]:
             """What the reader, as a clipboard manager, saw at each owner change: the text, and the hint or not."""
-            until(lambda: len([line for line in reader.lines() if "read" in line]) >= count, 5, "the reader")
+            until(lambda: len([line for line in reader.lines() if "read" in line]) >= count, "the reader", 5)
             return [(line["read"], HINT in line["targets"]) for line in reader.lines() if "read" in line]
 
         session.set_clipboard("the person's own")
@@ -201,7 +202,7 @@ def test_primary_held_by_another_program_is_not_the_selection(session: DesktopSe
         editor.fill("nothing selected here")
         session.xdotool("key", "End")
         session.run("xclip", "-i", "-selection", "primary", input_text="someone else's selection")
-        until(lambda: session.clipboard("primary") == "someone else's selection", 5, "xclip on PRIMARY")
+        until(lambda: session.clipboard("primary") == "someone else's selection", "xclip on PRIMARY", 5)
         editor.focus()
         with pytest.raises(NothingSelected):
             capture_selection(x11, CaptureOptions(copy_timeout=0.4), Timeline())
@@ -260,7 +261,7 @@ def test_closing_hands_every_format_to_a_holder_that_leaves_at_the_next_copy(
     assert session.run("xclip", "-o", "-selection", "clipboard", "-t", "text/html") == "<b>my precious clipboard</b>"
     assert len(holders(session)) == 1
     session.set_clipboard("the person copies something else")
-    until(lambda: not holders(session), 5, "the holder to leave")
+    until(lambda: not holders(session), "the holder to leave", 5)
 
 
 def test_a_clipboard_manager_that_never_answers_costs_two_seconds_and_the_holder_keeps_the_clipboard(

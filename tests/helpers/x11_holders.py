@@ -3,11 +3,10 @@ and ended the way a person ends them: by copying something else."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from helpers.desktop import DesktopSession
+from helpers.waiting import until
 
 
 def holders(session: DesktopSession) -> list[int]:
@@ -28,11 +27,4 @@ def end_holders(session: DesktopSession) -> None:
     """Another copy ends a holder, as it does for a person."""
     if holders(session):
         session.set_clipboard("the next copy")
-        until(lambda: not holders(session), 5, "the holder to leave")
-
-
-def until(condition: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {timeout} s for {what}"
-        time.sleep(0.02)
+        until(lambda: not holders(session), "the holder to leave", 5)

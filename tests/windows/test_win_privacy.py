@@ -17,7 +17,6 @@ import pytest
 
 from phitray import errors
 from phitray.actions.library import load_actions
-from phitray.backends.base import Request
 from phitray.host.scripted import Answer, ScriptedHost
 from phitray.jobs.capture import CaptureOptions
 from phitray.jobs.record import JobRecord
@@ -26,24 +25,9 @@ from phitray.jobs.types import ActionJob, JobEvent, JobSettings
 from phitray.logs import set_level, setup_logging
 from phitray.paths import Paths
 
+from helpers.marked import FIXED, MARKER, TEXT, Script
 from helpers.wine import Notepad, wait_until
 
-MARKER = "QX7F3A-4411"
-TEXT = f"Please send invoice {MARKER} to Halvorsen before friday, it are urgent."
-FIXED = f"Please send invoice {MARKER} to Halvorsen before Friday; it is urgent."
-
-
-class Script:
-    """What the scripted model answers next, set by the test before each job."""
-
-    def __init__(self) -> None:
-        self.next: str | Answer | Exception = FIXED
-
-    def __call__(self, request: Request) -> str | Answer:
-        """The jobs thread, asking for an answer."""
-        if isinstance(self.next, Exception):
-            raise self.next
-        return self.next
 
 
 def run(engine: JobThread, notepad: Notepad) -> JobRecord:
