@@ -46,10 +46,11 @@ def test_a_flagged_answer_never_reaches_the_editor_and_opens_with_its_reason(
     assert "close_to_input" in record.failed_checks, record
     window = popup_window(session, "Strict")
     assert widget.text() == text and session.clipboard() == "the person's own clipboard"
-    # The popup has the keyboard, with Retry focused, not Replace anyway: Enter does not paste it.
+    # The popup has the keyboard, with Another version focused, not Replace anyway: Enter asks for a new
+    # sample (which may pass its checks or not) and pastes nothing.
     session.xdotool("key", "Return")
     retried = agent.wait_job(record.number + 1)
-    assert (retried.action_id, retried.source) == ("strict", "popup") and retried.flagged
+    assert (retried.action_id, retried.source, retried.output) == ("strict", "popup", "popup"), retried
     assert widget.text() == text
     again = popup_window(session, "Strict")
     session.xdotool("key", "Escape")  # the new popup has the keyboard too
