@@ -153,6 +153,7 @@ class Tray:
         self._dock_lock = threading.Lock()
         self.visible = threading.Event()
         self._shown = threading.Event()  # pystray has shown the icon, as far as it goes
+        self._title_written = False  # the tooltip was set after the icon showed (before, pystray may drop it)
         self._watching_dock = False  # only xorg can tell; other backends' icons are taken as shown
         if self.backend == "xorg":
             from phitray.ui import tray_xorg
@@ -184,6 +185,10 @@ class Tray:
             """Called by pystray on its setup thread once the icon exists."""
             icon.visible = True
             self._shown.set()
+            with self._painting:  # a tooltip set while it waited past SHOW_WAIT_SECONDS is written again
+                if self._wanted is None:
+                    self._wanted = (self._view, False)
+                    self._painting.notify()
             if not self._watching_dock:
                 self._set_docked(True)
                 return
@@ -304,8 +309,9 @@ class Tray:
         old, self._view = self._view, view
         if view.state != old.state:
             self._icon.icon = self._icons[view.state]
-        if self._tooltip(view) != self._tooltip(old):
+        if self._tooltip(view) != self._tooltip(old) or not self._title_written and self._shown.is_set():
             self._icon.title = self._tooltip(view)
+            self._title_written = self._shown.is_set()
         if menu_changed or view != old:
             self._icon.update_menu()
 
