@@ -1,6 +1,6 @@
 """Where a model host restart's time goes: SIGKILL the idle host, time each step until it is ready again.
 
-    python bench/host_restart.py [--kills 5] [--model starter] [--backend openvino-cpu] [--no-standby-too]
+    python bench/host_restart.py [--kills 5] [--model starter] [--backend openvino-cpu] [--no-standby-too] [--cold]
 
 A `ModelHost` (the daemon's side, as `phitray run` uses it) on the test store's starter model. Each
 kill is timed from the signal to the host's own messages as the supervisor receives them:
@@ -11,7 +11,9 @@ kill is timed from the signal to the host's own messages as the supervisor recei
   warm-up    → Ready: the first one-token generate.
 A proofread-sized answer after each restart keeps crashes from counting "in a row". Kills alternate
 between a host with its warm standby process and one without (`standby=False`), in the same run, for
-the ratio; the standby's resident memory is read from /proc.
+the ratio; the standby's resident memory is read from /proc. A standby that loads the model in advance
+(host/standby.py: on the CPU, where a copy fits) is waited for before each kill; `--cold` says no memory
+is free, for a standby with the libraries only.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from fixtures.models import store_with_test_models  # noqa: E402
 from helpers.proc import rss_kb  # noqa: E402
 from phitray.backends.base import Request  # noqa: E402
 from phitray.backends.chain import ChainOptions  # noqa: E402
+from phitray.desktop import system  # noqa: E402
 from phitray.host.client import HostEvent, ModelHost  # noqa: E402
 from phitray.paths import Paths  # noqa: E402
 
@@ -71,10 +74,17 @@ def steps(killed: float, events: list[tuple[float, HostEvent]]) -> dict[str, flo
     return row
 
 
-def restarts(host: ModelHost, clock: Clock, kills: int) -> list[dict[str, float]]:
+def restarts(host: ModelHost, clock: Clock, kills: int, preloading: bool,
+             standby_rss: list[tuple[int, ...]]) -> list[dict[str, float]]:
+    """`kills` timed restarts; the standby's memory, as it is when the host is killed, is added to `standby_rss`."""
     rows = []
     for _ in range(kills):
         time.sleep(1.0)  # an idle host, and a standby done with its imports
+        deadline = time.monotonic() + 60
+        while host.standby is not None and preloading and not host.standby.preloaded() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the model loaded in advance: the agent's state once it has been up a few seconds
+        if host.standby is not None and (pid := host.standby.pid) is not None:
+            standby_rss.append((rss_kb(pid), *memory_kb(pid, "Pss", "Private_Clean", "Private_Dirty")))
         after = len(clock.events)
         killed = time.perf_counter()
         os.kill(host.pid or 0, signal.SIGKILL)
@@ -91,15 +101,21 @@ def main() -> None:
     parser.add_argument("--backend", default="openvino-cpu")
     parser.add_argument("--no-standby-too", action="store_true",
                         help="also time hosts without a standby, alternating, for the ratio")
+    parser.add_argument("--cold", action="store_true", help="no memory free: a standby never holds the model")
     args = parser.parse_args()
+    if args.cold:
+        system.memory_available = lambda: 0
     scratch = Path(tempfile.mkdtemp(prefix="phitray-restart-"))
     paths = Paths(config_dir=scratch / "config", data_dir=store_with_test_models(), cache_dir=REPO / ".cache" / "bench",
                   log_dir=scratch / "log")
     options = ChainOptions((args.backend,), args.model, paths.cache_dir, allow_pull=False, fallback_model=None)
     variants = [True, False] if args.no_standby_too else [True]
     clocks = {standby: Clock() for standby in variants}
-    hosts = {standby: ModelHost(options, paths, clocks[standby], max_restarts=3, **_standby(standby))
+    hosts = {standby: ModelHost(options, paths, clocks[standby], max_restarts=3, standby=standby)
              for standby in variants}
+    for host in hosts.values():
+        if host.standby is not None:
+            host.standby.preload_after = 1.0  # not the agent's wait after a start: every kill here follows one
     rows: dict[bool, list[dict[str, float]]] = {standby: [] for standby in variants}
     standby_rss = []
     try:
@@ -107,9 +123,7 @@ def main() -> None:
             hosts[standby].start(timeout=120)
         for _ in range(args.kills):
             for standby in variants:  # alternating: both see the same machine
-                rows[standby] += restarts(hosts[standby], clocks[standby], 1)
-                if (pid := getattr(hosts[standby], "standby_pid", None)) is not None:
-                    standby_rss.append((rss_kb(pid), *memory_kb(pid, "Pss", "Private_Clean", "Private_Dirty")))
+                rows[standby] += restarts(hosts[standby], clocks[standby], 1, not args.cold, standby_rss)
     finally:
         for host in hosts.values():
             host.close()
@@ -126,20 +140,13 @@ def main() -> None:
     if standby_rss:
         rss, pss, clean, dirty = (statistics.median(row[i] for row in standby_rss) / 1024 for i in range(4))
         print(f"  standby process: RSS {rss:.0f} MB, PSS {pss:.0f} MB, private {clean + dirty:.0f} MB "
-              "(the rest: libraries shared with the host)")
+              "(the rest: shared with the host: libraries, and the model file it maps)")
 
 
 def memory_kb(pid: int, *fields: str) -> tuple[int, ...]:
     """Fields of /proc/<pid>/smaps_rollup, in kB."""
     values = dict(line.split(":") for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
     return tuple(int(values[field].split()[0]) for field in fields)
-
-
-def _standby(on: bool) -> dict[str, bool]:
-    """ModelHost's standby switch, where this version has one."""
-    import inspect
-
-    return {"standby": on} if "standby" in inspect.signature(ModelHost.__init__).parameters else {}
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def cmd_serve(args: argparse.Namespace, paths: Paths) -> int:
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())
-    with ModelHost(options, paths, on_event) as host:
+    with ModelHost(options, paths, on_event, standby=True) as host:  # resident, as the tray's: restarts take over
         host.launch()  # the endpoint answers 503 until the model is in
         endpoint = Endpoint(paths, lambda: host, say)
         endpoint.apply(server)

@@ -30,6 +30,13 @@ def process_age() -> float | None:
         return None
 
 
+def memory_available() -> int | None:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024  # "MemAvailable:   23534 kB"
+    return None
+
+
 def open_path(path: Path) -> None:
     open_detached(["xdg-open", str(path)])
 

@@ -11,12 +11,16 @@ from phitray.desktop.linux_system import (  # noqa: E402
     declare_dpi_awareness, open_detached, open_wake_pipe, window_dpi, work_area,
 )
 
-__all__ = ["declare_dpi_awareness", "open_path", "open_wake_pipe", "process_age", "refuse_crash_dumps", "window_dpi",
+__all__ = ["declare_dpi_awareness", "memory_available", "open_path", "open_wake_pipe", "process_age", "refuse_crash_dumps", "window_dpi",
            "work_area"]
 
 
 def process_age() -> float | None:
     return None  # no /proc: the agent's own clock from import stands in
+
+
+def memory_available() -> int | None:
+    return None  # no MemAvailable; what needs it (a loaded standby) does without
 
 
 def open_path(path: Path) -> None:

@@ -67,6 +67,15 @@ def refuse_crash_dumps() -> bool:
     return platform_calls.refuse_crash_dumps()
 
 
+def memory_available() -> int | None:
+    """Bytes of memory that can be given to a new process without swapping (Linux MemAvailable, Windows'
+    available physical memory); None where unknown. Never raises; any thread."""
+    try:
+        return platform_calls.memory_available()
+    except (OSError, ValueError):
+        return None
+
+
 class WakePipe(Protocol):
     def wake(self) -> None: ...  # any thread; never waits
 

@@ -40,7 +40,7 @@ from phitray.backends.base import BackendInfo, GenerationStats, Request
 from phitray.backends.chain import ChainOptions, Decision
 from phitray.children import start_child
 from phitray.host.generation import Generation
-from phitray.host.standby import Standby
+from phitray.host.standby import Preloaded, Standby, preload_order
 from phitray.host.messages import (
     CountTokens,
     Failed,
@@ -136,7 +136,8 @@ class ModelHost:
         self._overdue: float | None = None  # the load deadline the backend missed
         self.skipped: tuple[tuple[str, str], ...] = ()  # backends passed over for crashing, with the reason
         self._thread: threading.Thread | None = None
-        self._standby = Standby() if standby else None
+        self.standby = Standby() if standby else None  # its pid and preloaded() are read by any thread
+        self._spawned_with = options  # the options the current host process was started with
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -170,14 +171,10 @@ class ModelHost:
         process = self._process
         return process is not None and process.is_alive()
 
-    @property
-    def standby_pid(self) -> int | None:
-        return self._standby.pid if self._standby is not None else None
-
     def close(self) -> None:
         """End the host process and fail what it still held. Returns once the process is gone. Any thread."""
-        if self._standby is not None:
-            self._standby.close()  # first: no standby starts after this
+        if self.standby is not None:
+            self.standby.close()  # first: no standby starts after this
         with self._lock:
             self._closing = True
             process = self._process
@@ -332,9 +329,10 @@ class ModelHost:
             self._answered = False
             self._trying = self._trying_model = self._load_deadline = None
             self._ended = self._lost = self._overdue = None
-            child = (self._standby.take(options, self.paths) if self._standby is not None else None) \
+            child = (self.standby.take(options, self.paths) if self.standby is not None else None) \
                 or start_child("phitray-model-host", host_main, options, self.paths)
             self._process, self._connection = child.process, child.connection
+            self._spawned_with = options
             self._spawns += 1
         return True
 
@@ -370,8 +368,10 @@ class ModelHost:
                 self.decisions = message.decisions
                 self._settle(message.info, None)
                 self.on_event(HostEvent("ready", f"{message.info.backend_id} · {message.info.model_id}", message.info))
-                if self._standby is not None:  # the next restart's spawn and imports, paid while the model is idle
-                    self._standby.start(self.options.chain)
+                if self.standby is not None:  # the next restart's spawn and imports, paid while the model is idle
+                    self.standby.start(self.options.chain, preload_order(message.info, self._spawned_with, self.paths))
+            elif isinstance(message, Preloaded):
+                pass  # a standby's word to its owner, here when it finished loading after it was taken
             elif isinstance(message, LoadFailed):
                 self._load_deadline = None
                 self.decisions = message.decisions

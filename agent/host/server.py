@@ -75,7 +75,7 @@ class Coalescer:
             self._send_text(text)
 
 
-class _Sender:
+class Sender:
     """Connection.send from two threads needs a lock: messages would interleave."""
 
     def __init__(self, connection: Connection) -> None:
@@ -107,7 +107,7 @@ def _end_if_lost(final: object) -> None:
 
 
 def _generate(
-    backend: Backend, info: BackendInfo, job: Generate, cancel: threading.Event, idle: threading.Event, send: _Sender
+    backend: Backend, info: BackendInfo, job: Generate, cancel: threading.Event, idle: threading.Event, send: Sender
 ) -> None:
     """Runs on the host's generation thread, one request at a time.
 
@@ -146,11 +146,19 @@ def _generate(
 
 def host_main(connection: Connection, options: ChainOptions, paths: Paths) -> None:
     """Entry point of the host process (its main thread)."""
+    send = Sender(connection)
+    loaded = load(send, options, paths)
+    if loaded is not None:
+        serve(connection, send, options, *loaded)
+
+
+def load(send: Callable[[object], None], options: ChainOptions, paths: Paths) -> tuple[Backend, BackendInfo] | None:
+    """Load the first backend of the chain that can, telling `send` how it goes (Trying, Status, then Ready or
+    LoadFailed); None when none could. A standby loading in advance holds what it is told (standby.py)."""
     refuse_crash_dumps()  # before any text arrives
     # The daemon does not read this process's output; under pythonw it has none, and the first
     # download's tqdm progress bar would raise.
     fill_missing_standard_streams()
-    send = _Sender(connection)
     loader = ChainLoader(options, ModelStore(paths.models_dir), lambda text: send(Status(text)),
                          lambda backend_id, model_id, seconds: send(Trying(backend_id, model_id, seconds)))
     try:
@@ -158,8 +166,13 @@ def host_main(connection: Connection, options: ChainOptions, paths: Paths) -> No
     except Exception as error:  # the chain turns library errors into ours; anything else still gets a reason
         reason = str(error) if isinstance(error, errors.PhiTrayError) else f"loading failed: {first_line(error)}"
         send(LoadFailed(reason, tuple(loader.decisions)))
-        return
+        return None
     send(Ready(info, tuple(loader.decisions)))
+    return backend, info
+
+
+def serve(connection: Connection, send: Sender, options: ChainOptions, backend: Backend, info: BackendInfo) -> None:
+    """Answer the daemon's requests with the loaded `backend` until it shuts the host down or is gone."""
     tuning = tuple({**generation_defaults(info.model_id), **dict(options.generation)}.items())
 
     worker: threading.Thread | None = None

@@ -195,6 +195,13 @@ def test_openvino_genai_runs_the_starter_model_on_the_cpu(test_data: Path, tmp_p
 # onnxruntime-genai itself (the onnx-cpu backend) is not run here: under Wine 8.0 its og.Model() hangs
 # after "Failed to create DXGI factory." in nearly every attempt (it loaded once in a fresh CI run).
 # What Wine can show is the onnxruntime wheel running the same tiny Phi-3 graph the backend loads.
+def test_the_memory_free_is_read_for_a_standby_to_hold_a_model_copy_in() -> None:
+    from phitray.desktop.system import memory_available
+
+    free = memory_available()  # GlobalMemoryStatusEx's ullAvailPhys
+    assert free is not None and 64 << 20 < free < 1 << 50
+
+
 def test_onnxruntime_runs_the_tiny_phi3_graph_on_the_cpu(test_data: Path) -> None:
     import numpy
     import onnxruntime
