@@ -149,15 +149,20 @@ def spawned(daemon: int) -> list[int]:
             if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
 
 
-def host_pid(daemon: int) -> int:
-    """The model host: the largest spawned child (the standby, host/standby.py, holds no model)."""
-    if not (children := spawned(daemon)):
-        raise RuntimeError("no model host")
-    return max(children, key=rss_kb)
+def standby_loaded(daemon: int, host: int) -> bool:
+    """Whether the host's standby holds the model loaded in advance (host/standby.py): it maps the model's
+    file and has stopped working (its CPU time still over half a second)."""
+    standbys = [pid for pid in spawned(daemon) if pid != host]
+    if not standbys or b"openvino_model.bin" not in Path(f"/proc/{standbys[0]}/maps").read_bytes():
+        return False
+    before = cpu_seconds(standbys[0])
+    time.sleep(0.5)
+    return cpu_seconds(standbys[0]) == before
 
 
 def host_restarts(session: DesktopSession, agent: RunningAgent, widget: TextWidget, kills: int) -> dict[str, float]:
-    """SIGKILL the idle model host; time until the daemon logs it ready again.
+    """SIGKILL the idle model host once its standby has loaded the model in advance (20 s after each ready,
+    on the CPU); time until the daemon logs it ready again.
 
     A proofread after each restart: it checks the new host, and an answer in
     between is what keeps separate crashes from counting as "in a row" (three
@@ -165,9 +170,13 @@ def host_restarts(session: DesktopSession, agent: RunningAgent, widget: TextWidg
     """
     seconds = []
     for kill in range(kills):
+        host = int(agent.milestones("model-ready")[-1]["pid"])  # type: ignore[call-overload]
+        deadline = time.monotonic() + 90
+        while not standby_loaded(agent.process.pid, host) and time.monotonic() < deadline:
+            time.sleep(0.5)
         readies = len(agent.milestones("host-event", kind="ready"))
         killed = time.time()
-        os.kill(host_pid(agent.process.pid), signal.SIGKILL)
+        os.kill(host, signal.SIGKILL)
         ready = agent.wait_milestone("host-event", 60, count=readies + 1, kind="ready")
         seconds.append(float(ready["at"]) - killed)  # type: ignore[arg-type]
         record, _, done = hotkey_round(session, agent, widget, "ctrl+alt+p", SENTENCES[0], f"own, kill #{kill}")
