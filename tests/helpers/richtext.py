@@ -13,7 +13,6 @@ CONTENT_FILE.ctl: {"seq": N, "html": "..."}; the editor writes N to CONTENT_FILE
 
 import html
 import json
-import os
 import sys
 import tkinter
 from html.parser import HTMLParser
@@ -146,32 +145,17 @@ def main() -> None:
         write(content_file.with_name(content_file.name + ".pasted"), json.dumps({"target": target}))
         return "break"
 
-    control_path = content_file.with_suffix(".ctl")
-    os.mkfifo(control_path)
-    control = os.open(control_path, os.O_RDWR | os.O_NONBLOCK)  # read-write: no EOF when a writer leaves
-    pending = b""
+    def load(command: dict) -> None:
+        text.delete("1.0", "end")
+        for piece, tags in runs_of(command["html"]):
+            text.insert("end-1c", piece, tags)
+        text.tag_add("sel", "1.0", "end-1c")
+        text.mark_set("insert", "end-1c")
+        text.focus_force()
 
-    def on_control(_fd: object, _mask: object) -> None:
-        nonlocal pending
-        try:
-            pending += os.read(control, 1 << 20)
-        except BlockingIOError:
-            return
-        while b"\n" in pending:
-            line, pending = pending.split(b"\n", 1)
-            command = json.loads(line)
-            text.delete("1.0", "end")
-            for piece, tags in runs_of(command["html"]):
-                text.insert("end-1c", piece, tags)
-            text.tag_add("sel", "1.0", "end-1c")
-            text.mark_set("insert", "end-1c")
-            text.focus_force()
-            save()
-            ack = content_file.with_suffix(".ack")
-            ack.with_suffix(".acktmp").write_text(str(command["seq"]))
-            ack.with_suffix(".acktmp").replace(ack)
+    from textwidget import serve_control  # a sibling script: this one runs from its folder
 
-    root.tk.createfilehandler(control, tkinter.READABLE, on_control)
+    serve_control(root, content_file, load, save)
     text.bind("<<Copy>>", copy)
     text.bind("<<Paste>>", paste)
     text.focus_set()

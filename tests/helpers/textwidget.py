@@ -16,7 +16,34 @@ import json
 import os
 import sys
 import tkinter
+from collections.abc import Callable
 from pathlib import Path
+
+
+def serve_control(root: tkinter.Tk, content_file: Path, load: Callable[[dict], None], save: Callable[[], None]) -> None:
+    """Each JSON line written to the FIFO CONTENT_FILE.ctl: `load(command)`, `save()`, then its "seq" written to
+    CONTENT_FILE.ack (shared with richtext.py, whose commands hold HTML)."""
+    control_path = content_file.with_suffix(".ctl")
+    os.mkfifo(control_path)
+    control = os.open(control_path, os.O_RDWR | os.O_NONBLOCK)  # read-write: no EOF when a writer leaves
+    pending = b""
+
+    def on_control(_fd: object, _mask: object) -> None:
+        nonlocal pending
+        try:
+            pending += os.read(control, 1 << 20)
+        except BlockingIOError:
+            return
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            command = json.loads(line)
+            load(command)
+            save()
+            ack = content_file.with_suffix(".ack")
+            ack.with_suffix(".acktmp").write_text(str(command["seq"]))
+            ack.with_suffix(".acktmp").replace(ack)
+
+    root.tk.createfilehandler(control, tkinter.READABLE, on_control)
 
 
 def main() -> None:
@@ -51,37 +78,20 @@ def main() -> None:
         text.configure(autoseparators=True)
         return "break"
 
-    control_path = content_file.with_suffix(".ctl")
-    os.mkfifo(control_path)
-    control = os.open(control_path, os.O_RDWR | os.O_NONBLOCK)  # read-write: no EOF when a writer leaves
-    pending = b""
+    def load(command: dict) -> None:
+        text.delete("1.0", "end")
+        text.insert("1.0", command["before"])
+        start = text.index("end-1c")
+        text.insert("end-1c", command["selected"])
+        end = text.index("end-1c")
+        text.insert("end-1c", command["after"])
+        text.tag_remove("sel", "1.0", "end")
+        text.tag_add("sel", start, end)
+        text.mark_set("insert", end)
+        text.edit_reset()
+        text.focus_force()
 
-    def on_control(_fd: object, _mask: object) -> None:
-        nonlocal pending
-        try:
-            pending += os.read(control, 1 << 20)
-        except BlockingIOError:
-            return
-        while b"\n" in pending:
-            line, pending = pending.split(b"\n", 1)
-            command = json.loads(line)
-            text.delete("1.0", "end")
-            text.insert("1.0", command["before"])
-            start = text.index("end-1c")
-            text.insert("end-1c", command["selected"])
-            end = text.index("end-1c")
-            text.insert("end-1c", command["after"])
-            text.tag_remove("sel", "1.0", "end")
-            text.tag_add("sel", start, end)
-            text.mark_set("insert", end)
-            text.edit_reset()
-            text.focus_force()
-            save()
-            ack = content_file.with_suffix(".ack")
-            ack.with_suffix(".acktmp").write_text(str(command["seq"]))
-            ack.with_suffix(".acktmp").replace(ack)
-
-    root.tk.createfilehandler(control, tkinter.READABLE, on_control)
+    serve_control(root, content_file, load, save)
     text.bind("<<Modified>>", save)
     text.bind("<Control-a>", select_all)
     text.bind("<<Paste>>", paste)
