@@ -160,20 +160,22 @@ def standby_loaded(daemon: int, host: int) -> bool:
     return cpu_seconds(standbys[0]) == before
 
 
-def host_restarts(session: DesktopSession, agent: RunningAgent, widget: TextWidget, kills: int) -> dict[str, float]:
-    """SIGKILL the idle model host once its standby has loaded the model in advance (20 s after each ready,
-    on the CPU); time until the daemon logs it ready again.
+def settled(agent: RunningAgent) -> None:
+    """Until the standby has loaded the model in advance, 20 s after a start (host/standby.py): its one-off
+    compile would otherwise take a core from the pairs measured meanwhile."""
+    host = int(agent.milestones("model-ready")[-1]["pid"])  # type: ignore[call-overload]
+    deadline = time.monotonic() + 90
+    while not standby_loaded(agent.process.pid, host) and time.monotonic() < deadline:
+        time.sleep(0.5)
 
-    A proofread after each restart: it checks the new host, and an answer in
-    between is what keeps separate crashes from counting as "in a row" (three
-    in a row end a backend).
-    """
+
+def host_restarts(session: DesktopSession, agent: RunningAgent, widget: TextWidget, kills: int) -> dict[str, float]:
+    """SIGKILL the idle model host once its standby has loaded the model; time until it is ready again. A
+    proofread after each restart checks the new host, and keeps the crashes from counting "in a row"."""
     seconds = []
     for kill in range(kills):
+        settled(agent)
         host = int(agent.milestones("model-ready")[-1]["pid"])  # type: ignore[call-overload]
-        deadline = time.monotonic() + 90
-        while not standby_loaded(agent.process.pid, host) and time.monotonic() < deadline:
-            time.sleep(0.5)
         readies = len(agent.milestones("host-event", kind="ready"))
         killed = time.time()
         os.kill(host, signal.SIGKILL)
@@ -379,6 +381,7 @@ def main() -> int:
             agent = start_agent(session, paths, PLAIN_SETTINGS, actions)
             second = launched(agent)
             numbers.update({f"second_{k}": v for k, v in second.items() if k != "host_pid"})
+            settled(agent)
             numbers.update(throughput(session, agent, widget, bare, args.throughput_runs))
             curve = scaling(session, agent, widget, bare, args.scaling_runs)
             del bare
