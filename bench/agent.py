@@ -161,10 +161,10 @@ def standby_loaded(daemon: int, host: int) -> bool:
 
 
 def settled(agent: RunningAgent) -> None:
-    """Until the standby has loaded the model in advance, 20 s after a start (host/standby.py): its one-off
-    compile would otherwise take a core from the pairs measured meanwhile."""
+    """Until the standby has loaded the model in advance, a minute after the last request (host/standby.py):
+    its one-off compile would otherwise take a core from the pairs measured meanwhile."""
     host = int(agent.milestones("model-ready")[-1]["pid"])  # type: ignore[call-overload]
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 150
     while not standby_loaded(agent.process.pid, host) and time.monotonic() < deadline:
         time.sleep(0.5)
 

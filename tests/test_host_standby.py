@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -134,6 +135,23 @@ def test_a_cpu_model_that_fits_is_loaded_in_advance_and_a_restart_serves_it_at_o
         wait_until(host.standby.preloaded, "the fresh standby to load the model in advance too")
         second_standby = host.standby.pid
     assert not alive(standby) and not alive(second_standby)
+
+
+def test_the_model_is_loaded_in_advance_only_once_its_host_has_been_quiet_long_enough(shared_paths: Paths) -> None:
+    order = LoadOrder(starter_options(shared_paths), shared_paths)
+    quiet: list[float | None] = [None]  # a request runs
+    standby = Standby()
+    standby.preload_after = 0.5
+    try:
+        standby.start(order.options.chain, order, lambda: quiet[0])
+        pid = standby.pid
+        assert pid is not None
+        threading.Event().wait(3)  # the imports done, and many times the quiet asked for
+        assert not standby.preloaded() and not holds_a_model(pid)
+        quiet[0] = time.monotonic()  # the request ended
+        wait_until(standby.preloaded, "the standby to load the model once its host was quiet")
+    finally:
+        standby.close()
 
 
 def test_a_standby_ordered_to_load_other_options_than_it_holds_loads_them_afresh(shared_paths: Paths) -> None:

@@ -5,6 +5,7 @@ No DPI or monitor calls: Tk's own scaling and screen size stand.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -28,6 +29,10 @@ def process_age() -> float | None:
         return uptime - ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
+
+
+def background_work() -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext()
 
 
 def memory_available() -> int | None:

@@ -8,10 +8,10 @@ from pathlib import Path
 assert sys.platform != "win32"  # tells type checkers for Windows to stop here
 
 from phitray.desktop.linux_system import (  # noqa: E402
-    declare_dpi_awareness, open_detached, open_wake_pipe, window_dpi, work_area,
+    background_work, declare_dpi_awareness, open_detached, open_wake_pipe, window_dpi, work_area,
 )
 
-__all__ = ["declare_dpi_awareness", "memory_available", "open_path", "open_wake_pipe", "process_age", "refuse_crash_dumps", "window_dpi",
+__all__ = ["background_work", "declare_dpi_awareness", "memory_available", "open_path", "open_wake_pipe", "process_age", "refuse_crash_dumps", "window_dpi",
            "work_area"]
 
 

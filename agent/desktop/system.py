@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ContextManager, Protocol
 
 if TYPE_CHECKING:
     import tkinter
@@ -65,6 +65,12 @@ def refuse_crash_dumps() -> bool:
     (WerSetFlags NOHEAP); macOS: no core size. Returns whether it took effect; never raises. Called first
     in the process's entry point, on its main thread."""
     return platform_calls.refuse_crash_dumps()
+
+
+def background_work() -> ContextManager[None]:
+    """For the block, this process's work yields to the person's programs (Windows' background mode: lower
+    CPU, I/O and memory priority); elsewhere nothing, since a Unix process cannot raise its priority back."""
+    return platform_calls.background_work()
 
 
 def memory_available() -> int | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,26 @@ assert sys.platform == "win32"  # tells type checkers for other platforms to sto
 
 def process_age() -> float | None:
     return None  # the agent's own clock from import stands in
+
+
+PROCESS_MODE_BACKGROUND_BEGIN = 0x00100000  # processthreadsapi.h; only for the calling process, as here
+PROCESS_MODE_BACKGROUND_END = 0x00200000
+
+
+@contextlib.contextmanager
+def background_work() -> Iterator[None]:
+    """SetPriorityClass(BEGIN) for the block, END after: lower CPU, I/O and memory priority, then normal again."""
+    import ctypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.GetCurrentProcess.restype = ctypes.c_void_p
+    kernel32.SetPriorityClass.argtypes = (ctypes.c_void_p, ctypes.c_ulong)
+    began = bool(kernel32.SetPriorityClass(kernel32.GetCurrentProcess(), PROCESS_MODE_BACKGROUND_BEGIN))
+    try:
+        yield
+    finally:
+        if began:
+            kernel32.SetPriorityClass(kernel32.GetCurrentProcess(), PROCESS_MODE_BACKGROUND_END)
 
 
 def memory_available() -> int | None:

@@ -1,24 +1,20 @@
 """The daemon's side of one model host: spawn it, stream from it, restart it, close it.
 
-`ModelHost` spawns the host process and hands out `Generation`s once a backend
-is loaded (a resident one restarts into a warm standby process, host/standby.py).
-Its supervisor thread reads the pipe. When the process ends, every
-request it held fails at once (HostCrashed, or HostGone after `close()`): no
-caller ever waits on a host that is gone. An unexpected exit is followed by a
-restart; after `max_restarts` crashes in a row on one backend (in a row: a host
-that finished an answer since it started resets the count, so a daemon that
-runs for weeks does not give up over unrelated crashes) the chain moves past
-that backend, whether the crash came while it answered or while it loaded.
-The host names each backend before it probes and loads it (`Trying`), so a
-crash inside a driver's load is blamed on the right backend.
+`ModelHost` spawns the host process and hands out `Generation`s once a backend is loaded (a resident one
+restarts into a warm standby process, host/standby.py). Its supervisor thread reads the pipe. When the
+process ends, every request it held fails at once (HostCrashed, or HostGone after `close()`): no caller
+ever waits on a host that is gone. An unexpected exit is followed by a restart; after `max_restarts`
+crashes in a row on one backend (in a row: a host that finished an answer since it started resets the
+count, so a daemon that runs for weeks does not give up over unrelated crashes) the chain moves past that
+backend, whether the crash came while it answered or while it loaded. The host names each backend before
+it probes and loads it (`Trying`), so a crash inside a driver's load is blamed on the right backend.
 
-No wait is without a deadline. A host that has not honoured a cancel within
-CANCEL_SECONDS, or sent nothing for SILENT_SECONDS while it answers (both in
-`host.generation`), or not counted tokens within COUNT_TIMEOUT_SECONDS, is ended
-and restarted (a crash, for counting). A backend that has not loaded within its deadline (with
-`Trying`, see `chain.load_deadline`) is passed over at once, with the reason. A
-request answered DeviceLost ends its host (the host exits); the restarted host
-gets the backend again, and a second loss before an answer passes it over.
+No wait is without a deadline. A host that has not honoured a cancel within CANCEL_SECONDS, or sent
+nothing for SILENT_SECONDS while it answers (both in `host.generation`), or not counted tokens within
+COUNT_TIMEOUT_SECONDS, is ended and restarted (a crash, for counting). A backend that has not loaded within
+its deadline (with `Trying`, see `chain.load_deadline`) is passed over at once, with the reason. A request
+answered DeviceLost ends its host (the host exits); the restarted host gets the backend again, and a
+second loss before an answer passes it over.
 
 Which host is the current one is not decided here: see `host.controller`.
 """
@@ -138,6 +134,7 @@ class ModelHost:
         self._thread: threading.Thread | None = None
         self.standby = Standby() if standby else None  # its pid and preloaded() are read by any thread
         self._spawned_with = options  # the options the current host process was started with
+        self._quiet_since = time.monotonic()
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -238,6 +235,11 @@ class ModelHost:
 
     def _forget(self, request_id: int) -> None:
         self._pending.pop(request_id, None)
+        self._quiet_since = time.monotonic()
+
+    def quiet_since(self) -> float | None:
+        """Since when (monotonic) no request has run here; None while one does. Any thread."""
+        return None if self._pending else self._quiet_since
 
     def _send(self, message: object) -> int:
         """Send `message` to the host process; returns that process's number (see `_abandon`)."""
@@ -369,7 +371,9 @@ class ModelHost:
                 self._settle(message.info, None)
                 self.on_event(HostEvent("ready", f"{message.info.backend_id} · {message.info.model_id}", message.info))
                 if self.standby is not None:  # the next restart's spawn and imports, paid while the model is idle
-                    self.standby.start(self.options.chain, preload_order(message.info, self._spawned_with, self.paths))
+                    self._quiet_since = time.monotonic()
+                    self.standby.start(self.options.chain, preload_order(message.info, self._spawned_with, self.paths),
+                                       self.quiet_since)
             elif isinstance(message, Preloaded):
                 pass  # a standby's word to its owner, here when it finished loading after it was taken
             elif isinstance(message, LoadFailed):

@@ -9,17 +9,20 @@ gone (even killed), since it only waits on that pipe. Spawned like every child (
 the same under Windows' spawn.
 
 Most standbys hold no model either (about 60 MB, the libraries) and probe no device: a probe made before a
-driver reset would be stale after it. A standby told to `Preload` loads the host's model as well, a few
-seconds after it starts, and on the order for the same model only says so and serves: for a CPU load,
-which compiles from nothing every time (the CPU plugin refuses its own cached paged-attention blob, see
-backends/openvino.py) and is most of a restart, when a second copy of the model costs little of the
-memory free (`preload_fits`).
+driver reset would be stale after it. A standby sent a `Preload` loads the host's model as well, and on
+the order for the same model only says so and serves: for a CPU load, which compiles from nothing every
+time (the CPU plugin refuses its own cached paged-attention blob, see backends/openvino.py) and is most of
+a restart, when a second copy of the model costs little of the memory free (`preload_fits`). The owner
+sends it once its host has had no request for PRELOAD_AFTER_SECONDS: the compile takes a core for a few
+seconds, and the person's answers come first.
 """
 
 from __future__ import annotations
 
 import importlib
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,9 +42,9 @@ LIBRARIES = {"openvino-npu": ("openvino", "openvino_genai"), "openvino-gpu": ("o
 
 # Backends whose every load compiles the model from nothing, so that a loaded standby saves most of a restart.
 PRELOADED_BACKENDS = frozenset({"openvino-cpu"})
-# After the host is ready: a load takes a core for a few seconds, better not the first answers' (a restart
-# in between takes over the standby as it is, libraries only).
-PRELOAD_AFTER_SECONDS = 20.0
+# Of a host with no request: a load takes a core for a few seconds (a restart before takes over the standby as
+# it is, libraries only).
+PRELOAD_AFTER_SECONDS = 60.0
 # What a loaded standby holds, from the model's files: the starter's 98 MB file made a 400 MB process
 # (64 MB of it libraries, the rest the compiled model and the first answer's cache), bench/host_restart.py.
 RESIDENT_PER_FILE_BYTE = 4
@@ -81,16 +84,22 @@ def preload_order(info: BackendInfo, options: ChainOptions, paths: Paths) -> Loa
 
 
 @dataclass(frozen=True)
+class Preload:
+    """Load `order`'s model now and hold it (sent at most once, before any LoadOrder)."""
+
+    order: LoadOrder
+
+
+@dataclass(frozen=True)
 class Preloaded:
     """The standby's only message before its order: it has loaded the model (or could not, `ready` False)."""
 
     ready: bool
 
 
-def standby_main(connection: Any, chain: tuple[str, ...], preload: LoadOrder | None = None,
-                 preload_after: float = PRELOAD_AFTER_SECONDS) -> None:
-    """The standby process's main thread: the host's imports, the model `preload_after` seconds later when
-    told to `preload` it, then one load order, then the host's loop."""
+def standby_main(connection: Any, chain: tuple[str, ...]) -> None:
+    """The standby process's main thread: the host's imports, the model if a `Preload` comes first, then one
+    load order, then the host's loop."""
     from phitray.host.server import Sender, host_main, serve
 
     for backend_id in chain:
@@ -100,12 +109,14 @@ def standby_main(connection: Any, chain: tuple[str, ...], preload: LoadOrder | N
             except Exception:  # not installed, or broken: the host's probe says so when it gets there
                 pass
     held: list[object] = []  # what the load said, said again once it is the host
-    loaded = None
+    loaded = preload = None
     try:
-        if preload is not None and not connection.poll(preload_after):  # an early order: a plain standby
+        order = connection.recv()
+        if isinstance(order, Preload):
+            preload = order.order
             loaded = _preload(preload, held)
             connection.send(Preloaded(loaded is not None))
-        order = connection.recv()
+            order = connection.recv()
     except (EOFError, OSError):
         return  # closed by its owner, or the daemon is gone
     if not isinstance(order, LoadOrder):
@@ -125,8 +136,11 @@ def _preload(order: LoadOrder, held: list[object]) -> tuple[Backend, BackendInfo
     from phitray.host.messages import Status
     from phitray.host.server import load
 
+    from phitray.desktop.system import background_work
+
     held.append(Status("the standby had loaded the model in advance"))
-    return load(held.append, order.options, order.paths)
+    with background_work():  # the person's programs first, where the platform has a way to say so
+        return load(held.append, order.options, order.paths)
 
 
 class Standby:
@@ -138,24 +152,52 @@ class Standby:
         self._closed = False
         self._preloaded = False
         self.preload_after = PRELOAD_AFTER_SECONDS  # set before start(): tests and the bench wait less
+        self._changed = threading.Event()  # set when the child is taken or closed: its preload thread ends
 
     @property
     def pid(self) -> int | None:
         child = self._child
         return child.process.pid if child is not None else None
 
-    def start(self, chain: tuple[str, ...], preload: LoadOrder | None = None) -> None:
-        """Start a standby for `chain`, loading `preload`'s model in advance when given, unless one is alive
-        or close() has begun. Returns at once; a standby that cannot be started is only a slower restart."""
+    def start(self, chain: tuple[str, ...], preload: LoadOrder | None = None,
+              quiet_since: Callable[[], float | None] | None = None) -> None:
+        """Start a standby for `chain`, unless one is alive or close() has begun, and send it `preload` once
+        `quiet_since()` (the monotonic time since when its host has had no request, None while one runs; by
+        default since now) is `preload_after` seconds past. Returns at once; a standby that cannot be started is only a slower restart."""
         with self._lock:
             if self._closed or (self._child is not None and self._child.process.is_alive()):
                 return
             self._end(self._child)
             try:
-                self._child = start_child(NAME, standby_main, chain, preload, self.preload_after)
+                self._child = child = start_child(NAME, standby_main, chain)
                 self._preloaded = False
             except (OSError, ValueError):
                 self._child = None
+                return
+            self._changed = threading.Event()
+        if preload is not None:
+            started = time.monotonic()
+            quiet = quiet_since or (lambda: started)
+            threading.Thread(target=self._send_when_quiet, args=(child, Preload(preload), quiet, self._changed),
+                             name="standby-preload", daemon=True).start()
+
+    def _send_when_quiet(self, child: Child, preload: Preload, quiet_since: Callable[[], float | None],
+                         changed: threading.Event) -> None:
+        """The standby-preload thread: `preload` down `child`'s pipe once its host has been quiet long enough;
+        nothing once the child is taken or closed."""
+        while True:
+            since = quiet_since()
+            wait = self.preload_after if since is None else since + self.preload_after - time.monotonic()
+            if wait <= 0:
+                break
+            if changed.wait(min(wait, 1.0)):
+                return
+        with self._lock:
+            if self._child is child:
+                try:
+                    child.connection.send(preload)
+                except (OSError, ValueError):
+                    pass
 
     def preloaded(self) -> bool:
         """Whether the standby holds its model loaded (after `start(…, preload)`), ready to serve at once."""
@@ -175,6 +217,7 @@ class Standby:
         """The standby, sent the order to load `options`, as the new host; None when there is none alive."""
         with self._lock:
             child, self._child, self._preloaded = self._child, None, False
+            self._changed.set()
         if child is None or not child.process.is_alive():
             self._end(child)
             return None
@@ -191,6 +234,7 @@ class Standby:
         with self._lock:
             self._closed = True
             child, self._child = self._child, None
+            self._changed.set()
         self._end(child)
 
     @staticmethod

@@ -6,6 +6,7 @@ import ctypes
 import json
 import os
 import re
+import signal
 import sys
 import threading
 import winreg
@@ -32,6 +33,7 @@ from phitray.paths import Paths
 from phitray.host.client import ModelHost
 
 from helpers import slow_agent
+from helpers.wine import wait_until
 
 READ_CONTROL = 0x00020000  # enough to read an object's security descriptor
 
@@ -190,6 +192,21 @@ def test_openvino_genai_runs_the_starter_model_on_the_cpu(test_data: Path, tmp_p
         answer = run_action(host, load_actions(None).get("proofread"), "i has went to the store.").text
         print("openvino-cpu proofread:", answer)
         assert answer.strip()
+
+
+def test_a_standby_loads_the_starter_in_advance_and_a_killed_host_is_replaced_by_it(test_data: Path,
+                                                                                  tmp_path: Path) -> None:
+    paths = paths_for(test_data, tmp_path)
+    options = ChainOptions(("openvino-cpu",), "starter", paths.compile_cache_dir, allow_pull=False)
+    with ModelHost(options, paths, standby=True) as host:
+        assert host.standby is not None
+        host.standby.preload_after = 0.5
+        host.start(timeout=300)
+        wait_until(host.standby.preloaded, 120, "the standby to load the model in advance")
+        standby = host.standby.pid
+        os.kill(host.pid or 0, signal.SIGTERM)  # TerminateProcess: as a crash ends it
+        wait_until(lambda: host.pid == standby and host.info is not None, 60, "the standby to take over")
+        assert run_action(host, load_actions(None).get("proofread"), "i has went to the store.").text.strip()
 
 
 # onnxruntime-genai itself (the onnx-cpu backend) is not run here: under Wine 8.0 its og.Model() hangs
