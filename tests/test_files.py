@@ -19,6 +19,8 @@ import pytest
 from phitray import files
 from phitray.files import decode_text, encode_text, write_file, write_text
 
+from helpers.disks import fill, small_disk
+
 
 def leftovers(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.iterdir() if path.name.endswith(".tmp"))
@@ -29,25 +31,10 @@ def full_disk(tmp_path: Path) -> Iterator[Path]:
     """A folder on a 64 KiB file system of its own (a tmpfs: needs root), holding `keep.toml`, then filled."""
     folder = tmp_path / "small"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.decode().strip()}); the failing-move tests "
-                    "cover the same path")
-    try:
+    with small_disk(folder):
         (folder / "keep.toml").write_text('id = "keep"\n', encoding="utf-8")
         fill(folder)
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
-
-
-def fill(folder: Path) -> None:
-    with open(folder / "filler", "wb", buffering=0) as out:
-        try:
-            while True:
-                out.write(b"\0" * 4096)
-        except OSError as error:
-            assert error.errno == errno.ENOSPC
 
 
 def test_a_write_replaces_the_file_whole_and_leaves_nothing_beside_it(tmp_path: Path) -> None:

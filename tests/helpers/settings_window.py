@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import subprocess
 import sys
 import time
@@ -45,28 +44,6 @@ def protected(path: Path) -> Iterator[None]:
         yield
     finally:
         subprocess.run(["chattr", "-i", str(path)], capture_output=True)
-
-
-@contextmanager
-def small_disk(folder: Path) -> Iterator[None]:
-    """A 64 KiB file system of its own at `folder` (a tmpfs: root) for the block."""
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True,
-                             text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
-
-
-def fill(folder: Path) -> None:
-    with open(folder / ".filler", "wb", buffering=0) as out:
-        try:
-            while True:
-                out.write(b"\0" * 4096)
-        except OSError as error:
-            assert error.errno == errno.ENOSPC
 
 
 class SettingsCommand(AgentLog):
