@@ -11,8 +11,8 @@ from phitray.desktop.linux_system import (  # noqa: E402
     background_work, declare_dpi_awareness, open_detached, open_wake_pipe, window_dpi, work_area,
 )
 
-__all__ = ["background_work", "declare_dpi_awareness", "memory_available", "open_path", "open_wake_pipe", "process_age", "refuse_crash_dumps", "window_dpi",
-           "work_area"]
+__all__ = ["background_work", "declare_dpi_awareness", "memory_available", "open_path", "open_wake_pipe", "process_age",
+           "refuse_crash_dumps", "window_dpi", "work_area"]
 
 
 def process_age() -> float | None:

@@ -40,7 +40,18 @@ declare(kernel32, (
     ("CloseHandle", [wintypes.HANDLE], wintypes.BOOL),
     ("QueryFullProcessImageNameW", [wintypes.HANDLE, wintypes.DWORD, wintypes.LPWSTR, ctypes.POINTER(wintypes.DWORD)],
      wintypes.BOOL),
+    ("GetCurrentProcess", [], wintypes.HANDLE),
+    ("SetPriorityClass", [wintypes.HANDLE, wintypes.DWORD], wintypes.BOOL),
+    ("GlobalMemoryStatusEx", [ctypes.c_void_p], wintypes.BOOL),
 ))
+
+
+class MEMORYSTATUSEX(ctypes.Structure):
+    _fields_ = [("dwLength", wintypes.DWORD), ("dwMemoryLoad", wintypes.DWORD),
+                ("ullTotalPhys", ctypes.c_uint64), ("ullAvailPhys", ctypes.c_uint64),
+                ("ullTotalPageFile", ctypes.c_uint64), ("ullAvailPageFile", ctypes.c_uint64),
+                ("ullTotalVirtual", ctypes.c_uint64), ("ullAvailVirtual", ctypes.c_uint64),
+                ("ullAvailExtendedVirtual", ctypes.c_uint64)]
 
 
 def class_name(window: Any) -> str:

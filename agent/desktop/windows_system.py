@@ -28,11 +28,8 @@ PROCESS_MODE_BACKGROUND_END = 0x00200000
 @contextlib.contextmanager
 def background_work() -> Iterator[None]:
     """SetPriorityClass(BEGIN) for the block, END after: lower CPU, I/O and memory priority, then normal again."""
-    import ctypes
+    from phitray.desktop.windows_api import kernel32
 
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-    kernel32.GetCurrentProcess.restype = ctypes.c_void_p
-    kernel32.SetPriorityClass.argtypes = (ctypes.c_void_p, ctypes.c_ulong)
     began = bool(kernel32.SetPriorityClass(kernel32.GetCurrentProcess(), PROCESS_MODE_BACKGROUND_BEGIN))
     try:
         yield
@@ -44,18 +41,12 @@ def background_work() -> Iterator[None]:
 def memory_available() -> int | None:
     """GlobalMemoryStatusEx's ullAvailPhys: physical memory that can be used without writing any to disk."""
     import ctypes
-    from ctypes import wintypes
 
-    class MEMORYSTATUSEX(ctypes.Structure):
-        _fields_ = [("dwLength", wintypes.DWORD), ("dwMemoryLoad", wintypes.DWORD),
-                    ("ullTotalPhys", ctypes.c_uint64), ("ullAvailPhys", ctypes.c_uint64),
-                    ("ullTotalPageFile", ctypes.c_uint64), ("ullAvailPageFile", ctypes.c_uint64),
-                    ("ullTotalVirtual", ctypes.c_uint64), ("ullAvailVirtual", ctypes.c_uint64),
-                    ("ullAvailExtendedVirtual", ctypes.c_uint64)]
+    from phitray.desktop.windows_api import MEMORYSTATUSEX, kernel32
 
     status = MEMORYSTATUSEX()
     status.dwLength = ctypes.sizeof(MEMORYSTATUSEX)
-    if not ctypes.WinDLL("kernel32", use_last_error=True).GlobalMemoryStatusEx(ctypes.byref(status)):
+    if not kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):
         return None
     return int(status.ullAvailPhys)
 

@@ -133,10 +133,9 @@ def standby_main(connection: Any, chain: tuple[str, ...]) -> None:
 
 
 def _preload(order: LoadOrder, held: list[object]) -> tuple[Backend, BackendInfo] | None:
+    from phitray.desktop.system import background_work
     from phitray.host.messages import Status
     from phitray.host.server import load
-
-    from phitray.desktop.system import background_work
 
     held.append(Status("the standby had loaded the model in advance"))
     with background_work():  # the person's programs first, where the platform has a way to say so
@@ -174,6 +173,7 @@ class Standby:
             except (OSError, ValueError):
                 self._child = None
                 return
+            self._changed.set()  # the last child's preload thread, if still waiting, ends
             self._changed = threading.Event()
         if preload is not None:
             started = time.monotonic()
