@@ -18,8 +18,8 @@ from phitray.settings import load_settings
 
 from helpers.agent import STARTER_SETTINGS
 from helpers.desktop import DesktopSession, popup_window, wait_gone
-from helpers.disks import fill, small_disk
-from helpers.settings_window import dialog, keys, own_settings_window, protected, wait_focused
+from helpers.disks import fill, protected, small_disk
+from helpers.settings_window import dialog, keys, own_settings_window, wait_focused
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 
 from phitray.paths import Paths
 
@@ -32,18 +31,6 @@ def wait_focused(session: DesktopSession, window: str, timeout: float = 10) -> N
         assert time.monotonic() < deadline, "the window did not take the keyboard focus"
         time.sleep(0.05)
     time.sleep(0.4)  # Tk gives its widget the focus right after the window manager's
-
-
-@contextmanager
-def protected(path: Path) -> Iterator[None]:
-    """`path` immutable (chattr +i: root, and a file system that has the flag) for the block."""
-    made = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
-    if made.returncode != 0:
-        pytest.skip(f"cannot make a file immutable here: {made.stderr.strip()}")
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(path)], capture_output=True)
 
 
 class SettingsCommand(AgentLog):
